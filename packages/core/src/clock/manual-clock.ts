@@ -1,0 +1,101 @@
+import type { Clock, TimerHandle } from './clock.js';
+
+interface PendingTimer {
+  readonly id: number;
+  readonly due: number;
+  readonly callback: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * Virtual time for tests: nothing happens until `advance(ms)`, which runs every
+ * timer that falls due, in due-time order (ties in scheduling order), with
+ * `now()` set to each timer's due time while it runs.
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #nextId = 0;
+  #timers: PendingTimer[] = [];
+
+  /** @param startMillis the initial `now()`, epoch milliseconds. */
+  constructor(startMillis = 0) {
+    this.#now = startMillis;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, delayMillis: number): TimerHandle {
+    const timer: PendingTimer = {
+      id: this.#nextId++,
+      due: this.#now + Math.max(0, delayMillis),
+      callback,
+      cancelled: false,
+    };
+    this.#timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+
+  /** Number of timers still waiting. */
+  pendingTimers(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+
+  /** Due time of the next timer, or undefined when none is pending. */
+  nextDue(): number | undefined {
+    return this.#pickNext(Number.POSITIVE_INFINITY)?.due;
+  }
+
+  /**
+   * Moves time forward by `millis`, running due timers in order, including
+   * timers that those callbacks schedule inside the window.
+   */
+  advance(millis: number): void {
+    if (!(millis >= 0)) throw new RangeError(`advance() needs a non-negative duration, got ${millis}`);
+    const target = this.#now + millis;
+    for (;;) {
+      const next = this.#pickNext(target);
+      if (!next) break;
+      this.#timers = this.#timers.filter((t) => t !== next);
+      this.#now = next.due;
+      next.callback();
+    }
+    this.#now = target;
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+  }
+
+  /** Like `advance`, but lets promises settle after each timer (for async engines). */
+  async advanceAsync(millis: number): Promise<void> {
+    if (!(millis >= 0)) throw new RangeError(`advanceAsync() needs a non-negative duration, got ${millis}`);
+    const target = this.#now + millis;
+    for (;;) {
+      await flushMicrotasks();
+      const next = this.#pickNext(target);
+      if (!next) break;
+      this.#timers = this.#timers.filter((t) => t !== next);
+      this.#now = next.due;
+      next.callback();
+    }
+    this.#now = target;
+    await flushMicrotasks();
+  }
+
+  #pickNext(limit: number): PendingTimer | undefined {
+    let best: PendingTimer | undefined;
+    for (const t of this.#timers) {
+      if (t.cancelled || t.due > limit) continue;
+      if (!best || t.due < best.due || (t.due === best.due && t.id < best.id)) best = t;
+    }
+    return best;
+  }
+}
+
+async function flushMicrotasks(): Promise<void> {
+  // setImmediate runs after the current microtask queue has drained.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import { MeridianError } from '../errors/meridian-error.js';
+
+/** One failing option path, as reported in an INVALID_CONFIG error. */
+export interface ConfigIssue {
+  /** Dotted path with [index] for arrays, e.g. `regions[2].endpoint`. */
+  path: string;
+  /** What is wrong. */
+  message: string;
+  /** The offending value, rendered safely (secrets redacted, long values cut). */
+  value: string;
+}
+
+// Keys whose values must never reach an error message or a log.
+const SECRET_KEY = /secret|token|password|passwd|credential|key$|apikey|authorization/i;
+
+/** Renders a path array as `a.b[2].c`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur: unknown = input;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Renders a value for an error message: short, and never a secret. */
+export function renderValue(value: unknown, path: ReadonlyArray<PropertyKey> = []): string {
+  if (path.some((p) => typeof p === 'string' && SECRET_KEY.test(p))) return '[redacted]';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return '[function]';
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Builds an INVALID_CONFIG error listing every issue with its path and value. */
+export function invalidConfig(where: string, issues: ConfigIssue[], cause?: unknown): MeridianError {
+  const lines = issues.map((i) => `  - ${i.path}: ${i.message} (got ${i.value})`);
+  return new MeridianError('INVALID_CONFIG', `Invalid ${where}:\n${lines.join('\n')}`, {
+    cause,
+    details: { where, issues },
+  });
+}
+
+/**
+ * Validates `input` against a zod schema at an API edge. On failure throws
+ * INVALID_CONFIG naming every failing path and its value; zod stays internal.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
+    path: formatPath(issue.path),
+    message: issue.message,
+    value: renderValue(valueAt(input, issue.path), issue.path),
+  }));
+  throw invalidConfig(where, issues, result.error);
+}

@@ -1,0 +1,15 @@
+/** Replication state towards one region. */
+export interface SyncRegionStatus {
+  /** Region id. */
+  regionId: string;
+  /** How far behind it is, in milliseconds. */
+  lagMillis: number;
+}
+
+/** Keeps keyed data in step between regions. */
+export interface Syncer {
+  /** Replication lag per region. */
+  status(): { regions: SyncRegionStatus[]; conflicts: number };
+  /** Resolves when `regionId` is within `maxLagMillis`, or rejects on abort. */
+  waitForLag(regionId: string, maxLagMillis: number, options?: { signal?: AbortSignal }): Promise<void>;
+}

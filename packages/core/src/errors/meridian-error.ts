@@ -1,0 +1,54 @@
+/** Stable error codes. Hosts branch on these, never on messages. */
+export type MeridianErrorCode =
+  | 'INVALID_CONFIG'
+  | 'REGION_NOT_FOUND'
+  | 'REGION_UNAVAILABLE'
+  | 'PROVIDER_ERROR'
+  | 'PROBE_FAILED'
+  | 'ABORTED'
+  | 'TIMEOUT'
+  | 'SHUT_DOWN'
+  | 'FAILOVER_IN_PROGRESS'
+  | 'NO_ELIGIBLE_REGION'
+  | 'MIGRATION_FAILED'
+  | 'SNAPSHOT_CORRUPT'
+  | 'LEASE_LOST'
+  | 'LEASE_HELD';
+
+// A global symbol, not a class identity: two copies of @meridian/core in one host
+// app still recognise each other's errors (instanceof would not).
+const BRAND = Symbol.for('meridian.error');
+
+/** Options accepted by {@link MeridianError}. */
+export interface MeridianErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  cause?: unknown;
+  /** Structured, secret-free details (paths, region ids) for programs to read. */
+  details?: Record<string, unknown>;
+}
+
+/** The one error family thrown by Meridian packages; branch on `code`. */
+export class MeridianError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: MeridianErrorCode;
+  /** Structured details (never secrets). */
+  readonly details: Readonly<Record<string, unknown>>;
+  private readonly [BRAND] = true;
+
+  constructor(code: MeridianErrorCode, message: string, options: MeridianErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MeridianError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** True for any MeridianError, even one from another copy of this package. */
+  static isInstance(value: unknown): value is MeridianError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /** True when `value` is a MeridianError carrying `code`. */
+  static hasCode(value: unknown, code: MeridianErrorCode): value is MeridianError {
+    return MeridianError.isInstance(value) && value.code === code;
+  }
+}

@@ -1,0 +1,247 @@
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { invalidConfig, parseOptions } from '../config/parse-options.js';
+import { MeridianError } from '../errors/meridian-error.js';
+import type { Disposable } from '../events/disposable.js';
+import { TypedEmitter, type EventSource, type ListenerErrorEvent, type Listener } from '../events/typed-emitter.js';
+import { findRegion } from '../regions/find-region.js';
+import { healthMonitorOptionsSchema, type HealthMonitorOptions, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
+import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealth } from './health-types.js';
+import { createHttpProber } from './http-prober.js';
+import type { Prober } from './prober.js';
+import { RegionHealthTracker } from './region-health-tracker.js';
+
+interface Entry {
+  readonly target: HealthTarget;
+  readonly url: string;
+  readonly tracker: RegionHealthTracker;
+  timer?: TimerHandle;
+  ejectionTimer?: TimerHandle;
+  inFlight?: AbortController;
+}
+
+/**
+ * Watches every region's health: active HTTP probes with rise/fall hysteresis,
+ * EWMA latency, windowed availability, a `degraded` band, and passive outlier
+ * ejection from real traffic (`report`). Emits typed events on every state change.
+ *
+ * The probe loop never throws: a probe that throws, hangs or is aborted counts as
+ * a failure. Timers are unref'd, so a monitor never keeps the host alive.
+ */
+export class HealthMonitor implements EventSource<HealthEvents & { error: ListenerErrorEvent }> {
+  readonly #options: ResolvedHealthOptions;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #events = new TypedEmitter<HealthEvents>();
+  readonly #entries = new Map<string, Entry>();
+  #prober: Prober;
+  readonly #ownsProber: boolean;
+  #running = false;
+
+  constructor(options: HealthMonitorOptions = {}) {
+    this.#options = parseOptions(healthMonitorOptionsSchema, options, 'HealthMonitor options');
+    this.#clock = this.#options.clock ?? systemClock;
+    this.#random = this.#options.random ?? Math.random;
+    this.#ownsProber = this.#options.prober === undefined;
+    this.#prober =
+      this.#options.prober ??
+      createHttpProber({
+        expectedStatus: this.#options.expectedStatus,
+        ...(this.#options.bodyPredicate ? { bodyPredicate: this.#options.bodyPredicate } : {}),
+        ...(this.#options.headers ? { headers: this.#options.headers } : {}),
+      });
+    const seen = new Set<string>();
+    for (const [index, region] of this.#options.regions.entries()) {
+      if (seen.has(region.id)) {
+        throw invalidConfig('HealthMonitor options', [
+          { path: `regions[${index}].id`, message: 'duplicate region id', value: JSON.stringify(region.id) },
+        ]);
+      }
+      seen.add(region.id);
+      this.#entries.set(region.id, this.#makeEntry(region));
+    }
+  }
+
+  on<K extends keyof (HealthEvents & { error: ListenerErrorEvent }) & string>(
+    name: K,
+    listener: Listener<(HealthEvents & { error: ListenerErrorEvent })[K]>,
+  ): Disposable {
+    return this.#events.on(name, listener);
+  }
+
+  once<K extends keyof (HealthEvents & { error: ListenerErrorEvent }) & string>(
+    name: K,
+    listener: Listener<(HealthEvents & { error: ListenerErrorEvent })[K]>,
+  ): Disposable {
+    return this.#events.once(name, listener);
+  }
+
+  /** Whether the probe loop runs. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Starts probing every region (first probes spread over the jitter window). Idempotent. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const entry of this.#entries.values()) this.#scheduleFirst(entry);
+  }
+
+  /** Stops probing, aborts probes in flight and closes sockets. Idempotent; awaitable. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const entry of this.#entries.values()) this.#halt(entry);
+    if (this.#ownsProber) await this.#prober.close?.();
+  }
+
+  /** Adds a region to watch (probing starts at once when running). */
+  add(region: HealthTarget): void {
+    const parsed = parseOptions(healthMonitorOptionsSchema, { regions: [region] }, 'HealthMonitor.add region').regions[0]!;
+    if (this.#entries.has(parsed.id)) {
+      throw invalidConfig('HealthMonitor.add region', [
+        { path: 'id', message: 'region is already monitored', value: JSON.stringify(parsed.id) },
+      ]);
+    }
+    const entry = this.#makeEntry(parsed);
+    this.#entries.set(parsed.id, entry);
+    if (this.#running) this.#scheduleFirst(entry);
+  }
+
+  /** Stops watching a region; REGION_NOT_FOUND when unknown. */
+  remove(regionId: string): void {
+    const entry = findRegion(this.#targets(), regionId);
+    this.#halt(this.#entries.get(entry.id)!);
+    this.#entries.delete(regionId);
+  }
+
+  /** Current health of one region; REGION_NOT_FOUND when unknown. */
+  get(regionId: string): RegionHealth {
+    const { id } = findRegion(this.#targets(), regionId);
+    return this.#entries.get(id)!.tracker.snapshot();
+  }
+
+  /** Current health of every region, in insertion order. */
+  snapshot(): RegionHealth[] {
+    return [...this.#entries.values()].map((e) => e.tracker.snapshot());
+  }
+
+  /**
+   * Reports the outcome of real traffic to a region (passive health). Consecutive
+   * failures eject the region for a while, as Envoy's outlier detection does.
+   */
+  report(regionId: string, outcome: PassiveOutcome): void {
+    const entry = this.#entries.get(regionId) ?? this.#entries.get(findRegion(this.#targets(), regionId).id)!;
+    if (typeof outcome?.ok !== 'boolean') {
+      throw invalidConfig('HealthMonitor.report outcome', [{ path: 'ok', message: 'must be a boolean', value: String(outcome?.ok) }]);
+    }
+    const latency = outcome.latencyMillis;
+    if (latency !== undefined && !(Number.isFinite(latency) && latency >= 0)) {
+      throw invalidConfig('HealthMonitor.report outcome', [
+        { path: 'latencyMillis', message: 'must be a finite number >= 0', value: String(latency) },
+      ]);
+    }
+    if (!this.#options.passive.enabled) return;
+    const before = entry.tracker.state;
+    const wasEjected = entry.tracker.ejectedUntil !== undefined;
+    const now = this.#clock.now();
+    entry.tracker.recordPassive(outcome, now);
+    const ejectedUntil = entry.tracker.ejectedUntil;
+    if (!wasEjected && ejectedUntil !== undefined) {
+      entry.ejectionTimer?.cancel();
+      entry.ejectionTimer = this.#clock.setTimeout(() => {
+        entry.ejectionTimer = undefined;
+        const prior = entry.tracker.state;
+        entry.tracker.expireEjection(this.#clock.now());
+        this.#emitTransition(entry, prior);
+      }, ejectedUntil - now);
+    }
+    this.#emitTransition(entry, before);
+  }
+
+  #targets(): HealthTarget[] {
+    return [...this.#entries.values()].map((e) => e.target);
+  }
+
+  #makeEntry(target: HealthTarget): Entry {
+    // Relative resolution keeps a path prefix in the endpoint (http://host/api + /health -> /api/health).
+    const url = new URL(this.#options.path.slice(1), ensureTrailingSlash(target.endpoint)).toString();
+    const tracker = new RegionHealthTracker(target.id, this.#options, this.#clock.now());
+    return { target: { id: target.id, endpoint: target.endpoint }, url, tracker };
+  }
+
+  #scheduleFirst(entry: Entry): void {
+    // Spread first probes over the jitter window so regions are not probed in lock-step.
+    const spread = this.#options.intervalMillis * this.#options.jitterFraction;
+    this.#schedule(entry, this.#random() * spread);
+  }
+
+  #schedule(entry: Entry, delayMillis: number): void {
+    entry.timer?.cancel();
+    entry.timer = this.#clock.setTimeout(() => {
+      entry.timer = undefined;
+      void this.#probe(entry);
+    }, delayMillis);
+  }
+
+  #halt(entry: Entry): void {
+    entry.timer?.cancel();
+    entry.timer = undefined;
+    entry.ejectionTimer?.cancel();
+    entry.ejectionTimer = undefined;
+    entry.inFlight?.abort(new MeridianError('SHUT_DOWN', 'health monitor stopped'));
+    entry.inFlight = undefined;
+  }
+
+  async #probe(entry: Entry): Promise<void> {
+    if (!this.#running || this.#entries.get(entry.target.id) !== entry) return;
+    const { timeoutMillis, intervalMillis, jitterFraction } = this.#options;
+    const controller = new AbortController();
+    entry.inFlight = controller;
+    const started = this.#clock.now();
+    const timeout = this.#clock.setTimeout(
+      () => controller.abort(new MeridianError('TIMEOUT', `timeout after ${timeoutMillis} ms`)),
+      timeoutMillis,
+    );
+    let outcome;
+    try {
+      outcome = await this.#prober.probe({ regionId: entry.target.id, url: entry.url }, { signal: controller.signal });
+    } catch (error) {
+      outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      timeout.cancel();
+    }
+    // A probe that outlived stop() or remove() must not report or reschedule.
+    if (entry.inFlight !== controller || !this.#running) return;
+    entry.inFlight = undefined;
+    if (controller.signal.aborted && outcome.ok) {
+      outcome = { ok: false, error: `timeout after ${timeoutMillis} ms` };
+    }
+    const finished = this.#clock.now();
+    const probe: ProbeEvent = { regionId: entry.target.id, ...outcome, latencyMillis: finished - started, at: finished };
+    const before = entry.tracker.state;
+    entry.tracker.recordProbe(probe);
+    this.#events.emit('health:probe', probe);
+    this.#emitTransition(entry, before);
+    // Keep the cadence anchored to the probe's start; jitter by ± jitterFraction.
+    const jitter = (this.#random() * 2 - 1) * jitterFraction * intervalMillis;
+    this.#schedule(entry, Math.max(0, intervalMillis - (finished - started) + jitter));
+  }
+
+  #emitTransition(entry: Entry, before: HealthState): void {
+    const health = entry.tracker.snapshot();
+    if (health.state === before || health.state === 'unknown') return;
+    this.#events.emit(`region:${health.state}`, {
+      regionId: entry.target.id,
+      state: health.state,
+      previous: before,
+      reason: health.reason,
+      at: this.#clock.now(),
+      health,
+    });
+  }
+}
+
+function ensureTrailingSlash(endpoint: string): string {
+  return endpoint.endsWith('/') ? endpoint : `${endpoint}/`;
+}

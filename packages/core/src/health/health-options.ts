@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Clock } from '../clock/clock.js';
+import { regionIdSchema } from '../regions/region.js';
+import type { Prober } from './prober.js';
+
+const positiveMillis = z.number().int().positive();
+
+const targetSchema = z.looseObject({
+  id: regionIdSchema,
+  endpoint: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+    message: 'must be an absolute http(s) URL',
+  }),
+});
+
+/** @internal Options schema; defaults are documented on {@link HealthMonitorOptions}. */
+export const healthMonitorOptionsSchema = z
+  .object({
+    regions: z.array(targetSchema).default([]),
+    intervalMillis: positiveMillis.default(30_000),
+    timeoutMillis: positiveMillis.default(5_000),
+    failuresBeforeUnhealthy: z.number().int().min(1).default(3),
+    successesBeforeHealthy: z.number().int().min(1).default(2),
+    path: z.string().startsWith('/', 'must start with "/"').default('/health'),
+    expectedStatus: z
+      .object({ min: z.number().int().min(100).max(599), max: z.number().int().min(100).max(599) })
+      .refine((r) => r.min <= r.max, { message: 'min must be <= max' })
+      .default({ min: 200, max: 299 }),
+    bodyPredicate: z.custom<(body: string, status: number) => boolean>((v) => typeof v === 'function', 'must be a function').optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    jitterFraction: z.number().min(0).max(0.5).default(0.1),
+    degradedLatencyMillis: z.number().positive().optional(),
+    degradedAvailability: z.number().gt(0).max(1).optional(),
+    ewmaAlpha: z.number().gt(0).max(1).default(0.3),
+    availabilityWindow: z.number().int().min(1).max(100_000).default(20),
+    passive: z
+      .object({
+        enabled: z.boolean().default(true),
+        consecutiveFailures: z.number().int().min(1).default(5),
+        baseEjectionMillis: positiveMillis.default(30_000),
+        maxEjectionMillis: positiveMillis.default(300_000),
+      })
+      .refine((p) => p.baseEjectionMillis <= p.maxEjectionMillis, {
+        message: 'baseEjectionMillis must be <= maxEjectionMillis',
+      })
+      .prefault({}),
+    clock: z.custom<Clock>((v) => typeof (v as Clock)?.now === 'function' && typeof (v as Clock)?.setTimeout === 'function', 'must be a Clock').optional(),
+    prober: z.custom<Prober>((v) => typeof (v as Prober)?.probe === 'function', 'must be a Prober').optional(),
+    random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
+  })
+  .strict()
+  .refine((o) => o.timeoutMillis < o.intervalMillis, {
+    message: 'timeoutMillis must be smaller than intervalMillis',
+    path: ['timeoutMillis'],
+  });
+
+/** A region the monitor probes: any object with an id and an http(s) endpoint (a {@link Region} fits). */
+export interface HealthTarget {
+  /** Region id. */
+  id: string;
+  /** Base URL; the probe path is appended. */
+  endpoint: string;
+}
+
+/** Options of {@link HealthMonitor}. */
+export interface HealthMonitorOptions {
+  /** Regions to probe. Default none (add later with `add`). */
+  regions?: HealthTarget[];
+  /** Time between probes of one region. Default 30000 (the seed's 30 s). */
+  intervalMillis?: number;
+  /** A probe slower than this fails. Must be < intervalMillis. Default 5000. */
+  timeoutMillis?: number;
+  /** Consecutive failed probes that make a region unhealthy. Default 3. */
+  failuresBeforeUnhealthy?: number;
+  /** Consecutive successful probes that bring an unhealthy region back. Default 2. */
+  successesBeforeHealthy?: number;
+  /** Path appended to the endpoint. Default `/health`. */
+  path?: string;
+  /** Accepted status range, inclusive. Default 200..299. */
+  expectedStatus?: { min: number; max: number };
+  /** Optional check of the response body. */
+  bodyPredicate?: (body: string, status: number) => boolean;
+  /** Extra probe headers. */
+  headers?: Record<string, string>;
+  /** Each delay is interval ± this fraction, so regions are not probed in lock-step. 0..0.5, default 0.1. */
+  jitterFraction?: number;
+  /** A healthy region whose EWMA latency exceeds this is `degraded`. Default: off. */
+  degradedLatencyMillis?: number;
+  /** A healthy region whose windowed availability is below this (0..1) is `degraded`. Default: off. */
+  degradedAvailability?: number;
+  /** EWMA smoothing factor, 0 < alpha <= 1. Default 0.3. */
+  ewmaAlpha?: number;
+  /** Outcomes (probes and passive reports) in the availability window. Default 20. */
+  availabilityWindow?: number;
+  /** Passive outlier detection from `report()`, as Envoy's consecutive-5xx ejection. */
+  passive?: {
+    /** Default true. */
+    enabled?: boolean;
+    /** Consecutive failed reports that eject a region. Default 5. */
+    consecutiveFailures?: number;
+    /** First ejection length; the n-th lasts n × this. Default 30000. */
+    baseEjectionMillis?: number;
+    /** Longest ejection. Default 300000. */
+    maxEjectionMillis?: number;
+  };
+  /** Time source. Default the system clock. */
+  clock?: Clock;
+  /** How a probe is made. Default an undici HTTP prober built from the options above. */
+  prober?: Prober;
+  /** Random source for jitter, 0 <= x < 1. Default Math.random. */
+  random?: () => number;
+}
+
+/** @internal Options after validation and defaults. */
+export type ResolvedHealthOptions = z.output<typeof healthMonitorOptionsSchema>;

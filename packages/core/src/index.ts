@@ -1,0 +1,56 @@
+// Public API of @meridian/core. Explicit exports only: anything not listed is internal.
+
+export { MeridianError } from './errors/meridian-error.js';
+export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
+export { throwIfAborted } from './errors/abort.js';
+export { parseOptions, invalidConfig } from './config/parse-options.js';
+export type { ConfigIssue } from './config/parse-options.js';
+
+export type { Disposable } from './events/disposable.js';
+export { TypedEmitter } from './events/typed-emitter.js';
+export type { EventMap, EventSource, Listener, ListenerErrorEvent } from './events/typed-emitter.js';
+
+export { systemClock } from './clock/clock.js';
+export type { Clock, TimerHandle } from './clock/clock.js';
+export { ManualClock } from './clock/manual-clock.js';
+export { sleep } from './clock/sleep.js';
+
+export { defineRegion, REGION_ID_PATTERN } from './regions/region.js';
+export type { GeoPoint, Region, RegionInput } from './regions/region.js';
+export { defineRegions } from './regions/define-regions.js';
+export { findRegion } from './regions/find-region.js';
+
+export type {
+  DeployedRegion,
+  DeployOptions,
+  DeployProgress,
+  DeployResult,
+  DeploySpec,
+  ProviderCallOptions,
+  RegionPrice,
+  RegionProvider,
+  RegionRunState,
+  RegionStatus,
+  TrafficWeights,
+} from './contracts/region-provider.js';
+export { validateTrafficWeights } from './contracts/traffic-weights.js';
+export type { RouteDecision, RouteRequest, Router } from './contracts/router.js';
+export type { Lease, LeaseStore } from './contracts/lease-store.js';
+export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
+export type { Syncer, SyncRegionStatus } from './contracts/syncer.js';
+export type { MigrateOptions, MigrationResult, Migrator } from './contracts/migrator.js';
+
+export { HealthMonitor } from './health/health-monitor.js';
+export type { HealthMonitorOptions, HealthTarget } from './health/health-options.js';
+export type {
+  HealthEvents,
+  HealthState,
+  HealthTransition,
+  PassiveOutcome,
+  ProbeEvent,
+  ProbeOutcome,
+  RegionHealth,
+} from './health/health-types.js';
+export { createHttpProber } from './health/http-prober.js';
+export type { HttpProberOptions } from './health/http-prober.js';
+export type { Prober, ProbeTarget } from './health/prober.js';

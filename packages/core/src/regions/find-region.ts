@@ -1,0 +1,13 @@
+import { MeridianError } from '../errors/meridian-error.js';
+
+/** Looks a region up by id, or throws REGION_NOT_FOUND listing the known ids. */
+export function findRegion<R extends { id: string }>(regions: Iterable<R>, id: string): R {
+  const known: string[] = [];
+  for (const region of regions) {
+    if (region.id === id) return region;
+    known.push(region.id);
+  }
+  throw new MeridianError('REGION_NOT_FOUND', `Unknown region "${id}"; known regions: ${known.join(', ') || '(none)'}`, {
+    details: { regionId: id, known },
+  });
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * @internal Only the local-specific fields are checked here; the region fields
+ * (id, location, weight ...) go through core's `defineRegions`, the one schema.
+ */
+export const localRegionSchema = z.looseObject({
+  host: z
+    .string()
+    .regex(/^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'must be a loopback IPv4 address (127.x.y.z)')
+    .default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(0),
+});
+
+/** @internal */
+export const localProviderOptionsSchema = z
+  .object({
+    regions: z.array(localRegionSchema).min(1, 'at least one region is required'),
+    startTimeoutMillis: z.number().int().positive().default(10_000),
+    stopGraceMillis: z.number().int().min(0).default(2_000),
+    seed: z.number().int().default(1),
+    workerPath: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** One region run by the local provider. */
+export interface LocalRegionOptions {
+  /** Region id, `^[a-z0-9][a-z0-9-]{0,62}$`. */
+  id: string;
+  /** Display name. */
+  name?: string;
+  /** Coordinates used by routing. */
+  location: { lat: number; lon: number };
+  /** Traffic weight, > 0. Default 100. */
+  weight?: number;
+  /** Failover priority, lower first. Default 0. */
+  priority?: number;
+  /** Labels. Default `{}`. */
+  labels?: Record<string, string>;
+  /** ISO country codes whose data may live here. */
+  residency?: string[];
+  /** Loopback address to listen on (any 127.x.y.z). Default `127.0.0.1`. */
+  host?: string;
+  /** Port; 0 picks a free one at first start and keeps it across restarts. Default 0. */
+  port?: number;
+}
+
+/** Options of {@link createLocalProvider}. */
+export interface LocalProviderOptions {
+  /** The regions this provider can run. */
+  regions: LocalRegionOptions[];
+  /** How long a region may take to listen. Default 10000. */
+  startTimeoutMillis?: number;
+  /** How long a stopping region may take before SIGKILL. Default 2000. */
+  stopGraceMillis?: number;
+  /** Seed for the regions' fault randomness (failRate). Default 1. */
+  seed?: number;
+  /** Custom worker script (advanced). Default the built-in region server. */
+  workerPath?: string;
+}

@@ -1,0 +1,170 @@
+// @ts-check
+// One local region: a real HTTP server on loopback, run as a child process by
+// @meridian/providers-local. Plain JavaScript so it runs from src/ (tests) and
+// dist/ (published) alike without a build step. Controlled over the IPC channel.
+import { createServer } from 'node:http';
+
+const regionId = process.env.MERIDIAN_REGION_ID ?? 'local';
+const host = process.env.MERIDIAN_HOST ?? '127.0.0.1';
+const port = Number(process.env.MERIDIAN_PORT ?? '0');
+const maxBodyBytes = 1024 * 1024;
+const startedAt = Date.now();
+
+/** @type {{ kind: 'none' } | { kind: 'hang' } | { kind: 'slow', ms: number } | { kind: 'fail', fraction: number }} */
+let fault = { kind: 'none' };
+
+// Seeded PRNG (mulberry32) so failRate runs are reproducible.
+let seed = Number(process.env.MERIDIAN_SEED ?? '1') >>> 0;
+function random() {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** @type {Map<string, { value: unknown, version: number, updatedAt: number }>} */
+const kv = new Map();
+/** @type {Map<string, { state: unknown, version: number, updatedAt: number }>} */
+const sessions = new Map();
+let kvVersion = 0;
+
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} [body]
+ */
+function send(res, status, body) {
+  if (body === undefined) {
+    res.writeHead(status, { 'x-meridian-region': regionId });
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-meridian-region': regionId,
+  });
+  res.end(text);
+}
+
+/** @param {import('node:http').IncomingMessage} req @returns {Promise<unknown>} */
+function readJson(req) {
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    req.on('data', (/** @type {Buffer} */ chunk) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        reject(Object.assign(new Error(`body larger than ${maxBodyBytes} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const KEY = /^[A-Za-z0-9._:-]{1,256}$/;
+
+/**
+ * A resource collection: GET list, GET/PUT/DELETE one item.
+ * @param {Map<string, any>} store
+ * @param {string} field
+ * @param {string | undefined} key
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+async function collection(store, field, key, req, res) {
+  if (key === undefined) {
+    if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
+    return send(res, 200, { items: [...store.entries()].map(([k, v]) => ({ key: k, ...v })) });
+  }
+  if (!KEY.test(key)) return send(res, 400, { error: 'key must match [A-Za-z0-9._:-]{1,256}' });
+  if (req.method === 'GET') {
+    const item = store.get(key);
+    return item ? send(res, 200, { key, ...item }) : send(res, 404, { error: `no ${field} "${key}"` });
+  }
+  if (req.method === 'PUT') {
+    const value = await readJson(req);
+    const version = ++kvVersion;
+    store.set(key, { [field]: value, version, updatedAt: Date.now() });
+    return send(res, 200, { key, version });
+  }
+  if (req.method === 'DELETE') {
+    return store.delete(key) ? send(res, 204) : send(res, 404, { error: `no ${field} "${key}"` });
+  }
+  return send(res, 405, { error: 'method not allowed' });
+}
+
+/** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
+async function handle(req, res) {
+  const url = new URL(req.url ?? '/', 'http://region.invalid');
+  const [, first, second, ...rest] = url.pathname.split('/');
+  if (rest.length > 0) return send(res, 404, { error: 'not found' });
+  const key = second === undefined || second === '' ? undefined : decodeURIComponent(second);
+  switch (first) {
+    case '':
+      return send(res, 200, { region: regionId, pid: process.pid, startedAt });
+    case 'health':
+      return send(res, 200, { status: 'ok', region: regionId, uptimeMillis: Date.now() - startedAt });
+    case 'kv':
+      return collection(kv, 'value', key, req, res);
+    case 'sessions':
+      return collection(sessions, 'state', key, req, res);
+    default:
+      return send(res, 404, { error: 'not found' });
+  }
+}
+
+const server = createServer((req, res) => {
+  const current = fault;
+  // hang: the connection is accepted and the request read, but never answered.
+  if (current.kind === 'hang') return;
+  const run = () => {
+    if (current.kind === 'fail' && random() < current.fraction) {
+      req.resume();
+      return send(res, 500, { error: 'injected failure', region: regionId });
+    }
+    handle(req, res).catch((/** @type {any} */ error) => {
+      if (!res.headersSent) send(res, error?.status ?? 500, { error: String(error?.message ?? error) });
+    });
+  };
+  if (current.kind === 'slow') setTimeout(run, current.ms);
+  else run();
+});
+server.keepAliveTimeout = 65_000;
+
+process.on('message', (/** @type {any} */ message) => {
+  if (message?.type === 'fault') {
+    fault = message.fault;
+    process.send?.({ type: 'fault-ack', id: message.id });
+  }
+});
+
+// The parent went away (exited, crashed, was killed): never outlive it.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
+
+server.on('error', (error) => {
+  process.send?.({ type: 'error', message: error.message, code: /** @type {any} */ (error).code });
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('unexpected server address');
+  process.send?.({ type: 'ready', host, port: address.port, pid: process.pid });
+});

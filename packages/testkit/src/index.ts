@@ -1,0 +1,7 @@
+// @meridian/testkit: harnesses for Meridian's own tests (private package).
+export { getFreePort } from './port-allocator.js';
+export { findLeakedProcesses, isProcessAlive } from './process-leak.js';
+export { collectEvents, waitForEvent } from './wait-for-event.js';
+export type { Subscribable } from './wait-for-event.js';
+export { createGate, startScriptedServer } from './scripted-server.js';
+export type { Gate, ScriptedBehaviour, ScriptedServer } from './scripted-server.js';

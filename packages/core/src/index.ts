@@ -4,7 +4,7 @@ export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
-export type { ConfigIssue } from './config/parse-options.js';
+export type { ConfigIssue, OptionsSchema } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';
 export { TypedEmitter } from './events/typed-emitter.js';

@@ -12,6 +12,7 @@ import {
   type DeploySpec,
   type DeployedRegion,
   type Disposable,
+  type EventSource,
   type Listener,
   type ListenerErrorEvent,
   type ProviderCallOptions,
@@ -54,7 +55,8 @@ export interface LocalProviderEvents {
  * default provider, for demos, tests and development. Each region can be killed,
  * hung, slowed or made to fail a share of requests, and restored.
  */
-export class LocalProvider implements RegionProvider {
+export class LocalProvider implements RegionProvider, EventSource<LocalProviderEvents & { error: ListenerErrorEvent }> {
+  declare readonly '~events'?: LocalProviderEvents & { error: ListenerErrorEvent };
   readonly name = 'local';
   readonly #options: ResolvedOptions;
   readonly #slots = new Map<string, Slot>();
@@ -92,6 +94,14 @@ export class LocalProvider implements RegionProvider {
     listener: Listener<(LocalProviderEvents & { error: ListenerErrorEvent })[K]>,
   ): Disposable {
     return this.#events.on(name, listener);
+  }
+
+  /** Subscribe to the next occurrence of an event. */
+  once<K extends keyof (LocalProviderEvents & { error: ListenerErrorEvent }) & string>(
+    name: K,
+    listener: Listener<(LocalProviderEvents & { error: ListenerErrorEvent })[K]>,
+  ): Disposable {
+    return this.#events.once(name, listener);
   }
 
   /** Ids of every region this provider knows. */

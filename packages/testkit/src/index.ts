@@ -2,6 +2,6 @@
 export { getFreePort } from './port-allocator.js';
 export { findLeakedProcesses, isProcessAlive } from './process-leak.js';
 export { collectEvents, waitForEvent } from './wait-for-event.js';
-export type { Subscribable } from './wait-for-event.js';
+export type { EventsOf, Subscribable } from './wait-for-event.js';
 export { createGate, startScriptedServer } from './scripted-server.js';
 export type { Gate, ScriptedBehaviour, ScriptedServer } from './scripted-server.js';

@@ -1,18 +1,21 @@
-/** Anything with Meridian-style `on(name, listener) → Disposable`. */
-export interface Subscribable<M> {
-  on<K extends keyof M & string>(name: K, listener: (payload: M[K]) => void): { dispose(): void };
-}
+import type { EventSource } from '@meridian/core';
+
+/** Anything with Meridian-style typed `on(name, listener) → Disposable`. */
+export type Subscribable<M extends object> = Pick<EventSource<M>, 'on' | '~events'>;
+
+/** The event map of an engine, read from its type-only `~events` marker. */
+export type EventsOf<S> = S extends { readonly '~events'?: infer M } ? NonNullable<M> : never;
 
 /**
  * Resolves with the next `name` event whose payload passes `filter`; rejects after
  * `timeoutMillis` (real time, default 5000) naming the event it waited for, so a
  * test that would hang fails with a reason instead.
  */
-export function waitForEvent<M, K extends keyof M & string>(
-  source: Subscribable<M>,
+export function waitForEvent<S extends Subscribable<EventsOf<S>>, K extends keyof EventsOf<S> & string>(
+  source: S,
   name: K,
-  options: { timeoutMillis?: number; filter?: (payload: M[K]) => boolean } = {},
-): Promise<M[K]> {
+  options: { timeoutMillis?: number; filter?: (payload: EventsOf<S>[K]) => boolean } = {},
+): Promise<EventsOf<S>[K]> {
   const timeoutMillis = options.timeoutMillis ?? 5000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -29,8 +32,11 @@ export function waitForEvent<M, K extends keyof M & string>(
 }
 
 /** Collects every `name` event into an array (for asserting sequences). */
-export function collectEvents<M, K extends keyof M & string>(source: Subscribable<M>, name: K): { events: M[K][]; dispose(): void } {
-  const events: M[K][] = [];
+export function collectEvents<S extends Subscribable<EventsOf<S>>, K extends keyof EventsOf<S> & string>(
+  source: S,
+  name: K,
+): { events: EventsOf<S>[K][]; dispose(): void } {
+  const events: EventsOf<S>[K][] = [];
   const sub = source.on(name, (payload) => events.push(payload));
   return { events, dispose: () => sub.dispose() };
 }

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { MeridianError } from '../errors/meridian-error.js';
 
 /** One failing option path, as reported in an INVALID_CONFIG error. */
@@ -57,10 +56,21 @@ export function invalidConfig(where: string, issues: ConfigIssue[], cause?: unkn
 }
 
 /**
- * Validates `input` against a zod schema at an API edge. On failure throws
- * INVALID_CONFIG naming every failing path and its value; zod stays internal.
+ * Anything with zod's `safeParse` shape. Typed structurally so that zod's own
+ * types never appear in core's public declarations.
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+export interface OptionsSchema<T> {
+  /** Validates without throwing. */
+  safeParse(input: unknown):
+    | { success: true; data: T }
+    | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/**
+ * Validates `input` against a schema (zod) at an API edge. On failure throws
+ * INVALID_CONFIG naming every failing path and its value.
+ */
+export function parseOptions<T>(schema: OptionsSchema<T>, input: unknown, where: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({

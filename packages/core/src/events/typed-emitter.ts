@@ -17,6 +17,11 @@ export type Listener<T> = (payload: T) => void;
 
 /** The public, subscribe-only face of an engine's events. */
 export interface EventSource<M extends EventMap> {
+  /**
+   * Type-only marker naming the event map, so helpers can infer payload types
+   * (generic methods alone defeat TypeScript's inference). Never set at run time.
+   */
+  readonly '~events'?: M;
   /** Subscribe; the returned Disposable unsubscribes. */
   on<K extends keyof M & string>(name: K, listener: Listener<M[K]>): Disposable;
   /** Subscribe to the next occurrence only. */
@@ -29,6 +34,7 @@ export interface EventSource<M extends EventMap> {
  * host's bug in a listener never breaks the engine that emitted.
  */
 export class TypedEmitter<M extends EventMap> implements EventSource<M & { error: ListenerErrorEvent }> {
+  declare readonly '~events'?: M & { error: ListenerErrorEvent };
   readonly #ee = new EventEmitter();
   readonly #onUnhandled: (event: ListenerErrorEvent) => void;
 

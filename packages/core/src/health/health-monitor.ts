@@ -28,6 +28,7 @@ interface Entry {
  * a failure. Timers are unref'd, so a monitor never keeps the host alive.
  */
 export class HealthMonitor implements EventSource<HealthEvents & { error: ListenerErrorEvent }> {
+  declare readonly '~events'?: HealthEvents & { error: ListenerErrorEvent };
   readonly #options: ResolvedHealthOptions;
   readonly #clock: Clock;
   readonly #random: () => number;

@@ -74,7 +74,26 @@ export interface Region {
 }
 
 /** What a host writes; defaults fill the rest. */
-export type RegionInput = z.input<typeof regionSchema>;
+export interface RegionInput {
+  /** Region id, `^[a-z0-9][a-z0-9-]{0,62}$`. */
+  id: string;
+  /** Human-readable name. */
+  name?: string;
+  /** Provider name. Default `local`. */
+  provider?: string;
+  /** Coordinates in decimal degrees. */
+  location: GeoPoint;
+  /** Base URL, http(s). */
+  endpoint: string;
+  /** Traffic weight, > 0. Default 100. */
+  weight?: number;
+  /** Failover priority, lower first. Default 0. */
+  priority?: number;
+  /** Labels. Default `{}`. */
+  labels?: Record<string, string>;
+  /** ISO 3166-1 alpha-2 codes. */
+  residency?: string[];
+}
 
 /** Validates one region; throws INVALID_CONFIG naming each bad field. */
 export function defineRegion(input: RegionInput): Region {

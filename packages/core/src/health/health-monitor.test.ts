@@ -166,6 +166,7 @@ describe('HealthMonitor latency, availability and degraded', () => {
     await probe(m);
     expect(m.get('us-east').latencyMillis).toBe(75);
     expect(seen.at(-1)).toMatchObject({ state: 'healthy', previous: 'degraded' });
+    expect(seen.at(-1)!.reason).toBe('no longer degraded (latency EWMA 150 ms, availability 100.0%)');
   });
 
   it('a healthy region below degradedAvailability over the window is degraded', async () => {
@@ -303,7 +304,7 @@ describe('HealthMonitor passive outlier detection', () => {
     expect(m.get('us-east').state).toBe('unhealthy');
     clock.advance(1);
     expect(m.get('us-east').state).toBe('healthy');
-    expect(seen.at(-1)).toMatchObject({ state: 'healthy', previous: 'unhealthy' });
+    expect(seen.at(-1)).toMatchObject({ state: 'healthy', previous: 'unhealthy', reason: 'passive ejection ended' });
 
     for (let i = 0; i < 3; i++) m.report('us-east', { ok: false });
     expect(m.get('us-east').ejectedUntil).toBe(clock.now() + 20_000);

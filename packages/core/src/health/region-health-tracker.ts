@@ -150,11 +150,21 @@ export class RegionHealthTracker {
         reason = `availability ${(availability * 100).toFixed(1)}% < ${(degradedAvailability * 100).toFixed(1)}%`;
       }
     }
+    if (state === 'healthy' && this.#state !== 'healthy' && this.#state !== 'unknown' && this.#active === 'healthy') {
+      // Say why it recovered, not the stale reason it first became healthy.
+      reason = this.#reason.startsWith('ejected')
+        ? 'passive ejection ended'
+        : this.#state === 'degraded'
+          ? `no longer degraded (latency EWMA ${(this.#latency.value ?? 0).toFixed(0)} ms, availability ${((this.#window.availability ?? 1) * 100).toFixed(1)}%)`
+          : reason;
+    }
     if (state !== this.#state) {
       this.#state = state;
       this.#since = now;
+      this.#reason = reason;
+    } else if (state !== 'healthy') {
+      this.#reason = reason;
     }
-    this.#reason = reason;
     return state;
   }
 }

@@ -4,11 +4,11 @@ export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
-export type { ConfigIssue, OptionsSchema } from './config/parse-options.js';
+export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';
 export { TypedEmitter } from './events/typed-emitter.js';
-export type { EventMap, EventSource, Listener, ListenerErrorEvent } from './events/typed-emitter.js';
+export type { ErrorEvents, EventMap, EventSource, Listener, ListenerErrorEvent, WithErrorEvent } from './events/typed-emitter.js';
 
 export { systemClock } from './clock/clock.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
@@ -19,6 +19,7 @@ export { defineRegion, REGION_ID_PATTERN } from './regions/region.js';
 export type { GeoPoint, Region, RegionInput } from './regions/region.js';
 export { defineRegions } from './regions/define-regions.js';
 export { findRegion } from './regions/find-region.js';
+export type { HasRegionId } from './regions/find-region.js';
 
 export type {
   DeployedRegion,
@@ -28,6 +29,7 @@ export type {
   DeploySpec,
   ProviderCallOptions,
   RegionPrice,
+  RegionOverride,
   RegionProvider,
   RegionRunState,
   RegionStatus,
@@ -37,11 +39,11 @@ export { validateTrafficWeights } from './contracts/traffic-weights.js';
 export type { RouteDecision, RouteRequest, Router } from './contracts/router.js';
 export type { Lease, LeaseStore } from './contracts/lease-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
-export type { Syncer, SyncRegionStatus } from './contracts/syncer.js';
+export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
 export type { MigrateOptions, MigrationResult, Migrator } from './contracts/migrator.js';
 
 export { HealthMonitor } from './health/health-monitor.js';
-export type { HealthMonitorOptions, HealthTarget } from './health/health-options.js';
+export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions } from './health/health-options.js';
 export type {
   HealthEvents,
   HealthState,
@@ -52,5 +54,5 @@ export type {
   RegionHealth,
 } from './health/health-types.js';
 export { createHttpProber } from './health/http-prober.js';
-export type { HttpProberOptions } from './health/http-prober.js';
+export type { HttpProberOptions, StatusRange } from './health/http-prober.js';
 export type { Prober, ProbeTarget } from './health/prober.js';

@@ -1,5 +1,5 @@
 // Public API of @meridian/providers-local.
 export { LocalProvider, createLocalProvider } from './local-provider.js';
-export type { LocalProviderEvents } from './local-provider.js';
+export type { LocalProviderEvents, ProcessExitEvent, ProcessReadyEvent } from './local-provider.js';
 export type { LocalProviderOptions, LocalRegionOptions } from './local-provider-options.js';
-export type { LocalFault } from './fault.js';
+export type { FailFault, HangFault, LocalFault, NoFault, SlowFault } from './fault.js';

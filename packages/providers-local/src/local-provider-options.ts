@@ -1,3 +1,4 @@
+import type { GeoPoint } from '@meridian/core';
 import { z } from 'zod';
 
 /**
@@ -30,7 +31,7 @@ export interface LocalRegionOptions {
   /** Display name. */
   name?: string;
   /** Coordinates used by routing. */
-  location: { lat: number; lon: number };
+  location: GeoPoint;
   /** Traffic weight, > 0. Default 100. */
   weight?: number;
   /** Failover priority, lower first. Default 0. */

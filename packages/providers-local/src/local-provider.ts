@@ -14,7 +14,7 @@ import {
   type Disposable,
   type EventSource,
   type Listener,
-  type ListenerErrorEvent,
+  type WithErrorEvent,
   type ProviderCallOptions,
   type Region,
   type RegionInput,
@@ -42,12 +42,36 @@ interface Slot {
   expectingExit: boolean;
 }
 
+/** Payload of `process:exit`. */
+export interface ProcessExitEvent {
+  /** Region id. */
+  regionId: string;
+  /** The exited process. */
+  pid: number;
+  /** Exit code, null when killed by a signal. */
+  code: number | null;
+  /** Signal that ended it, if any. */
+  signal: string | null;
+  /** False for crashes and `kill()`; true for stop, destroy and restart. */
+  expected: boolean;
+}
+
+/** Payload of `process:ready`. */
+export interface ProcessReadyEvent {
+  /** Region id. */
+  regionId: string;
+  /** The new process. */
+  pid: number;
+  /** Where it listens. */
+  endpoint: string;
+}
+
 /** Events of a {@link LocalProvider}. */
 export interface LocalProviderEvents {
-  /** A region process exited; `expected` is false for crashes and external kills. */
-  'process:exit': { regionId: string; pid: number; code: number | null; signal: string | null; expected: boolean };
+  /** A region process exited. */
+  'process:exit': ProcessExitEvent;
   /** A region process started and listens. */
-  'process:ready': { regionId: string; pid: number; endpoint: string };
+  'process:ready': ProcessReadyEvent;
 }
 
 /**
@@ -55,8 +79,8 @@ export interface LocalProviderEvents {
  * default provider, for demos, tests and development. Each region can be killed,
  * hung, slowed or made to fail a share of requests, and restored.
  */
-export class LocalProvider implements RegionProvider, EventSource<LocalProviderEvents & { error: ListenerErrorEvent }> {
-  declare readonly '~events'?: LocalProviderEvents & { error: ListenerErrorEvent };
+export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent<LocalProviderEvents>> {
+  declare readonly '~events'?: WithErrorEvent<LocalProviderEvents>;
   readonly name = 'local';
   readonly #options: ResolvedOptions;
   readonly #slots = new Map<string, Slot>();
@@ -89,17 +113,17 @@ export class LocalProvider implements RegionProvider, EventSource<LocalProviderE
   }
 
   /** Subscribe to provider events. */
-  on<K extends keyof (LocalProviderEvents & { error: ListenerErrorEvent }) & string>(
+  on<K extends keyof WithErrorEvent<LocalProviderEvents> & string>(
     name: K,
-    listener: Listener<(LocalProviderEvents & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<WithErrorEvent<LocalProviderEvents>[K]>,
   ): Disposable {
     return this.#events.on(name, listener);
   }
 
   /** Subscribe to the next occurrence of an event. */
-  once<K extends keyof (LocalProviderEvents & { error: ListenerErrorEvent }) & string>(
+  once<K extends keyof WithErrorEvent<LocalProviderEvents> & string>(
     name: K,
-    listener: Listener<(LocalProviderEvents & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<WithErrorEvent<LocalProviderEvents>[K]>,
   ): Disposable {
     return this.#events.once(name, listener);
   }

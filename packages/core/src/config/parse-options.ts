@@ -61,9 +61,37 @@ export function invalidConfig(where: string, issues: ConfigIssue[], cause?: unkn
  */
 export interface OptionsSchema<T> {
   /** Validates without throwing. */
-  safeParse(input: unknown):
-    | { success: true; data: T }
-    | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+  safeParse(input: unknown): SchemaResult<T>;
+}
+
+/** One problem found by a schema. */
+export interface SchemaIssue {
+  /** Where, as keys and indexes. */
+  path: ReadonlyArray<PropertyKey>;
+  /** What is wrong. */
+  message: string;
+}
+
+/** Outcome of {@link OptionsSchema.safeParse}. */
+export type SchemaResult<T> = SchemaSuccess<T> | SchemaFailure;
+
+/** A value that passed. */
+export interface SchemaSuccess<T> {
+  /** Always true. */
+  success: true;
+  /** The parsed value, defaults applied. */
+  data: T;
+}
+
+/** A value that failed. */
+export interface SchemaFailure {
+  /** Always false. */
+  success: false;
+  /** The issues found. */
+  error: {
+    /** Every problem, in order. */
+    issues: ReadonlyArray<SchemaIssue>;
+  };
 }
 
 /**

@@ -9,7 +9,17 @@ export interface DeploySpec {
   /** Environment variables for every region. */
   env?: Record<string, string>;
   /** Per-region overrides, keyed by region id. */
-  overrides?: Record<string, { env?: Record<string, string>; size?: string; replicas?: number }>;
+  overrides?: Record<string, RegionOverride>;
+}
+
+/** What one region changes from the spec. */
+export interface RegionOverride {
+  /** Extra or replaced environment variables. */
+  env?: Record<string, string>;
+  /** Machine size (provider-specific, e.g. `Standard_D2s_v5`). */
+  size?: string;
+  /** Copies to run. */
+  replicas?: number;
 }
 
 /** Progress of one step of a deploy in one region. */

@@ -6,10 +6,18 @@ export interface SyncRegionStatus {
   lagMillis: number;
 }
 
+/** Replication state of every region. */
+export interface SyncStatus {
+  /** Per region. */
+  regions: SyncRegionStatus[];
+  /** Conflicts detected so far. */
+  conflicts: number;
+}
+
 /** Keeps keyed data in step between regions. */
 export interface Syncer {
   /** Replication lag per region. */
-  status(): { regions: SyncRegionStatus[]; conflicts: number };
+  status(): SyncStatus;
   /** Resolves when `regionId` is within `maxLagMillis`, or rejects on abort. */
   waitForLag(regionId: string, maxLagMillis: number, options?: { signal?: AbortSignal }): Promise<void>;
 }

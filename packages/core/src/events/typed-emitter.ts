@@ -9,6 +9,15 @@ export interface ListenerErrorEvent {
   error: unknown;
 }
 
+/** The `error` event every engine carries besides its own. */
+export interface ErrorEvents {
+  /** A listener threw; the engine went on. */
+  error: ListenerErrorEvent;
+}
+
+/** An engine's event map plus the `error` event. */
+export type WithErrorEvent<M> = M & ErrorEvents;
+
 /** A map from event name to payload type; one per engine. */
 export type EventMap = object;
 
@@ -33,8 +42,8 @@ export interface EventSource<M extends EventMap> {
  * reported through `error` (or `onUnhandled` when nobody listens to `error`), so a
  * host's bug in a listener never breaks the engine that emitted.
  */
-export class TypedEmitter<M extends EventMap> implements EventSource<M & { error: ListenerErrorEvent }> {
-  declare readonly '~events'?: M & { error: ListenerErrorEvent };
+export class TypedEmitter<M extends EventMap> implements EventSource<WithErrorEvent<M>> {
+  declare readonly '~events'?: WithErrorEvent<M>;
   readonly #ee = new EventEmitter();
   readonly #onUnhandled: (event: ListenerErrorEvent) => void;
 
@@ -47,9 +56,9 @@ export class TypedEmitter<M extends EventMap> implements EventSource<M & { error
       });
   }
 
-  on<K extends keyof (M & { error: ListenerErrorEvent }) & string>(
+  on<K extends keyof (WithErrorEvent<M>) & string>(
     name: K,
-    listener: Listener<(M & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<(WithErrorEvent<M>)[K]>,
   ): Disposable {
     this.#ee.on(name, listener as (p: unknown) => void);
     let done = false;
@@ -62,9 +71,9 @@ export class TypedEmitter<M extends EventMap> implements EventSource<M & { error
     };
   }
 
-  once<K extends keyof (M & { error: ListenerErrorEvent }) & string>(
+  once<K extends keyof (WithErrorEvent<M>) & string>(
     name: K,
-    listener: Listener<(M & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<(WithErrorEvent<M>)[K]>,
   ): Disposable {
     const sub = this.on(name, (payload) => {
       sub.dispose();

@@ -2,7 +2,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { invalidConfig, parseOptions } from '../config/parse-options.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Disposable } from '../events/disposable.js';
-import { TypedEmitter, type EventSource, type ListenerErrorEvent, type Listener } from '../events/typed-emitter.js';
+import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import { findRegion } from '../regions/find-region.js';
 import { healthMonitorOptionsSchema, type HealthMonitorOptions, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealth } from './health-types.js';
@@ -27,8 +27,8 @@ interface Entry {
  * The probe loop never throws: a probe that throws, hangs or is aborted counts as
  * a failure. Timers are unref'd, so a monitor never keeps the host alive.
  */
-export class HealthMonitor implements EventSource<HealthEvents & { error: ListenerErrorEvent }> {
-  declare readonly '~events'?: HealthEvents & { error: ListenerErrorEvent };
+export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> {
+  declare readonly '~events'?: WithErrorEvent<HealthEvents>;
   readonly #options: ResolvedHealthOptions;
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -62,16 +62,16 @@ export class HealthMonitor implements EventSource<HealthEvents & { error: Listen
     }
   }
 
-  on<K extends keyof (HealthEvents & { error: ListenerErrorEvent }) & string>(
+  on<K extends keyof WithErrorEvent<HealthEvents> & string>(
     name: K,
-    listener: Listener<(HealthEvents & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<WithErrorEvent<HealthEvents>[K]>,
   ): Disposable {
     return this.#events.on(name, listener);
   }
 
-  once<K extends keyof (HealthEvents & { error: ListenerErrorEvent }) & string>(
+  once<K extends keyof WithErrorEvent<HealthEvents> & string>(
     name: K,
-    listener: Listener<(HealthEvents & { error: ListenerErrorEvent })[K]>,
+    listener: Listener<WithErrorEvent<HealthEvents>[K]>,
   ): Disposable {
     return this.#events.once(name, listener);
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import { regionIdSchema } from '../regions/region.js';
+import type { StatusRange } from './http-prober.js';
 import type { Prober } from './prober.js';
 
 const positiveMillis = z.number().int().positive();
@@ -61,6 +62,18 @@ export interface HealthTarget {
   endpoint: string;
 }
 
+/** Passive outlier detection settings. */
+export interface PassiveHealthOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Consecutive failed reports that eject a region. Default 5. */
+  consecutiveFailures?: number;
+  /** First ejection length; the n-th lasts n × this. Default 30000. */
+  baseEjectionMillis?: number;
+  /** Longest ejection. Default 300000. */
+  maxEjectionMillis?: number;
+}
+
 /** Options of {@link HealthMonitor}. */
 export interface HealthMonitorOptions {
   /** Regions to probe. Default none (add later with `add`). */
@@ -76,7 +89,7 @@ export interface HealthMonitorOptions {
   /** Path appended to the endpoint. Default `/health`. */
   path?: string;
   /** Accepted status range, inclusive. Default 200..299. */
-  expectedStatus?: { min: number; max: number };
+  expectedStatus?: StatusRange;
   /** Optional check of the response body. */
   bodyPredicate?: (body: string, status: number) => boolean;
   /** Extra probe headers. */
@@ -92,16 +105,7 @@ export interface HealthMonitorOptions {
   /** Outcomes (probes and passive reports) in the availability window. Default 20. */
   availabilityWindow?: number;
   /** Passive outlier detection from `report()`, as Envoy's consecutive-5xx ejection. */
-  passive?: {
-    /** Default true. */
-    enabled?: boolean;
-    /** Consecutive failed reports that eject a region. Default 5. */
-    consecutiveFailures?: number;
-    /** First ejection length; the n-th lasts n × this. Default 30000. */
-    baseEjectionMillis?: number;
-    /** Longest ejection. Default 300000. */
-    maxEjectionMillis?: number;
-  };
+  passive?: PassiveHealthOptions;
   /** Time source. Default the system clock. */
   clock?: Clock;
   /** How a probe is made. Default an undici HTTP prober built from the options above. */

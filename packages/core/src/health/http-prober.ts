@@ -2,10 +2,18 @@ import { Agent, request } from 'undici';
 import type { ProbeOutcome } from './health-types.js';
 import type { Prober, ProbeTarget } from './prober.js';
 
+/** An inclusive range of HTTP statuses. */
+export interface StatusRange {
+  /** Lowest accepted status. */
+  min: number;
+  /** Highest accepted status. */
+  max: number;
+}
+
 /** Options of {@link createHttpProber}. */
 export interface HttpProberOptions {
   /** Accepted status range, inclusive. Default 200..299. */
-  expectedStatus?: { min: number; max: number };
+  expectedStatus?: StatusRange;
   /** Optional check of the response body (read up to `maxBodyBytes`). */
   bodyPredicate?: (body: string, status: number) => boolean;
   /** Extra request headers (e.g. a Host header for a shared front door). */

@@ -63,7 +63,7 @@ export class RegionHealthTracker {
       const needed = this.#active === 'unknown' ? 1 : this.t.successesBeforeHealthy;
       if (this.#active !== 'healthy' && this.#successes >= needed) {
         this.#active = 'healthy';
-        this.#activeReason = `${this.#successes} consecutive successful probe(s)`;
+        this.#activeReason = `${this.#successes} consecutive successful probe${this.#successes === 1 ? "" : "s"}`;
       }
     } else {
       this.#failures++;

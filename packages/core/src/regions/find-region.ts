@@ -1,7 +1,13 @@
 import { MeridianError } from '../errors/meridian-error.js';
 
+/** Anything with a region id. */
+export interface HasRegionId {
+  /** Region id. */
+  id: string;
+}
+
 /** Looks a region up by id, or throws REGION_NOT_FOUND listing the known ids. */
-export function findRegion<R extends { id: string }>(regions: Iterable<R>, id: string): R {
+export function findRegion<R extends HasRegionId>(regions: Iterable<R>, id: string): R {
   const known: string[] = [];
   for (const region of regions) {
     if (region.id === id) return region;

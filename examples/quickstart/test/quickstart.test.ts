@@ -1,0 +1,34 @@
+// Runs the built demo exactly as `npm run demo` does and checks the story it tells.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+describe('quickstart demo', () => {
+  it('shows the killed region going unhealthy and coming back, then exits 0', () => {
+    expect(existsSync(main), `${main} is missing: build first (pnpm -r build)`).toBe(true);
+    const run = spawnSync(process.execPath, [main], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const out = run.stdout;
+    const order = [
+      /us-east +running +http:\/\/127\.0\.0\.1:\d+/,
+      /EVENT region:healthy +ru-central +unknown -> healthy/,
+      /Killing eu-west/,
+      /EVENT region:unhealthy eu-west +healthy -> unhealthy: 3 consecutive failed probes \(last: ECONNREFUSED/,
+      /EVENT region:degraded +ap-south +healthy -> degraded: latency EWMA \d+ ms > 150 ms/,
+      /EVENT region:healthy +eu-west +unhealthy -> healthy: 2 consecutive successful probes/,
+      /Done: the killed region went unhealthy and came back/,
+    ];
+    let from = 0;
+    for (const pattern of order) {
+      const match = pattern.exec(out.slice(from));
+      expect(match, `expected ${pattern} after offset ${from} in:\n${out}`).not.toBeNull();
+      from += match!.index + match![0].length;
+    }
+    // Each line is timestamped.
+    expect(out.split('\n').filter((l) => l.startsWith('[')).every((l) => /^\[\d\d:\d\d:\d\d\.\d{3} \+\d+\.\ds\]/.test(l))).toBe(true);
+  });
+});

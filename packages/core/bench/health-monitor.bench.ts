@@ -1,0 +1,166 @@
+// Benchmarks of the health monitor against a real local region process.
+// Every figure is printed as a ratio against a baseline measured in this run:
+//  1. CPU per 1000 probes vs CPU per 1000 raw undici requests to the same region;
+//  2. time from kill to `region:unhealthy` vs intervalMillis × failuresBeforeUnhealthy.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { HealthMonitor, ManualClock } from '@meridian/core';
+import { createLocalProvider } from '@meridian/providers-local';
+import { Agent, request } from 'undici';
+import { machine } from './machine.js';
+
+const PROBES = 3000;
+const KILL_ROUNDS = 6;
+
+function cpuMillis(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+function waitFor(monitor: HealthMonitor, name: 'region:healthy' | 'region:unhealthy', regionId: string, timeoutMillis = 20_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${name} for ${regionId} within ${timeoutMillis} ms`)), timeoutMillis);
+    const sub = monitor.on(name, (e) => {
+      if (e.regionId !== regionId) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(performance.now());
+    });
+  });
+}
+
+const ROUNDS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function rawRound(endpoint: string, agent: Agent): Promise<{ cpu: number; wall: number }> {
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (let i = 0; i < PROBES; i++) await (await request(`${endpoint}/health`, { dispatcher: agent })).body.dump();
+  return { cpu: cpuMillis(cpu), wall: performance.now() - wall };
+}
+
+async function monitorRound(endpoint: string): Promise<{ cpu: number; wall: number }> {
+  // The monitor, driven on virtual time so probes run back to back.
+  const clock = new ManualClock();
+  const monitor = new HealthMonitor({ regions: [{ id: 'bench', endpoint }], intervalMillis: 1000, timeoutMillis: 500, jitterFraction: 0, clock });
+  let resolveProbe: () => void = () => undefined;
+  monitor.on('health:probe', () => resolveProbe());
+  const next = async (ms: number): Promise<void> => {
+    const done = new Promise<void>((r) => (resolveProbe = r));
+    clock.advance(ms);
+    await done;
+  };
+  monitor.start();
+  await next(0);
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  for (let i = 0; i < PROBES; i++) await next(1000);
+  const result = { cpu: cpuMillis(cpu), wall: performance.now() - wall };
+  await monitor.stop();
+  return result;
+}
+
+async function probeOverhead(endpoint: string): Promise<Record<string, number>> {
+  // Baseline: the same number of sequential keep-alive GETs with undici, rounds
+  // interleaved with the monitor's so warm-up and noise hit both alike.
+  const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
+  for (let i = 0; i < 500; i++) await (await request(`${endpoint}/health`, { dispatcher: agent })).body.dump();
+  await monitorRound(endpoint);
+  const raw: Array<{ cpu: number; wall: number }> = [];
+  const mon: Array<{ cpu: number; wall: number }> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(await rawRound(endpoint, agent));
+    mon.push(await monitorRound(endpoint));
+  }
+  await agent.close();
+  const rawCpu = median(raw.map((r) => r.cpu));
+  const monCpu = median(mon.map((r) => r.cpu));
+  return {
+    probesPerRound: PROBES,
+    rounds: ROUNDS,
+    rawCpuMillisPer1000: (rawCpu / PROBES) * 1000,
+    monitorCpuMillisPer1000: (monCpu / PROBES) * 1000,
+    cpuRatioVsRawUndici: monCpu / rawCpu,
+    rawWallMillisPer1000: (median(raw.map((r) => r.wall)) / PROBES) * 1000,
+    monitorWallMillisPer1000: (median(mon.map((r) => r.wall)) / PROBES) * 1000,
+    // At the defaults (30 s interval) one region costs this share of one core.
+    coreShareAt30sInterval: monCpu / PROBES / 30_000,
+  };
+}
+
+async function killToUnhealthy(): Promise<Record<string, unknown>> {
+  const intervalMillis = 500;
+  const timeoutMillis = 250;
+  const failuresBeforeUnhealthy = 3;
+  const provider = createLocalProvider({ regions: [{ id: 'victim', location: { lat: 0, lon: 0 } }] });
+  await provider.deploy({ name: 'bench', regions: [] });
+  const monitor = new HealthMonitor({ regions: provider.regions(), intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy: 1 });
+  const healthy = waitFor(monitor, 'region:healthy', 'victim');
+  monitor.start();
+  await healthy;
+  const samples: number[] = [];
+  try {
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      // Kill at a different phase of the probe cycle each round.
+      await new Promise((r) => setTimeout(r, 137 * (round + 1)));
+      const down = waitFor(monitor, 'region:unhealthy', 'victim');
+      const killedAt = performance.now();
+      await provider.kill('victim');
+      samples.push((await down) - killedAt);
+      const up = waitFor(monitor, 'region:healthy', 'victim');
+      await provider.restore('victim');
+      await up;
+    }
+  } finally {
+    await monitor.stop();
+    await provider.stop();
+  }
+  const budget = intervalMillis * failuresBeforeUnhealthy;
+  const max = Math.max(...samples);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return {
+    intervalMillis,
+    timeoutMillis,
+    failuresBeforeUnhealthy,
+    rounds: KILL_ROUNDS,
+    samplesMillis: samples.map((s) => Math.round(s)),
+    meanMillis: Math.round(mean),
+    maxMillis: Math.round(max),
+    meanRatio: mean / budget,
+    maxRatio: max / budget,
+    // The issue's bound: interval × failures plus one timeout.
+    boundRatio: (budget + timeoutMillis) / budget,
+  };
+}
+
+async function main(): Promise<void> {
+  const provider = createLocalProvider({ regions: [{ id: 'bench', location: { lat: 0, lon: 0 } }] });
+  await provider.deploy({ name: 'bench', regions: [] });
+  let overhead: Record<string, number>;
+  try {
+    overhead = await probeOverhead(provider.regions()[0]!.endpoint);
+  } finally {
+    await provider.stop();
+  }
+  console.log(`probe CPU: monitor ${overhead.monitorCpuMillisPer1000!.toFixed(1)} ms / 1000 probes vs raw undici ${overhead.rawCpuMillisPer1000!.toFixed(1)} ms / 1000 requests = ${overhead.cpuRatioVsRawUndici!.toFixed(2)}x`);
+  const detection = await killToUnhealthy();
+  console.log(
+    `kill -> region:unhealthy: mean ${detection.meanMillis} ms, max ${detection.maxMillis} ms = ${(detection.meanRatio as number).toFixed(2)}x / ${(detection.maxRatio as number).toFixed(2)}x of interval × failures (bound ${(detection.boundRatio as number).toFixed(2)}x)`,
+  );
+  const out = fileURLToPath(new URL('./results/health-monitor.json', import.meta.url));
+  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ benchmark: 'health-monitor', machine: machine(), probeOverhead: overhead, killToUnhealthy: detection }, null, 2)}\n`);
+  console.log(`written ${out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

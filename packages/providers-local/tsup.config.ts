@@ -1,13 +1,8 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
+  ...packageBuild,
   // The CJS build needs import.meta.url to find worker/region-worker.mjs.
   shims: true,
   external: ['@meridian/core'],

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { defineRegions, MeridianError } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { findLeakedProcesses, getFreePort, waitForEvent } from '@meridian/testkit';
+import { findLeakedProcesses, getFreePort, meridianErrorOf, waitForEvent } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
@@ -193,14 +193,9 @@ describe('LocalProvider lifecycle and bad input', () => {
     ['bad latitude', () => createLocalProvider({ regions: [{ id: 'a', location: { lat: 200, lon: 0 } }] }), 'INVALID_CONFIG', '[0].location.lat'],
     ['no regions', () => createLocalProvider({ regions: [] }), 'INVALID_CONFIG', 'regions'],
   ])('refuses %s', (_name, fn, code, path) => {
-    try {
-      fn();
-      throw new Error('expected an error');
-    } catch (error) {
-      expect(MeridianError.isInstance(error)).toBe(true);
-      expect((error as MeridianError).code).toBe(code);
-      expect((error as MeridianError).message).toContain(path);
-    }
+    const error = meridianErrorOf(fn);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(path);
   });
 
   it('refuses unknown regions, bad fault values and bad weights', async () => {

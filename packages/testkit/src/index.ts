@@ -1,5 +1,6 @@
 // @meridian/testkit: harnesses for Meridian's own tests (private package).
 export { getFreePort } from './port-allocator.js';
+export { meridianErrorOf } from './meridian-error-of.js';
 export { findLeakedProcesses, isProcessAlive } from './process-leak.js';
 export { collectEvents, waitForEvent } from './wait-for-event.js';
 export type { EventsOf, Subscribable } from './wait-for-event.js';

@@ -58,13 +58,7 @@ export class ManualClock implements Clock {
   advance(millis: number): void {
     if (!(millis >= 0)) throw new RangeError(`advance() needs a non-negative duration, got ${millis}`);
     const target = this.#now + millis;
-    for (;;) {
-      const next = this.#pickNext(target);
-      if (!next) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
-      this.#now = next.due;
-      next.callback();
-    }
+    while (this.#runNext(target));
     this.#now = target;
     this.#timers = this.#timers.filter((t) => !t.cancelled);
   }
@@ -73,16 +67,20 @@ export class ManualClock implements Clock {
   async advanceAsync(millis: number): Promise<void> {
     if (!(millis >= 0)) throw new RangeError(`advanceAsync() needs a non-negative duration, got ${millis}`);
     const target = this.#now + millis;
-    for (;;) {
-      await flushMicrotasks();
-      const next = this.#pickNext(target);
-      if (!next) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
-      this.#now = next.due;
-      next.callback();
-    }
+    do await flushMicrotasks();
+    while (this.#runNext(target));
     this.#now = target;
-    await flushMicrotasks();
+    this.#timers = this.#timers.filter((t) => !t.cancelled);
+  }
+
+  /** Runs the earliest timer due by `limit`; false when there is none. */
+  #runNext(limit: number): boolean {
+    const next = this.#pickNext(limit);
+    if (!next) return false;
+    this.#timers = this.#timers.filter((t) => t !== next);
+    this.#now = next.due;
+    next.callback();
+    return true;
   }
 
   #pickNext(limit: number): PendingTimer | undefined {

@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { MeridianError } from '../errors/meridian-error.js';
+import { meridianErrorOf as catchError } from '@meridian/testkit';
 import { formatPath, parseOptions } from './parse-options.js';
 
 describe('parseOptions', () => {
   const schema = z.object({ a: z.number().positive(), list: z.array(z.object({ url: z.string().url() })), apiToken: z.string().min(40) });
-
-  function catchError(fn: () => unknown): MeridianError {
-    try {
-      fn();
-    } catch (error) {
-      if (MeridianError.isInstance(error)) return error;
-      throw error;
-    }
-    throw new Error('expected an error');
-  }
 
   it('lists every failing path with its value in one INVALID_CONFIG error', () => {
     const error = catchError(() => parseOptions(schema, { a: -1, list: [{ url: 'ok?' }], apiToken: 'short' }, 'test options'));

@@ -1,4 +1,4 @@
-import { createGate, startScriptedServer, waitForEvent, type ScriptedServer } from '@meridian/testkit';
+import { createGate, meridianErrorOf, startScriptedServer, waitForEvent, type ScriptedServer } from '@meridian/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/manual-clock.js';
 import { MeridianError } from '../errors/meridian-error.js';
@@ -248,12 +248,7 @@ describe('HealthMonitor failures are reported, never thrown', () => {
 
   it('a prober that throws never kills the loop', async () => {
     let calls = 0;
-    monitor = new HealthMonitor({
-      regions: [{ id: 'us-east', endpoint: server.url }],
-      intervalMillis: INTERVAL,
-      timeoutMillis: TIMEOUT,
-      jitterFraction: 0,
-      clock,
+    create({
       prober: {
         async probe() {
           calls++;
@@ -262,10 +257,10 @@ describe('HealthMonitor failures are reported, never thrown', () => {
         },
       },
     });
-    monitor.start();
-    const first = await probe(monitor, 0);
+    monitor!.start();
+    const first = await probe(monitor!, 0);
     expect(first).toMatchObject({ ok: false, error: 'prober exploded' });
-    const second = await probe(monitor);
+    const second = await probe(monitor!);
     expect(second.ok).toBe(true);
   });
 
@@ -396,13 +391,8 @@ async function waitForEventAfter(m: HealthMonitor, act: () => void): Promise<Pro
 
 describe('HealthMonitor options', () => {
   function codeAndMessage(options: HealthMonitorOptions): [string, string] {
-    try {
-      new HealthMonitor(options);
-    } catch (error) {
-      if (MeridianError.isInstance(error)) return [error.code, error.message];
-      throw error;
-    }
-    throw new Error('expected INVALID_CONFIG');
+    const error = meridianErrorOf(() => new HealthMonitor(options));
+    return [error.code, error.message];
   }
 
   it.each<[string, HealthMonitorOptions, string]>([

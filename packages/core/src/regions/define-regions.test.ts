@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MeridianError } from '../errors/meridian-error.js';
+import { meridianErrorOf as errorOf } from '@meridian/testkit';
 import { defineRegions } from './define-regions.js';
 import { findRegion } from './find-region.js';
 import { defineRegion } from './region.js';
 
 const usEast = { id: 'us-east', location: { lat: 37.5, lon: -77.5 }, endpoint: 'https://us-east.example.com' };
-
-function errorOf(fn: () => unknown): MeridianError {
-  try {
-    fn();
-  } catch (error) {
-    if (MeridianError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('defineRegion', () => {
   it('fills documented defaults', () => {

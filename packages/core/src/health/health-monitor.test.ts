@@ -30,6 +30,8 @@ function create(options: Partial<HealthMonitorOptions> = {}): HealthMonitor {
     intervalMillis: INTERVAL,
     timeoutMillis: TIMEOUT,
     jitterFraction: 0,
+    // One request per probe, so each scripted answer is one probe outcome.
+    samplesPerProbe: 1,
     clock,
     ...options,
   });
@@ -223,10 +225,11 @@ describe('HealthMonitor failures are reported, never thrown', () => {
     const url = server.url;
     await server.close();
     monitor = new HealthMonitor({ regions: [{ id: 'gone', endpoint: url }], intervalMillis: INTERVAL, timeoutMillis: TIMEOUT, jitterFraction: 0, clock });
+    // Default 3 samples: all refused, one failure reported with the count.
     monitor.start();
     const result = await probe(monitor, 0);
     expect(result).toMatchObject({ regionId: 'gone', ok: false });
-    expect(result.error).toMatch(/ECONNREFUSED/);
+    expect(result.error).toMatch(/ECONNREFUSED.*\(3\/3 samples failed\)/);
     server = await startScriptedServer();
   });
 
@@ -278,6 +281,43 @@ describe('HealthMonitor failures are reported, never thrown', () => {
     expect(m.get('us-east').probes).toBe(2);
   });
 });
+
+describe('HealthMonitor samples per probe', () => {
+  it('a probe succeeds when any of its parallel samples does, and fails only when all do', async () => {
+    const m = create({ samplesPerProbe: 3, failuresBeforeUnhealthy: 1 });
+    await startHealthyWith(m, 3);
+    server.queue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 }, { kind: 'ok' });
+    const before = server.requests;
+    expect((await probe(m)).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(server.requests - before).toBe(3);
+    server.set({ kind: 'status', status: 503 });
+    const failed = await probe(m);
+    expect(failed.ok).toBe(false);
+    expect(failed.error).toBe('status 503 outside 200-299 (3/3 samples failed)');
+    expect(m.get('us-east').state).toBe('unhealthy');
+  });
+
+  it('with the default of 3 samples a hung region still fails within one timeout', async () => {
+    const m = create({ samplesPerProbe: 3 });
+    await startHealthyWith(m, 3);
+    server.set({ kind: 'hang' });
+    const pending = waitForEvent(m, 'health:probe');
+    clock.advance(INTERVAL);
+    await new Promise((r) => setTimeout(r, 20));
+    clock.advance(TIMEOUT);
+    const result = await pending;
+    expect(result).toMatchObject({ ok: false, latencyMillis: TIMEOUT });
+  });
+});
+
+async function startHealthyWith(m: HealthMonitor, samples: number): Promise<void> {
+  m.start();
+  const first = await probe(m, 0);
+  expect(first.ok).toBe(true);
+  // Let the other samples of the first probe land before scripting answers.
+  while (server.requests < samples) await new Promise((r) => setTimeout(r, 5));
+}
 
 describe('HealthMonitor passive outlier detection', () => {
   it('ejects after consecutive failed reports, for base then 2 × base', async () => {

@@ -9,6 +9,7 @@ import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealt
 import { createHttpProber } from './http-prober.js';
 import type { Prober } from './prober.js';
 import { RegionHealthTracker } from './region-health-tracker.js';
+import { sampledProbe } from './sampled-probe.js';
 
 interface Entry {
   readonly target: HealthTarget;
@@ -47,6 +48,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
       this.#options.prober ??
       createHttpProber({
         expectedStatus: this.#options.expectedStatus,
+        connections: this.#options.samplesPerProbe + 1,
         ...(this.#options.bodyPredicate ? { bodyPredicate: this.#options.bodyPredicate } : {}),
         ...(this.#options.headers ? { headers: this.#options.headers } : {}),
       });
@@ -206,9 +208,8 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     );
     let outcome;
     try {
-      outcome = await this.#prober.probe({ regionId: entry.target.id, url: entry.url }, { signal: controller.signal });
-    } catch (error) {
-      outcome = { ok: false, error: error instanceof Error ? error.message : String(error) };
+      const target = { regionId: entry.target.id, url: entry.url };
+      outcome = await sampledProbe(this.#prober, target, this.#options.samplesPerProbe, controller.signal);
     } finally {
       timeout.cancel();
     }

@@ -20,6 +20,7 @@ export const healthMonitorOptionsSchema = z
     intervalMillis: positiveMillis.default(30_000),
     timeoutMillis: positiveMillis.default(5_000),
     failuresBeforeUnhealthy: z.number().int().min(1).default(3),
+    samplesPerProbe: z.number().int().min(1).max(10).default(3),
     successesBeforeHealthy: z.number().int().min(1).default(2),
     path: z.string().startsWith('/', 'must start with "/"').default('/health'),
     expectedStatus: z
@@ -84,6 +85,12 @@ export interface HealthMonitorOptions {
   timeoutMillis?: number;
   /** Consecutive failed probes that make a region unhealthy. Default 3. */
   failuresBeforeUnhealthy?: number;
+  /**
+   * Requests sent in parallel per probe; the probe succeeds when any does. With
+   * independent loss p a probe fails with p^samples (30% loss: 2.7% at 3), while a
+   * dead region fails them all at once. 1..10, default 3.
+   */
+  samplesPerProbe?: number;
   /** Consecutive successful probes that bring an unhealthy region back. Default 2. */
   successesBeforeHealthy?: number;
   /** Path appended to the endpoint. Default `/health`. */

@@ -20,6 +20,8 @@ export interface HttpProberOptions {
   headers?: Record<string, string>;
   /** Body bytes read for `bodyPredicate`; a longer body fails the probe. Default 65536. */
   maxBodyBytes?: number;
+  /** Keep-alive connections per origin. Default 4. */
+  connections?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export function createHttpProber(options: HttpProberOptions = {}): Prober {
 
   return {
     async probe(target: ProbeTarget, { signal }): Promise<ProbeOutcome> {
-      agent ??= new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: 4 });
+      agent ??= new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: options.connections ?? 4 });
       try {
         const response = await request(target.url, {
           method: 'GET',

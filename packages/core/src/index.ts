@@ -42,6 +42,8 @@ export type { Failover, FailoverRequest, FailoverStatus } from './contracts/fail
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
 export type { MigrateOptions, MigrationResult, Migrator } from './contracts/migrator.js';
 
+export { MemoryLeaseStore } from './lease/memory-lease-store.js';
+export type { MemoryLeaseStoreOptions } from './lease/memory-lease-store.js';
 export { HealthMonitor } from './health/health-monitor.js';
 export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions } from './health/health-options.js';
 export type {

@@ -22,7 +22,10 @@ import {
   type RegionStatus,
   type TrafficWeights,
 } from '@meridian/core';
+import { request } from 'undici';
 import type { LocalFault } from './fault.js';
+import { FrontDoor, type FrontDoorOptions } from './front-door.js';
+import { WeightedPicker } from './weighted-picker.js';
 import { localProviderOptionsSchema, type LocalProviderOptions } from './local-provider-options.js';
 import { RegionProcess } from './region-process.js';
 import { defaultWorkerPath } from './worker-path.js';
@@ -87,6 +90,9 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   readonly #events = new TypedEmitter<LocalProviderEvents>();
   readonly #workerPath: string;
   #weights: TrafficWeights | undefined;
+  #highestToken = Number.NEGATIVE_INFINITY;
+  #frontDoor: FrontDoor | undefined;
+  readonly #picker = new WeightedPicker();
   #exitHook: (() => void) | undefined;
   #stopped = false;
 
@@ -206,18 +212,73 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   }
 
   /**
-   * Records the traffic weights after validating them. The local front door that
-   * routes requests by these weights arrives with the failover engine; until
-   * then `traffic()` exposes them to hosts and tests.
+   * Shifts the front door's traffic to `weights` (regions left out get 0). With a
+   * `fencingToken`, a token lower than the highest seen is refused (LEASE_LOST).
    */
-  async setTraffic(weights: TrafficWeights, _options: ProviderCallOptions = {}): Promise<void> {
+  async setTraffic(weights: TrafficWeights, options: ProviderCallOptions = {}): Promise<void> {
     this.#assertOpen();
-    this.#weights = validateTrafficWeights(weights, this.regionIds());
+    throwIfAborted(options.signal, 'setTraffic');
+    const valid = validateTrafficWeights(weights, this.regionIds());
+    if (options.fencingToken !== undefined) {
+      if (options.fencingToken < this.#highestToken) {
+        throw new MeridianError(
+          'LEASE_LOST',
+          `setTraffic refused: fencing token ${options.fencingToken} is older than ${this.#highestToken}; another instance holds the lease`,
+          { details: { fencingToken: options.fencingToken, highest: this.#highestToken } },
+        );
+      }
+      this.#highestToken = options.fencingToken;
+    }
+    this.#weights = Object.fromEntries(this.regionIds().map((id) => [id, valid[id] ?? 0]));
   }
 
-  /** The weights last set, or undefined before any `setTraffic`. */
-  traffic(): TrafficWeights | undefined {
-    return this.#weights ? { ...this.#weights } : undefined;
+  /** Current weights: the last `setTraffic`, else each deployed region's configured weight. */
+  traffic(): TrafficWeights {
+    if (this.#weights) return { ...this.#weights };
+    return Object.fromEntries([...this.#slots.values()].map((s) => [s.config.id, s.deployed ? s.config.weight : 0]));
+  }
+
+  /**
+   * Starts the local front door: a reverse proxy on loopback that sends every
+   * request to a region by the current weights. One per provider.
+   */
+  async startFrontDoor(options: FrontDoorOptions = {}): Promise<FrontDoor> {
+    this.#assertOpen();
+    if (this.#frontDoor) return this.#frontDoor;
+    const host = options.host ?? '127.0.0.1';
+    const door = new FrontDoor(
+      {
+        weights: () => this.traffic(),
+        endpoint: (id) => {
+          const slot = this.#slots.get(id);
+          return slot?.deployed ? this.#endpoint(slot) : undefined;
+        },
+        pick: (weights) => this.#picker.pick(weights),
+      },
+      options,
+    );
+    await door.listen(host, options.port ?? 0);
+    this.#frontDoor = door;
+    return door;
+  }
+
+  /** The running front door, if started. */
+  get frontDoor(): FrontDoor | undefined {
+    return this.#frontDoor;
+  }
+
+  /** Sends one request through the front door and returns the region that answered. */
+  async resolveRoute(options: ProviderCallOptions = {}): Promise<string | undefined> {
+    if (!this.#frontDoor) return undefined;
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(2_000)]) : AbortSignal.timeout(2_000);
+    try {
+      const response = await request(`${this.#frontDoor.url}/health`, { signal });
+      await response.body.dump();
+      const region = response.headers['x-meridian-region'];
+      return response.statusCode < 500 && typeof region === 'string' ? region : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Kills a region's process at once (SIGKILL), as a crash would. */
@@ -271,6 +332,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await this.#frontDoor?.close();
     await this.destroy();
     if (this.#exitHook) process.off('exit', this.#exitHook);
     this.#exitHook = undefined;

@@ -1,5 +1,7 @@
 // @meridian/testkit: harnesses for Meridian's own tests (private package).
 export { getFreePort } from './port-allocator.js';
+export { runLeaseStoreConformance } from './lease-store-conformance.js';
+export type { LeaseStoreFixture } from './lease-store-conformance.js';
 export { meridianErrorOf } from './meridian-error-of.js';
 export { findLeakedProcesses, isProcessAlive } from './process-leak.js';
 export { collectEvents, waitForEvent } from './wait-for-event.js';

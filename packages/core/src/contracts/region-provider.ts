@@ -38,6 +38,12 @@ export interface DeployProgress {
 export interface ProviderCallOptions {
   /** Aborts the call; the provider stops promptly and reports what it left. */
   signal?: AbortSignal;
+  /**
+   * Fencing token of the lease the caller acts under. A provider that can keeps
+   * the highest token seen and refuses lower ones with LEASE_LOST, so a paused,
+   * stale leader cannot undo what the current one did.
+   */
+  fencingToken?: number;
 }
 
 /** Options of {@link RegionProvider.deploy}. */
@@ -111,4 +117,10 @@ export interface RegionProvider {
   setTraffic(weights: TrafficWeights, options?: ProviderCallOptions): Promise<void>;
   /** Hourly prices per region, where the provider knows them. */
   prices?(options?: ProviderCallOptions): Promise<RegionPrice[]>;
+  /**
+   * Sends one request through the traffic layer (front door, DNS, load balancer)
+   * and returns the id of the region that answered, or undefined when the
+   * provider cannot tell. Used to verify a traffic shift took effect.
+   */
+  resolveRoute?(options?: ProviderCallOptions): Promise<string | undefined>;
 }

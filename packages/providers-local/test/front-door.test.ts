@@ -1,0 +1,103 @@
+import { MeridianError } from '@meridian/core';
+import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
+import { findLeakedProcesses } from '@meridian/testkit';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let provider: LocalProvider;
+let door: string;
+const pids: number[] = [];
+
+beforeAll(async () => {
+  provider = createLocalProvider({
+    regions: [
+      { id: 'us-east', location: { lat: 37.5, lon: -77.5 } },
+      { id: 'eu-west', location: { lat: 53.3, lon: -6.2 } },
+      { id: 'ap-south', location: { lat: 1.3, lon: 103.8 } },
+    ],
+  });
+  await provider.deploy({ name: 'door', regions: [] });
+  pids.push(...provider.pids());
+  door = (await provider.startFrontDoor()).url;
+});
+
+afterAll(async () => {
+  await provider.stop();
+  expect(provider.frontDoor).toBeDefined();
+  expect(await findLeakedProcesses(pids)).toEqual([]);
+});
+
+async function hit(path = '/health'): Promise<{ status: number; region?: string }> {
+  const res = await request(`${door}${path}`, { signal: AbortSignal.timeout(5_000) });
+  await res.body.dump();
+  return { status: res.statusCode, region: res.headers['x-meridian-region'] as string | undefined };
+}
+
+describe('local front door', () => {
+  it('spreads requests by weight with smooth round-robin', async () => {
+    await provider.setTraffic({ 'us-east': 3, 'eu-west': 1, 'ap-south': 0 });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 40; i++) {
+      const { region } = await hit();
+      counts[region!] = (counts[region!] ?? 0) + 1;
+    }
+    expect(counts).toEqual({ 'us-east': 30, 'eu-west': 10 });
+  });
+
+  it('a traffic shift moves new requests at once while a request in flight finishes where it started', async () => {
+    await provider.setTraffic({ 'us-east': 1, 'eu-west': 0, 'ap-south': 0 });
+    await provider.slow('us-east', 400);
+    const inFlight = hit();
+    await new Promise((r) => setTimeout(r, 100));
+    await provider.setTraffic({ 'us-east': 0, 'eu-west': 1 });
+    expect((await hit()).region).toBe('eu-west');
+    expect(await inFlight).toEqual({ status: 200, region: 'us-east' });
+    await provider.restore('us-east');
+  });
+
+  it('forwards methods and bodies', async () => {
+    await provider.setTraffic({ 'ap-south': 1 });
+    const put = await request(`${door}/kv/greeting`, { method: 'PUT', body: JSON.stringify('hello'), headers: { 'content-type': 'application/json' } });
+    expect(put.statusCode).toBe(200);
+    await put.body.dump();
+    const got = await request(`${provider.regions().find((r) => r.id === 'ap-south')!.endpoint}/kv/greeting`);
+    expect(await got.body.json()).toMatchObject({ value: 'hello' });
+  });
+
+  it('counts the requests a dead region fails (502) and a region 500s', async () => {
+    await provider.setTraffic({ 'us-east': 1 });
+    const before = provider.frontDoor!.stats();
+    await provider.kill('us-east');
+    expect((await hit()).status).toBe(502);
+    await provider.restore('us-east');
+    await provider.failRate('us-east', 1);
+    expect((await hit()).status).toBe(500);
+    await provider.restore('us-east');
+    expect((await hit()).status).toBe(200);
+    const after = provider.frontDoor!.stats();
+    expect(after.failures - before.failures).toBe(2);
+    expect(after.byRegion['us-east']!.failures - (before.byRegion['us-east']?.failures ?? 0)).toBe(2);
+  });
+
+  it('answers 503 when no deployed region has weight', async () => {
+    await provider.destroy(['eu-west']);
+    await provider.setTraffic({ 'eu-west': 1 });
+    expect((await hit()).status).toBe(503);
+    await provider.deploy({ name: 'door', regions: ['eu-west'] });
+    pids.push(...provider.pids());
+    expect((await hit()).region).toBe('eu-west');
+  });
+
+  it('resolveRoute tells which region answers through the door', async () => {
+    await provider.setTraffic({ 'ap-south': 1 });
+    expect(await provider.resolveRoute()).toBe('ap-south');
+  });
+
+  it('fences stale leaders: a lower fencing token is refused and changes nothing', async () => {
+    await provider.setTraffic({ 'us-east': 1 }, { fencingToken: 5 });
+    await expect(provider.setTraffic({ 'eu-west': 1 }, { fencingToken: 4 })).rejects.toSatisfy((e) => MeridianError.hasCode(e, 'LEASE_LOST'));
+    expect(provider.traffic()).toEqual({ 'us-east': 1, 'eu-west': 0, 'ap-south': 0 });
+    await provider.setTraffic({ 'eu-west': 1 }, { fencingToken: 5 });
+    expect((await hit()).region).toBe('eu-west');
+  });
+});

@@ -44,6 +44,25 @@ export type { MigrateOptions, MigrationResult, Migrator } from './contracts/migr
 
 export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export type { MemoryLeaseStoreOptions } from './lease/memory-lease-store.js';
+export { FailoverManager } from './failover/failover-manager.js';
+export type { DrillRequest, FailbackRequest, FailoverPlan, PlanCheck, PlannedFailoverOptions } from './failover/failover-manager.js';
+export type { FailbackOptions, FailoverManagerOptions, FailoverRegion, HealthView, TrafficShifter } from './failover/failover-options.js';
+export type {
+  DrillReport,
+  FailbackScheduleEvent,
+  FailoverEvents,
+  FailoverKind,
+  FailoverManagerStatus,
+  FailoverProgress,
+  FailoverReport,
+  FailoverStartedEvent,
+  LeaseEvent,
+  NoHealthyRegionEvent,
+  StepRecord,
+  StepStatus,
+  TrafficChangedEvent,
+} from './failover/failover-types.js';
+export type { FailoverOperation } from './failover/operation.js';
 export { HealthMonitor } from './health/health-monitor.js';
 export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions } from './health/health-options.js';
 export type {

@@ -1,5 +1,7 @@
 // @meridian/testkit: harnesses for Meridian's own tests (private package).
 export { getFreePort } from './port-allocator.js';
+export { settle, startHealthHarness } from './health-harness.js';
+export type { HealthHarness } from './health-harness.js';
 export { runLeaseStoreConformance } from './lease-store-conformance.js';
 export type { LeaseStoreFixture } from './lease-store-conformance.js';
 export { meridianErrorOf } from './meridian-error-of.js';

@@ -9,6 +9,7 @@ export type MeridianErrorCode =
   | 'TIMEOUT'
   | 'SHUT_DOWN'
   | 'FAILOVER_IN_PROGRESS'
+  | 'FAILOVER_FAILED'
   | 'NO_ELIGIBLE_REGION'
   | 'MIGRATION_FAILED'
   | 'SNAPSHOT_CORRUPT'

@@ -102,6 +102,8 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   #serving: string;
   #pinned: string | undefined;
   readonly #excluded = new Set<string>();
+  /** Active-passive: the home region lost traffic because it failed (not by a planned move). */
+  #homeFailed = false;
   readonly #holdDowns = new Map<string, { timer: TimerHandle; at: number }>();
   #retryTimer: TimerHandle | undefined;
   #operation: OperationHandle<FailoverReport> | undefined;
@@ -403,7 +405,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
 
   #needsFailback(regionId: string): boolean {
     if (!this.#o.failback.automatic || !this.#o.automatic) return false;
-    if (this.#o.mode === 'active-passive') return regionId === this.#home && this.#serving !== this.#home;
+    if (this.#o.mode === 'active-passive') return regionId === this.#home && this.#homeFailed && this.#serving !== this.#home;
     return this.#excluded.has(regionId);
   }
 
@@ -470,6 +472,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
       const before = { ...this.#weights };
       const steps = [this.#shiftStep(singleRegionWeights(this.#regions, target), before, 'automatic')];
       void this.#launch('automatic', activeRegions(before), target, `${serving} is unhealthy`, steps, before, undefined, () => {
+        if (serving === this.#home) this.#homeFailed = true;
         this.#serving = target;
         this.#noHealthyReported = false;
       }).done.catch(() => undefined);
@@ -526,6 +529,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     ];
     return this.#launch('failback', activeRegions(before), this.#o.mode === 'active-passive' ? home : activeRegions(next).join(','), reason, steps, before, signal, () => {
       this.#serving = home;
+      this.#homeFailed = false;
       this.#pinned = undefined;
       this.#excluded.clear();
     });
@@ -612,8 +616,13 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   }
 
   #settleOn(to: string): void {
-    if (this.#o.mode === 'active-passive') this.#serving = to;
-    else this.#pinned = to;
+    if (this.#o.mode === 'active-passive') {
+      this.#serving = to;
+      // A planned move is a decision, not a fault: nothing to fail back from.
+      this.#homeFailed = false;
+    } else {
+      this.#pinned = to;
+    }
   }
 
   // ---- steps ------------------------------------------------------------

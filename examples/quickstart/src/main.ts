@@ -1,24 +1,42 @@
-// Meridian quick start: four regions as real processes on this machine, watched
-// by a HealthMonitor. One region is killed, another slowed; the monitor sees both,
-// and sees them come back. Exits 0 when every expected event was observed.
-import { HealthMonitor, MeridianError, type HealthEvents } from '@meridian/core';
+// Meridian quick start: four regions as real processes on this machine, a front
+// door routing simulated users to them, a HealthMonitor and a FailoverManager.
+// The primary is killed (automatic failover), another region slowed (degraded),
+// the primary comes back (failback after a hold-down), and a drill fails over
+// and rolls back on its own. Exits 0 only when every expected event was seen.
+import { FailoverManager, HealthMonitor, MeridianError, type EventSource, type EventsOf } from '@meridian/core';
 import { createLocalProvider } from '@meridian/providers-local';
+import { formatStats, since, startClients } from './clients.js';
 import { regions } from './regions.js';
 import { healthTable, log } from './render.js';
 
-const DEADLINE_MILLIS = 15_000;
+const DEADLINE_MILLIS = 20_000;
+
+/** Waits for an event matching `filter`, or fails the demo after a deadline. */
+function expectEvent<S extends Pick<EventSource<EventsOf<S>>, 'on' | '~events'>, K extends keyof EventsOf<S> & string>(
+  source: S,
+  name: K,
+  filter: (e: EventsOf<S>[K]) => boolean = () => true,
+): Promise<EventsOf<S>[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`expected ${name} within ${DEADLINE_MILLIS} ms`));
+    }, DEADLINE_MILLIS);
+    const sub = source.on(name, (e) => {
+      if (!filter(e)) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(e);
+    });
+  });
+}
 
 async function main(): Promise<void> {
   const provider = createLocalProvider({ regions });
-  const monitor = new HealthMonitor({
-    intervalMillis: 1_000,
-    timeoutMillis: 500,
-    failuresBeforeUnhealthy: 3,
-    successesBeforeHealthy: 2,
-    degradedLatencyMillis: 150,
-  });
+  const monitor = new HealthMonitor({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, degradedLatencyMillis: 150 });
+  let manager: FailoverManager | undefined;
+  let clients: ReturnType<typeof startClients> | undefined;
 
-  // Every state change, as it happens.
   for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
     monitor.on(name, (e) => log(`EVENT ${name.padEnd(16)} ${e.regionId.padEnd(10)} ${e.previous} -> ${e.state}: ${e.reason}`));
   }
@@ -26,56 +44,72 @@ async function main(): Promise<void> {
     if (!p.ok) log(`probe  ${p.regionId.padEnd(10)} failed after ${p.latencyMillis} ms: ${p.error}`);
   });
 
-  /** Waits for an event matching `regionId`, or fails the demo after a deadline. */
-  function expectEvent(name: keyof HealthEvents, regionId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`expected ${name} for ${regionId} within ${DEADLINE_MILLIS} ms`));
-      }, DEADLINE_MILLIS);
-      const sub = monitor.on(name, (e) => {
-        if ((e as { regionId: string }).regionId !== regionId) return;
-        clearTimeout(timer);
-        sub.dispose();
-        resolve();
-      });
-    });
-  }
-
   try {
     log('Starting 4 regions as local processes ...');
     const deployed = await provider.deploy({ name: 'quickstart', regions: regions.map((r) => r.id) });
     for (const r of deployed.regions) log(`  ${r.regionId.padEnd(10)} ${r.state.padEnd(8)} ${r.endpoint}`);
     const failed = deployed.regions.filter((r) => r.state !== 'running');
     if (failed.length > 0) throw new Error(`regions failed to start: ${failed.map((r) => `${r.regionId} (${r.error})`).join(', ')}`);
+    const door = await provider.startFrontDoor();
+    log(`Front door (the local global load balancer) at ${door.url}`);
 
-    const allHealthy = Promise.all(regions.map((r) => expectEvent('region:healthy', r.id)));
+    const allHealthy = Promise.all(regions.map((r) => expectEvent(monitor, 'region:healthy', (e) => e.regionId === r.id)));
     for (const region of provider.regions()) monitor.add(region);
     monitor.start();
     await allHealthy;
-    await pause(2_000);
+
+    manager = new FailoverManager({ regions: provider.regions(), monitor, provider, failback: { holdDownMillis: 4_000 }, drainMillis: 500 });
+    manager.on('failover:started', (e) => log(`FAILOVER started   ${e.kind.padEnd(9)} ${e.from.join(',')} -> ${e.to}: ${e.reason}`));
+    manager.on('failover:completed', (r) => log(`FAILOVER completed ${r.kind.padEnd(9)} ${r.from.join(',')} -> ${r.to} in ${r.durationMillis} ms`));
+    manager.on('failover:failed', (r) => log(`FAILOVER failed    ${r.kind} at ${r.failedStep}: ${r.error}`));
+    manager.on('failback:scheduled', (e) => log(`FAILBACK scheduled ${e.regionId} at ${new Date(e.at).toISOString().slice(11, 23)} (hold-down)`));
+    manager.on('traffic:changed', (e) => log(`TRAFFIC  ${Object.entries(e.weights).map(([r, w]) => `${r}=${Math.round(w)}`).join(' ')}`));
+    await manager.start();
     log(`Region health:\n${healthTable(monitor.snapshot())}`);
 
-    log('Killing eu-west (SIGKILL), as a crash would ...');
-    const euDown = expectEvent('region:unhealthy', 'eu-west');
-    await provider.kill('eu-west');
-    await euDown;
-    log(`Region health:\n${healthTable(monitor.snapshot())}`);
+    clients = startClients(door.url);
+    await pause(1_500);
+    let mark = clients.stats();
+    log(`Users so far: ${formatStats(mark)}`);
+
+    log('Killing us-east (the primary) with SIGKILL, as a crash would ...');
+    const failedOver = expectEvent(manager, 'failover:completed', (r) => r.kind === 'automatic');
+    await provider.kill('us-east');
+    await failedOver;
+    await pause(1_000);
+    log(`Users during the outage and failover: ${formatStats(since(mark, clients.stats()))}`);
+    mark = clients.stats();
 
     log('Slowing ap-south by 250 ms per request ...');
-    const apSlow = expectEvent('region:degraded', 'ap-south');
+    const apSlow = expectEvent(monitor, 'region:degraded', (e) => e.regionId === 'ap-south');
     await provider.slow('ap-south', 250);
     await apSlow;
-
-    log('Restoring eu-west and ap-south ...');
-    const euBack = expectEvent('region:healthy', 'eu-west');
-    const apBack = expectEvent('region:healthy', 'ap-south');
-    await provider.restore('eu-west');
+    const apBack = expectEvent(monitor, 'region:healthy', (e) => e.regionId === 'ap-south');
     await provider.restore('ap-south');
-    await Promise.all([euBack, apBack]);
+    await apBack;
+
+    log('Restoring us-east; it must stay healthy for the 4 s hold-down before traffic returns ...');
+    const failedBack = expectEvent(manager, 'failover:completed', (r) => r.kind === 'failback');
+    await provider.restore('us-east');
+    await failedBack;
+    await pause(500);
+    log(`Users while failing back: ${formatStats(since(mark, clients.stats()))}`);
+    mark = clients.stats();
+
+    log('Drill: fail over to ru-central for 2 s, then roll back on its own ...');
+    const drill = await manager.drill({ to: 'ru-central', durationMillis: 2_000 });
+    log(`DRILL    failover ${drill.failoverMillis} ms, held ${drill.heldMillis} ms, rollback ${drill.rollbackMillis} ms, target served: ${drill.targetServed}, rolled back: ${drill.rolledBack}`);
+    await pause(300);
+    log(`Users during the drill: ${formatStats(since(mark, clients.stats()))}`);
+
+    const total = await clients.stop();
+    clients = undefined;
     log(`Region health:\n${healthTable(monitor.snapshot())}`);
-    log('Done: the killed region went unhealthy and came back; every region is healthy.');
+    log(`Users in all: ${formatStats(total)}`);
+    log('Done: the killed region went unhealthy and came back; traffic failed over, failed back, and the drill rolled back.');
   } finally {
+    await clients?.stop();
+    await manager?.stop();
     await monitor.stop();
     await provider.stop();
   }

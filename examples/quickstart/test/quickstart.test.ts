@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 describe('quickstart demo', () => {
-  it('shows the killed region going unhealthy and coming back, then exits 0', () => {
+  it('shows the failover, the failback after hold-down and a drill that rolls back, losing no request outside the outage, then exits 0', () => {
     expect(existsSync(main), `${main} is missing: build first (pnpm -r build)`).toBe(true);
     const run = spawnSync(process.execPath, [main], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
@@ -15,12 +15,20 @@ describe('quickstart demo', () => {
     const out = run.stdout;
     const order = [
       /us-east +running +http:\/\/127\.0\.0\.1:\d+/,
+      /Front door .* at http:\/\/127\.0\.0\.1:\d+/,
       /EVENT region:healthy +ru-central +unknown -> healthy/,
-      /Killing eu-west/,
-      /EVENT region:unhealthy eu-west +healthy -> unhealthy: 3 consecutive failed probes \(last: ECONNREFUSED/,
+      /Killing us-east/,
+      /EVENT region:unhealthy us-east +healthy -> unhealthy: 3 consecutive failed probes \(last: ECONNREFUSED/,
+      /FAILOVER completed automatic us-east -> eu-west/,
+      /Users during the outage and failover: \d+ served, \d+ failed \(eu-west \d+\)/,
       /EVENT region:degraded +ap-south +healthy -> degraded: latency EWMA \d+ ms > 150 ms/,
-      /EVENT region:healthy +eu-west +unhealthy -> healthy: 2 consecutive successful probes/,
-      /Done: the killed region went unhealthy and came back/,
+      /EVENT region:healthy +us-east +unhealthy -> healthy: 2 consecutive successful probes/,
+      /FAILBACK scheduled us-east/,
+      /FAILOVER completed failback +eu-west -> us-east/,
+      /Users while failing back: \d+ served, 0 failed/,
+      /DRILL .*target served: true, rolled back: true/,
+      /Users during the drill: \d+ served, 0 failed/,
+      /Done: the killed region went unhealthy and came back; traffic failed over, failed back, and the drill rolled back/,
     ];
     let from = 0;
     for (const pattern of order) {

@@ -1,10 +1,9 @@
-import type { EventSource } from '@meridian/core';
+import type { EventSource, EventsOf } from '@meridian/core';
 
 /** Anything with Meridian-style typed `on(name, listener) → Disposable`. */
 export type Subscribable<M extends object> = Pick<EventSource<M>, 'on' | '~events'>;
 
-/** The event map of an engine, read from its type-only `~events` marker. */
-export type EventsOf<S> = S extends { readonly '~events'?: infer M } ? NonNullable<M> : never;
+export type { EventsOf };
 
 /**
  * Resolves with the next `name` event whose payload passes `filter`; rejects after

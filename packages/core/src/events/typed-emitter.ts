@@ -18,6 +18,9 @@ export interface ErrorEvents {
 /** An engine's event map plus the `error` event. */
 export type WithErrorEvent<M> = M & ErrorEvents;
 
+/** The event map of an engine, read from its type-only `~events` marker. */
+export type EventsOf<S> = S extends { readonly '~events'?: infer M } ? NonNullable<M> : never;
+
 /** A map from event name to payload type; one per engine. */
 export type EventMap = object;
 

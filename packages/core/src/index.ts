@@ -8,7 +8,7 @@ export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResu
 
 export type { Disposable } from './events/disposable.js';
 export { TypedEmitter } from './events/typed-emitter.js';
-export type { ErrorEvents, EventMap, EventsOf, EventSource, Listener, ListenerErrorEvent, WithErrorEvent } from './events/typed-emitter.js';
+export type { ErrorEvents, EventMap, EventsOf, HasEventMap, EventSource, Listener, ListenerErrorEvent, WithErrorEvent } from './events/typed-emitter.js';
 
 export { systemClock } from './clock/clock.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
@@ -58,6 +58,8 @@ export type {
   FailoverStartedEvent,
   LeaseEvent,
   NoHealthyRegionEvent,
+  OperationRef,
+  PendingFailback,
   StepRecord,
   StepStatus,
   TrafficChangedEvent,

@@ -19,7 +19,13 @@ export interface ErrorEvents {
 export type WithErrorEvent<M> = M & ErrorEvents;
 
 /** The event map of an engine, read from its type-only `~events` marker. */
-export type EventsOf<S> = S extends { readonly '~events'?: infer M } ? NonNullable<M> : never;
+export type EventsOf<S> = S extends HasEventMap<infer M> ? NonNullable<M> : never;
+
+/** Anything carrying the type-only `~events` marker. */
+export interface HasEventMap<M> {
+  /** Type-only: the event map. Never set at run time. */
+  readonly '~events'?: M;
+}
 
 /** A map from event name to payload type; one per engine. */
 export type EventMap = object;

@@ -160,6 +160,22 @@ export interface FailoverEvents {
   'traffic:changed': TrafficChangedEvent;
 }
 
+/** A running operation, by id. */
+export interface OperationRef {
+  /** Operation id. */
+  id: string;
+  /** What it is. */
+  kind: FailoverKind;
+}
+
+/** A region waiting out its failback hold-down. */
+export interface PendingFailback {
+  /** Region id. */
+  regionId: string;
+  /** When the hold-down ends (or the next check), epoch ms. */
+  at: number;
+}
+
 /** Snapshot of a manager. */
 export interface FailoverManagerStatus {
   /** `active-passive` or `active-active`. */
@@ -175,9 +191,9 @@ export interface FailoverManagerStatus {
   /** This manager's holder id. */
   holder: string;
   /** The running operation, if any. */
-  operation?: { id: string; kind: FailoverKind };
+  operation?: OperationRef;
   /** Regions waiting out a failback hold-down, with when it ends. */
-  pendingFailbacks: Array<{ regionId: string; at: number }>;
+  pendingFailbacks: PendingFailback[];
   /** The last completed or failed operation. */
   lastFailover?: FailoverReport;
   /** Recent operations, newest last (bounded by `historyLimit`). */

@@ -2,12 +2,10 @@
 // request served by the secondary through the local front door, as a ratio of
 // intervalMillis × failuresBeforeUnhealthy, with Azure Traffic Manager's
 // detection formula for the same settings printed beside it.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { FailoverManager, HealthMonitor } from '@meridian/core';
 import { createLocalProvider } from '@meridian/providers-local';
 import { Agent, request } from 'undici';
-import { machine } from './machine.js';
+import { summarize, writeResult } from './report.js';
 
 const ROUNDS = 6;
 const intervalMillis = 500;
@@ -89,21 +87,12 @@ async function main(): Promise<void> {
   }
 
   const budgetMillis = intervalMillis * failuresBeforeUnhealthy;
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  const max = Math.max(...samples);
   // Traffic Manager: (probing interval + timeout) × (tolerated failures + 1) + DNS TTL.
   const tm = (interval: number, timeout: number, tolerated: number, ttl: number) => (interval + timeout) * (tolerated + 1) + ttl;
   const result = {
-    benchmark: 'failover',
-    machine: machine(),
     settings: { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, samplesPerProbe: 3 },
     rounds: ROUNDS,
-    killToSecondaryServedMillis: samples.map((s) => Math.round(s)),
-    meanMillis: Math.round(mean),
-    maxMillis: Math.round(max),
-    meanRatio: mean / budgetMillis,
-    maxRatio: max / budgetMillis,
-    boundRatio: (budgetMillis + timeoutMillis) / budgetMillis,
+    killToSecondaryServed: summarize(samples, budgetMillis, timeoutMillis),
     frontDoorFailures: door.stats().failures,
     trafficManager: {
       sameSettingsTtl0Millis: tm(intervalMillis, timeoutMillis, failuresBeforeUnhealthy - 1, 0),
@@ -112,16 +101,14 @@ async function main(): Promise<void> {
       defaultsMillis: tm(30_000, 10_000, 3, 60_000),
     },
   };
+  const k = result.killToSecondaryServed as Record<string, number>;
   console.log(
-    `kill -> first request served by secondary: mean ${result.meanMillis} ms, max ${result.maxMillis} ms = ${result.meanRatio.toFixed(2)}x / ${result.maxRatio.toFixed(2)}x of interval × failures (goal <= ${result.boundRatio.toFixed(2)}x)`,
+    `kill -> first request served by secondary: mean ${k.meanMillis} ms, max ${k.maxMillis} ms = ${k.meanRatio!.toFixed(2)}x / ${k.maxRatio!.toFixed(2)}x of interval × failures (goal <= ${k.boundRatio!.toFixed(2)}x)`,
   );
   console.log(
     `Azure Traffic Manager formula (interval + timeout) × (tolerated + 1) + TTL: same settings, TTL 0: ${result.trafficManager.sameSettingsTtl0Millis} ms (${result.trafficManager.sameSettingsTtl0Ratio.toFixed(2)}x); fastest real settings (10 s, 5 s, 0, TTL 0): ${result.trafficManager.fastestRealMillis} ms; defaults (30 s, 10 s, 3, TTL 60 s): ${result.trafficManager.defaultsMillis} ms`,
   );
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}failover.json`, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`written ${dir}failover.json`);
+  console.log(`written ${writeResult('failover', result)}`);
 }
 
 main().then(

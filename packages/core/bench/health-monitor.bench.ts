@@ -2,12 +2,10 @@
 // Every figure is printed as a ratio against a baseline measured in this run:
 //  1. CPU per 1000 probes vs CPU per 1000 raw undici requests to the same region;
 //  2. time from kill to `region:unhealthy` vs intervalMillis × failuresBeforeUnhealthy.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { HealthMonitor, ManualClock } from '@meridian/core';
 import { createLocalProvider } from '@meridian/providers-local';
 import { Agent, request } from 'undici';
-import { machine } from './machine.js';
+import { summarize, writeResult } from './report.js';
 
 const PROBES = 3000;
 const KILL_ROUNDS = 6;
@@ -119,21 +117,12 @@ async function killToUnhealthy(): Promise<Record<string, unknown>> {
     await monitor.stop();
     await provider.stop();
   }
-  const budget = intervalMillis * failuresBeforeUnhealthy;
-  const max = Math.max(...samples);
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
   return {
     intervalMillis,
     timeoutMillis,
     failuresBeforeUnhealthy,
     rounds: KILL_ROUNDS,
-    samplesMillis: samples.map((s) => Math.round(s)),
-    meanMillis: Math.round(mean),
-    maxMillis: Math.round(max),
-    meanRatio: mean / budget,
-    maxRatio: max / budget,
-    // The issue's bound: interval × failures plus one timeout.
-    boundRatio: (budget + timeoutMillis) / budget,
+    ...summarize(samples, intervalMillis * failuresBeforeUnhealthy, timeoutMillis),
   };
 }
 
@@ -151,10 +140,7 @@ async function main(): Promise<void> {
   console.log(
     `kill -> region:unhealthy: mean ${detection.meanMillis} ms, max ${detection.maxMillis} ms = ${(detection.meanRatio as number).toFixed(2)}x / ${(detection.maxRatio as number).toFixed(2)}x of interval × failures (bound ${(detection.boundRatio as number).toFixed(2)}x)`,
   );
-  const out = fileURLToPath(new URL('./results/health-monitor.json', import.meta.url));
-  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ benchmark: 'health-monitor', machine: machine(), probeOverhead: overhead, killToUnhealthy: detection }, null, 2)}\n`);
-  console.log(`written ${out}`);
+  console.log(`written ${writeResult('health-monitor', { probeOverhead: overhead, killToUnhealthy: detection })}`);
 }
 
 main().then(

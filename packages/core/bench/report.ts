@@ -1,0 +1,26 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { machine } from './machine.js';
+
+/** Detection-time samples as ratios of a budget (interval × failures); the bound allows one timeout more. */
+export function summarize(samples: number[], budgetMillis: number, timeoutMillis: number): Record<string, number | number[]> {
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  const max = Math.max(...samples);
+  return {
+    samplesMillis: samples.map((s) => Math.round(s)),
+    meanMillis: Math.round(mean),
+    maxMillis: Math.round(max),
+    meanRatio: mean / budgetMillis,
+    maxRatio: max / budgetMillis,
+    boundRatio: (budgetMillis + timeoutMillis) / budgetMillis,
+  };
+}
+
+/** Writes `bench/results/<name>.json` with the machine it ran on; returns the path. */
+export function writeResult(name: string, data: Record<string, unknown>): string {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}${name}.json`;
+  writeFileSync(path, `${JSON.stringify({ benchmark: name, machine: machine(), ...data }, null, 2)}\n`);
+  return path;
+}

@@ -10,3 +10,7 @@ export { collectEvents, waitForEvent } from './wait-for-event.js';
 export type { EventsOf, Subscribable } from './wait-for-event.js';
 export { createGate, startScriptedServer } from './scripted-server.js';
 export type { Gate, ScriptedBehaviour, ScriptedServer } from './scripted-server.js';
+export { writeMmdb } from './mmdb-writer.js';
+export type { MmdbNetwork, MmdbValue, MmdbWriterOptions } from './mmdb-writer.js';
+export { GEO_CITIES, NO_COORDINATES, dbipNetworks, geoliteNetworks, ipInV4 } from './geo-fixtures.js';
+export type { GeoCity } from './geo-fixtures.js';

@@ -10,6 +10,7 @@ export default defineConfig({
       '@meridian/core': src('core'),
       '@meridian/providers-local': src('providers-local'),
       '@meridian/testkit': src('testkit'),
+      '@meridian/georouter': src('georouter'),
     },
   },
   test: {

@@ -32,21 +32,21 @@ describe('writeMmdb', () => {
   }
 
   it('writes GeoLite2-shaped nested records', () => {
-    const reader = new Reader<{ location: { latitude: number }; country: { iso_code: string } }>(writeMmdb({ networks: geoliteNetworks() }));
-    const london = reader.get('81.2.69.160');
+    const reader = new Reader<Record<string, unknown>>(writeMmdb({ networks: geoliteNetworks() }));
+    const london = reader.get('81.2.69.160') as { location: { latitude: number }; country: { iso_code: string } } | null;
     expect(london?.location.latitude).toBe(51.51);
     expect(london?.country.iso_code).toBe('GB');
   });
 
   it('writes an IPv4-only tree', () => {
-    const reader = new Reader<{ city: string }>(writeMmdb({ ipVersion: 4, networks: dbipNetworks().filter((n) => !n.cidr.includes(':')) }));
+    const reader = new Reader<Record<string, unknown>>(writeMmdb({ ipVersion: 4, networks: dbipNetworks().filter((n) => !n.cidr.includes(':')) }));
     expect(reader.metadata.ipVersion).toBe(4);
     expect(reader.get('126.1.2.3')?.city).toBe('Tokyo');
     expect(reader.get('9.9.9.9')).toBeNull();
   });
 
   it('nests a narrower network inside a broader one', () => {
-    const reader = new Reader<{ n: string }>(writeMmdb({ networks: [{ cidr: '10.0.0.0/8', data: { n: 'broad' } }, { cidr: '10.1.2.0/24', data: { n: 'narrow' } }] }));
+    const reader = new Reader<Record<string, unknown>>(writeMmdb({ networks: [{ cidr: '10.0.0.0/8', data: { n: 'broad' } }, { cidr: '10.1.2.0/24', data: { n: 'narrow' } }] }));
     expect(reader.get('10.1.2.3')?.n).toBe('narrow');
     expect(reader.get('10.1.3.3')?.n).toBe('broad');
     expect(reader.get('10.200.0.1')?.n).toBe('broad');

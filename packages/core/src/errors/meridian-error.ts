@@ -1,6 +1,8 @@
 /** Stable error codes. Hosts branch on these, never on messages. */
 export type MeridianErrorCode =
   | 'INVALID_CONFIG'
+  | 'INVALID_ARGUMENT'
+  | 'GEO_DATABASE_ERROR'
   | 'REGION_NOT_FOUND'
   | 'REGION_UNAVAILABLE'
   | 'PROVIDER_ERROR'

@@ -1,0 +1,314 @@
+import {
+  defineRegions,
+  findRegion,
+  MeridianError,
+  parseOptions,
+  systemClock,
+  TypedEmitter,
+  type Clock,
+  type Disposable,
+  type EventSource,
+  type HealthState,
+  type Listener,
+  type Region,
+  type Router,
+  type WithErrorEvent,
+} from '@meridian/core';
+import { addressKey } from './cache/cache-key.js';
+import { LruCache } from './cache/lru-cache.js';
+import type { GeoDatabase, GeoDatabaseInfo } from './geo/geo-database.js';
+import type { ClientLocation } from './geo/geo-record.js';
+import { haversineKm } from './geo/haversine.js';
+import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type ResolvedGeoRouterOptions } from './georouter-options.js';
+import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents } from './georouter-types.js';
+import { parseIp } from './ip/parse-ip.js';
+import { specialRange } from './ip/special-ranges.js';
+import { seedScorer, type Scorer } from './scoring.js';
+
+const HEALTH_REFRESH_MILLIS = 1000;
+
+interface RegionView {
+  readonly region: Region;
+  state: HealthState;
+  latencyMillis: number | undefined;
+  drained: boolean;
+}
+
+/**
+ * Routes each client to the best eligible region: IP → location from an MMDB,
+ * then the lowest score (by default the seed's distance + latency formula)
+ * among regions that pass the request's policy (health, drain, latency bound,
+ * allow-list, data residency). Decisions are cached (bounded LRU with TTL,
+ * cleared on any health change) and sessions stick to their region.
+ */
+export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEvents>> {
+  declare readonly '~events'?: WithErrorEvent<GeoRouterEvents>;
+  readonly #o: ResolvedGeoRouterOptions;
+  readonly #views: RegionView[];
+  readonly #byId = new Map<string, RegionView>();
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #scorer: Scorer;
+  readonly #cache: LruCache<GeoRouteDecision>;
+  readonly #affinity: LruCache<string>;
+  readonly #events = new TypedEmitter<GeoRouterEvents>();
+  readonly #subscriptions: Disposable[] = [];
+  readonly #db: GeoDatabase;
+  #healthReadAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: GeoRouterOptions) {
+    this.#o = parseOptions(geoRouterOptionsSchema, options, 'GeoRouter options');
+    const regions = defineRegions(this.#o.regions as Region[]);
+    this.#views = regions.map((region) => ({ region, state: 'unknown', latencyMillis: undefined, drained: false }));
+    for (const view of this.#views) this.#byId.set(view.region.id, view);
+    if (this.#o.fallbackRegion !== undefined && !this.#byId.has(this.#o.fallbackRegion)) {
+      throw new MeridianError('INVALID_CONFIG', `Invalid GeoRouter options:\n  - fallbackRegion: unknown region (got "${this.#o.fallbackRegion}")`, {
+        details: { issues: [{ path: 'fallbackRegion', message: 'unknown region', value: this.#o.fallbackRegion }] },
+      });
+    }
+    this.#db = this.#o.database;
+    this.#clock = this.#o.clock ?? systemClock;
+    this.#random = this.#o.random ?? Math.random;
+    this.#scorer = this.#o.scorer ?? seedScorer;
+    this.#cache = new LruCache(Math.max(1, this.#o.cache.maxEntries));
+    this.#affinity = new LruCache(this.#o.affinity.maxSessions);
+    const monitor = this.#o.monitor;
+    if (monitor) {
+      for (const view of this.#views) this.#readHealth(monitor, view);
+      // Health and latency are mirrored locally so route() never builds snapshots.
+      for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
+        this.#subscriptions.push(
+          monitor.on(name, (e) => {
+            const view = this.#byId.get(e.regionId);
+            if (!view) return;
+            view.state = e.state;
+            this.#cache.clear();
+          }),
+        );
+      }
+      this.#subscriptions.push(
+        monitor.on('health:probe', (p) => {
+          const view = this.#byId.get(p.regionId);
+          if (view) this.#readHealth(monitor, view);
+        }),
+      );
+    } else {
+      for (const view of this.#views) view.state = 'healthy';
+    }
+  }
+
+  on<K extends keyof WithErrorEvent<GeoRouterEvents> & string>(name: K, listener: Listener<WithErrorEvent<GeoRouterEvents>[K]>): Disposable {
+    return this.#events.on(name, listener);
+  }
+
+  once<K extends keyof WithErrorEvent<GeoRouterEvents> & string>(name: K, listener: Listener<WithErrorEvent<GeoRouterEvents>[K]>): Disposable {
+    return this.#events.once(name, listener);
+  }
+
+  /**
+   * Chooses a region for a client. Throws INVALID_ARGUMENT for a malformed IP,
+   * REGION_NOT_FOUND for an unknown preferred/allowed region, and
+   * NO_ELIGIBLE_REGION (with the reason per region) when nothing qualifies.
+   */
+  route(request: GeoRouteRequest): GeoRouteDecision {
+    const ip = parseIp(request?.ip);
+    const now = this.#clock.now();
+    this.#refreshHealth(now);
+    const optionsKey = this.#optionsKey(request);
+
+    if (request.sessionId !== undefined) {
+      const pinned = this.#affinity.get(request.sessionId, now);
+      if (pinned !== undefined) {
+        const view = this.#byId.get(pinned);
+        // A pinned session keeps its region (its state lives there) unless the region is out.
+        const why = view ? this.#ineligible(view, request, undefined, false) : 'region removed';
+        if (why === undefined && view) {
+          return { region: view.region.id, endpoint: view.region.endpoint, score: 0, reason: 'session affinity', cached: false, ...latencyOf(view) };
+        }
+        const decision = this.#decide(ip.address, ip.version, request, now, `${addressKey(ip, this.#o.cache)}|${optionsKey}`);
+        this.#affinity.set(request.sessionId, decision.region, now + this.#o.affinity.ttlMillis);
+        this.#events.emit('route:affinity-broken', { sessionId: request.sessionId, from: pinned, to: decision.region, reason: why ?? 'ineligible' });
+        return decision;
+      }
+    }
+    const decision = this.#decide(ip.address, ip.version, request, now, `${addressKey(ip, this.#o.cache)}|${optionsKey}`);
+    if (request.sessionId !== undefined) this.#affinity.set(request.sessionId, decision.region, now + this.#o.affinity.ttlMillis);
+    if (this.#o.decisionSampleRate > 0 && this.#events.listenerCount('route:decision') > 0 && this.#random() < this.#o.decisionSampleRate) {
+      this.#events.emit('route:decision', { ip: request.ip, ...(request.sessionId ? { sessionId: request.sessionId } : {}), decision });
+    }
+    return decision;
+  }
+
+  /** Takes a region out of (or back into) rotation; drained regions never receive new clients. */
+  setDrained(regionId: string, drained: boolean): void {
+    findRegion(this.#views.map((v) => v.region), regionId);
+    this.#byId.get(regionId)!.drained = drained;
+    this.#cache.clear();
+  }
+
+  /** The region a session is pinned to, if any. */
+  affinityOf(sessionId: string): string | undefined {
+    return this.#affinity.get(sessionId, this.#clock.now());
+  }
+
+  /** Decisions in the cache now (bounded by `cache.maxEntries`). */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  /** Sessions remembered now (bounded by `affinity.maxSessions`). */
+  get sessionCount(): number {
+    return this.#affinity.size;
+  }
+
+  /** Drops every cached decision. */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  /** Reloads the database from disk while serving; the cache is cleared when the new file is in. */
+  async reload(): Promise<GeoDatabaseInfo> {
+    try {
+      const info = await this.#db.reload();
+      this.#cache.clear();
+      this.#events.emit('route:database-reloaded', { ok: true, detail: info.databaseType });
+      return info;
+    } catch (error) {
+      this.#events.emit('route:database-reloaded', { ok: false, detail: (error as Error).message });
+      throw error;
+    }
+  }
+
+  /** Reloads whenever the database file changes. */
+  watchDatabase(): void {
+    this.#db.watch((result) => {
+      if (result.ok) this.#cache.clear();
+      this.#events.emit('route:database-reloaded', result.ok ? { ok: true, detail: result.info.databaseType } : { ok: false, detail: result.error.message });
+    });
+  }
+
+  /** Stops listening to health and to the database file. Idempotent. */
+  close(): void {
+    for (const sub of this.#subscriptions.splice(0)) sub.dispose();
+    this.#db.close();
+  }
+
+  #decide(address: string, version: 4 | 6, request: GeoRouteRequest, now: number, cacheKey: string): GeoRouteDecision {
+    const useCache = this.#o.cache.maxEntries > 0;
+    if (useCache) {
+      const hit = this.#cache.get(cacheKey, now);
+      if (hit !== undefined) return { ...hit, cached: true };
+    }
+    const special = specialRange(address, version);
+    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(address);
+    const decision = this.#choose(request, location, special);
+    if (useCache) this.#cache.set(cacheKey, decision, now + this.#o.cache.ttlMillis);
+    return decision;
+  }
+
+  #choose(request: GeoRouteRequest, location: ClientLocation | undefined, special: string | undefined): GeoRouteDecision {
+    if (request.preferredRegion !== undefined) findRegion(this.#views.map((v) => v.region), request.preferredRegion);
+    if (request.allowedRegions) for (const id of request.allowedRegions) findRegion(this.#views.map((v) => v.region), id);
+    const hasPoint = location?.lat !== undefined && location.lon !== undefined;
+    const reasons: Record<string, string> = {};
+    let best: RegionView | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    let bestDistance: number | undefined;
+    for (const view of this.#views) {
+      const why = this.#ineligible(view, request, location, true);
+      if (why !== undefined) {
+        reasons[view.region.id] = why;
+        continue;
+      }
+      const distanceKm = hasPoint ? haversineKm({ lat: location!.lat!, lon: location!.lon! }, view.region.location) : undefined;
+      let score = this.#scorer({
+        region: view.region,
+        distanceKm,
+        latencyMillis: view.latencyMillis,
+        preferred: request.preferredRegion === view.region.id,
+        state: view.state,
+      });
+      if (view.state === 'degraded') score *= this.#o.degradedPenalty;
+      if (!hasPoint && this.#o.fallbackRegion === view.region.id) score = Number.NEGATIVE_INFINITY;
+      if (score < bestScore) {
+        best = view;
+        bestScore = score;
+        bestDistance = distanceKm;
+      }
+    }
+    if (!best) {
+      throw new MeridianError(
+        'NO_ELIGIBLE_REGION',
+        `No region qualifies for ${request.ip}: ${Object.entries(reasons)
+          .map(([id, why]) => `${id} (${why})`)
+          .join(', ')}`,
+        { details: { reasons, country: location?.country } },
+      );
+    }
+    const reason = hasPoint
+      ? `nearest eligible region${location!.city ? ` to ${location!.city}` : ''}${location!.country ? ` (${location!.country})` : ''}${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : ''}`
+      : `${special ? `${special} address` : 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
+    const decision: GeoRouteDecision = {
+      region: best.region.id,
+      endpoint: best.region.endpoint,
+      score: Number.isFinite(bestScore) ? bestScore : 0,
+      reason,
+      cached: false,
+      ...latencyOf(best),
+    };
+    if (bestDistance !== undefined) decision.distanceKm = bestDistance;
+    if (location?.country) decision.country = location.country;
+    return decision;
+  }
+
+  /** Why a region cannot take this request, or undefined when it can. */
+  #ineligible(view: RegionView, request: GeoRouteRequest, location: ClientLocation | undefined, checkResidency: boolean): string | undefined {
+    if (view.drained) return 'drained';
+    if (request.allowedRegions && !request.allowedRegions.includes(view.region.id)) return 'not in allowedRegions';
+    if (request.requireHealthy !== false && view.state === 'unhealthy') return 'unhealthy';
+    if (request.maxLatencyMillis !== undefined && view.latencyMillis !== undefined && view.latencyMillis > request.maxLatencyMillis) {
+      return `latency ${view.latencyMillis.toFixed(0)} ms > ${request.maxLatencyMillis} ms`;
+    }
+    if (request.residency && checkResidency) {
+      if (!location?.country) return 'client country unknown: residency cannot be proven';
+      if (!view.region.residency?.includes(location.country)) return `residency does not admit ${location.country}`;
+    }
+    return undefined;
+  }
+
+  #optionsKey(request: GeoRouteRequest): string {
+    const { preferredRegion, requireHealthy, maxLatencyMillis, allowedRegions, residency } = request;
+    if (maxLatencyMillis !== undefined && !(Number.isFinite(maxLatencyMillis) && maxLatencyMillis >= 0)) {
+      throw new MeridianError('INVALID_CONFIG', `Invalid route request:\n  - maxLatencyMillis: must be a finite number >= 0 (got ${maxLatencyMillis})`, {
+        details: { issues: [{ path: 'maxLatencyMillis', message: 'must be a finite number >= 0', value: String(maxLatencyMillis) }] },
+      });
+    }
+    if (preferredRegion === undefined && requireHealthy === undefined && maxLatencyMillis === undefined && allowedRegions === undefined && !residency) return '';
+    return `${preferredRegion ?? ''};${requireHealthy === false ? 0 : 1};${maxLatencyMillis ?? ''};${allowedRegions?.join(',') ?? '*'};${residency ? 1 : 0}`;
+  }
+
+  /**
+   * Re-reads every region's latency at most once a second: passive reports move
+   * the EWMA without an event, and a per-route read would cost a snapshot each.
+   */
+  #refreshHealth(now: number): void {
+    const monitor = this.#o.monitor;
+    if (!monitor || now - this.#healthReadAt < HEALTH_REFRESH_MILLIS) return;
+    this.#healthReadAt = now;
+    for (const view of this.#views) this.#readHealth(monitor, view);
+  }
+
+  #readHealth(monitor: HealthSource, view: RegionView): void {
+    try {
+      const health = monitor.get(view.region.id);
+      view.state = health.state;
+      view.latencyMillis = health.latencyMillis;
+    } catch {
+      // The monitor does not watch this region: unknown state, unknown latency.
+    }
+  }
+}
+
+function latencyOf(view: RegionView): { latencyMillis?: number } {
+  return view.latencyMillis === undefined ? {} : { latencyMillis: view.latencyMillis };
+}

@@ -38,7 +38,7 @@ export const geoRouterOptionsSchema = z
   })
   .strict();
 
-/** The health a router reads: a {@link HealthMonitor} fits. */
+/** The health a router reads: a `HealthMonitor` from `@meridian/core` fits. */
 export interface HealthSource extends Pick<EventSource<WithErrorEvent<HealthEvents>>, 'on'> {
   /** Current health of one region. */
   get(regionId: string): RegionHealth;

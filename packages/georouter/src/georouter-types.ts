@@ -6,7 +6,7 @@ export interface GeoRouteRequest extends RouteRequest {
   residency?: boolean;
 }
 
-/** Where a client goes, with the figures behind the choice. */
+/** Where a client goes, with the figures behind the choice. Cached decisions are frozen: treat all as read-only. */
 export interface GeoRouteDecision extends RouteDecision {
   /** Great-circle distance to the region, km (undefined when the client has no location). */
   distanceKm?: number;

@@ -18,17 +18,18 @@ import { addressKey } from './cache/cache-key.js';
 import { LruCache } from './cache/lru-cache.js';
 import type { GeoDatabase, GeoDatabaseInfo } from './geo/geo-database.js';
 import type { ClientLocation } from './geo/geo-record.js';
-import { haversineKm } from './geo/haversine.js';
+import { preparedDistanceKm, preparePoint, type PreparedPoint } from './geo/haversine.js';
 import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type ResolvedGeoRouterOptions } from './georouter-options.js';
 import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents } from './georouter-types.js';
-import { parseIp } from './ip/parse-ip.js';
+import { parseIp, type ParsedIp } from './ip/parse-ip.js';
 import { specialRange } from './ip/special-ranges.js';
-import { seedScorer, type Scorer } from './scoring.js';
+import { seedScorer, type ScoreInput, type Scorer } from './scoring.js';
 
 const HEALTH_REFRESH_MILLIS = 1000;
 
 interface RegionView {
   readonly region: Region;
+  readonly point: PreparedPoint;
   state: HealthState;
   latencyMillis: number | undefined;
   drained: boolean;
@@ -59,7 +60,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   constructor(options: GeoRouterOptions) {
     this.#o = parseOptions(geoRouterOptionsSchema, options, 'GeoRouter options');
     const regions = defineRegions(this.#o.regions as Region[]);
-    this.#views = regions.map((region) => ({ region, state: 'unknown', latencyMillis: undefined, drained: false }));
+    this.#views = regions.map((region) => ({ region, point: preparePoint(region.location), state: 'unknown', latencyMillis: undefined, drained: false }));
     for (const view of this.#views) this.#byId.set(view.region.id, view);
     if (this.#o.fallbackRegion !== undefined && !this.#byId.has(this.#o.fallbackRegion)) {
       throw new MeridianError('INVALID_CONFIG', `Invalid GeoRouter options:\n  - fallbackRegion: unknown region (got "${this.#o.fallbackRegion}")`, {
@@ -125,13 +126,13 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
         if (why === undefined && view) {
           return { region: view.region.id, endpoint: view.region.endpoint, score: 0, reason: 'session affinity', cached: false, ...latencyOf(view) };
         }
-        const decision = this.#decide(ip.address, ip.version, request, now, `${addressKey(ip, this.#o.cache)}|${optionsKey}`);
+        const decision = this.#decide(ip, request, now, optionsKey);
         this.#affinity.set(request.sessionId, decision.region, now + this.#o.affinity.ttlMillis);
         this.#events.emit('route:affinity-broken', { sessionId: request.sessionId, from: pinned, to: decision.region, reason: why ?? 'ineligible' });
         return decision;
       }
     }
-    const decision = this.#decide(ip.address, ip.version, request, now, `${addressKey(ip, this.#o.cache)}|${optionsKey}`);
+    const decision = this.#decide(ip, request, now, optionsKey);
     if (request.sessionId !== undefined) this.#affinity.set(request.sessionId, decision.region, now + this.#o.affinity.ttlMillis);
     if (this.#o.decisionSampleRate > 0 && this.#events.listenerCount('route:decision') > 0 && this.#random() < this.#o.decisionSampleRate) {
       this.#events.emit('route:decision', { ip: request.ip, ...(request.sessionId ? { sessionId: request.sessionId } : {}), decision });
@@ -193,16 +194,20 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     this.#db.close();
   }
 
-  #decide(address: string, version: 4 | 6, request: GeoRouteRequest, now: number, cacheKey: string): GeoRouteDecision {
+  #decide(ip: ParsedIp, request: GeoRouteRequest, now: number, optionsKey: string): GeoRouteDecision {
     const useCache = this.#o.cache.maxEntries > 0;
+    let cacheKey = '';
     if (useCache) {
+      const address = this.#o.cache.key === 'ip' ? ip.address : addressKey(ip, this.#o.cache);
+      cacheKey = optionsKey === '' ? address : `${address}|${optionsKey}`;
+      // Hits return one frozen object: no copy on the hot path.
       const hit = this.#cache.get(cacheKey, now);
-      if (hit !== undefined) return { ...hit, cached: true };
+      if (hit !== undefined) return hit;
     }
-    const special = specialRange(address, version);
-    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(address);
+    const special = specialRange(ip.address, ip.version, ip.v4);
+    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(ip.address);
     const decision = this.#choose(request, location, special);
-    if (useCache) this.#cache.set(cacheKey, decision, now + this.#o.cache.ttlMillis);
+    if (useCache) this.#cache.set(cacheKey, Object.freeze({ ...decision, cached: true }), now + this.#o.cache.ttlMillis);
     return decision;
   }
 
@@ -210,6 +215,9 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     if (request.preferredRegion !== undefined) findRegion(this.#views.map((v) => v.region), request.preferredRegion);
     if (request.allowedRegions) for (const id of request.allowedRegions) findRegion(this.#views.map((v) => v.region), id);
     const hasPoint = location?.lat !== undefined && location.lon !== undefined;
+    const client = hasPoint ? preparePoint({ lat: location!.lat!, lon: location!.lon! }) : undefined;
+    // One input object per route, refilled per region (scorers must not keep it).
+    const input: ScoreInput = { region: this.#views[0]!.region, distanceKm: undefined, latencyMillis: undefined, preferred: false, state: 'unknown' };
     const reasons: Record<string, string> = {};
     let best: RegionView | undefined;
     let bestScore = Number.POSITIVE_INFINITY;
@@ -220,14 +228,13 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
         reasons[view.region.id] = why;
         continue;
       }
-      const distanceKm = hasPoint ? haversineKm({ lat: location!.lat!, lon: location!.lon! }, view.region.location) : undefined;
-      let score = this.#scorer({
-        region: view.region,
-        distanceKm,
-        latencyMillis: view.latencyMillis,
-        preferred: request.preferredRegion === view.region.id,
-        state: view.state,
-      });
+      const distanceKm = client ? preparedDistanceKm(client, view.point) : undefined;
+      input.region = view.region;
+      input.distanceKm = distanceKm;
+      input.latencyMillis = view.latencyMillis;
+      input.preferred = request.preferredRegion === view.region.id;
+      input.state = view.state;
+      let score = this.#scorer(input);
       if (view.state === 'degraded') score *= this.#o.degradedPenalty;
       if (!hasPoint && this.#o.fallbackRegion === view.region.id) score = Number.NEGATIVE_INFINITY;
       if (score < bestScore) {
@@ -254,8 +261,8 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
       score: Number.isFinite(bestScore) ? bestScore : 0,
       reason,
       cached: false,
-      ...latencyOf(best),
     };
+    if (best.latencyMillis !== undefined) decision.latencyMillis = best.latencyMillis;
     if (bestDistance !== undefined) decision.distanceKm = bestDistance;
     if (location?.country) decision.country = location.country;
     return decision;

@@ -10,3 +10,5 @@ export { parseIp } from './ip/parse-ip.js';
 export type { ParsedIp } from './ip/parse-ip.js';
 export { seedScorer } from './scoring.js';
 export type { ScoreInput, Scorer } from './scoring.js';
+export { DBIP_ATTRIBUTION, locateDbipCityLite } from './geo/dbip-lite.js';
+export type { DbipLitePaths } from './geo/dbip-lite.js';

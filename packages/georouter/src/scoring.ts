@@ -14,7 +14,7 @@ export interface ScoreInput {
   state: HealthState;
 }
 
-/** Scores a candidate; lower wins. Must be a pure, fast function. */
+/** Scores a candidate; lower wins. Must be a pure, fast function that does not keep its input. */
 export type Scorer = (input: ScoreInput) => number;
 
 /**

@@ -1,13 +1,23 @@
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+  /** Set on every hit; eviction gives referenced entries a second chance. */
+  referenced: boolean;
+}
+
 /**
- * A bounded LRU with per-entry expiry on a Map (insertion order = recency).
- * O(1) get/set; never holds more than `maxEntries`.
+ * A bounded cache with LRU-like eviction (CLOCK, "second chance") and per-entry
+ * expiry. A hit only sets a flag, so reads cost one Map lookup instead of a
+ * delete and re-insert; when full, the oldest entries that were hit since their
+ * last pass move to the back and the first one that was not is evicted. Never
+ * holds more than `maxEntries`.
  */
 export class LruCache<V> {
-  readonly #map = new Map<string, { value: V; expiresAt: number }>();
+  readonly #map = new Map<string, Entry<V>>();
 
   constructor(private readonly maxEntries: number) {}
 
-  /** The live value, refreshed as most recent; undefined when absent or expired. */
+  /** The live value; undefined when absent or expired. */
   get(key: string, now: number): V | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) return undefined;
@@ -15,19 +25,21 @@ export class LruCache<V> {
       this.#map.delete(key);
       return undefined;
     }
-    this.#map.delete(key);
-    this.#map.set(key, entry);
+    entry.referenced = true;
     return entry.value;
   }
 
-  /** Stores a value, evicting the least recently used entry when full. */
+  /** Stores a value, evicting (second chance) when full. */
   set(key: string, value: V, expiresAt: number): void {
-    if (this.#map.has(key)) this.#map.delete(key);
-    else if (this.#map.size >= this.maxEntries) {
-      const oldest = this.#map.keys().next();
-      if (!oldest.done) this.#map.delete(oldest.value);
+    const existing = this.#map.get(key);
+    if (existing) {
+      existing.value = value;
+      existing.expiresAt = expiresAt;
+      existing.referenced = true;
+      return;
     }
-    this.#map.set(key, { value, expiresAt });
+    if (this.#map.size >= this.maxEntries) this.#evictOne();
+    this.#map.set(key, { value, expiresAt, referenced: false });
   }
 
   /** Removes one key. */
@@ -43,5 +55,18 @@ export class LruCache<V> {
   /** Entries held (expired ones included until touched). */
   get size(): number {
     return this.#map.size;
+  }
+
+  #evictOne(): void {
+    // Bounded: after one full pass every flag is clear, so the loop ends.
+    for (let pass = 0; pass <= this.#map.size; pass++) {
+      const oldest = this.#map.entries().next();
+      if (oldest.done) return;
+      const [key, entry] = oldest.value;
+      this.#map.delete(key);
+      if (!entry.referenced) return;
+      entry.referenced = false;
+      this.#map.set(key, entry);
+    }
   }
 }

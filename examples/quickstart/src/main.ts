@@ -4,10 +4,12 @@
 // the primary comes back (failback after a hold-down), and a drill fails over
 // and rolls back on its own. Exits 0 only when every expected event was seen.
 import { FailoverManager, HealthMonitor, MeridianError, type EventSource, type EventsOf } from '@meridian/core';
+import { GeoRouter } from '@meridian/georouter';
 import { createLocalProvider } from '@meridian/providers-local';
+import { openDemoDatabase, SAMPLE_CLIENTS } from './clients-by-ip.js';
 import { formatStats, since, startClients } from './clients.js';
 import { regions } from './regions.js';
-import { healthTable, log } from './render.js';
+import { healthTable, log, routeTable } from './render.js';
 
 const DEADLINE_MILLIS = 20_000;
 
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const monitor = new HealthMonitor({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, degradedLatencyMillis: 150 });
   let manager: FailoverManager | undefined;
   let clients: ReturnType<typeof startClients> | undefined;
+  let router: GeoRouter | undefined;
 
   for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
     monitor.on(name, (e) => log(`EVENT ${name.padEnd(16)} ${e.regionId.padEnd(10)} ${e.previous} -> ${e.state}: ${e.reason}`));
@@ -67,6 +70,12 @@ async function main(): Promise<void> {
     await manager.start();
     log(`Region health:\n${healthTable(monitor.snapshot())}`);
 
+    const { database, label } = await openDemoDatabase();
+    const geo = new GeoRouter({ regions: provider.regions(), database, monitor, fallbackRegion: 'us-east' });
+    router = geo;
+    const routeSamples = (): string => routeTable(SAMPLE_CLIENTS.map((c) => ({ ...c, decision: geo.route({ ip: c.ip }) })));
+    log(`Routing sample clients by geography and latency, with ${label}:\n${routeSamples()}`);
+
     clients = startClients(door.url);
     await pause(1_500);
     let mark = clients.stats();
@@ -79,6 +88,7 @@ async function main(): Promise<void> {
     await pause(1_000);
     log(`Users during the outage and failover: ${formatStats(since(mark, clients.stats()))}`);
     mark = clients.stats();
+    log(`The same clients routed again, us-east unhealthy:\n${routeSamples()}`);
 
     log('Slowing ap-south by 250 ms per request ...');
     const apSlow = expectEvent(monitor, 'region:degraded', (e) => e.regionId === 'ap-south');
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
   } finally {
     await clients?.stop();
     await manager?.stop();
+    router?.close();
     await monitor.stop();
     await provider.stop();
   }

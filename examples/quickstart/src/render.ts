@@ -13,6 +13,25 @@ export function log(message: string): void {
   process.stdout.write(`${stamp()} ${message}\n`);
 }
 
+/** One routed sample client. */
+export interface RoutedClient {
+  ip: string;
+  where: string;
+  decision: { region: string; distanceKm?: number; reason: string };
+}
+
+/** A plain-text table of routing decisions. */
+export function routeTable(rows: RoutedClient[]): string {
+  const cells = rows.map((r) => [r.ip, r.where, r.decision.region, r.decision.distanceKm === undefined ? '-' : `${Math.round(r.decision.distanceKm)} km`, r.decision.reason]);
+  return table(['client', 'where', 'region', 'distance', 'reason'], cells);
+}
+
+function table(header: string[], cells: string[][]): string {
+  const widths = header.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]): string => `  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
 const columns = ['region', 'state', 'latency', 'availability', 'probes', 'reason'] as const;
 
 /** A plain-text table of every region's health. */
@@ -25,7 +44,5 @@ export function healthTable(rows: RegionHealth[]): string {
     String(h.probes),
     h.reason.length > 48 ? `${h.reason.slice(0, 45)}...` : h.reason,
   ]);
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]): string => `  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`;
-  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return table([...columns], cells);
 }

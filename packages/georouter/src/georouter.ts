@@ -168,11 +168,11 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   }
 
   /** Reloads the database from disk while serving; the cache is cleared when the new file is in. */
-  async reload(): Promise<GeoDatabaseInfo> {
+  async reload(): Promise<GeoDatabaseInfo[]> {
     try {
       const info = await this.#db.reload();
       this.#cache.clear();
-      this.#events.emit('route:database-reloaded', { ok: true, detail: info.databaseType });
+      this.#events.emit('route:database-reloaded', { ok: true, detail: info.map((i) => i.databaseType).join(', ') });
       return info;
     } catch (error) {
       this.#events.emit('route:database-reloaded', { ok: false, detail: (error as Error).message });
@@ -184,7 +184,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   watchDatabase(): void {
     this.#db.watch((result) => {
       if (result.ok) this.#cache.clear();
-      this.#events.emit('route:database-reloaded', result.ok ? { ok: true, detail: result.info.databaseType } : { ok: false, detail: result.error.message });
+      this.#events.emit('route:database-reloaded', result.ok ? { ok: true, detail: result.info.map((i) => i.databaseType).join(', ') } : { ok: false, detail: result.error.message });
     });
   }
 
@@ -205,7 +205,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
       if (hit !== undefined) return hit;
     }
     const special = specialRange(ip.address, ip.version, ip.v4);
-    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(ip.address);
+    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(ip.address, ip.version);
     const decision = this.#choose(request, location, special);
     if (useCache) this.#cache.set(cacheKey, Object.freeze({ ...decision, cached: true }), now + this.#o.cache.ttlMillis);
     return decision;

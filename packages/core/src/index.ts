@@ -4,6 +4,7 @@ export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
+export { hasMethods } from './config/has-methods.js';
 export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';

@@ -2,14 +2,10 @@
 // scripted HTTP servers, traffic shifted through a real LocalProvider.
 import { FailoverManager, ManualClock, MemoryLeaseStore, type FailoverManagerOptions, type FailoverReport, type NoHealthyRegionEvent } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { collectEvents, settle, startHealthHarness, type HealthHarness } from '@meridian/testkit';
+import { collectEvents, seedRegions, settle, startHealthHarness, type HealthHarness } from '@meridian/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-const REGIONS = [
-  { id: 'us-east', location: { lat: 37.5, lon: -77.5 }, priority: 0 },
-  { id: 'eu-west', location: { lat: 53.3, lon: -6.2 }, priority: 1 },
-  { id: 'ap-south', location: { lat: 1.3, lon: 103.8 }, priority: 2 },
-];
+const REGIONS = seedRegions(3);
 const FAIL = { kind: 'status', status: 500 } as const;
 const OK = { kind: 'ok' } as const;
 

@@ -1,10 +1,9 @@
-import type { Clock, HealthEvents, EventSource, Region, RegionHealth, WithErrorEvent } from '@meridian/core';
+import { hasMethods, type Clock, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
 import { z } from 'zod';
 import type { GeoDatabase } from './geo/geo-database.js';
 import type { Scorer } from './scoring.js';
 
-const has = <T>(methods: string[], what: string) =>
-  z.custom<T>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), `must be ${what}`);
+const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what}`);
 
 /** @internal */
 export const geoRouterOptionsSchema = z

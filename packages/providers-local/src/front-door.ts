@@ -101,7 +101,7 @@ export class FrontDoor {
     const regionId = this.#targets.pick(this.#targets.weights());
     const endpoint = regionId === undefined ? undefined : this.#targets.endpoint(regionId);
     if (regionId === undefined || endpoint === undefined) {
-      this.#fail(res, 503, 'no region has traffic weight');
+      this.#fail(res, 503, 'no deployed region has traffic weight');
       req.resume();
       return;
     }

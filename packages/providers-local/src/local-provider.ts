@@ -248,7 +248,8 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     const host = options.host ?? '127.0.0.1';
     const door = new FrontDoor(
       {
-        weights: () => this.traffic(),
+        // Only deployed regions can answer; weights of the others are not in play.
+        weights: () => Object.fromEntries(Object.entries(this.traffic()).filter(([id]) => this.#slots.get(id)?.deployed)),
         endpoint: (id) => {
           const slot = this.#slots.get(id);
           return slot?.deployed ? this.#endpoint(slot) : undefined;

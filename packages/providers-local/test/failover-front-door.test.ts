@@ -2,7 +2,7 @@
 // traffic moves. Real processes, sockets and clock; loops are bounded.
 import { FailoverManager, HealthMonitor, type FailoverReport } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { findLeakedProcesses, waitForEvent } from '@meridian/testkit';
+import { findLeakedProcesses, seedRegions, waitForEvent } from '@meridian/testkit';
 import { Agent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -13,12 +13,7 @@ let door: string;
 const pids: number[] = [];
 
 beforeEach(async () => {
-  provider = createLocalProvider({
-    regions: [
-      { id: 'us-east', location: { lat: 37.5, lon: -77.5 }, priority: 0 },
-      { id: 'eu-west', location: { lat: 53.3, lon: -6.2 }, priority: 1 },
-    ],
-  });
+  provider = createLocalProvider({ regions: seedRegions(2) });
   await provider.deploy({ name: 'clients', regions: [] });
   pids.push(...provider.pids());
   door = (await provider.startFrontDoor()).url;

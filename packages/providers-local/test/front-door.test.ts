@@ -1,6 +1,6 @@
 import { MeridianError } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { findLeakedProcesses } from '@meridian/testkit';
+import { findLeakedProcesses, seedRegions } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -9,13 +9,7 @@ let door: string;
 const pids: number[] = [];
 
 beforeAll(async () => {
-  provider = createLocalProvider({
-    regions: [
-      { id: 'us-east', location: { lat: 37.5, lon: -77.5 } },
-      { id: 'eu-west', location: { lat: 53.3, lon: -6.2 } },
-      { id: 'ap-south', location: { lat: 1.3, lon: 103.8 } },
-    ],
-  });
+  provider = createLocalProvider({ regions: seedRegions(3) });
   await provider.deploy({ name: 'door', regions: [] });
   pids.push(...provider.pids());
   door = (await provider.startFrontDoor()).url;

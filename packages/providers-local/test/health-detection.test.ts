@@ -2,7 +2,7 @@
 // every fault the local provider injects must be detected, and recovery seen.
 import { HealthMonitor, type HealthTransition } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { findLeakedProcesses, waitForEvent } from '@meridian/testkit';
+import { findLeakedProcesses, seedRegions, waitForEvent } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let provider: LocalProvider;
@@ -10,12 +10,7 @@ let monitor: HealthMonitor;
 const pids: number[] = [];
 
 beforeAll(async () => {
-  provider = createLocalProvider({
-    regions: [
-      { id: 'us-east', location: { lat: 37.5, lon: -77.5 } },
-      { id: 'eu-west', location: { lat: 53.3, lon: -6.2 } },
-    ],
-  });
+  provider = createLocalProvider({ regions: seedRegions(2) });
   await provider.deploy({ name: 'health', regions: [] });
   pids.push(...provider.pids());
   monitor = new HealthMonitor({

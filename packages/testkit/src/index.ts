@@ -14,3 +14,5 @@ export { writeMmdb } from './mmdb-writer.js';
 export type { MmdbNetwork, MmdbValue, MmdbWriterOptions } from './mmdb-writer.js';
 export { GEO_CITIES, NO_COORDINATES, dbipNetworks, geoliteNetworks, ipInV4 } from './geo-fixtures.js';
 export type { GeoCity } from './geo-fixtures.js';
+export { SEED_REGIONS, seedRegions } from './seed-regions.js';
+export type { SeedRegion } from './seed-regions.js';

@@ -6,10 +6,10 @@ import type { Syncer } from '../contracts/syncer.js';
 import type { EventSource, WithErrorEvent } from '../events/typed-emitter.js';
 import type { HealthEvents, RegionHealth } from '../health/health-types.js';
 import { regionIdSchema } from '../regions/region.js';
+import { hasMethods } from '../config/has-methods.js';
 
 // z.custom keeps the caller's object itself (z.object would copy it and lose class identity).
-const has = <T>(methods: string[], what: string) =>
-  z.custom<T>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), `must be ${what} (with ${methods.join(', ')})`);
+const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
 const millis = z.number().int().positive();
 
 /** @internal */

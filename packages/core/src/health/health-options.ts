@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
+import { hasMethods } from '../config/has-methods.js';
 import { regionIdSchema } from '../regions/region.js';
 import type { StatusRange } from './http-prober.js';
 import type { Prober } from './prober.js';
@@ -45,8 +46,8 @@ export const healthMonitorOptionsSchema = z
         message: 'baseEjectionMillis must be <= maxEjectionMillis',
       })
       .prefault({}),
-    clock: z.custom<Clock>((v) => typeof (v as Clock)?.now === 'function' && typeof (v as Clock)?.setTimeout === 'function', 'must be a Clock').optional(),
-    prober: z.custom<Prober>((v) => typeof (v as Prober)?.probe === 'function', 'must be a Prober').optional(),
+    clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
+    prober: z.custom<Prober>((v) => hasMethods(v, ['probe']), 'must be a Prober (with probe)').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
   })
   .strict()

@@ -1,61 +1,68 @@
-// Packs the public packages and installs the tarballs into a fresh npm project
-// outside the workspace, then loads them with require() and import and runs a
-// region + health check from the installed copies: proves the published shape.
+// The published shape, checked as users meet it: every public package is packed
+// (pnpm pack), linted (publint) and checked for type resolution in every module
+// mode (attw); the tarballs are installed with plain npm into a fresh project
+// outside the workspace, where an ESM and a CommonJS host app run for real; and
+// the quick-start example runs from a copy outside the repo, as a template would.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 
 const root = resolve(import.meta.dirname, '..');
 const packages = ['core', 'providers-local', 'georouter'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
-const demoMmdb = readFileSync(join(root, 'examples/quickstart/data/demo-city.mmdb'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 try {
-  for (const pkg of packages) run('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', work], join(root, 'packages', pkg));
-  const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz')).map((f) => join(work, f));
-  const app = join(work, 'host-app');
-  run('mkdir', ['-p', app], work);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, version: '1.0.0' }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], app);
+  const tarballs = {};
+  for (const pkg of packages) {
+    const dir = join(root, 'packages', pkg);
+    const name = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name;
+    const before = new Set(readdirSync(work));
+    run('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', work], dir);
+    tarballs[name] = join(work, readdirSync(work).find((f) => !before.has(f) && f.endsWith('.tgz')));
+    run(bin('publint'), [dir, '--strict'], root);
+    run(bin('attw'), [tarballs[name], '--format', 'ascii'], root);
+    console.log(`check-pack: ${name}: publint and attw clean`);
+  }
 
-  const scenario = (load) => `
-    ${load}
-    const provider = createLocalProvider({ regions: [{ id: 'pack-test', location: { lat: 0, lon: 0 } }] });
-    (async () => {
-      await provider.deploy({ name: 'pack', regions: [] });
-      const monitor = new HealthMonitor({ regions: provider.regions(), intervalMillis: 200, timeoutMillis: 100 });
-      const healthy = new Promise((resolve) => monitor.on('region:healthy', resolve));
-      monitor.start();
-      const event = await healthy;
-      const router = new GeoRouter({ regions: provider.regions(), database: GeoDatabase.fromBuffer(mmdb), monitor });
-      if (router.route({ ip: '10.1.2.3' }).region !== 'pack-test') throw new Error('routing broken');
-      router.close();
-      await monitor.stop();
-      await provider.stop();
-      if (!MeridianError.isInstance(new MeridianError('INVALID_CONFIG', 'x'))) throw new Error('brand broken');
-      console.log('ok', event.regionId, event.state);
-    })().catch((e) => { console.error(e); process.exit(1); });
-  `;
-  // A tiny MMDB (written by testkit) for the routing check; no network, no big download.
-  writeFileSync(join(app, 'city.mmdb'), demoMmdb);
-  const mmdbLoad = (fs) => `const mmdb = ${fs}.readFileSync(__dirname_ + '/city.mmdb');`;
+  // A host app installing the tarballs with npm, as users will.
+  const app = join(work, 'host-app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, version: '1.0.0' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...Object.values(tarballs)], app);
+  cpSync(join(root, 'examples/quickstart/data/demo-city.mmdb'), join(app, 'city.mmdb'));
+  const body = readFileSync(join(root, 'scripts/embedding/host-app.js'), 'utf8');
+  const finish = `.then((line) => console.log(line), (error) => { console.error(error); process.exit(1); });`;
   writeFileSync(
-    join(app, 'cjs.cjs'),
-    scenario(`const { HealthMonitor, MeridianError } = require('@meridian/core'); const { createLocalProvider } = require('@meridian/providers-local'); const { GeoDatabase, GeoRouter } = require('@meridian/georouter'); const __dirname_ = __dirname; ${mmdbLoad("require('node:fs')")}`),
+    join(app, 'host-app.mjs'),
+    `import * as core from '@meridian/core';\nimport * as local from '@meridian/providers-local';\nimport * as geo from '@meridian/georouter';\nimport { readFileSync } from 'node:fs';\n${body}\nmain({ ...core, ...local, ...geo, mmdb: readFileSync(new URL('./city.mmdb', import.meta.url)) })${finish}\n`,
   );
   writeFileSync(
-    join(app, 'esm.mjs'),
-    scenario(`import { HealthMonitor, MeridianError } from '@meridian/core'; import { createLocalProvider } from '@meridian/providers-local'; import { GeoDatabase, GeoRouter } from '@meridian/georouter'; import * as fs from 'node:fs'; const __dirname_ = import.meta.dirname; ${mmdbLoad('fs')}`),
+    join(app, 'host-app.cjs'),
+    `const core = require('@meridian/core');\nconst local = require('@meridian/providers-local');\nconst geo = require('@meridian/georouter');\n${body}\nmain({ ...core, ...local, ...geo, mmdb: require('node:fs').readFileSync(__dirname + '/city.mmdb') })${finish}\n`,
   );
-  run('node', ['-e', "require('@meridian/core'); require('@meridian/providers-local'); require('@meridian/georouter')"], app);
-  for (const file of ['cjs.cjs', 'esm.mjs']) {
+  for (const file of ['host-app.mjs', 'host-app.cjs']) {
     const out = run('node', [file], app).trim();
-    if (out !== 'ok pack-test healthy') throw new Error(`${file}: unexpected output ${out}`);
+    if (out !== 'routed home, failover home->away, routed away') throw new Error(`${file}: unexpected output "${out}"`);
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
+
+  // The quick start as a template: copied out of the repo, workspace links replaced by the tarballs.
+  const example = join(work, 'quickstart');
+  cpSync(join(root, 'examples/quickstart'), example, { recursive: true, filter: (src) => !/node_modules|dist/.test(src.slice(root.length)) });
+  const manifest = JSON.parse(readFileSync(join(example, 'package.json'), 'utf8'));
+  for (const deps of [manifest.dependencies, manifest.devDependencies]) {
+    for (const name of Object.keys(deps ?? {})) if (tarballs[name]) deps[name] = `file:${tarballs[name]}`;
+  }
+  writeFileSync(join(example, 'package.json'), JSON.stringify(manifest, null, 2));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], example);
+  run('npm', ['run', 'typecheck', '--silent'], example);
+  run('npm', ['run', 'build', '--silent'], example);
+  const demo = run('node', ['dist/main.js'], example);
+  if (!demo.includes('Done: the killed region went unhealthy and came back')) throw new Error(`quickstart copy did not finish:\n${demo}`);
+  console.log('check-pack: examples/quickstart runs from a copy outside the repo, on the tarballs');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,0 +1,35 @@
+// A host application as users write it, run from tarball installs in a fresh
+// npm project (ESM as host-app.mjs, CommonJS as host-app.cjs: the same body).
+// It routes an IP, listens to a failover event and sees traffic move.
+async function main({ FailoverManager, HealthMonitor, MeridianError, createLocalProvider, GeoDatabase, GeoRouter, mmdb }) {
+  const provider = createLocalProvider({
+    regions: [
+      { id: 'home', location: { lat: 51.5, lon: -0.1 }, priority: 0 },
+      { id: 'away', location: { lat: 40.7, lon: -74.0 }, priority: 1 },
+    ],
+  });
+  const monitor = new HealthMonitor({ intervalMillis: 100, timeoutMillis: 50, failuresBeforeUnhealthy: 2 });
+  let manager;
+  try {
+    await provider.deploy({ name: 'embedding', regions: [] });
+    const both = Promise.all(['home', 'away'].map((id) => new Promise((resolve) => monitor.on('region:healthy', (e) => e.regionId === id && resolve()))));
+    for (const region of provider.regions()) monitor.add(region);
+    monitor.start();
+    await both;
+    const router = new GeoRouter({ regions: provider.regions(), database: GeoDatabase.fromBuffer(mmdb), monitor });
+    const before = router.route({ ip: '81.2.69.160' }).region;
+    manager = new FailoverManager({ regions: provider.regions(), monitor, provider });
+    await manager.start();
+    const failedOver = new Promise((resolve) => manager.on('failover:completed', resolve));
+    await provider.kill('home');
+    const report = await failedOver;
+    const after = router.route({ ip: '81.2.69.160' }).region;
+    router.close();
+    if (!MeridianError.isInstance(new MeridianError('INVALID_CONFIG', 'x'))) throw new Error('brand broken');
+    return `routed ${before}, failover ${report.from.join(',')}->${report.to}, routed ${after}`;
+  } finally {
+    await manager?.stop();
+    await monitor.stop();
+    await provider.stop();
+  }
+}

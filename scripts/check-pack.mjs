@@ -49,20 +49,26 @@ try {
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
 
-  // The quick start as a template: copied out of the repo, workspace links replaced by the tarballs.
-  const example = join(work, 'quickstart');
-  cpSync(join(root, 'examples/quickstart'), example, { recursive: true, filter: (src) => !/node_modules|dist/.test(src.slice(root.length)) });
-  const manifest = JSON.parse(readFileSync(join(example, 'package.json'), 'utf8'));
-  for (const deps of [manifest.dependencies, manifest.devDependencies]) {
-    for (const name of Object.keys(deps ?? {})) if (tarballs[name]) deps[name] = `file:${tarballs[name]}`;
+  // The examples as templates: copied out of the repo, workspace links replaced by the tarballs.
+  const examples = [
+    { name: 'quickstart', command: ['node', ['dist/main.js']], expect: 'Done: the killed region went unhealthy and came back' },
+    { name: 'http-app', command: ['npm', ['run', 'smoke', '--silent']], expect: 'smoke ok: route eu-west' },
+  ];
+  for (const example of examples) {
+    const dir = join(work, example.name);
+    cpSync(join(root, 'examples', example.name), dir, { recursive: true, filter: (src) => !/node_modules|dist|[/\\]test([/\\]|$)/.test(src.slice(root.length)) });
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    for (const deps of [manifest.dependencies, manifest.devDependencies]) {
+      for (const name of Object.keys(deps ?? {})) if (tarballs[name]) deps[name] = `file:${tarballs[name]}`;
+    }
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+    run('npm', ['run', 'typecheck', '--silent'], dir);
+    run('npm', ['run', 'build', '--silent'], dir);
+    const out = run(example.command[0], example.command[1], dir);
+    if (!out.includes(example.expect)) throw new Error(`examples/${example.name} copy did not work:\n${out}`);
+    console.log(`check-pack: examples/${example.name} runs from a copy outside the repo, on the tarballs`);
   }
-  writeFileSync(join(example, 'package.json'), JSON.stringify(manifest, null, 2));
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], example);
-  run('npm', ['run', 'typecheck', '--silent'], example);
-  run('npm', ['run', 'build', '--silent'], example);
-  const demo = run('node', ['dist/main.js'], example);
-  if (!demo.includes('Done: the killed region went unhealthy and came back')) throw new Error(`quickstart copy did not finish:\n${demo}`);
-  console.log('check-pack: examples/quickstart runs from a copy outside the repo, on the tarballs');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -5,7 +5,9 @@ import { demoMmdb } from '../../../scripts/make-demo-mmdb.js';
 
 describe('demo MMDB', () => {
   it('the committed file is exactly what testkit writes today (run scripts/make-demo-mmdb.ts to refresh)', () => {
-    const committed = readFileSync(fileURLToPath(new URL('../data/demo-city.mmdb', import.meta.url)));
-    expect(committed.equals(demoMmdb())).toBe(true);
+    for (const example of ['quickstart', 'http-app']) {
+      const committed = readFileSync(fileURLToPath(new URL(`../../${example}/data/demo-city.mmdb`, import.meta.url)));
+      expect(committed.equals(demoMmdb()), example).toBe(true);
+    }
   });
 });

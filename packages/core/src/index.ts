@@ -19,7 +19,7 @@ export { sleep } from './clock/sleep.js';
 export { defineRegion, REGION_ID_PATTERN } from './regions/region.js';
 export type { GeoPoint, Region, RegionInput } from './regions/region.js';
 export { defineRegions } from './regions/define-regions.js';
-export { findRegion } from './regions/find-region.js';
+export { findRegion, getByRegionId } from './regions/find-region.js';
 export type { HasRegionId } from './regions/find-region.js';
 
 export type {

@@ -1,6 +1,6 @@
 import {
   defineRegions,
-  findRegion,
+  getByRegionId,
   MeridianError,
   parseOptions,
   systemClock,
@@ -142,8 +142,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
 
   /** Takes a region out of (or back into) rotation; drained regions never receive new clients. */
   setDrained(regionId: string, drained: boolean): void {
-    findRegion(this.#views.map((v) => v.region), regionId);
-    this.#byId.get(regionId)!.drained = drained;
+    getByRegionId(this.#byId, regionId).drained = drained;
     this.#cache.clear();
   }
 
@@ -212,8 +211,8 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   }
 
   #choose(request: GeoRouteRequest, location: ClientLocation | undefined, special: string | undefined): GeoRouteDecision {
-    if (request.preferredRegion !== undefined) findRegion(this.#views.map((v) => v.region), request.preferredRegion);
-    if (request.allowedRegions) for (const id of request.allowedRegions) findRegion(this.#views.map((v) => v.region), id);
+    if (request.preferredRegion !== undefined) getByRegionId(this.#byId, request.preferredRegion);
+    if (request.allowedRegions) for (const id of request.allowedRegions) getByRegionId(this.#byId, id);
     const hasPoint = location?.lat !== undefined && location.lon !== undefined;
     const client = hasPoint ? preparePoint({ lat: location!.lat!, lon: location!.lon! }) : undefined;
     // One input object per route, refilled per region (scorers must not keep it).

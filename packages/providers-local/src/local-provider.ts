@@ -1,6 +1,6 @@
 import {
   defineRegions,
-  findRegion,
+  getByRegionId,
   invalidConfig,
   MeridianError,
   parseOptions,
@@ -345,8 +345,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   }
 
   #slot(regionId: string): Slot {
-    const { id } = findRegion(this.regionIds().map((id) => ({ id })), regionId);
-    return this.#slots.get(id)!;
+    return getByRegionId(this.#slots, regionId);
   }
 
   #endpoint(slot: Slot): string {

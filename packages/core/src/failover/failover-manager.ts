@@ -306,16 +306,15 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     const before = { ...this.#weights };
     const target = singleRegionWeights(this.#regions, to);
     const autoRollback = request.autoRollback ?? true;
-    const timings = { failoverMillis: 0, heldMillis: 0, rollbackMillis: 0, targetServed: false, abortedEarly: undefined as string | undefined, rolledBack: false };
-    let shiftedAt = 0;
+    const timings = { heldMillis: 0, targetServed: false, abortedEarly: undefined as string | undefined, rolledBack: false };
     const steps: Step[] = [
       this.#verifyTargetStep(to, false),
       this.#shiftStep(target, before, 'drill'),
-      { ...this.#verifyRoutingStep([to]), name: 'verify-routing' },
+      this.#verifyRoutingStep([to]),
       {
         name: 'hold',
         run: async (signal) => {
-          shiftedAt = this.#clock.now();
+          const heldFrom = this.#clock.now();
           const early = new AbortController();
           const sub = this.#monitor().on('region:unhealthy', (e) => {
             if (e.regionId === to) early.abort(new Error(`${to} turned unhealthy: ${e.reason}`));
@@ -327,7 +326,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
             timings.abortedEarly = (early.signal.reason as Error).message;
           } finally {
             sub.dispose();
-            timings.heldMillis = this.#clock.now() - shiftedAt;
+            timings.heldMillis = this.#clock.now() - heldFrom;
           }
           return timings.abortedEarly ? `stopped early: ${timings.abortedEarly}` : `held ${timings.heldMillis} ms`;
         },
@@ -339,54 +338,37 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
           return timings.targetServed ? `${to} served requests` : `${to} was not seen serving`;
         },
       },
+      {
+        name: 'rollback',
+        run: async () => {
+          if (!autoRollback) return { skipped: 'autoRollback is off: traffic stays on the target' };
+          // Not cancellable: once the drill is over, traffic must go back.
+          await this.#apply(before, 'drill-rollback');
+          timings.rolledBack = true;
+          const back = activeRegions(before);
+          const routed = await this.#routesTo(back, new AbortController().signal);
+          return routed ? `traffic back on ${back.join(', ')}` : `weights restored; routing to ${back.join(', ')} not confirmed`;
+        },
+      },
     ];
-    const handle = new OperationHandle<DrillReport>(this.#newId('drill'), 'drill');
-    const started = this.#clock.now();
-    this.#operation = handle as unknown as OperationHandle<FailoverReport>;
-    return handle.start(async (h) => {
-      this.#events.emit('failover:started', { id: h.id, kind: 'drill', from, to, reason: `drill on ${to}`, at: started });
-      const signal = request.signal ? AbortSignal.any([request.signal, h.controller.signal]) : h.controller.signal;
-      try {
-        const outcome = await runSteps(steps, signal, this.#clock, (step) => this.#progress(h, step));
-        timings.failoverMillis = (outcome.steps.find((s) => s.name === 'verify-routing')?.finishedAt ?? started) - started;
-        if (!outcome.ok) {
-          const report = this.#report(h.id, 'drill', from, to, `drill on ${to}`, outcome, before, started);
-          throw this.#failed(report);
-        }
-        const rollbackSteps: StepRecord[] = [];
-        if (autoRollback) {
-          const rollbackStart = this.#clock.now();
-          const record: StepRecord = { name: 'rollback', status: 'running', startedAt: rollbackStart };
-          this.#progress(h, record);
-          try {
-            await this.#apply(before, 'drill-rollback');
-            const back = activeRegions(before);
-            const routed = await this.#routesTo(back, new AbortController().signal);
-            record.status = 'completed';
-            record.detail = routed ? `traffic back on ${back.join(', ')}` : `weights restored; routing to ${back.join(', ')} not confirmed`;
-            timings.rolledBack = true;
-          } catch (error) {
-            record.status = 'failed';
-            record.detail = describe(error);
-          }
-          record.finishedAt = this.#clock.now();
-          timings.rollbackMillis = record.finishedAt - rollbackStart;
-          rollbackSteps.push(record);
-          this.#progress(h, record);
-        } else {
-          this.#settleOn(to);
-        }
-        const base = this.#report(h.id, 'drill', from, to, `drill on ${to}`, { ...outcome, steps: [...outcome.steps, ...rollbackSteps] }, before, started);
-        const report: DrillReport = { ...base, ...timings, ...(timings.abortedEarly ? {} : { abortedEarly: undefined }) };
-        if (!timings.abortedEarly) delete report.abortedEarly;
-        this.#record(report);
-        this.#events.emit('drill:completed', report);
-        this.#events.emit('failover:completed', report);
-        return report;
-      } finally {
-        this.#finish(h as unknown as OperationHandle<FailoverReport>);
-      }
-    });
+    const finalize = (report: FailoverReport): DrillReport => {
+      const at = (name: string) => report.steps.find((s) => s.name === name);
+      const rollback = at('rollback');
+      const drill: DrillReport = {
+        ...report,
+        failoverMillis: (at('verify-routing')?.finishedAt ?? report.startedAt) - report.startedAt,
+        heldMillis: timings.heldMillis,
+        rollbackMillis: rollback?.status === 'completed' ? rollback.finishedAt! - rollback.startedAt : 0,
+        targetServed: timings.targetServed,
+        rolledBack: timings.rolledBack,
+      };
+      if (timings.abortedEarly) drill.abortedEarly = timings.abortedEarly;
+      this.#events.emit('drill:completed', drill);
+      return drill;
+    };
+    return this.#launch('drill', from, to, `drill on ${to}`, steps, before, request.signal, () => {
+      if (!autoRollback) this.#settleOn(to);
+    }, finalize);
   }
 
   // ---- health reactions -------------------------------------------------
@@ -535,7 +517,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     });
   }
 
-  #launch(
+  #launch<R extends FailoverReport = FailoverReport>(
     kind: FailoverKind,
     from: string[],
     to: string,
@@ -544,23 +526,25 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     before: TrafficWeights,
     signal: AbortSignal | undefined,
     onSuccess: () => void,
-  ): FailoverOperation<FailoverReport> {
-    const handle = new OperationHandle<FailoverReport>(this.#newId(kind), kind);
-    this.#operation = handle;
+    finalize: (report: FailoverReport) => R = (report) => report as R,
+  ): FailoverOperation<R> {
+    const handle = new OperationHandle<R>(this.#newId(kind), kind);
+    this.#operation = handle as unknown as OperationHandle<FailoverReport>;
     const started = this.#clock.now();
     return handle.start(async (h) => {
       this.#events.emit('failover:started', { id: h.id, kind, from, to, reason, at: started });
       const combined = signal ? AbortSignal.any([signal, h.controller.signal]) : h.controller.signal;
       try {
         const outcome = await runSteps(steps, combined, this.#clock, (step) => this.#progress(h, step));
-        const report = this.#report(h.id, kind, from, to, reason, outcome, before, started);
-        if (!outcome.ok) throw this.#failed(report);
+        const base = this.#report(h.id, kind, from, to, reason, outcome, before, started);
+        if (!outcome.ok) throw this.#failed(base);
         onSuccess();
+        const report = finalize(base);
         this.#record(report);
         this.#events.emit('failover:completed', report);
         return report;
       } finally {
-        this.#finish(h);
+        this.#finish(h as unknown as OperationHandle<FailoverReport>);
       }
     });
   }

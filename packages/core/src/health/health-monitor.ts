@@ -3,7 +3,7 @@ import { invalidConfig, parseOptions } from '../config/parse-options.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Disposable } from '../events/disposable.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
-import { findRegion } from '../regions/find-region.js';
+import { getByRegionId } from '../regions/find-region.js';
 import { healthMonitorOptionsSchema, type HealthMonitorOptions, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealth } from './health-types.js';
 import { createHttpProber } from './http-prober.js';
@@ -113,15 +113,13 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
 
   /** Stops watching a region; REGION_NOT_FOUND when unknown. */
   remove(regionId: string): void {
-    const entry = findRegion(this.#targets(), regionId);
-    this.#halt(this.#entries.get(entry.id)!);
+    this.#halt(getByRegionId(this.#entries, regionId));
     this.#entries.delete(regionId);
   }
 
   /** Current health of one region; REGION_NOT_FOUND when unknown. */
   get(regionId: string): RegionHealth {
-    const { id } = findRegion(this.#targets(), regionId);
-    return this.#entries.get(id)!.tracker.snapshot();
+    return getByRegionId(this.#entries, regionId).tracker.snapshot();
   }
 
   /** Current health of every region, in insertion order. */
@@ -134,7 +132,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
    * failures eject the region for a while, as Envoy's outlier detection does.
    */
   report(regionId: string, outcome: PassiveOutcome): void {
-    const entry = this.#entries.get(regionId) ?? this.#entries.get(findRegion(this.#targets(), regionId).id)!;
+    const entry = getByRegionId(this.#entries, regionId);
     if (typeof outcome?.ok !== 'boolean') {
       throw invalidConfig('HealthMonitor.report outcome', [{ path: 'ok', message: 'must be a boolean', value: String(outcome?.ok) }]);
     }
@@ -160,10 +158,6 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
       }, ejectedUntil - now);
     }
     this.#emitTransition(entry, before);
-  }
-
-  #targets(): HealthTarget[] {
-    return [...this.#entries.values()].map((e) => e.target);
   }
 
   #makeEntry(target: HealthTarget): Entry {

@@ -6,6 +6,12 @@ export interface HasRegionId {
   id: string;
 }
 
+function regionNotFound(id: string, known: string[]): MeridianError {
+  return new MeridianError('REGION_NOT_FOUND', `Unknown region "${id}"; known regions: ${known.join(', ') || '(none)'}`, {
+    details: { regionId: id, known },
+  });
+}
+
 /** Looks a region up by id, or throws REGION_NOT_FOUND listing the known ids. */
 export function findRegion<R extends HasRegionId>(regions: Iterable<R>, id: string): R {
   const known: string[] = [];
@@ -13,7 +19,12 @@ export function findRegion<R extends HasRegionId>(regions: Iterable<R>, id: stri
     if (region.id === id) return region;
     known.push(region.id);
   }
-  throw new MeridianError('REGION_NOT_FOUND', `Unknown region "${id}"; known regions: ${known.join(', ') || '(none)'}`, {
-    details: { regionId: id, known },
-  });
+  throw regionNotFound(id, known);
+}
+
+/** Looks an entry up in a map keyed by region id, or throws REGION_NOT_FOUND listing the known ids. */
+export function getByRegionId<T>(byId: ReadonlyMap<string, T>, id: string): T {
+  const entry = byId.get(id);
+  if (entry !== undefined) return entry;
+  throw regionNotFound(id, [...byId.keys()]);
 }

@@ -16,3 +16,5 @@ export { GEO_CITIES, NO_COORDINATES, dbipNetworks, geoliteNetworks, ipInV4 } fro
 export type { GeoCity } from './geo-fixtures.js';
 export { SEED_REGIONS, seedRegions } from './seed-regions.js';
 export type { SeedRegion } from './seed-regions.js';
+export { runProviderConformance } from './provider-conformance.js';
+export type { ProviderFixture } from './provider-conformance.js';

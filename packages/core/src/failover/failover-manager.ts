@@ -17,6 +17,8 @@ import type { DrillReport, FailoverEvents, FailoverKind, FailoverManagerStatus, 
 import { LeaseKeeper } from './lease-keeper.js';
 import { OperationHandle, type FailoverOperation } from './operation.js';
 import { describe, runSteps, type Step } from './step-runner.js';
+import { drillReport, drillSteps, newDrillTimings } from './drill-steps.js';
+import { SERVING, shiftStep, syncStep, verifyRoutingStep, verifyTargetStep, waitForServing, type StepContext } from './failover-steps.js';
 import { activeRegions, byPriority, singleRegionWeights, spreadWeights } from './weights.js';
 
 /** A check of a dry run. */
@@ -83,8 +85,6 @@ export interface DrillRequest {
   signal?: AbortSignal;
 }
 
-const SERVING: ReadonlySet<HealthState> = new Set(['healthy', 'degraded']);
-
 /**
  * Moves traffic between regions: automatic failover when the active region turns
  * unhealthy, automatic failback after a hold-down, planned failovers with
@@ -112,6 +112,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   #running = false;
   #nextId = 1;
   #noHealthyReported = false;
+  readonly #ctx: StepContext;
 
   constructor(options: FailoverManagerOptions) {
     this.#o = parseOptions(failoverOptionsSchema, options, 'FailoverManager options');
@@ -129,6 +130,15 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     this.#weights = this.#desiredWeights();
     const holder = this.#o.holderId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const store = this.#o.leaseStore ?? new MemoryLeaseStore({ clock: this.#clock });
+    this.#ctx = {
+      clock: this.#clock,
+      monitor: this.#o.monitor,
+      shifter: this.#o.provider,
+      syncer: this.#o.syncer,
+      options: this.#o,
+      state: (regionId) => this.#state(regionId),
+      apply: (weights, kind, signal) => this.#apply(weights, kind, signal),
+    };
     this.#keeper = new LeaseKeeper(store, this.#o.leaseName, holder, this.#o.leaseTtlMillis, this.#o.leaseRenewMillis, this.#clock, {
       acquired: (lease) => this.#onLeaseAcquired(lease),
       lost: (lease, reason) => this.#onLeaseLost(lease, reason),
@@ -259,10 +269,10 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     const before = { ...this.#weights };
     const target = singleRegionWeights(this.#regions, to);
     const steps: Step[] = [
-      this.#verifyTargetStep(to, request.force === true),
-      this.#syncStep(to, this.#o.maxSyncLagMillis),
-      this.#shiftStep(target, before, 'planned'),
-      this.#verifyRoutingStep([to]),
+      verifyTargetStep(this.#ctx, to, request.force === true),
+      syncStep(this.#ctx, to, this.#o.maxSyncLagMillis),
+      shiftStep(this.#ctx, target, before, 'planned'),
+      verifyRoutingStep(this.#ctx, [to]),
       {
         name: 'drain',
         run: async (signal) => {
@@ -306,63 +316,15 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     const before = { ...this.#weights };
     const target = singleRegionWeights(this.#regions, to);
     const autoRollback = request.autoRollback ?? true;
-    const timings = { heldMillis: 0, targetServed: false, abortedEarly: undefined as string | undefined, rolledBack: false };
+    const timings = newDrillTimings();
     const steps: Step[] = [
-      this.#verifyTargetStep(to, false),
-      this.#shiftStep(target, before, 'drill'),
-      this.#verifyRoutingStep([to]),
-      {
-        name: 'hold',
-        run: async (signal) => {
-          const heldFrom = this.#clock.now();
-          const early = new AbortController();
-          const sub = this.#monitor().on('region:unhealthy', (e) => {
-            if (e.regionId === to) early.abort(new Error(`${to} turned unhealthy: ${e.reason}`));
-          });
-          try {
-            await sleep(this.#clock, request.durationMillis, AbortSignal.any([signal, early.signal]));
-          } catch (error) {
-            if (!early.signal.aborted) throw error;
-            timings.abortedEarly = (early.signal.reason as Error).message;
-          } finally {
-            sub.dispose();
-            timings.heldMillis = this.#clock.now() - heldFrom;
-          }
-          return timings.abortedEarly ? `stopped early: ${timings.abortedEarly}` : `held ${timings.heldMillis} ms`;
-        },
-      },
-      {
-        name: 'verify-served',
-        run: async (signal) => {
-          timings.targetServed = await this.#routesTo([to], signal);
-          return timings.targetServed ? `${to} served requests` : `${to} was not seen serving`;
-        },
-      },
-      {
-        name: 'rollback',
-        run: async () => {
-          if (!autoRollback) return { skipped: 'autoRollback is off: traffic stays on the target' };
-          // Not cancellable: once the drill is over, traffic must go back.
-          await this.#apply(before, 'drill-rollback');
-          timings.rolledBack = true;
-          const back = activeRegions(before);
-          const routed = await this.#routesTo(back, new AbortController().signal);
-          return routed ? `traffic back on ${back.join(', ')}` : `weights restored; routing to ${back.join(', ')} not confirmed`;
-        },
-      },
+      verifyTargetStep(this.#ctx, to, false),
+      shiftStep(this.#ctx, target, before, 'drill'),
+      verifyRoutingStep(this.#ctx, [to]),
+      ...drillSteps(this.#ctx, { to, durationMillis: request.durationMillis, autoRollback, before }, timings),
     ];
     const finalize = (report: FailoverReport): DrillReport => {
-      const at = (name: string) => report.steps.find((s) => s.name === name);
-      const rollback = at('rollback');
-      const drill: DrillReport = {
-        ...report,
-        failoverMillis: (at('verify-routing')?.finishedAt ?? report.startedAt) - report.startedAt,
-        heldMillis: timings.heldMillis,
-        rollbackMillis: rollback?.status === 'completed' ? rollback.finishedAt! - rollback.startedAt : 0,
-        targetServed: timings.targetServed,
-        rolledBack: timings.rolledBack,
-      };
-      if (timings.abortedEarly) drill.abortedEarly = timings.abortedEarly;
+      const drill = drillReport(report, timings);
       this.#events.emit('drill:completed', drill);
       return drill;
     };
@@ -431,7 +393,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
       excluded.delete(regionId);
       const next = spreadWeights(this.#regions, excluded)!;
       const before = { ...this.#weights };
-      const steps = [this.#shiftStep(next, before, 'failback'), this.#verifyRoutingStep(activeRegions(next))];
+      const steps = [shiftStep(this.#ctx, next, before, 'failback'), verifyRoutingStep(this.#ctx, activeRegions(next))];
       void this.#launch('failback', activeRegions(before), regionId, `automatic failback: ${regionId} healthy for ${this.#o.failback.holdDownMillis} ms`, steps, before, undefined, () => {
         this.#excluded.delete(regionId);
       }).done.catch(() => undefined);
@@ -452,7 +414,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
         return;
       }
       const before = { ...this.#weights };
-      const steps = [this.#shiftStep(singleRegionWeights(this.#regions, target), before, 'automatic')];
+      const steps = [shiftStep(this.#ctx, singleRegionWeights(this.#regions, target), before, 'automatic')];
       void this.#launch('automatic', activeRegions(before), target, `${serving} is unhealthy`, steps, before, undefined, () => {
         if (serving === this.#home) this.#homeFailed = true;
         this.#serving = target;
@@ -471,7 +433,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
       return;
     }
     const before = { ...this.#weights };
-    void this.#launch('automatic', activeRegions(before), activeRegions(next).join(','), `${failing.join(', ')} unhealthy`, [this.#shiftStep(next, before, 'automatic')], before, undefined, () => {
+    void this.#launch('automatic', activeRegions(before), activeRegions(next).join(','), `${failing.join(', ')} unhealthy`, [shiftStep(this.#ctx, next, before, 'automatic')], before, undefined, () => {
       for (const id of failing) this.#excluded.add(id);
       this.#noHealthyReported = false;
     }).done.catch(() => undefined);
@@ -501,13 +463,13 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
         run: async (s) => {
           if (SERVING.has(this.#state(home))) return `${home} is ${this.#state(home)}`;
           if (!waitForHealth) throw new MeridianError('REGION_UNAVAILABLE', `${home} is ${this.#state(home)}`);
-          await this.#waitForServing(home, s);
+          await waitForServing(this.#ctx, home, s);
           return `${home} became ${this.#state(home)}`;
         },
       },
-      verifySync ? this.#syncStep(home, this.#o.failback.maxLagMillis) : { name: 'sync', run: async () => ({ skipped: 'verifySync not requested' }) },
-      this.#shiftStep(next, before, 'failback'),
-      this.#verifyRoutingStep(activeRegions(next)),
+      verifySync ? syncStep(this.#ctx, home, this.#o.failback.maxLagMillis) : { name: 'sync', run: async () => ({ skipped: 'verifySync not requested' }) },
+      shiftStep(this.#ctx, next, before, 'failback'),
+      verifyRoutingStep(this.#ctx, activeRegions(next)),
     ];
     return this.#launch('failback', activeRegions(before), this.#o.mode === 'active-passive' ? home : activeRegions(next).join(','), reason, steps, before, signal, () => {
       this.#serving = home;
@@ -609,95 +571,6 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     }
   }
 
-  // ---- steps ------------------------------------------------------------
-
-  #verifyTargetStep(to: string, force: boolean): Step {
-    return {
-      name: 'verify-target',
-      run: async () => {
-        const state = this.#state(to);
-        if (SERVING.has(state)) return `${to} is ${state}`;
-        if (force) return `${to} is ${state}; forced`;
-        throw new MeridianError('REGION_UNAVAILABLE', `${to} is ${state}`);
-      },
-    };
-  }
-
-  #syncStep(to: string, maxLagMillis: number): Step {
-    return {
-      name: 'sync',
-      run: async (signal) => {
-        const syncer = this.#syncer();
-        if (!syncer) return { skipped: 'no syncer attached' };
-        const timeout = new AbortController();
-        const timer = this.#clock.setTimeout(() => timeout.abort(new MeridianError('TIMEOUT', `replication lag of ${to} stayed above ${maxLagMillis} ms for ${this.#o.syncTimeoutMillis} ms`)), this.#o.syncTimeoutMillis);
-        try {
-          await syncer.waitForLag(to, maxLagMillis, { signal: AbortSignal.any([signal, timeout.signal]) });
-        } catch (error) {
-          throw timeout.signal.aborted ? timeout.signal.reason : error;
-        } finally {
-          timer.cancel();
-        }
-        return `lag of ${to} under ${maxLagMillis} ms`;
-      },
-    };
-  }
-
-  #shiftStep(next: TrafficWeights, before: TrafficWeights, kind: FailoverKind): Step {
-    return {
-      name: 'shift-traffic',
-      run: async (signal) => {
-        await this.#apply(next, kind, signal);
-        return `weights ${format(next)}`;
-      },
-      undo: async () => {
-        await this.#apply(before, kind);
-      },
-    };
-  }
-
-  #verifyRoutingStep(expected: string[]): Step {
-    return {
-      name: 'verify-routing',
-      run: async (signal) => {
-        const seen = await this.#observeRoute(expected, signal);
-        if (seen === 'expected') return `requests answered by ${expected.join(', ')}`;
-        if (seen === 'unobservable') {
-          const bad = expected.filter((id) => !SERVING.has(this.#state(id)));
-          if (bad.length > 0) throw new MeridianError('REGION_UNAVAILABLE', `${bad.join(', ')} not healthy after the shift`);
-          return 'routing not observable through the provider; target health checked';
-        }
-        throw new MeridianError('REGION_UNAVAILABLE', `requests through the provider were answered by ${seen}, not ${expected.join(', ')}, in ${this.#o.verifyAttempts} attempts`);
-      },
-    };
-  }
-
-  async #routesTo(expected: string[], signal: AbortSignal): Promise<boolean> {
-    const seen = await this.#observeRoute(expected, signal);
-    return seen === 'expected' || (seen === 'unobservable' && expected.every((id) => SERVING.has(this.#state(id))));
-  }
-
-  /**
-   * Asks the provider which region answers, up to `verifyAttempts` times.
-   * Returns `expected`, `unobservable` (the provider never told), or the
-   * region that answered instead. Only a wrong answer waits before retrying
-   * (propagation takes time); an unobservable route does not.
-   */
-  async #observeRoute(expected: string[], signal: AbortSignal): Promise<'expected' | 'unobservable' | string> {
-    const shifter = this.#shifter();
-    if (!shifter.resolveRoute) return 'unobservable';
-    let wrong: string | undefined;
-    for (let attempt = 0; attempt < this.#o.verifyAttempts; attempt++) {
-      if (signal.aborted) throw signal.reason;
-      const answered = await shifter.resolveRoute({ signal });
-      if (answered !== undefined && expected.includes(answered)) return 'expected';
-      if (answered === undefined) continue;
-      wrong = answered;
-      if (attempt + 1 < this.#o.verifyAttempts) await sleep(this.#clock, this.#o.verifyIntervalMillis, signal);
-    }
-    return wrong ?? 'unobservable';
-  }
-
   async #apply(weights: TrafficWeights, kind: FailoverKind | 'initial', signal?: AbortSignal): Promise<void> {
     const lease = this.#keeper.lease;
     if (!lease) throw new MeridianError('LEASE_LOST', `not acting: this manager (${this.#keeper.holder}) does not hold the failover lease`);
@@ -706,24 +579,6 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     const previous = this.#weights;
     this.#weights = { ...valid };
     this.#events.emit('traffic:changed', { weights: { ...valid }, previous, kind, fencingToken: lease.token });
-  }
-
-  async #waitForServing(regionId: string, signal: AbortSignal): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => done(new MeridianError('TIMEOUT', `${regionId} did not become healthy within ${this.#o.healthWaitMillis} ms`)), this.#o.healthWaitMillis);
-      const sub = this.#monitor().on('region:healthy', (e) => {
-        if (e.regionId === regionId) done();
-      });
-      const onAbort = (): void => done(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      function done(error?: unknown): void {
-        timer.cancel();
-        sub.dispose();
-        signal.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else resolve();
-      }
-    });
   }
 
   // ---- lease ------------------------------------------------------------
@@ -792,8 +647,3 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   }
 }
 
-function format(weights: TrafficWeights): string {
-  return Object.entries(weights)
-    .map(([id, w]) => `${id}=${Math.round(w * 100) / 100}`)
-    .join(' ');
-}

@@ -1,7 +1,8 @@
 // Every ```ts block in the README files and the guides is type-checked against
 // the packages' sources, so the docs cannot drift from the API. A block may use
 // a few well-known names it does not define (`regions`, `provider`, `monitor`
-// ...): they are declared for it, typed as the real classes.
+// ...): they are declared for it, typed as the real classes. A block that opens
+// with `// (continued)` is checked together with the one before it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +62,11 @@ function snippets(): Snippet[] {
       const start = i + 1;
       let end = start;
       while (end < lines.length && lines[end]!.trim() !== '```') end++;
-      out.push({ file, line: start + 1, code: lines.slice(start, end).join('\n') });
+      const code = lines.slice(start, end).join('\n');
+      const previous = out.at(-1);
+      // A block opening with "// (continued)" is checked together with the block before it in the same file.
+      if (code.startsWith('// (continued)') && previous?.file === file) previous.code += `\n${code}`;
+      else out.push({ file, line: start + 1, code });
       i = end;
     }
   }

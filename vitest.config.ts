@@ -11,6 +11,7 @@ export default defineConfig({
       '@meridian/providers-local': src('providers-local'),
       '@meridian/testkit': src('testkit'),
       '@meridian/georouter': src('georouter'),
+      '@meridian/session-migration': src('session-migration'),
     },
   },
   test: {

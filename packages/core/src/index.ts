@@ -39,6 +39,8 @@ export type {
 export { validateTrafficWeights } from './contracts/traffic-weights.js';
 export type { RouteDecision, RouteRequest, Router } from './contracts/router.js';
 export type { Lease, LeaseStore } from './contracts/lease-store.js';
+export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';
+export type { SnapshotPutResult, SnapshotStore, SnapshotWriteOptions, StoredSnapshot } from './contracts/snapshot-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
 export type { MigrateOptions, MigrationResult, Migrator } from './contracts/migrator.js';

@@ -18,3 +18,5 @@ export { SEED_REGIONS, seedRegions } from './seed-regions.js';
 export type { SeedRegion } from './seed-regions.js';
 export { runProviderConformance } from './provider-conformance.js';
 export type { ProviderFixture } from './provider-conformance.js';
+export { runSnapshotStoreConformance } from './snapshot-store-conformance.js';
+export type { SnapshotStoreFixture } from './snapshot-store-conformance.js';

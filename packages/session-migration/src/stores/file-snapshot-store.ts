@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MeridianError, throwIfAborted, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
+import { checkConditions, checkKey, etagOf } from './store-keys.js';
+
+const SUFFIX = '.snapshot';
+
+/**
+ * Snapshots as files in a directory. A write goes to a temporary file, is
+ * fsync'd, renamed over the target (atomic on POSIX) and the directory fsync'd,
+ * so a crash leaves the old snapshot or the new one, never half of one.
+ * Conditional writes are serialised per key inside this process; processes
+ * sharing a directory need an external lock (or a blob store with real ETags).
+ */
+export class FileSnapshotStore implements SnapshotStore {
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  /** @param directory created on first write if missing. */
+  constructor(readonly directory: string) {
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw new MeridianError('INVALID_CONFIG', 'Invalid FileSnapshotStore options:\n  - directory: must be a non-empty path', { details: { issues: [{ path: 'directory' }] } });
+    }
+  }
+
+  async put(key: string, bytes: Buffer, options: SnapshotWriteOptions = {}): Promise<SnapshotPutResult> {
+    checkKey(key);
+    return this.#serial(key, async () => {
+      throwIfAborted(options.signal, 'SnapshotStore.put');
+      checkConditions(key, (await this.#read(key))?.etag, options);
+      await this.#io('write', key, async () => {
+        await mkdir(this.directory, { recursive: true });
+        const target = this.#path(key);
+        const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+        const file = await open(temp, 'w');
+        try {
+          await file.writeFile(bytes);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temp, target);
+        const dir = await open(this.directory, 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+      });
+      return { etag: etagOf(bytes) };
+    });
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<StoredSnapshot | undefined> {
+    checkKey(key);
+    throwIfAborted(options.signal, 'SnapshotStore.get');
+    return this.#read(key);
+  }
+
+  async delete(key: string, options: Omit<SnapshotWriteOptions, 'ifNoneMatch'> = {}): Promise<boolean> {
+    checkKey(key);
+    return this.#serial(key, async () => {
+      throwIfAborted(options.signal, 'SnapshotStore.delete');
+      const current = await this.#read(key);
+      checkConditions(key, current?.etag, options);
+      if (!current) return false;
+      await this.#io('delete', key, () => rm(this.#path(key), { force: true }));
+      return true;
+    });
+  }
+
+  async list(prefix = '', options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    throwIfAborted(options.signal, 'SnapshotStore.list');
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.#unavailable('list', '(all)', error);
+    }
+    return names
+      .filter((n) => n.endsWith(SUFFIX))
+      .map((n) => decodeURIComponent(n.slice(0, -SUFFIX.length)))
+      .filter((k) => k.startsWith(prefix))
+      .sort();
+  }
+
+  #path(key: string): string {
+    // Keys are already restricted to [A-Za-z0-9._:-]; ':' is encoded for portable file names.
+    return join(this.directory, `${encodeURIComponent(key)}${SUFFIX}`);
+  }
+
+  async #read(key: string): Promise<StoredSnapshot | undefined> {
+    try {
+      const bytes = await readFile(this.#path(key));
+      return { bytes, etag: etagOf(bytes) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.#unavailable('read', key, error);
+    }
+  }
+
+  async #io<T>(what: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#unavailable(what, key, error);
+    }
+  }
+
+  #unavailable(what: string, key: string, error: unknown): MeridianError {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new MeridianError('STORE_UNAVAILABLE', `Snapshot store could not ${what} "${key}" in ${this.directory}: ${code ?? (error as Error).message}`, {
+      cause: error,
+      details: { key, code },
+    });
+  }
+
+  async #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.#locks.set(key, settled);
+    void settled.then(() => {
+      if (this.#locks.get(key) === settled) this.#locks.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MeridianError } from '@meridian/core';
+import { FileSnapshotStore, MemorySnapshotStore } from '@meridian/session-migration';
+import { runSnapshotStoreConformance } from '@meridian/testkit';
+import { describe, expect, it } from 'vitest';
+
+runSnapshotStoreConformance('MemorySnapshotStore', async () => ({ store: new MemorySnapshotStore() }));
+
+runSnapshotStoreConformance('FileSnapshotStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+  return { store: new FileSnapshotStore(join(dir, 'nested')), close: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describe('FileSnapshotStore', () => {
+  it('leaves no temporary file behind and ignores foreign files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+    const store = new FileSnapshotStore(dir);
+    await store.put('a:1', Buffer.from('x'));
+    writeFileSync(join(dir, 'README.txt'), 'not a snapshot');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(await store.list()).toEqual(['a:1']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports a path that is a file, not a directory, as STORE_UNAVAILABLE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const error = await new FileSnapshotStore(file).put('k', Buffer.from('x')).catch((e: unknown) => e);
+    expect(MeridianError.hasCode(error, 'STORE_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toContain('"k"');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

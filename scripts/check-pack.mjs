@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'providers-local', 'georouter'];
+const packages = ['core', 'providers-local', 'georouter', 'session-migration'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
 const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -37,15 +37,15 @@ try {
   const finish = `.then((line) => console.log(line), (error) => { console.error(error); process.exit(1); });`;
   writeFileSync(
     join(app, 'host-app.mjs'),
-    `import * as core from '@meridian/core';\nimport * as local from '@meridian/providers-local';\nimport * as geo from '@meridian/georouter';\nimport { readFileSync } from 'node:fs';\n${body}\nmain({ ...core, ...local, ...geo, mmdb: readFileSync(new URL('./city.mmdb', import.meta.url)) })${finish}\n`,
+    `import * as core from '@meridian/core';\nimport * as local from '@meridian/providers-local';\nimport * as geo from '@meridian/georouter';\nimport * as sessions from '@meridian/session-migration';\nimport { randomBytes } from 'node:crypto';\nimport { readFileSync } from 'node:fs';\n${body}\nmain({ ...core, ...local, ...geo, ...sessions, randomBytes, mmdb: readFileSync(new URL('./city.mmdb', import.meta.url)) })${finish}\n`,
   );
   writeFileSync(
     join(app, 'host-app.cjs'),
-    `const core = require('@meridian/core');\nconst local = require('@meridian/providers-local');\nconst geo = require('@meridian/georouter');\n${body}\nmain({ ...core, ...local, ...geo, mmdb: require('node:fs').readFileSync(__dirname + '/city.mmdb') })${finish}\n`,
+    `const core = require('@meridian/core');\nconst local = require('@meridian/providers-local');\nconst geo = require('@meridian/georouter');\nconst sessions = require('@meridian/session-migration');\n${body}\nmain({ ...core, ...local, ...geo, ...sessions, randomBytes: require('node:crypto').randomBytes, mmdb: require('node:fs').readFileSync(__dirname + '/city.mmdb') })${finish}\n`,
   );
   for (const file of ['host-app.mjs', 'host-app.cjs']) {
     const out = run('node', [file], app).trim();
-    if (out !== 'routed home, failover home->away, routed away') throw new Error(`${file}: unexpected output "${out}"`);
+    if (out !== 'routed home, failover home->away, routed away, snapshot sid=1') throw new Error(`${file}: unexpected output "${out}"`);
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
 

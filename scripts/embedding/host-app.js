@@ -1,7 +1,7 @@
 // A host application as users write it, run from tarball installs in a fresh
 // npm project (ESM as host-app.mjs, CommonJS as host-app.cjs: the same body).
 // It routes an IP, listens to a failover event and sees traffic move.
-async function main({ FailoverManager, HealthMonitor, MeridianError, createLocalProvider, GeoDatabase, GeoRouter, mmdb }) {
+async function main({ FailoverManager, HealthMonitor, MeridianError, createLocalProvider, GeoDatabase, GeoRouter, SnapshotCodec, MemorySnapshotStore, randomBytes, mmdb }) {
   const provider = createLocalProvider({
     regions: [
       { id: 'home', location: { lat: 51.5, lon: -0.1 }, priority: 0 },
@@ -26,7 +26,11 @@ async function main({ FailoverManager, HealthMonitor, MeridianError, createLocal
     const after = router.route({ ip: '81.2.69.160' }).region;
     router.close();
     if (!MeridianError.isInstance(new MeridianError('INVALID_CONFIG', 'x'))) throw new Error('brand broken');
-    return `routed ${before}, failover ${report.from.join(',')}->${report.to}, routed ${after}`;
+    const codec = new SnapshotCodec({ keys: [{ id: 'k1', key: randomBytes(32) }] });
+    const store = new MemorySnapshotStore();
+    await store.put('session:1', codec.encode({ cookies: ['sid=1'] }), { ifNoneMatch: '*' });
+    const restored = codec.decode((await store.get('session:1')).bytes);
+    return `routed ${before}, failover ${report.from.join(',')}->${report.to}, routed ${after}, snapshot ${restored.cookies[0]}`;
   } finally {
     await manager?.stop();
     await monitor.stop();

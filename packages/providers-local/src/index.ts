@@ -3,5 +3,6 @@ export { LocalProvider, createLocalProvider } from './local-provider.js';
 export type { LocalProviderEvents, ProcessExitEvent, ProcessReadyEvent } from './local-provider.js';
 export type { LocalProviderOptions, LocalRegionOptions } from './local-provider-options.js';
 export { FrontDoor } from './front-door.js';
+export { createLocalSessionAdapter } from './local-session-adapter.js';
 export type { FrontDoorOptions, FrontDoorRegionStats, FrontDoorStats } from './front-door.js';
 export type { FailFault, HangFault, LocalFault, NoFault, SlowFault } from './fault.js';

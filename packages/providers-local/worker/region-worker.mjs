@@ -25,7 +25,7 @@ function random() {
 
 /** @type {Map<string, { value: unknown, version: number, updatedAt: number }>} */
 const kv = new Map();
-/** @type {Map<string, { state: unknown, version: number, updatedAt: number }>} */
+/** @type {Map<string, { state: unknown, status: 'active' | 'suspended', version: number, updatedAt: number }>} */
 const sessions = new Map();
 let kvVersion = 0;
 
@@ -98,8 +98,10 @@ async function collection(store, field, key, req, res) {
   if (req.method === 'PUT') {
     const value = await readJson(req);
     const version = ++kvVersion;
-    store.set(key, { [field]: value, version, updatedAt: Date.now() });
-    return send(res, 200, { key, version });
+    // Sessions carry a status: a restored copy waits suspended until activated.
+    const status = field === 'state' ? (new URL(req.url ?? '/', 'http://x').searchParams.get('status') === 'suspended' ? 'suspended' : 'active') : undefined;
+    store.set(key, { [field]: value, ...(status ? { status } : {}), version, updatedAt: Date.now() });
+    return send(res, 200, { key, version, ...(status ? { status } : {}) });
   }
   if (req.method === 'DELETE') {
     return store.delete(key) ? send(res, 204) : send(res, 404, { error: `no ${field} "${key}"` });
@@ -111,6 +113,13 @@ async function collection(store, field, key, req, res) {
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://region.invalid');
   const [, first, second, ...rest] = url.pathname.split('/');
+  if (first === 'sessions' && second && rest.length === 1 && req.method === 'POST' && (rest[0] === 'suspend' || rest[0] === 'activate')) {
+    const session = sessions.get(decodeURIComponent(second));
+    if (!session) return send(res, 404, { error: `no session "${second}"` });
+    session.status = rest[0] === 'suspend' ? 'suspended' : 'active';
+    session.updatedAt = Date.now();
+    return send(res, 200, { key: second, status: session.status });
+  }
   if (rest.length > 0) return send(res, 404, { error: 'not found' });
   const key = second === undefined || second === '' ? undefined : decodeURIComponent(second);
   switch (first) {

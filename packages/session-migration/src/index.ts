@@ -4,3 +4,18 @@ export type { SnapshotCompression, SnapshotHeader } from './codec/snapshot-codec
 export type { SnapshotCodecOptions, SnapshotKey } from './codec/codec-options.js';
 export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
+export { SessionMigrator } from './migrator/session-migrator.js';
+export type { EvacuateOptions, SessionMigrateOptions } from './migrator/session-migrator.js';
+export type { SessionMigratorOptions } from './migrator/migrator-options.js';
+export type {
+  MigrationProgress,
+  MigrationStatistics,
+  MigratorEvents,
+  RegionEvacuatedEvent,
+  RegionEvacuatingEvent,
+  SessionInfo,
+  SessionMigratedEvent,
+  SessionMigratingEvent,
+  SessionMigrationFailedEvent,
+  SessionState,
+} from './migrator/migrator-types.js';

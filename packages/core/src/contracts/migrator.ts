@@ -20,10 +20,51 @@ export interface MigrationResult {
   durationMillis: number;
 }
 
+/** Outcome of moving many sessions. */
+export interface BatchMigrationResult {
+  /** Sessions moved. */
+  migrated: MigrationResult[];
+  /** Sessions that stayed where they were (rolled back), with why. */
+  failed: Array<{ sessionId: string; error: string }>;
+}
+
 /** Moves live sessions between regions without losing one. */
 export interface Migrator {
-  /** Moves one session. */
-  migrate(sessionId: string, targetRegion: string, options?: MigrateOptions): Promise<MigrationResult>;
+  /** Moves one session (an awaitable operation). */
+  migrate(sessionId: string, targetRegion: string, options?: MigrateOptions): PromiseLike<MigrationResult>;
   /** Moves every session out of a region. */
-  evacuate(regionId: string, options?: MigrateOptions): Promise<MigrationResult[]>;
+  evacuate(regionId: string, options?: MigrateOptions): Promise<BatchMigrationResult>;
+}
+
+/** A session as adapters see it. */
+export interface SessionRef {
+  /** Session id. */
+  id: string;
+  /** Region the session is active in (the source, during a migration). */
+  region: string;
+  /** Host metadata (user, client IP ...), never secrets. */
+  metadata: Record<string, string>;
+}
+
+/** Options every adapter call takes. */
+export interface AdapterCallOptions {
+  /** Aborts the call. */
+  signal: AbortSignal;
+}
+
+/**
+ * What a host supplies for its kind of session (browser contexts, game rooms, an
+ * opaque blob): Meridian owns the protocol around these five calls.
+ */
+export interface SessionAdapter {
+  /** Captures the session's state in its region (JSON-serialisable). */
+  snapshot(session: SessionRef, options: AdapterCallOptions): Promise<unknown>;
+  /** Stops the session serving in `region` (keeps its state there). */
+  suspend(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
+  /** Creates the session in `region` from a snapshot's state, suspended. */
+  restore(session: SessionRef, region: string, state: unknown, options: AdapterCallOptions): Promise<void>;
+  /** Makes the session serve in `region` (also resumes a suspended source). */
+  activate(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
+  /** Removes the session from `region`; removing an absent one is not an error. */
+  discard(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
 }

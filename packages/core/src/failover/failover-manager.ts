@@ -13,7 +13,7 @@ import { MemoryLeaseStore } from '../lease/memory-lease-store.js';
 import { findRegion } from '../regions/find-region.js';
 import type { Syncer } from '../contracts/syncer.js';
 import { failoverOptionsSchema, type FailoverManagerOptions, type FailoverRegion, type HealthView, type ResolvedFailoverOptions, type TrafficShifter } from './failover-options.js';
-import type { DrillReport, FailoverEvents, FailoverKind, FailoverManagerStatus, FailoverReport, StepRecord } from './failover-types.js';
+import type { DrillReport, FailoverEvents, FailoverKind, FailoverManagerStatus, FailoverProgress, FailoverReport, StepRecord } from './failover-types.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OperationHandle, type FailoverOperation } from './operation.js';
 import { describe, runSteps, type Step } from './step-runner.js';
@@ -106,7 +106,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   #homeFailed = false;
   readonly #holdDowns = new Map<string, { timer: TimerHandle; at: number }>();
   #retryTimer: TimerHandle | undefined;
-  #operation: OperationHandle<FailoverReport> | undefined;
+  #operation: OperationHandle<FailoverReport, FailoverProgress, FailoverKind> | undefined;
   readonly #history: FailoverReport[] = [];
   #subscriptions: Disposable[] = [];
   #running = false;
@@ -490,8 +490,8 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     onSuccess: () => void,
     finalize: (report: FailoverReport) => R = (report) => report as R,
   ): FailoverOperation<R> {
-    const handle = new OperationHandle<R>(this.#newId(kind), kind);
-    this.#operation = handle as unknown as OperationHandle<FailoverReport>;
+    const handle = new OperationHandle<R, FailoverProgress, FailoverKind>(this.#newId(kind), kind);
+    this.#operation = handle as unknown as OperationHandle<FailoverReport, FailoverProgress, FailoverKind>;
     const started = this.#clock.now();
     return handle.start(async (h) => {
       this.#events.emit('failover:started', { id: h.id, kind, from, to, reason, at: started });
@@ -506,12 +506,12 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
         this.#events.emit('failover:completed', report);
         return report;
       } finally {
-        this.#finish(h as unknown as OperationHandle<FailoverReport>);
+        this.#finish(h as unknown as OperationHandle<FailoverReport, FailoverProgress, FailoverKind>);
       }
     });
   }
 
-  #finish(handle: OperationHandle<FailoverReport>): void {
+  #finish(handle: OperationHandle<FailoverReport, FailoverProgress, FailoverKind>): void {
     if (this.#operation === handle) this.#operation = undefined;
     // Health may have moved while the operation ran.
     queueMicrotask(() => {
@@ -555,7 +555,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     while (this.#history.length > this.#o.historyLimit) this.#history.shift();
   }
 
-  #progress(handle: OperationHandle<unknown>, step: StepRecord): void {
+  #progress(handle: OperationHandle<unknown, FailoverProgress, FailoverKind>, step: StepRecord): void {
     const progress = { id: handle.id, kind: handle.kind, step };
     handle.report(progress);
     this.#events.emit('failover:progress', progress);

@@ -2,36 +2,44 @@ import type { Disposable } from '../events/disposable.js';
 import type { FailoverKind, FailoverProgress } from './failover-types.js';
 
 /**
- * A running failover, failback or drill, shaped like @azure/core-lro's poller:
- * awaitable, with progress and cancel. Awaiting rejects with the coded error
- * when it failed (after rolling back).
+ * A long-running operation shaped like @azure/core-lro's poller: awaitable,
+ * with progress and cancel. Awaiting rejects with the coded error when it failed
+ * (after rolling back). Failovers, drills and session migrations are all this.
  */
-export interface FailoverOperation<R> extends PromiseLike<R> {
+export interface Operation<R, P = unknown> extends PromiseLike<R> {
   /** Operation id. */
   readonly id: string;
-  /** What it is. */
-  readonly kind: FailoverKind;
-  /** Settles with the report (rejects with FAILOVER_FAILED after a rollback). */
+  /** What it is (`planned`, `drill`, `migration` ...). */
+  readonly kind: string;
+  /** Settles with the result (rejects with a coded error after a rollback). */
   readonly done: Promise<R>;
   /** Called for every step change. */
-  onProgress(listener: (progress: FailoverProgress) => void): Disposable;
+  onProgress(listener: (progress: P) => void): Disposable;
   /** Stops it and rolls back what was done. */
   cancel(reason?: string): void;
 }
 
-/** @internal The concrete handle. */
-export class OperationHandle<R> implements FailoverOperation<R> {
+/** A running failover, failback or drill. */
+export interface FailoverOperation<R> extends Operation<R, FailoverProgress> {
+  /** What it is. */
+  readonly kind: FailoverKind;
+}
+
+/** The concrete handle engines return: start it with the operation's body. */
+export class OperationHandle<R, P = unknown, K extends string = string> implements Operation<R, P> {
+  /** Aborted by `cancel()`; the body passes its signal to every step. */
   readonly controller = new AbortController();
-  readonly #listeners = new Set<(progress: FailoverProgress) => void>();
+  readonly #listeners = new Set<(progress: P) => void>();
+  /** Settles with the body's result. */
   done!: Promise<R>;
 
   constructor(
     readonly id: string,
-    readonly kind: FailoverKind,
+    readonly kind: K,
   ) {}
 
-  /** @internal */
-  start(run: (handle: OperationHandle<R>) => Promise<R>): this {
+  /** Runs the body once; returns the handle. */
+  start(run: (handle: OperationHandle<R, P, K>) => Promise<R>): this {
     this.done = run(this);
     // Awaiting is optional for a caller; an unobserved failure must not crash the host.
     this.done.catch(() => undefined);
@@ -42,7 +50,7 @@ export class OperationHandle<R> implements FailoverOperation<R> {
     return this.done.then(onFulfilled, onRejected);
   }
 
-  onProgress(listener: (progress: FailoverProgress) => void): Disposable {
+  onProgress(listener: (progress: P) => void): Disposable {
     this.#listeners.add(listener);
     return { dispose: () => this.#listeners.delete(listener) };
   }
@@ -51,13 +59,13 @@ export class OperationHandle<R> implements FailoverOperation<R> {
     this.controller.abort(new Error(reason));
   }
 
-  /** @internal */
-  report(progress: FailoverProgress): void {
+  /** Tells every progress listener; a listener's bug never breaks the operation. */
+  report(progress: P): void {
     for (const listener of this.#listeners) {
       try {
         listener(progress);
       } catch {
-        // A progress listener's bug must not break the failover.
+        // ignored on purpose: see above
       }
     }
   }

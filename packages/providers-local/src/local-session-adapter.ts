@@ -1,0 +1,54 @@
+import { MeridianError, type AdapterCallOptions, type SessionAdapter, type SessionRef } from '@meridian/core';
+import { request } from 'undici';
+import type { LocalProvider } from './local-provider.js';
+
+/**
+ * Sessions held by local region processes (their `/sessions` API), for demos and
+ * tests of the migration protocol over real sockets. A region that does not
+ * answer is REGION_UNAVAILABLE; a session a region does not hold is SESSION_NOT_FOUND.
+ */
+export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapter {
+  const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, body?: unknown) => {
+    const endpoint = provider.regions().find((r) => r.id === region)?.endpoint;
+    if (!endpoint) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" is not deployed`, { details: { regionId: region } });
+    try {
+      const res = await request(`${endpoint}${path}`, {
+        method,
+        signal: options.signal,
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    } catch (error) {
+      if (options.signal.aborted) throw error;
+      throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" did not answer ${method} ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
+        cause: error,
+        details: { regionId: region },
+      });
+    }
+  };
+  const expectOk = (result: { status: number; json: Record<string, unknown> }, session: SessionRef, region: string, what: string) => {
+    if (result.status === 404) throw new MeridianError('SESSION_NOT_FOUND', `session "${session.id}" is not in region "${region}" (${what})`, { details: { sessionId: session.id, regionId: region } });
+    if (result.status >= 300) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to ${what} of session "${session.id}"`, { details: { regionId: region } });
+    return result.json;
+  };
+  const path = (session: SessionRef) => `/sessions/${encodeURIComponent(session.id)}`;
+  return {
+    async snapshot(session, options) {
+      return expectOk(await call(session.region, 'GET', path(session), options), session, session.region, 'snapshot').state;
+    },
+    async suspend(session, region, options) {
+      expectOk(await call(region, 'POST', `${path(session)}/suspend`, options), session, region, 'suspend');
+    },
+    async restore(session, region, state, options) {
+      expectOk(await call(region, 'PUT', `${path(session)}?status=suspended`, options, state), session, region, 'restore');
+    },
+    async activate(session, region, options) {
+      expectOk(await call(region, 'POST', `${path(session)}/activate`, options), session, region, 'activate');
+    },
+    async discard(session, region, options) {
+      const result = await call(region, 'DELETE', path(session), options);
+      if (result.status !== 404) expectOk(result, session, region, 'discard');
+    },
+  };
+}

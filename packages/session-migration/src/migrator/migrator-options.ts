@@ -1,0 +1,48 @@
+import { hasMethods, type Clock, type LeaseStore, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { z } from 'zod';
+import type { SnapshotCodec } from '../codec/snapshot-codec.js';
+
+const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what}`);
+
+/** @internal */
+export const migratorOptionsSchema = z
+  .object({
+    adapter: has<SessionAdapter>(['snapshot', 'suspend', 'restore', 'activate', 'discard'], 'a SessionAdapter (snapshot, suspend, restore, activate, discard)'),
+    codec: has<SnapshotCodec>(['encode', 'decode'], 'a SnapshotCodec'),
+    store: has<SnapshotStore>(['put', 'get', 'delete', 'list'], 'a SnapshotStore'),
+    leaseStore: has<LeaseStore>(['acquire', 'renew', 'release', 'current'], 'a LeaseStore').optional(),
+    router: has<Router>(['route', 'setDrained'], 'a Router').optional(),
+    clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
+    lockTtlMillis: z.number().int().positive().default(60_000),
+    timeoutMillis: z.number().int().positive().default(30_000),
+    retries: z.number().int().min(0).max(10).default(0),
+    retryBackoffMillis: z.number().int().min(0).default(200),
+    concurrency: z.number().int().min(1).max(10_000).default(16),
+  })
+  .strict();
+
+/** Options of {@link SessionMigrator}. */
+export interface SessionMigratorOptions {
+  /** The host's adapter for its kind of session. */
+  adapter: SessionAdapter;
+  /** Encodes snapshots (encryption, checksums). */
+  codec: SnapshotCodec;
+  /** Where snapshots travel. */
+  store: SnapshotStore;
+  /** Per-session locks across instances. Default a MemoryLeaseStore (one process). */
+  leaseStore?: LeaseStore;
+  /** For `evacuate` with no explicit target: nearest healthy region per session (from `metadata.clientIp`). */
+  router?: Router;
+  /** Time source. Default the system clock. */
+  clock?: Clock;
+  /** Lock time to live; longer than any migration. Default 60000. */
+  lockTtlMillis?: number;
+  /** Default time limit of one migration attempt. Default 30000. */
+  timeoutMillis?: number;
+  /** Default attempts after the first. Default 0. */
+  retries?: number;
+  /** Pause before retry n: n × this. Default 200. */
+  retryBackoffMillis?: number;
+  /** Default parallel migrations in batches and evacuations. Default 16. */
+  concurrency?: number;
+}

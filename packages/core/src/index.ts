@@ -43,7 +43,7 @@ export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';
 export type { SnapshotPutResult, SnapshotStore, SnapshotWriteOptions, StoredSnapshot } from './contracts/snapshot-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
-export type { AdapterCallOptions, BatchMigrationResult, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionRef } from './contracts/migrator.js';
+export type { AdapterCallOptions, BatchMigrationResult, FailedMigration, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionRef } from './contracts/migrator.js';
 
 export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export type { MemoryLeaseStoreOptions } from './lease/memory-lease-store.js';
@@ -70,7 +70,7 @@ export type {
 export { OperationHandle } from './failover/operation.js';
 export type { FailoverOperation, Operation } from './failover/operation.js';
 export { runSteps } from './failover/step-runner.js';
-export type { Step, StepsOutcome } from './failover/step-runner.js';
+export type { SkippedStep, Step, StepsOutcome } from './failover/step-runner.js';
 export { HealthMonitor } from './health/health-monitor.js';
 export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions } from './health/health-options.js';
 export type {

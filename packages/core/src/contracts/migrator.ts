@@ -25,7 +25,15 @@ export interface BatchMigrationResult {
   /** Sessions moved. */
   migrated: MigrationResult[];
   /** Sessions that stayed where they were (rolled back), with why. */
-  failed: Array<{ sessionId: string; error: string }>;
+  failed: FailedMigration[];
+}
+
+/** A session a batch could not move. */
+export interface FailedMigration {
+  /** Session id. */
+  sessionId: string;
+  /** Why. */
+  error: string;
 }
 
 /** Moves live sessions between regions without losing one. */

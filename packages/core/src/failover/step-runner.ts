@@ -4,18 +4,31 @@ import type { StepRecord } from './failover-types.js';
 
 /** One step of an operation: `run`, and `undo` for rollback. */
 export interface Step {
+  /** Name in reports and progress events. */
   name: string;
-  /** Returns a detail for the report, or `skip` when the step does not apply. */
-  run(signal: AbortSignal): Promise<string | { skipped: string } | void>;
+  /** Does the work; returns a detail for the report, or `{ skipped }` when the step does not apply. */
+  run(signal: AbortSignal): Promise<string | SkippedStep | void>;
+  /** Undoes a completed `run` during rollback (runs without the signal: rollback must finish). */
   undo?(): Promise<void>;
+}
+
+/** What a step returns when it does not apply. */
+export interface SkippedStep {
+  /** Why it was skipped. */
+  skipped: string;
 }
 
 /** Outcome of {@link runSteps}. */
 export interface StepsOutcome {
+  /** Every step completed (or was skipped). */
   ok: boolean;
+  /** Each step with status and timings, rollbacks included. */
   steps: StepRecord[];
+  /** The step that failed. */
   failedStep?: string;
+  /** What it threw. */
   error?: unknown;
+  /** The signal aborted the run. */
   cancelled: boolean;
 }
 

@@ -53,6 +53,7 @@ try {
   const examples = [
     { name: 'quickstart', command: ['node', ['dist/main.js']], expect: 'Done: the killed region went unhealthy and came back' },
     { name: 'http-app', command: ['npm', ['run', 'smoke', '--silent']], expect: 'smoke ok: route eu-west' },
+    { name: 'browser-sessions', command: ['node', ['dist/main.js']], expect: 'region-b: Welcome ada, localStorage: dark ["book","lamp"]' },
   ];
   for (const example of examples) {
     const dir = join(work, example.name);

@@ -1,0 +1,53 @@
+// Headless Chromium (Debian's package; CI installs it). On a machine without it
+// the tests are skipped with the reason printed; CI fails on any skipped test.
+import { randomBytes } from 'node:crypto';
+import { MeridianError } from '@meridian/core';
+import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
+import { describe, expect, it } from 'vitest';
+import { BrowserRegions, CHROMIUM_PATH, chromiumAvailable } from '../src/browser-regions.js';
+import { runDemo } from '../src/main.js';
+import { startSite } from '../src/site.js';
+
+const available = chromiumAvailable();
+if (!available) console.warn(`[browser-sessions] skipped: Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium)`);
+
+describe.skipIf(!available)('browser sessions between regions (headless Chromium)', () => {
+  it('a logged-in session moves with its cookie and localStorage, and stays logged in', async () => {
+    const lines: string[] = [];
+    const { before, after, storage } = await runDemo((l) => lines.push(l));
+    expect(before).toBe('Welcome ada');
+    expect(after).toBe('Welcome ada');
+    expect(storage).toBe('dark ["book","lamp"]');
+    expect(lines.join('\n')).toMatch(/restore: integrity verified/);
+    expect(lines.at(-1)).toContain('region-a still holds it: false');
+  }, 60_000);
+
+  it('a failure during restore leaves the session logged in, in region A only', async () => {
+    const site = await startSite();
+    const regions = await BrowserRegions.launch(['region-a', 'region-b']);
+    try {
+      await regions.open('s', 'region-a', `${site.url}/login?user=grace`);
+      const broken = Object.assign(Object.create(regions) as BrowserRegions, {
+        restore: async () => {
+          throw new Error('region-b browser crashed');
+        },
+      });
+      const migrator = new SessionMigrator({
+        adapter: broken,
+        codec: new SnapshotCodec({ keys: [{ id: 'k', key: randomBytes(32) }] }),
+        store: new MemorySnapshotStore(),
+      });
+      migrator.register({ id: 's', region: 'region-a' });
+      const error = await migrator.migrate('s', 'region-b').then(() => undefined, (e: unknown) => e);
+      expect(MeridianError.hasCode(error, 'MIGRATION_FAILED')).toBe(true);
+      expect(regions.isActive('s', 'region-a')).toBe(true);
+      expect(regions.context('s', 'region-b')).toBeUndefined();
+      const page = regions.context('s', 'region-a')!.pages()[0]!;
+      await page.goto(`${site.url}/account`);
+      expect(await page.textContent('#status')).toBe('Welcome grace');
+    } finally {
+      await regions.close();
+      await site.close();
+    }
+  }, 60_000);
+});

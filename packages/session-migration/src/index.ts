@@ -19,3 +19,5 @@ export type {
   SessionMigrationFailedEvent,
   SessionState,
 } from './migrator/migrator-types.js';
+export { autoEvacuate } from './migrator/auto-evacuate.js';
+export type { AffinityBroken, AutoEvacuateOptions, Emits } from './migrator/auto-evacuate.js';

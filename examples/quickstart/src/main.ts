@@ -8,6 +8,7 @@ import { GeoRouter } from '@meridian/georouter';
 import { createLocalProvider } from '@meridian/providers-local';
 import { openDemoDatabase, SAMPLE_CLIENTS } from './clients-by-ip.js';
 import { formatStats, since, startClients } from './clients.js';
+import { startSessions } from './sessions.js';
 import { regions } from './regions.js';
 import { healthTable, log, routeTable } from './render.js';
 
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
     const routeSamples = (): string => routeTable(SAMPLE_CLIENTS.map((c) => ({ ...c, decision: geo.route({ ip: c.ip }) })));
     log(`Routing sample clients by geography and latency, with ${label}:\n${routeSamples()}`);
 
+    const migrator = await startSessions(provider, geo, ['eu-west', 'ap-south', 'ru-central'], 300);
+    log(`Registered 300 live sessions: ${JSON.stringify(migrator.statistics().byRegion)}`);
+
     clients = startClients(door.url);
     await pause(1_500);
     let mark = clients.stats();
@@ -94,9 +98,17 @@ async function main(): Promise<void> {
     const apSlow = expectEvent(monitor, 'region:degraded', (e) => e.regionId === 'ap-south');
     await provider.slow('ap-south', 250);
     await apSlow;
+    log(`ap-south is browning out: evacuating its ${migrator.sessions('ap-south').length} sessions to their nearest healthy region ...`);
+    const evacuation = await migrator.evacuate('ap-south');
+    const stats = migrator.statistics();
+    log(
+      `EVACUATED ap-south: ${evacuation.migrated.length} moved, ${evacuation.failed.length} failed; sessions now ${JSON.stringify(stats.byRegion)}, ` +
+        `p50 ${stats.p50Millis} ms, p95 ${stats.p95Millis} ms, ${Math.round(stats.bytesMoved / 1024)} KB of encrypted snapshots`,
+    );
     const apBack = expectEvent(monitor, 'region:healthy', (e) => e.regionId === 'ap-south');
     await provider.restore('ap-south');
     await apBack;
+    geo.setDrained('ap-south', false);
 
     log('Restoring us-east; it must stay healthy for the 4 s hold-down before traffic returns ...');
     const failedBack = expectEvent(manager, 'failover:completed', (r) => r.kind === 'failback');

@@ -158,7 +158,15 @@ describe('SessionMigrator', () => {
   it('a source that dies before it can resume leaves the session suspended with its snapshot kept', async () => {
     await createSession('s7', 'us-east', STATE);
     const store = new MemorySnapshotStore();
-    const m = migrator({ store, adapter: faulty('restore', async () => { await provider.kill('us-east'); throw new Error('target refused'); }) });
+    let restores = 0;
+    const m = migrator({
+      store,
+      adapter: faulty('restore', async () => {
+        if (restores++ > 0) return; // only the first restore fails (and takes the source down with it)
+        await provider.kill('us-east');
+        throw new Error('target refused');
+      }),
+    });
     m.register({ id: 's7', region: 'us-east' });
     await expect(m.migrate('s7', 'eu-west')).rejects.toThrow(/left suspended in us-east, snapshot kept/);
     const info = m.getSession('s7')!;
@@ -166,6 +174,16 @@ describe('SessionMigrator', () => {
     const kept = await store.get(info.pendingSnapshot!);
     expect(codec.decode<{ state: unknown }>(kept!.bytes).state).toEqual(STATE);
     expect((await whereIs('s7')).active).toEqual([]);
+    // Retried later: the kept snapshot brings it back in another region.
+    const plain = new SessionMigrator({ adapter, codec, store });
+    plain.register({ id: 's7', region: 'us-east' });
+    await expect(plain.recover('s7', 'ap-south')).rejects.toThrow(/not suspended with a kept snapshot/);
+    const recovered = await m.recover('s7', 'ap-south');
+    expect(recovered).toMatchObject({ from: 'us-east', to: 'ap-south' });
+    expect(await whereIs('s7')).toEqual({ active: ['ap-south'], suspended: [], state: STATE });
+    expect(m.getSession('s7')).toMatchObject({ state: 'active', region: 'ap-south' });
+    expect(m.getSession('s7')!.pendingSnapshot).toBeUndefined();
+    expect(await store.list()).toEqual([]);
   });
 
   it('abort via signal and timeout both roll back', async () => {

@@ -140,6 +140,67 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     });
   }
 
+  /**
+   * Brings back a session a failed migration left `suspended` (its source died
+   * before it could resume): restores the kept snapshot in `targetRegion` and
+   * activates it there. On failure it stays suspended, snapshot still kept.
+   */
+  async recover(sessionId: string, targetRegion: string, options: { signal?: AbortSignal } = {}): Promise<MigrationResult> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) throw new MeridianError('SESSION_NOT_FOUND', `No registered session "${sessionId}"`, { details: { sessionId } });
+    const key = session.pendingSnapshot;
+    if (session.state !== 'suspended' || !key) throw invalidArgument('sessionId', sessionId, 'is not suspended with a kept snapshot');
+    if (this.#running.has(sessionId)) throw inProgress(sessionId);
+    const lock = await this.#locks.acquire(`session:${sessionId}`, `recover-${key}`, this.#o.lockTtlMillis);
+    if (!lock) throw inProgress(sessionId);
+    const started = this.#clock.now();
+    const source = session.region;
+    const ref: SessionRef = { id: sessionId, region: source, metadata: session.metadata };
+    const signal = options.signal ?? new AbortController().signal;
+    const undoCall = { signal: new AbortController().signal };
+    try {
+      const outcome = await runSteps(
+        [
+          {
+            name: 'restore',
+            run: async () => {
+              const stored = await this.#o.store.get(key, { signal });
+              if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `kept snapshot ${key} is missing from the store`);
+              const decoded = this.#o.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
+              if (decoded.sessionId !== sessionId) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session`);
+              await this.#o.adapter.restore(ref, targetRegion, decoded.state, { signal });
+            },
+            undo: () => this.#o.adapter.discard(ref, targetRegion, undoCall),
+          },
+          {
+            name: 'activate',
+            run: async () => {
+              await this.#o.adapter.activate(ref, targetRegion, { signal });
+              this.#update(session, { state: 'active', region: targetRegion, pendingSnapshot: undefined });
+            },
+          },
+        ],
+        signal,
+        this.#clock,
+        () => undefined,
+      );
+      if (!outcome.ok) {
+        throw new MeridianError('MIGRATION_FAILED', `Recovery of session "${sessionId}" into ${targetRegion} failed at "${outcome.failedStep}"; still suspended, snapshot kept as ${key}`, {
+          cause: outcome.error,
+          details: { sessionId, failedStep: outcome.failedStep },
+        });
+      }
+      // The dead source may come back holding a suspended copy: remove it if it answers.
+      await this.#o.adapter.discard(ref, source, undoCall).catch(() => undefined);
+      await this.#o.store.delete(key).catch(() => undefined);
+      const durationMillis = this.#clock.now() - started;
+      this.#migrated++;
+      return { sessionId, from: source, to: targetRegion, durationMillis };
+    } finally {
+      await this.#locks.release(lock).catch(() => undefined);
+    }
+  }
+
   /** Moves several sessions to one region, `concurrency` at a time. */
   async batchMigrate(sessionIds: string[], targetRegion: string, options: { concurrency?: number; signal?: AbortSignal } = {}): Promise<BatchMigrationResult> {
     return this.#batch(

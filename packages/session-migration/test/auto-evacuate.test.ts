@@ -47,6 +47,23 @@ function newMigrator(router?: GeoRouter): SessionMigrator {
   });
 }
 
+describe('evacuate with data residency', () => {
+  it('sends each session only where its client country may live, and leaves it in place when nowhere may', async () => {
+    const regions = defineRegions(provider.regions().map((r) => ({ ...r, ...(r.id === 'eu-west' ? { residency: ['DE', 'GB'] } : {}) })));
+    const router = new GeoRouter({ regions, database: GeoDatabase.fromBuffer(writeMmdb({ networks: dbipNetworks() })) });
+    const migrator = newMigrator(router);
+    await put('berliner', 'ru-central');
+    await put('muscovite', 'ru-central');
+    migrator.register({ id: 'berliner', region: 'ru-central', metadata: { clientIp: '85.214.1.1' } });
+    migrator.register({ id: 'muscovite', region: 'ru-central', metadata: { clientIp: '95.24.1.1' } });
+    const result = await migrator.evacuate('ru-central', { residency: true });
+    expect(result.migrated.map((m) => [m.sessionId, m.to])).toEqual([['berliner', 'eu-west']]);
+    expect(result.failed).toEqual([{ sessionId: 'muscovite', error: expect.stringContaining('residency does not admit RU') }]);
+    expect(await activeIn('berliner')).toEqual(['eu-west']);
+    expect(await activeIn('muscovite')).toEqual(['ru-central']);
+  });
+});
+
 describe('autoEvacuate', () => {
   it('empties a region the monitor declares unhealthy (a brownout: slow, still answering)', async () => {
     const migrator = newMigrator();

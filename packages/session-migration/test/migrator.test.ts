@@ -240,6 +240,14 @@ describe('SessionMigrator', () => {
     expect(stats.bytesMoved).toBeGreaterThan(40 * 50);
   });
 
+  it('preserveState: false starts the session empty in the target', async () => {
+    await createSession('fresh', 'us-east', STATE);
+    const m = migrator();
+    m.register({ id: 'fresh', region: 'us-east' });
+    await m.migrate('fresh', 'ap-south', { preserveState: false });
+    expect(await whereIs('fresh')).toEqual({ active: ['ap-south'], suspended: [], state: null });
+  });
+
   it('refuses bad input with coded errors', async () => {
     const m = migrator();
     expect(() => m.register({ id: 'bad id', region: 'us-east' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));

@@ -12,6 +12,8 @@ export interface RouteRequest {
   maxLatencyMillis?: number;
   /** Only consider these regions. */
   allowedRegions?: string[];
+  /** Only regions whose `residency` admits the client's country (routers that know countries honour it). */
+  residency?: boolean;
 }
 
 /** Where a request goes, and why. */

@@ -31,6 +31,8 @@ const DURATIONS_KEPT = 10_000;
 
 /** Options of one migration. */
 export interface SessionMigrateOptions extends MigrateOptions {
+  /** Carry the session's state (default true); false starts it empty in the target, as the seed's option did. */
+  preserveState?: boolean;
   /** Idempotency key: calling again with the same id returns the same operation. Default a random UUID. */
   migrationId?: string;
 }
@@ -43,6 +45,8 @@ export interface EvacuateOptions {
   concurrency?: number;
   /** Stops starting new migrations; running ones roll back. */
   signal?: AbortSignal;
+  /** With `nearest-healthy`: only regions whose residency admits each session's client country. Default false. */
+  residency?: boolean;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -227,7 +231,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           if (to !== 'nearest-healthy') return to;
           const ip = s.metadata.clientIp;
           if (!ip) throw invalidArgument('metadata.clientIp', ip, `session "${s.id}" has no clientIp to route by`);
-          return (await router!.route({ ip, requireHealthy: true })).region;
+          return (await router!.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) })).region;
         },
       })),
       options,
@@ -331,7 +335,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       {
         name: 'snapshot',
         run: async () => {
-          const state = await this.#o.adapter.snapshot(ref, call);
+          const state = options.preserveState === false ? null : await this.#o.adapter.snapshot(ref, call);
           encoded = this.#o.codec.encode({ sessionId: session.id, migrationId, from: source, to: target, state });
           bytes = encoded.length;
           return `${bytes} bytes encoded`;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const agent = new Agent({ connections: 64 });
   try {
     const endpoint = (id: string) => provider.regions().find((r) => r.id === id)!.endpoint;
-    const state = () => ({ storage: Object.fromEntries(Array.from({ length: 380 }, (_, k) => [`key-${k}`, `${'value '.repeat(20)}${randomBytes(24).toString('base64')}`])) });
+    const state = () => ({ storage: Object.fromEntries(Array.from({ length: 400 }, (_, k) => [`key-${k}`, `${'value '.repeat(20)}${randomBytes(24).toString('base64')}`])) });
     const migrator = new SessionMigrator({
       adapter: createLocalSessionAdapter(provider),
       codec: new SnapshotCodec({ keys: [{ id: 'bench', key: randomBytes(32) }] }),

@@ -45,7 +45,7 @@ try {
   );
   for (const file of ['host-app.mjs', 'host-app.cjs']) {
     const out = run('node', [file], app).trim();
-    if (out !== 'routed home, failover home->away, routed away, snapshot sid=1') throw new Error(`${file}: unexpected output "${out}"`);
+    if (out !== 'routed home, failover home->away, routed away, snapshot sid=1, migrated home->away with book') throw new Error(`${file}: unexpected output "${out}"`);
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
 

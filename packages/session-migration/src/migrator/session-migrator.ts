@@ -165,17 +165,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     try {
       const outcome = await runSteps(
         [
-          {
-            name: 'restore',
-            run: async () => {
-              const stored = await this.#o.store.get(key, { signal });
-              if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `kept snapshot ${key} is missing from the store`);
-              const decoded = this.#o.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
-              if (decoded.sessionId !== sessionId) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session`);
-              await this.#o.adapter.restore(ref, targetRegion, decoded.state, { signal });
-            },
-            undo: () => this.#o.adapter.discard(ref, targetRegion, undoCall),
-          },
+          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal),
           {
             name: 'activate',
             run: async () => {
@@ -359,20 +349,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           return `stored as ${key}`;
         },
       },
-      {
-        name: 'restore',
-        run: async () => {
-          const stored = await this.#o.store.get(key, { signal });
-          if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} vanished from the store`);
-          const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
-          if (decoded.sessionId !== session.id || decoded.migrationId !== migrationId) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another migration`);
-          await this.#o.adapter.restore(ref, target, decoded.state, call);
-          return 'integrity verified (checksum, authentication, identity)';
-        },
-        undo: async () => {
-          await this.#o.adapter.discard(ref, target, undoCall);
-        },
-      },
+      this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal),
       {
         name: 'activate',
         run: async () => {
@@ -439,6 +416,29 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     } finally {
       timer.cancel();
     }
+  }
+
+  /**
+   * Reads a snapshot back from the store, verifies it (codec: checksum and
+   * authentication; here: it is this session's, from this migration), and
+   * creates the session suspended in `target`. Undo discards it there.
+   */
+  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal): Step {
+    return {
+      name: 'restore',
+      run: async () => {
+        const stored = await this.#o.store.get(key, { signal });
+        if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
+        const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
+        const mismatch = decoded.sessionId !== identity.sessionId || (identity.migrationId !== undefined && decoded.migrationId !== identity.migrationId);
+        if (mismatch) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
+        await this.#o.adapter.restore(ref, target, decoded.state, { signal });
+        return 'integrity verified (checksum, authentication, identity)';
+      },
+      undo: async () => {
+        await this.#o.adapter.discard(ref, target, { signal: new AbortController().signal });
+      },
+    };
   }
 
   #update(session: SessionInfo, change: Partial<SessionInfo>): void {

@@ -33,6 +33,13 @@ const V4: Array<[number, number, string]> = RANGES.filter(([, cidr]) => !cidr.in
   return [base, base + size - 1, label];
 });
 
+/** First octets that any special IPv4 range covers: most public addresses skip the scan at once. */
+const V4_FIRST_OCTETS = (() => {
+  const flags = new Uint8Array(256);
+  for (const [first, last] of V4) for (let o = Math.floor(first / 2 ** 24); o <= Math.floor(last / 2 ** 24); o++) flags[o] = 1;
+  return flags;
+})();
+
 interface Classified {
   label: string;
   list: BlockList;
@@ -63,6 +70,7 @@ for (const [, cidr] of RANGES) {
  */
 export function specialRange(address: string, version: 4 | 6, v4?: number): string | undefined {
   if (version === 4 && v4 !== undefined) {
+    if (V4_FIRST_OCTETS[Math.floor(v4 / 2 ** 24)] === 0) return undefined;
     for (const [first, last, label] of V4) if (v4 >= first && v4 <= last) return label;
     return undefined;
   }

@@ -105,7 +105,6 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   /** Active-passive: the home region lost traffic because it failed (not by a planned move). */
   #homeFailed = false;
   readonly #holdDowns = new Map<string, { timer: TimerHandle; at: number }>();
-  #retryTimer: TimerHandle | undefined;
   #operation: OperationHandle<FailoverReport, FailoverProgress, FailoverKind> | undefined;
   readonly #history: FailoverReport[] = [];
   #subscriptions: Disposable[] = [];
@@ -171,7 +170,6 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     for (const sub of this.#subscriptions) sub.dispose();
     this.#subscriptions = [];
     for (const regionId of [...this.#holdDowns.keys()]) this.#cancelHoldDown(regionId, 'manager stopped', false);
-    this.#retryTimer?.cancel();
     const op = this.#operation;
     op?.cancel('failover manager stopped');
     await op?.done.catch(() => undefined);

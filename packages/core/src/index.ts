@@ -85,3 +85,41 @@ export type {
 export { createHttpProber } from './health/http-prober.js';
 export type { HttpProberOptions, StatusRange } from './health/http-prober.js';
 export type { Prober, ProbeTarget } from './health/prober.js';
+
+export { MERKLE_LEAF_DEPTH } from './contracts/replica-store.js';
+export type {
+  ApplyResult,
+  ReplicaCallOptions,
+  ReplicaEntry,
+  ReplicaRecord,
+  ReplicaStore,
+  ReplicaVersion,
+  ReplicaWrite,
+  ScanOptions,
+  ScanPage,
+  StoredRecord,
+} from './contracts/replica-store.js';
+export { HybridLogicalClock, compareHlc, decodeHlc, encodeHlc, hlcWall, isHlc } from './sync/hlc.js';
+export type { HlcTimestamp, HybridLogicalClockOptions } from './sync/hlc.js';
+export { compareVectors, mergeVectors } from './sync/version-vector.js';
+export type { VectorOrder } from './sync/version-vector.js';
+export { MAX_KEY_BYTES, checkKey, keyHash, parseStoredRecord, recordEtag } from './sync/replica-record.js';
+export { EMPTY_LEAF_DIGEST, childrenOf, leafDigest, leafOf, merkleDigests } from './sync/merkle.js';
+export { MemoryReplicaStore } from './sync/memory-replica-store.js';
+export { FileReplicaStore } from './sync/file-replica-store.js';
+export type { FileReplicaStoreOptions } from './sync/file-replica-store.js';
+// For ReplicaStore adapters in other packages (e.g. @meridian/replica-redis): the reference's own checks and normalisation.
+export { checkRecord, toRecord } from './sync/replica-record.js';
+export { checkPrefixes } from './sync/merkle.js';
+export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
+export { CrossRegionSync } from './sync/cross-region-sync.js';
+export type { CrossRegionSyncStatus, SyncRoundReport } from './sync/cross-region-sync.js';
+export type { CrossRegionSyncOptions, SyncRegion } from './sync/sync-options.js';
+export type { PendingConflict, SyncErrorInfo, SyncEvents, SyncPairState, SyncPairStatus, SyncRegionState } from './sync/sync-types.js';
+export type { ConflictInput, ConflictOutcome, ConflictPolicy, ConflictResolver } from './sync/conflict-resolution.js';
+export { ReplicaWriter } from './sync/replica-writer.js';
+export type { ReplicaWriterOptions, WriteAck } from './sync/replica-writer.js';
+export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';
+export type { BatchEncoding, CompressionSetting, EncodedBatch, EncodeOptions } from './sync/batch-codec.js';
+export { TokenBucket } from './sync/token-bucket.js';
+export type { TokenBucketOptions } from './sync/token-bucket.js';

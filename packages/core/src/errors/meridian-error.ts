@@ -21,7 +21,11 @@ export type MeridianErrorCode =
   | 'PRECONDITION_FAILED'
   | 'STORE_UNAVAILABLE'
   | 'LEASE_LOST'
-  | 'LEASE_HELD';
+  | 'LEASE_HELD'
+  | 'CLOCK_SKEW'
+  | 'SYNC_PROTOCOL_ERROR'
+  | 'VALUE_TOO_LARGE'
+  | 'READ_ONLY_REGION';
 
 // A global symbol, not a class identity: two copies of @meridian/core in one host
 // app still recognise each other's errors (instanceof would not).

@@ -1,0 +1,531 @@
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { sleep } from '../clock/sleep.js';
+import { parseOptions } from '../config/parse-options.js';
+import type { ReplicaStore, ReplicaVersion, StoredRecord } from '../contracts/replica-store.js';
+import type { Syncer } from '../contracts/syncer.js';
+import { abortError } from '../errors/abort.js';
+import { MeridianError } from '../errors/meridian-error.js';
+import type { Disposable } from '../events/disposable.js';
+import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
+import { merkleDiff, type MerkleDiff } from './anti-entropy.js';
+import type { Reconciled } from './conflict-resolution.js';
+import { deliverBatch, type DeliveryContext } from './deliver-batch.js';
+import { hlcWall, HybridLogicalClock } from './hlc.js';
+import { ReplicaWriter, type WriteAck } from './replica-writer.js';
+import { checkKey } from './replica-record.js';
+import { errorInfo, SyncPair } from './sync-pair.js';
+import { syncOptionsSchema, type CrossRegionSyncOptions, type ResolvedSyncOptions } from './sync-options.js';
+import type { PendingConflict, SyncEvents, SyncPairStatus, SyncRegionState } from './sync-types.js';
+import { purgeTombstones } from './tombstone-gc.js';
+
+interface RegionSlot {
+  id: string;
+  store: ReplicaStore;
+  priority: number;
+  hlc: HybridLogicalClock;
+  writer: ReplicaWriter;
+}
+
+/** Replication state of every region and pair. */
+export interface CrossRegionSyncStatus {
+  /** `active-active` or `active-passive`. */
+  mode: 'active-active' | 'active-passive';
+  /** The writing region in active-passive; the preferred one otherwise. */
+  primary: string;
+  /** The conflict policy's name (`custom` for a resolver function). */
+  policy: string;
+  /** Per region (as a target). */
+  regions: SyncRegionState[];
+  /** Per direction. */
+  pairs: SyncPairStatus[];
+  /** Distinct conflicts detected since start. */
+  conflicts: number;
+  /** Conflicts waiting for `resolve` (manual policy). */
+  conflictsPending: number;
+  /** Conflicts settled (by policy, resolver or `resolve`). */
+  conflictsResolved: number;
+  /** When the last round ended. */
+  lastRoundAt: number | undefined;
+}
+
+/** What one round did, per pair that ran. */
+export interface SyncRoundReport {
+  /** Pairs that ran and how. */
+  pairs: Array<{ from: string; to: string; ok: boolean; records: number; bytes: number; catchUp: boolean }>;
+}
+
+const SEEN_LIMIT = 10_000;
+
+/**
+ * Keeps keyed data in step between regions (`Syncer`). Every `intervalMillis`
+ * each pair pushes the source's own new writes (from its change scan) to the
+ * target; a pair that starts, heals after failures, or is due for the periodic
+ * check first runs a Merkle anti-entropy walk, so it sends only what differs.
+ * Hybrid logical clocks order writes, version vectors tell concurrent writes
+ * from successive ones, and the conflict policy settles the concurrent ones the
+ * same way in every region. A pair whose peer is down backs off and retries;
+ * its cursor does not move, so nothing written meanwhile is lost.
+ */
+export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncEvents>> {
+  declare readonly '~events'?: WithErrorEvent<SyncEvents>;
+  readonly #o: ResolvedSyncOptions;
+  readonly #clock: Clock;
+  readonly #events = new TypedEmitter<SyncEvents>();
+  readonly #regions = new Map<string, RegionSlot>();
+  readonly #pairs: SyncPair[] = [];
+  readonly #conflicts = new Map<string, PendingConflict>();
+  readonly #seenConflicts = new Set<string>();
+  readonly #lagging = new Set<string>();
+  readonly #stop = new AbortController();
+  #primary: string;
+  #conflictsDetected = 0;
+  #conflictsResolved = 0;
+  #timer: TimerHandle | undefined;
+  #round: Promise<SyncRoundReport> | undefined;
+  #started = false;
+  #stopped = false;
+  #lastRoundAt: number | undefined;
+  #lastCatchUpAt: number;
+  #conflictsLoaded = false;
+
+  constructor(options: CrossRegionSyncOptions) {
+    this.#o = parseOptions(syncOptionsSchema, options, 'CrossRegionSync options');
+    this.#clock = this.#o.clock ?? systemClock;
+    const now = this.#clock.now();
+    this.#lastCatchUpAt = now;
+    this.#o.regions.forEach((r, index) => {
+      const hlc = new HybridLogicalClock({ node: r.id, clock: this.#clock, maxClockSkewMillis: this.#o.maxClockSkewMillis });
+      this.#regions.set(r.id, {
+        id: r.id,
+        store: r.store,
+        priority: r.priority ?? index,
+        hlc,
+        writer: new ReplicaWriter({ regionId: r.id, store: r.store, hlc, maxValueBytes: this.#o.maxValueBytes }),
+      });
+    });
+    this.#primary = this.#o.primary ?? [...this.#regions.values()].sort((a, b) => a.priority - b.priority)[0]!.id;
+    this.#buildPairs(now);
+  }
+
+  on<K extends keyof WithErrorEvent<SyncEvents> & string>(name: K, listener: Listener<WithErrorEvent<SyncEvents>[K]>): Disposable {
+    return this.#events.on(name, listener);
+  }
+
+  once<K extends keyof WithErrorEvent<SyncEvents> & string>(name: K, listener: Listener<WithErrorEvent<SyncEvents>[K]>): Disposable {
+    return this.#events.once(name, listener);
+  }
+
+  /** Starts the push loop (first round at once). Idempotent. */
+  start(): void {
+    this.#assertOpen();
+    if (this.#started) return;
+    this.#started = true;
+    this.#schedule(0);
+  }
+
+  /** Stops the loop, waits for the round in flight, and closes nothing it does not own. Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#stop.abort(new MeridianError('SHUT_DOWN', 'CrossRegionSync was shut down'));
+    await this.#round?.catch(() => undefined);
+    this.#events.clear();
+  }
+
+  /** The writing region (active-passive) or the preferred one. */
+  get primary(): string {
+    return this.#primary;
+  }
+
+  /**
+   * Makes `regionId` the primary: in active-passive it becomes the only writer
+   * and the source of every pair (call after failing over, once its lag is 0).
+   */
+  promote(regionId: string): void {
+    this.#slot(regionId);
+    if (regionId === this.#primary) return;
+    this.#primary = regionId;
+    if (this.#o.mode === 'active-passive') {
+      this.#pairs.length = 0;
+      this.#buildPairs(this.#clock.now());
+    }
+  }
+
+  /** Writes `value` in one region. Resolves once that region's store has it (the acknowledgement). */
+  async write(regionId: string, key: string, value: unknown, options: { signal?: AbortSignal } = {}): Promise<WriteAck> {
+    return this.#writable(regionId).put(key, value, options);
+  }
+
+  /** Deletes `key` in one region (a tombstone that replicates). */
+  async delete(regionId: string, key: string, options: { signal?: AbortSignal } = {}): Promise<WriteAck> {
+    return this.#writable(regionId).delete(key, options);
+  }
+
+  /** Reads `key` as one region holds it now (undefined when absent or deleted). */
+  async read(regionId: string, key: string, options: { signal?: AbortSignal } = {}): Promise<unknown> {
+    return this.#slot(regionId).writer.get(key, options);
+  }
+
+  /** Runs one round now (or joins the one in flight, then runs another). */
+  async syncNow(options: { signal?: AbortSignal } = {}): Promise<SyncRoundReport> {
+    this.#assertOpen();
+    const previous = this.#round ?? Promise.resolve(undefined);
+    const next = previous.catch(() => undefined).then(() => this.#runRound(options.signal));
+    this.#round = next;
+    try {
+      return await next;
+    } finally {
+      if (this.#round === next) this.#round = undefined;
+    }
+  }
+
+  /** Runs a Merkle anti-entropy walk on every pair (or the pairs given) now. */
+  async antiEntropy(options: { signal?: AbortSignal } = {}): Promise<SyncRoundReport> {
+    for (const pair of this.#pairs) pair.needsCatchUp = true;
+    return this.syncNow(options);
+  }
+
+  /** Conflicts waiting for `resolve` (manual policy), oldest first. Durable: they live in the stores and are reloaded on start. */
+  async conflicts(options: { signal?: AbortSignal } = {}): Promise<PendingConflict[]> {
+    if (!this.#conflictsLoaded) await this.#loadConflicts(options.signal);
+    return [...this.#conflicts.values()].sort((a, b) => a.detectedAt - b.detectedAt).map((c) => structuredClone(c));
+  }
+
+  /**
+   * Settles a pending conflict with `value` (or `{ deleted: true }`), written in
+   * `regionId` (default the primary) as a new version that supersedes every
+   * version in conflict; it replicates like any write.
+   */
+  async resolve(key: string, outcome: { value: unknown } | { deleted: true }, options: { regionId?: string; signal?: AbortSignal } = {}): Promise<WriteAck> {
+    checkKey(key);
+    const regionId = options.regionId ?? this.#primary;
+    const ack = await this.#slot(regionId).writer.resolve(key, outcome, options);
+    if (this.#conflicts.delete(key)) this.#conflictsResolved += 1;
+    this.#events.emit('sync:resolved', { key, regionId, version: ack.version });
+    return ack;
+  }
+
+  /** Lag, pending changes, traffic and errors per region and pair, as of the last round. */
+  status(): CrossRegionSyncStatus {
+    const now = this.#clock.now();
+    const pairs = this.#pairs.map((p) => p.status(now));
+    const regions = [...this.#regions.keys()].map((id) => regionState(id, pairs));
+    return {
+      mode: this.#o.mode,
+      primary: this.#primary,
+      policy: typeof this.#o.conflictPolicy === 'function' ? 'custom' : this.#o.conflictPolicy,
+      regions,
+      pairs,
+      conflicts: this.#conflictsDetected,
+      conflictsPending: this.#conflicts.size,
+      conflictsResolved: this.#conflictsResolved,
+      lastRoundAt: this.#lastRoundAt,
+    };
+  }
+
+  /**
+   * Resolves when `regionId` is within `maxLagMillis` of its sources, running
+   * rounds until it is; rejects with ABORTED on `signal`, SHUT_DOWN on shutdown.
+   */
+  async waitForLag(regionId: string, maxLagMillis: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#slot(regionId);
+    if (!Number.isFinite(maxLagMillis) || maxLagMillis < 0) {
+      throw new MeridianError('INVALID_ARGUMENT', `maxLagMillis must be a non-negative number, got ${String(maxLagMillis)}`);
+    }
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#stop.signal]) : this.#stop.signal;
+    for (;;) {
+      if (signal.aborted) throw this.#stop.signal.aborted ? this.#stop.signal.reason : abortError(signal, `waitForLag(${regionId})`);
+      await this.syncNow({ signal });
+      const state = this.status().regions.find((r) => r.regionId === regionId)!;
+      if (state.reachable && state.lagMillis <= maxLagMillis) return;
+      await sleep(this.#clock, this.#o.intervalMillis, signal);
+    }
+  }
+
+  #buildPairs(now: number): void {
+    const ids = [...this.#regions.keys()];
+    const sources = this.#o.mode === 'active-passive' ? [this.#primary] : ids;
+    for (const from of sources) {
+      for (const to of ids) {
+        if (from === to) continue;
+        this.#pairs.push(
+          new SyncPair(from, to, now, this.#clock, this.#o.retry, this.#o.random ?? Math.random, {
+            maxBytesPerSecond: this.#o.maxBytesPerSecond,
+            burstBytes: this.#o.burstBytes,
+          }),
+        );
+      }
+    }
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.syncNow()
+        .catch(() => undefined) // a round reports its failures as events; the loop goes on
+        .finally(() => this.#schedule(this.#o.intervalMillis));
+    }, delay);
+  }
+
+  async #runRound(signal: AbortSignal | undefined): Promise<SyncRoundReport> {
+    const combined = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
+    if (!this.#conflictsLoaded) await this.#loadConflicts(combined).catch(() => undefined);
+    const now = this.#clock.now();
+    if (now - this.#lastCatchUpAt >= this.#o.antiEntropyIntervalMillis) {
+      this.#lastCatchUpAt = now;
+      for (const pair of this.#pairs) pair.needsCatchUp = true;
+      await this.#collectGarbage(combined);
+    }
+    const due = this.#pairs.filter((p) => p.due(now));
+    // Both directions of a region pair that catch up in this round share one Merkle walk.
+    const walks = new Map<string, Promise<MerkleDiff>>();
+    const report: SyncRoundReport = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
+    this.#lastRoundAt = this.#clock.now();
+    this.#reportLag();
+    return report;
+  }
+
+  async #runPair(pair: SyncPair, signal: AbortSignal, walks: Map<string, Promise<MerkleDiff>>): Promise<SyncRoundReport['pairs'][number]> {
+    const source = this.#slot(pair.from);
+    const target = this.#slot(pair.to);
+    const started = this.#clock.now();
+    const catchUp = pair.needsCatchUp;
+    let records = 0;
+    let bytes = 0;
+    let side: 'source' | 'target' = 'source';
+    try {
+      // What waits at the source, read even when the target turns out to be unreachable, so lag stays true.
+      if (pair.cursor !== undefined) {
+        const waiting = await source.store.scan({ since: pair.cursor, origin: pair.from, limit: 1, signal });
+        pair.pending = waiting.records.length + waiting.remaining;
+        pair.oldestPendingWall = waiting.records[0] ? hlcWall(waiting.records[0].version) : undefined;
+      } else {
+        await source.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal });
+      }
+      side = 'target';
+      // Every round touches the target, even with nothing to send: an unreachable target shows
+      // as failing at once, and one whose sequence went backwards (restarted empty, restored
+      // from an old backup) is caught up by a Merkle walk instead of trusting the cursor.
+      const targetHead = (await target.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
+      if (pair.targetHead !== undefined && targetHead < pair.targetHead) pair.needsCatchUp = true;
+      pair.targetHead = targetHead;
+      if (pair.needsCatchUp) {
+        // The head first: anything written during the walk is pushed afterwards.
+        const head = (await source.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
+        const [first, second] = [pair.from, pair.to].sort() as [string, string];
+        const walkKey = `${first}\u0000${second}`;
+        let walk = walks.get(walkKey);
+        const shared = walk !== undefined;
+        if (!walk) {
+          walk = merkleDiff(this.#slot(first).store, this.#slot(second).store, signal);
+          walks.set(walkKey, walk);
+        }
+        const diff = await walk;
+        if (!shared) pair.metadataBytes += diff.metadataBytes;
+        const keys = pair.from === first ? diff.aToB : diff.bToA;
+        for (let i = 0; i < keys.length; i += this.#o.maxBatchRecords) {
+          const found = await source.store.getMany(keys.slice(i, i + this.#o.maxBatchRecords), { signal });
+          const result = await this.#deliver(pair, found.filter((r): r is StoredRecord => r !== undefined), target, signal);
+          records += result.records;
+          bytes += result.bytes;
+          if (result.heldKey !== undefined) throw new MeridianError('CLOCK_SKEW', `catch-up of ${pair.to} from ${pair.from} is held by "${result.heldKey}"`);
+        }
+        pair.cursor = Math.max(pair.cursor ?? 0, head);
+        pair.needsCatchUp = false;
+      }
+      const pushed = await this.#push(pair, source, target, signal);
+      records += pushed.records;
+      bytes += pushed.bytes;
+      pair.succeed();
+      if (records > 0 || catchUp) {
+        this.#events.emit('sync:completed', { from: pair.from, to: pair.to, kind: catchUp ? 'anti-entropy' : 'push', records, bytes, durationMillis: this.#clock.now() - started });
+      }
+      return { from: pair.from, to: pair.to, ok: true, records, bytes, catchUp };
+    } catch (error) {
+      if (this.#stop.signal.aborted) return { from: pair.from, to: pair.to, ok: false, records, bytes, catchUp };
+      if (MeridianError.hasCode(error, 'CLOCK_SKEW')) {
+        // Held, not failed: the pair stays in catch-up and retries next round.
+        pair.needsCatchUp = true;
+        return { from: pair.from, to: pair.to, ok: false, records, bytes, catchUp };
+      }
+      const failure = pair.fail(error, side);
+      this.#events.emit('sync:error', { from: pair.from, to: pair.to, error: failure.info, attempt: failure.attempt, retryInMillis: failure.retryInMillis });
+      return { from: pair.from, to: pair.to, ok: false, records, bytes, catchUp };
+    }
+  }
+
+  async #push(pair: SyncPair, source: RegionSlot, target: RegionSlot, signal: AbortSignal): Promise<{ records: number; bytes: number }> {
+    let records = 0;
+    let bytes = 0;
+    pair.heldKey = undefined;
+    for (let round = 0; round < this.#o.maxRoundsPerTick; round++) {
+      const page = await source.store.scan({ since: pair.cursor ?? 0, origin: pair.from, limit: this.#o.maxBatchRecords, signal });
+      const batch = this.#byteBounded(page.records);
+      if (batch.length === 0) {
+        pair.pending = 0;
+        pair.oldestPendingWall = undefined;
+        return { records, bytes };
+      }
+      const result = await this.#deliver(pair, batch, target, signal);
+      records += result.records;
+      bytes += result.bytes;
+      if (result.lastSeq !== undefined) pair.cursor = result.lastSeq;
+      const left = page.records.slice(result.done);
+      pair.pending = left.length + page.remaining;
+      pair.oldestPendingWall = left[0] ? hlcWall(left[0].version) : undefined;
+      if (result.heldKey !== undefined) {
+        pair.heldKey = result.heldKey;
+        return { records, bytes };
+      }
+      if (pair.pending === 0) return { records, bytes };
+    }
+    // Out of rounds for this tick: note the oldest change still waiting, for the lag.
+    const next = await source.store.scan({ since: pair.cursor ?? 0, origin: pair.from, limit: 1, signal });
+    pair.oldestPendingWall = next.records[0] ? hlcWall(next.records[0].version) : undefined;
+    return { records, bytes };
+  }
+
+  /** Cuts a page at `maxBatchBytes` of JSON (always at least one record). */
+  #byteBounded(records: StoredRecord[]): StoredRecord[] {
+    let size = 0;
+    for (let i = 0; i < records.length; i++) {
+      size += Buffer.byteLength(JSON.stringify(records[i]!.value ?? null), 'utf8') + 200;
+      if (size > this.#o.maxBatchBytes && i > 0) return records.slice(0, i);
+    }
+    return records;
+  }
+
+  async #deliver(pair: SyncPair, records: StoredRecord[], target: RegionSlot, signal: AbortSignal): Promise<{ records: number; bytes: number; lastSeq: number | undefined; done: number; heldKey: string | undefined }> {
+    if (records.length === 0) return { records: 0, bytes: 0, lastSeq: undefined, done: 0, heldKey: undefined };
+    const ctx: DeliveryContext = {
+      from: pair.from,
+      to: pair.to,
+      target: target.store,
+      targetHlc: target.hlc,
+      reconcile: { policy: this.#o.conflictPolicy, priorityOf: (id) => this.#regions.get(id)?.priority ?? Number.MAX_SAFE_INTEGER },
+      encode: { compression: this.#o.compression, thresholdBytes: this.#o.compressionThresholdBytes },
+      maxValueBytes: this.#o.maxValueBytes,
+      maxBatchBytes: this.#o.maxBatchBytes,
+      bucket: pair.bucket,
+      signal,
+      onConflict: (key, outcome) => this.#onConflict(key, pair.to, outcome),
+      onSkew: (key, skewMillis) =>
+        this.#events.emit('sync:clock-skew', { from: pair.from, to: pair.to, key, skewMillis, maxClockSkewMillis: this.#o.maxClockSkewMillis }),
+      onRejectedRecord: (key, error) => {
+        pair.errors += 1;
+        pair.lastError = errorInfo(error, this.#clock.now());
+        this.#events.emit('sync:error', { from: pair.from, to: pair.to, error: pair.lastError, attempt: 1, retryInMillis: 0 });
+      },
+      onWritten: (record) => {
+        // A resolution made elsewhere arriving: it covers every version that was pending.
+        const pending = this.#conflicts.get(record.key);
+        if (pending && !record.conflicts?.length && pending.versions.every((v) => (record.vv[v.origin] ?? '') >= v.version)) {
+          this.#conflicts.delete(record.key);
+          this.#conflictsResolved += 1;
+        }
+      },
+    };
+    const result = await deliverBatch(records, ctx);
+    pair.bytesSent += result.bytes;
+    pair.rawBytes += result.rawBytes;
+    pair.records += result.written;
+    return { records: result.written, bytes: result.bytes, lastSeq: result.lastSeq, done: result.done, heldKey: result.heldKey };
+  }
+
+  #onConflict(key: string, regionId: string, outcome: Extract<Reconciled, { kind: 'conflict' }>): void {
+    const id = `${key}\u0000${outcome.versions.map((v) => v.version).join(',')}`;
+    if (!this.#seenConflicts.has(id)) {
+      this.#seenConflicts.add(id);
+      if (this.#seenConflicts.size > SEEN_LIMIT) this.#seenConflicts.delete(this.#seenConflicts.values().next().value!);
+      this.#conflictsDetected += 1;
+      if (!outcome.queued) this.#conflictsResolved += 1;
+    }
+    if (outcome.queued) {
+      const known = this.#conflicts.get(key);
+      const regions = new Set(known?.regions ?? []);
+      regions.add(regionId);
+      this.#conflicts.set(key, { key, versions: outcome.versions, regions: [...regions].sort(), detectedAt: known?.detectedAt ?? this.#clock.now() });
+    }
+    this.#events.emit('sync:conflict', { key, regionId, versions: outcome.versions, winner: outcome.winner, queued: outcome.queued });
+  }
+
+  // The queue is the records' `conflicts` fields: rebuilt from the primary's store once per start.
+  async #loadConflicts(signal: AbortSignal | undefined): Promise<void> {
+    const store = this.#slot(this.#primary).store;
+    let since = 0;
+    const now = this.#clock.now();
+    for (;;) {
+      const page = await store.scan({ since, limit: 1000, signal });
+      for (const record of page.records) {
+        if (record.conflicts?.length && !this.#conflicts.has(record.key)) {
+          const versions: ReplicaVersion[] = [{ value: record.value, deleted: record.deleted, version: record.version, origin: record.origin }, ...record.conflicts].sort((a, b) =>
+            a.version < b.version ? -1 : 1,
+          );
+          this.#conflicts.set(record.key, { key: record.key, versions, regions: [this.#primary], detectedAt: now });
+        }
+      }
+      if (page.records.length === 0 || page.remaining === 0) break;
+      since = page.records[page.records.length - 1]!.seq;
+    }
+    this.#conflictsLoaded = true;
+  }
+
+  async #collectGarbage(signal: AbortSignal): Promise<void> {
+    // Only while every pair is healthy: a region that is away may still hold the old value.
+    if (this.#pairs.some((p) => p.failing)) return;
+    const horizon = this.#clock.now() - this.#o.tombstoneTtlMillis;
+    await Promise.all([...this.#regions.values()].map((r) => purgeTombstones(r.store, horizon, signal).catch(() => 0)));
+  }
+
+  #reportLag(): void {
+    for (const state of this.status().regions) {
+      const over = state.lagMillis > this.#o.lagThresholdMillis;
+      if (over === this.#lagging.has(state.regionId)) continue;
+      if (over) this.#lagging.add(state.regionId);
+      else this.#lagging.delete(state.regionId);
+      this.#events.emit('sync:lag', { regionId: state.regionId, lagMillis: state.lagMillis, pendingChanges: state.pendingChanges, lagging: over });
+    }
+  }
+
+  #writable(regionId: string): ReplicaWriter {
+    this.#assertOpen();
+    const slot = this.#slot(regionId);
+    if (this.#o.mode === 'active-passive' && regionId !== this.#primary) {
+      throw new MeridianError('READ_ONLY_REGION', `${regionId} is a read replica in active-passive mode; write to the primary ${this.#primary}`, {
+        details: { regionId, primary: this.#primary },
+      });
+    }
+    return slot.writer;
+  }
+
+  #slot(regionId: string): RegionSlot {
+    const slot = this.#regions.get(regionId);
+    if (!slot) {
+      throw new MeridianError('REGION_NOT_FOUND', `unknown region "${String(regionId)}"; sync knows ${[...this.#regions.keys()].join(', ')}`, { details: { regionId } });
+    }
+    return slot;
+  }
+
+  #assertOpen(): void {
+    if (this.#stopped) throw new MeridianError('SHUT_DOWN', 'CrossRegionSync was shut down');
+  }
+}
+
+function regionState(regionId: string, pairs: SyncPairStatus[]): SyncRegionState {
+  const incoming = pairs.filter((p) => p.to === regionId);
+  const touching = pairs.filter((p) => p.to === regionId || p.from === regionId);
+  const lastErrors = touching.map((p) => p.lastError).filter((e) => e !== undefined);
+  const syncs = incoming.map((p) => p.lastSyncAt);
+  return {
+    regionId,
+    lagMillis: Math.max(0, ...incoming.map((p) => p.lagMillis)),
+    pendingChanges: incoming.reduce((n, p) => n + p.pendingChanges, 0),
+    lastSyncAt: syncs.length === 0 || syncs.some((s) => s === undefined) ? undefined : Math.min(...(syncs as number[])),
+    reachable: !pairs.some((p) => p.unreachable === regionId),
+    bytesSent: pairs.filter((p) => p.from === regionId).reduce((n, p) => n + p.bytesSent, 0),
+    bytesReceived: incoming.reduce((n, p) => n + p.bytesSent, 0),
+    errors: touching.reduce((n, p) => n + p.errors, 0),
+    lastError: lastErrors.sort((a, b) => b.at - a.at)[0],
+  };
+}

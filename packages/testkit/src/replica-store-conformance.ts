@@ -1,0 +1,238 @@
+import {
+  MeridianError,
+  encodeHlc,
+  keyHash,
+  leafDigest,
+  leafOf,
+  merkleDigests,
+  recordEtag,
+  type ReplicaRecord,
+  type ReplicaStore,
+  type StoredRecord,
+} from '@meridian/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+/** What a ReplicaStore backend gives the conformance suite. */
+export interface ReplicaStoreFixture {
+  store: ReplicaStore;
+  /** Closes and opens the same data again (durable stores only). */
+  reopen?(): Promise<ReplicaStore>;
+  close?(): Promise<void>;
+}
+
+const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never);
+
+let wall = 1_790_000_000_000;
+/** A record as a region would write it; each call gets a newer version. */
+export function replicaRecord(key: string, value: unknown, origin = 'us-east', extra: Partial<ReplicaRecord> = {}): ReplicaRecord {
+  const version = encodeHlc({ wall: wall++, logical: 0, node: origin });
+  return { key, value, deleted: false, version, origin, vv: { [origin]: version }, ...extra };
+}
+
+/** Everything a store holds, through its own scan. */
+export async function scanAll(store: ReplicaStore): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  let since = 0;
+  for (;;) {
+    const page = await store.scan({ since, limit: 500 });
+    out.push(...page.records);
+    if (page.records.length === 0 || page.remaining === 0) return out;
+    since = page.records[page.records.length - 1]!.seq;
+  }
+}
+
+/** Merkle digests computed from the records by core's reference implementation. */
+export function referenceDigests(records: readonly StoredRecord[], prefixes: readonly string[]): Record<string, string> {
+  const leaves = new Map<string, string[]>();
+  for (const r of records) {
+    const hash = keyHash(r.key);
+    const lines = leaves.get(leafOf(hash)) ?? [];
+    lines.push(`${hash} ${r.etag}`);
+    leaves.set(leafOf(hash), lines);
+  }
+  return merkleDigests(prefixes, (leaf) => leafDigest(leaves.get(leaf) ?? []));
+}
+
+/**
+ * The behaviour every ReplicaStore must have (memory, file, local region API,
+ * Redis): compare-and-set writes, tombstones and purges, ordered change scans
+ * with origin filter and paging, Merkle digests identical to core's reference,
+ * leaf entries, input validation, abort, and (when durable) surviving a reopen.
+ */
+export function runReplicaStoreConformance(name: string, makeFixture: () => Promise<ReplicaStoreFixture>, options: { durable?: boolean } = {}): void {
+  describe(`ReplicaStore conformance: ${name}`, () => {
+    let fx: ReplicaStoreFixture;
+    let store: ReplicaStore;
+    beforeEach(async () => {
+      fx = await makeFixture();
+      store = fx.store;
+    });
+    afterEach(async () => {
+      await fx.close?.();
+    });
+
+    it('starts empty', async () => {
+      expect(await store.getMany(['a', 'b'])).toEqual([undefined, undefined]);
+      expect(await store.scan({ since: 0, limit: 10 })).toEqual({ records: [], remaining: 0, head: 0 });
+      expect(await store.digest(['', '0', 'ab'])).toEqual(referenceDigests([], ['', '0', 'ab']));
+      expect(await store.entries(['000', 'fff'])).toEqual([]);
+    });
+
+    it('writes when the key is absent and returns the record with its seq and etag', async () => {
+      const key = 'ключ/🙂 with spaces:1';
+      const record = replicaRecord(key, { nested: { list: [1, 'two', null, true] }, n: 1.5 });
+      expect(await store.apply([{ key, record, expected: null }])).toEqual({ applied: [key], rejected: [] });
+      const [stored] = await store.getMany([key]);
+      expect(stored).toMatchObject({ ...record, etag: recordEtag(record) });
+      expect(stored!.seq).toBeGreaterThan(0);
+    });
+
+    it('is a compare-and-set: a stale or missing precondition changes nothing', async () => {
+      const first = replicaRecord('k', 1);
+      await store.apply([{ key: 'k', record: first, expected: null }]);
+      const second = replicaRecord('k', 2);
+      expect(await store.apply([{ key: 'k', record: second, expected: null }])).toEqual({ applied: [], rejected: ['k'] });
+      expect(await store.apply([{ key: 'k', record: second, expected: recordEtag(second) }])).toEqual({ applied: [], rejected: ['k'] });
+      expect((await store.getMany(['k']))[0]!.value).toBe(1);
+      const before = (await store.getMany(['k']))[0]!;
+      expect(await store.apply([{ key: 'k', record: second, expected: before.etag }])).toEqual({ applied: ['k'], rejected: [] });
+      const after = (await store.getMany(['k']))[0]!;
+      expect(after.value).toBe(2);
+      expect(after.seq).toBeGreaterThan(before.seq);
+      expect(await store.apply([{ key: 'absent', record: null, expected: before.etag }])).toEqual({ applied: [], rejected: ['absent'] });
+    });
+
+    it('applies each write of a batch on its own', async () => {
+      await store.apply([{ key: 'taken', record: replicaRecord('taken', 0), expected: null }]);
+      const result = await store.apply([
+        { key: 'a', record: replicaRecord('a', 1), expected: null },
+        { key: 'taken', record: replicaRecord('taken', 1), expected: null },
+        { key: 'b', record: replicaRecord('b', 2), expected: null },
+      ]);
+      expect(result).toEqual({ applied: ['a', 'b'], rejected: ['taken'] });
+      expect((await store.getMany(['a', 'taken', 'b'])).map((r) => r?.value)).toEqual([1, 0, 2]);
+    });
+
+    it('keeps tombstones and conflict versions, and purges keys entirely', async () => {
+      const tomb = replicaRecord('gone', undefined, 'eu-west', { deleted: true });
+      delete tomb.value;
+      const sibling = replicaRecord('c', 'theirs', 'ap-south');
+      const withConflicts = replicaRecord('c', 'ours', 'us-east', {
+        conflicts: [{ value: sibling.value, deleted: false, version: sibling.version, origin: sibling.origin }],
+      });
+      await store.apply([
+        { key: 'gone', record: tomb, expected: null },
+        { key: 'c', record: withConflicts, expected: null },
+      ]);
+      const [g, c] = await store.getMany(['gone', 'c']);
+      expect(g).toMatchObject({ deleted: true, etag: recordEtag(tomb) });
+      expect(g!.value).toBeUndefined();
+      expect(c!.conflicts).toEqual(withConflicts.conflicts);
+      expect(c!.etag).toBe(recordEtag(withConflicts));
+      expect(await store.apply([{ key: 'gone', record: null, expected: g!.etag }])).toEqual({ applied: ['gone'], rejected: [] });
+      expect(await store.getMany(['gone'])).toEqual([undefined]);
+      expect((await scanAll(store)).map((r) => r.key)).toEqual(['c']);
+    });
+
+    it('scans changes in sequence order, by origin, in pages with the count remaining', async () => {
+      for (let i = 0; i < 7; i++) {
+        const origin = i % 2 === 0 ? 'us-east' : 'eu-west';
+        await store.apply([{ key: `k${i}`, record: replicaRecord(`k${i}`, i, origin), expected: null }]);
+      }
+      const k0 = (await store.getMany(['k0']))[0]!;
+      await store.apply([{ key: 'k0', record: replicaRecord('k0', 'again'), expected: k0.etag }]);
+      const all = await store.scan({ since: 0, limit: 100 });
+      expect(all.records.map((r) => r.key)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k0']);
+      expect(all.head).toBe(all.records.at(-1)!.seq);
+      const seqs = all.records.map((r) => r.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      const page = await store.scan({ since: 0, limit: 2, origin: 'us-east' });
+      expect(page.records.map((r) => r.key)).toEqual(['k2', 'k4']);
+      expect(page.remaining).toBe(2);
+      const next = await store.scan({ since: page.records[1]!.seq, limit: 10, origin: 'us-east' });
+      expect(next.records.map((r) => r.key)).toEqual(['k6', 'k0']);
+      expect(next.remaining).toBe(0);
+      expect((await store.scan({ since: all.head, limit: 10 })).records).toEqual([]);
+      // Any safe integer is a valid cursor: the Syncer reads the head this way without counting records.
+      expect(await store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1 })).toEqual({ records: [], remaining: 0, head: all.head });
+    });
+
+    it('gives Merkle digests equal to the reference, changing only along the path of a changed key', async () => {
+      const writes = Array.from({ length: 300 }, (_, i) => ({ key: `user:${i}`, record: replicaRecord(`user:${i}`, { i }), expected: null }));
+      await store.apply(writes);
+      const prefixes = ['', ...'0123456789abcdef'.split(''), '00', '3f', 'a0', 'ff', '000', '3fa', 'fff'];
+      const before = await store.digest(prefixes);
+      expect(before).toEqual(referenceDigests(await scanAll(store), prefixes));
+
+      const key = 'user:42';
+      const leaf = leafOf(keyHash(key));
+      const current = (await store.getMany([key]))[0]!;
+      await store.apply([{ key, record: replicaRecord(key, { i: 'changed' }), expected: current.etag }]);
+      const wanted = ['', leaf[0]!, leaf.slice(0, 2), leaf, leaf[0] === '0' ? '1' : '0'];
+      const after = await store.digest(wanted);
+      expect(after).toEqual(referenceDigests(await scanAll(store), wanted));
+      expect(await store.digest([])).toEqual({});
+      expect(after['']).not.toBe(before['']);
+      expect(after[leaf[0]!]).not.toBe(before[leaf[0]!]);
+      const untouched = leaf[0] === '0' ? '1' : '0';
+      expect(after[untouched]).toBe(before[untouched]);
+    });
+
+    it('lists the entries of whole leaves', async () => {
+      const keys = Array.from({ length: 40 }, (_, i) => `e${i}`);
+      await store.apply(keys.map((key) => ({ key, record: replicaRecord(key, key), expected: null })));
+      const leaf = leafOf(keyHash('e7'));
+      const expected = (await store.getMany(keys))
+        .filter((r) => leafOf(keyHash(r!.key)) === leaf)
+        .map((r) => ({ key: r!.key, etag: r!.etag }));
+      const got = await store.entries([leaf]);
+      expect([...got].sort((a, b) => a.key.localeCompare(b.key))).toEqual(expected.sort((a, b) => a.key.localeCompare(b.key)));
+    });
+
+    it('lets exactly one of two racing writers with the same precondition win', async () => {
+      await store.apply([{ key: 'race', record: replicaRecord('race', 0), expected: null }]);
+      const base = (await store.getMany(['race']))[0]!;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.apply([{ key: 'race', record: replicaRecord('race', i + 1), expected: base.etag }])),
+      );
+      expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1);
+      expect(results.filter((r) => r.rejected.length === 1)).toHaveLength(7);
+    });
+
+    it('rejects bad input with INVALID_ARGUMENT and writes nothing of the batch', async () => {
+      const good = { key: 'fine', record: replicaRecord('fine', 1), expected: null };
+      await expect(store.apply([good, { key: 42 as never, record: replicaRecord('x', 1), expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.apply([good, { key: 'other', record: replicaRecord('x', 1), expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.apply([{ key: 'v', record: { ...replicaRecord('v', 1), version: 'yesterday' }, expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.apply([{ key: 'e', record: replicaRecord('e', 1), expected: 'not-an-etag' }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.apply([{ key: 'bad\u0000key', record: replicaRecord('bad\u0000key', 1), expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      expect(await store.getMany(['fine'])).toEqual([undefined]);
+      await expect(store.digest(['xyz'])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.digest(['0000'])).rejects.toSatisfy(coded('INVALID_ARGUMENT')); // deeper than the leaves
+      await expect(store.entries(['0'])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.scan({ since: -1, limit: 1 })).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.getMany([7 as never])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+    });
+
+    it('stops when aborted', async () => {
+      const controller = new AbortController();
+      controller.abort(new Error('stop'));
+      await expect(store.getMany(['a'], { signal: controller.signal })).rejects.toSatisfy(coded('ABORTED'));
+      await expect(store.apply([{ key: 'a', record: replicaRecord('a', 1), expected: null }], { signal: controller.signal })).rejects.toSatisfy(coded('ABORTED'));
+      expect(await store.getMany(['a'])).toEqual([undefined]);
+    });
+
+    // Only durable stores promise this; the suite defines the case for them instead of skipping it elsewhere.
+    if (!options.durable) return;
+    it('keeps records, etags and sequence across a reopen', async () => {
+      if (!fx.reopen) throw new Error(`${name} is declared durable but its fixture has no reopen()`);
+      await store.apply([{ key: 'durable', record: replicaRecord('durable', { kept: true }), expected: null }]);
+      const before = (await store.getMany(['durable']))[0]!;
+      store = await fx.reopen();
+      const after = (await store.getMany(['durable']))[0]!;
+      expect(after).toEqual(before);
+      await store.apply([{ key: 'next', record: replicaRecord('next', 1), expected: null }]);
+      expect((await store.getMany(['next']))[0]!.seq).toBeGreaterThan(before.seq);
+    });
+  });
+}

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { MeridianError } from '@meridian/core';
+import { MERKLE_LEAF_DEPTH, MeridianError } from '@meridian/core';
 import type { LocalFault } from './fault.js';
 
 /** How to start one region process. */
@@ -44,6 +44,8 @@ export class RegionProcess {
         MERIDIAN_HOST: spec.host,
         MERIDIAN_PORT: String(spec.port),
         MERIDIAN_SEED: String(spec.seed),
+        // The /replica API shapes its Merkle tree as core does.
+        MERIDIAN_MERKLE_LEAF_DEPTH: String(MERKLE_LEAF_DEPTH),
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',

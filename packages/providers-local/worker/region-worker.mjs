@@ -3,6 +3,7 @@
 // @meridian/providers-local. Plain JavaScript so it runs from src/ (tests) and
 // dist/ (published) alike without a build step. Controlled over the IPC channel.
 import { createServer } from 'node:http';
+import { createReplicaApi } from './replica-api.mjs';
 
 const regionId = process.env.MERIDIAN_REGION_ID ?? 'local';
 const host = process.env.MERIDIAN_HOST ?? '127.0.0.1';
@@ -28,6 +29,13 @@ const kv = new Map();
 /** @type {Map<string, { state: unknown, status: 'active' | 'suspended', version: number, updatedAt: number }>} */
 const sessions = new Map();
 let kvVersion = 0;
+// Replicated records (the ReplicaStore of this region): see replica-api.mjs. The
+// provider passes core's Merkle leaf depth, so the tree is shaped as core's.
+const leafDepth = Number(process.env.MERIDIAN_MERKLE_LEAF_DEPTH ?? '3');
+if (!Number.isInteger(leafDepth) || leafDepth < 1 || leafDepth > 8) {
+  throw new Error(`MERIDIAN_MERKLE_LEAF_DEPTH must be an integer from 1 to 8, got ${process.env.MERIDIAN_MERKLE_LEAF_DEPTH}`);
+}
+const replica = createReplicaApi({ leafDepth });
 
 /**
  * @param {import('node:http').ServerResponse} res
@@ -119,6 +127,10 @@ async function handle(req, res) {
     session.status = rest[0] === 'suspend' ? 'suspended' : 'active';
     session.updatedAt = Date.now();
     return send(res, 200, { key: second, status: session.status });
+  }
+  if (first === 'replica' && rest.length === 0) {
+    const reply = await replica.handle(req, second || undefined, url.searchParams);
+    return send(res, reply.status, reply.body);
   }
   if (rest.length > 0) return send(res, 404, { error: 'not found' });
   const key = second === undefined || second === '' ? undefined : decodeURIComponent(second);

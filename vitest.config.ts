@@ -12,6 +12,7 @@ export default defineConfig({
       '@meridian/testkit': src('testkit'),
       '@meridian/georouter': src('georouter'),
       '@meridian/session-migration': src('session-migration'),
+      '@meridian/replica-redis': src('replica-redis'),
     },
   },
   test: {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'providers-local', 'georouter', 'session-migration'];
+const packages = ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
 const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);

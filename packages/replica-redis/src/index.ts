@@ -1,0 +1,5 @@
+// Public API of @meridian/replica-redis. Explicit exports only: anything not listed is internal.
+
+export { RedisReplicaStore, createRedisReplicaStore } from './redis-replica-store.js';
+export type { RedisReplicaStoreOptions } from './redis-replica-store-options.js';
+export type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';

@@ -1,0 +1,38 @@
+import { keyHash, leafOf, MeridianError, parseStoredRecord, recordEtag, toRecord, type ReplicaEntry, type ReplicaWrite, type StoredRecord } from '@meridian/core';
+
+/** Arguments of one write for the apply script: key, leaf, expected, leaf line, origin, record JSON after `{`. */
+export function writeArgs(write: ReplicaWrite): string[] {
+  const hash = keyHash(write.key);
+  const head = [write.key, leafOf(hash), write.expected ?? ''];
+  if (write.record === null) return [...head, '', '', ''];
+  const record = toRecord(write.record);
+  const etag = recordEtag(record);
+  // The script puts `{"seq":N,` in front, so the stored JSON carries the seq it assigned.
+  return [...head, `${hash} ${etag}`, record.origin, JSON.stringify({ etag, ...record }).slice(1)];
+}
+
+const shown = (key: string): string => JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key);
+
+/** A stored record read back, validated; anything else is `SYNC_PROTOCOL_ERROR` naming the key. */
+export function readRecord(text: unknown, key: string, prefix: string): StoredRecord {
+  const source = `RedisReplicaStore (prefix "${prefix}", key ${shown(key)})`;
+  if (typeof text !== 'string') throw new MeridianError('SYNC_PROTOCOL_ERROR', `${source}: the change log lists the key but its record is missing`, { details: { key, prefix } });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new MeridianError('SYNC_PROTOCOL_ERROR', `${source}: the stored record is not valid JSON`, { cause, details: { key, prefix } });
+  }
+  const record = parseStoredRecord(parsed, source);
+  if (record.key !== key) throw new MeridianError('SYNC_PROTOCOL_ERROR', `${source}: the stored record is for key ${shown(record.key)}`, { details: { key, prefix } });
+  return record;
+}
+
+const LINE = /^[0-9a-f]{40} ([0-9a-f]{40})$/;
+
+/** A leaf entry read back from its line `"<keyHash> <etag>"`. */
+export function readEntry(key: unknown, line: unknown, prefix: string): ReplicaEntry {
+  const match = typeof key === 'string' && typeof line === 'string' ? LINE.exec(line) : null;
+  if (!match) throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${prefix}"): malformed Merkle leaf entry ${JSON.stringify(String(line)).slice(0, 100)}`);
+  return { key: key as string, etag: match[1]! };
+}

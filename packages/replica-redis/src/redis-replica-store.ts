@@ -1,0 +1,186 @@
+import {
+  checkKeys,
+  checkPrefixes,
+  checkScan,
+  checkWrites,
+  MERKLE_LEAF_DEPTH,
+  MeridianError,
+  throwIfAborted,
+  type ApplyResult,
+  type ReplicaCallOptions,
+  type ReplicaEntry,
+  type ReplicaStore,
+  type ReplicaWrite,
+  type ScanOptions,
+  type ScanPage,
+  type StoredRecord,
+} from '@meridian/core';
+import { APPLY_SCRIPT, DIGEST_SCRIPT, ENTRIES_SCRIPT, SCAN_SCRIPT } from './lua-scripts.js';
+import { describeClient, type RedisClientLike, type RedisCommandOptions } from './redis-client-like.js';
+import { connectUrl, type OwnedConnection } from './redis-connection.js';
+import { toStoreError } from './redis-errors.js';
+import { originLog, redisKeys, type RedisKeys } from './redis-keys.js';
+import { parseRedisReplicaStoreOptions, type RedisReplicaStoreOptions } from './redis-replica-store-options.js';
+import { readEntry, readRecord, writeArgs } from './record-codec.js';
+
+import { bounded } from './bounded.js';
+import { runScript, type Exec } from './run-script.js';
+
+// Writes per script call: bounds how long one call holds the (single-threaded) server.
+const WRITES_PER_CALL = 500;
+
+/**
+ * A `ReplicaStore` on Redis. Every write is a compare-and-set on the record's
+ * etag, run atomically on the server by a Lua script that also assigns the
+ * change sequence and keeps the per-origin change logs and Merkle leaves; Merkle
+ * digests are computed (and cached) on the server, so anti-entropy never pulls
+ * the entries to the client. Several store objects, in one process or many,
+ * may share a prefix.
+ */
+export class RedisReplicaStore implements ReplicaStore {
+  readonly #client: RedisClientLike;
+  readonly #owned: OwnedConnection | undefined;
+  readonly #keys: RedisKeys;
+  readonly #target: string;
+  readonly #timeout: number;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  private constructor(client: RedisClientLike, owned: OwnedConnection | undefined, keys: RedisKeys, target: string, timeout: number) {
+    this.#client = client;
+    this.#owned = owned;
+    this.#keys = keys;
+    this.#target = target;
+    this.#timeout = timeout;
+  }
+
+  /**
+   * Validates options (`INVALID_CONFIG`), then connects to `url` or adopts
+   * `client`. A server that cannot be reached is `STORE_UNAVAILABLE`.
+   */
+  static async connect(options: RedisReplicaStoreOptions, callOptions: ReplicaCallOptions = {}): Promise<RedisReplicaStore> {
+    const o = parseRedisReplicaStoreOptions(options);
+    throwIfAborted(callOptions.signal, 'RedisReplicaStore.connect');
+    const keys = redisKeys(o.prefix);
+    if (o.client) return new RedisReplicaStore(o.client, undefined, keys, describeClient(o.client), o.commandTimeoutMillis);
+    const owned = await connectUrl(o.url!, o.connectTimeoutMillis ?? 5000, callOptions.signal);
+    return new RedisReplicaStore(owned.client, owned, keys, describeClient(owned.client), o.commandTimeoutMillis);
+  }
+
+  /** The key prefix this store works under. */
+  get prefix(): string {
+    return this.#keys.prefix;
+  }
+
+  async getMany(keys: readonly string[], options: ReplicaCallOptions = {}): Promise<Array<StoredRecord | undefined>> {
+    checkKeys(keys);
+    const texts = await this.#call('getMany', options, (exec) => (keys.length === 0 ? Promise.resolve([]) : exec(['HMGET', this.#keys.records, ...keys])));
+    return keys.map((key, i) => {
+      const text = (texts as unknown[])[i];
+      return text === null || text === undefined ? undefined : readRecord(text, key, this.#keys.prefix);
+    });
+  }
+
+  async apply(writes: readonly ReplicaWrite[], options: ReplicaCallOptions = {}): Promise<ApplyResult> {
+    checkWrites(writes);
+    const k = this.#keys;
+    return this.#call('apply', options, async (exec) => {
+      const result: ApplyResult = { applied: [], rejected: [] };
+      for (let start = 0; start < writes.length; start += WRITES_PER_CALL) {
+        if (start > 0) throwIfAborted(options.signal, 'RedisReplicaStore.apply');
+        const chunk = writes.slice(start, start + WRITES_PER_CALL);
+        const args = [k.prefix, ...chunk.flatMap(writeArgs)];
+        const outcome = (await runScript(exec, APPLY_SCRIPT, [k.seq, k.records, k.origins, k.log, k.digests], args)) as number[];
+        chunk.forEach((w, i) => (outcome[i] === 1 ? result.applied : result.rejected).push(w.key));
+      }
+      return result;
+    });
+  }
+
+  async scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage> {
+    checkScan(options);
+    const k = this.#keys;
+    const log = options.origin === undefined ? k.log : originLog(k, options.origin);
+    const reply = (await this.#call('scan', options, (exec) =>
+      runScript(exec, SCAN_SCRIPT, [k.seq, k.records, log], [String(options.since), String(options.limit)]),
+    )) as unknown[];
+    const records: StoredRecord[] = [];
+    for (let i = 2; i < reply.length; i += 2) records.push(readRecord(reply[i + 1], String(reply[i]), k.prefix));
+    return { records, remaining: Number(reply[1]), head: Number(reply[0]) };
+  }
+
+  async digest(prefixes: readonly string[], options: ReplicaCallOptions = {}): Promise<Record<string, string>> {
+    checkPrefixes(prefixes, false);
+    const wanted = [...new Set(prefixes)];
+    const k = this.#keys;
+    const reply = (await this.#call('digest', options, (exec) =>
+      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, DIGEST_SCRIPT, [k.digests], [k.prefix, String(MERKLE_LEAF_DEPTH), ...wanted]),
+    )) as unknown[];
+    const out: Record<string, string> = {};
+    wanted.forEach((prefix, i) => {
+      const digest = reply[i];
+      if (typeof digest !== 'string' || !/^[0-9a-f]{40}$/.test(digest)) {
+        throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${k.prefix}"): malformed digest for "${prefix}"`);
+      }
+      out[prefix] = digest;
+    });
+    return out;
+  }
+
+  async entries(leaves: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
+    checkPrefixes(leaves, true);
+    const wanted = [...new Set(leaves)];
+    const k = this.#keys;
+    const flat = (await this.#call('entries', options, (exec) =>
+      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, ENTRIES_SCRIPT, [], [k.prefix, ...wanted]),
+    )) as unknown[];
+    const out: ReplicaEntry[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push(readEntry(flat[i], flat[i + 1], k.prefix));
+    return out;
+  }
+
+  /**
+   * Waits for calls in flight (each bounded by `commandTimeoutMillis`), then
+   * closes the connection the store opened; a client given as `client` stays
+   * open for its owner. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    this.#owned?.destroy();
+  }
+
+  // One Redis round trip (or a few, for big batches) with the store's checks and error mapping.
+  async #call<T>(what: string, options: ReplicaCallOptions | undefined, run: (exec: Exec) => Promise<T>): Promise<T> {
+    const name = `RedisReplicaStore.${what}`;
+    if (this.#closed) throw new MeridianError('STORE_UNAVAILABLE', `${name}: the store is closed`);
+    const signal = options?.signal;
+    throwIfAborted(signal, name);
+    const context = { what: name, target: this.#target, prefix: this.#keys.prefix, signal };
+    if (!this.#client.isReady) {
+      const last = this.#owned?.lastError();
+      const why = this.#client.isOpen ? `not connected (reconnecting${last ? `: ${last.message}` : ''})` : 'closed by its owner';
+      throw new MeridianError('STORE_UNAVAILABLE', `${name}: Redis at ${this.#target} is ${why}`, { cause: last, details: { target: this.#target, prefix: this.#keys.prefix } });
+    }
+    const command: RedisCommandOptions = { timeout: this.#timeout, typeMapping: {} };
+    if (signal) command.abortSignal = signal;
+    const exec: Exec = (args) => bounded(this.#client.sendCommand(args, command), signal, this.#timeout);
+    const pending = run(exec);
+    this.#inFlight.add(pending);
+    try {
+      return await pending;
+    } catch (error) {
+      throw toStoreError(error, context);
+    } finally {
+      this.#inFlight.delete(pending);
+    }
+  }
+}
+
+/**
+ * Connects a {@link RedisReplicaStore}: `createRedisReplicaStore({ url })`,
+ * or `{ client }` to reuse a node-redis client the host already has.
+ */
+export function createRedisReplicaStore(options: RedisReplicaStoreOptions, callOptions: ReplicaCallOptions = {}): Promise<RedisReplicaStore> {
+  return RedisReplicaStore.connect(options, callOptions);
+}

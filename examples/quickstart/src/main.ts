@@ -2,13 +2,16 @@
 // door routing simulated users to them, a HealthMonitor and a FailoverManager.
 // The primary is killed (automatic failover), another region slowed (degraded),
 // the primary comes back (failback after a hold-down), and a drill fails over
-// and rolls back on its own. Exits 0 only when every expected event was seen.
+// and rolls back on its own; then data written in every region replicates, one
+// region is partitioned and heals, and all converge. Exits 0 only when every
+// expected event was seen.
 import { FailoverManager, HealthMonitor, MeridianError, type EventSource, type EventsOf } from '@meridian/core';
 import { GeoRouter } from '@meridian/georouter';
 import { createLocalProvider } from '@meridian/providers-local';
 import { openDemoDatabase, SAMPLE_CLIENTS } from './clients-by-ip.js';
 import { formatStats, since, startClients } from './clients.js';
 import { startSessions } from './sessions.js';
+import { syncStory } from './sync-story.js';
 import { regions } from './regions.js';
 import { healthTable, log, routeTable } from './render.js';
 
@@ -124,11 +127,13 @@ async function main(): Promise<void> {
     await pause(300);
     log(`Users during the drill: ${formatStats(since(mark, clients.stats()))}`);
 
+    await syncStory(provider, regions.map((r) => r.id));
+
     const total = await clients.stop();
     clients = undefined;
     log(`Region health:\n${healthTable(monitor.snapshot())}`);
     log(`Users in all: ${formatStats(total)}`);
-    log('Done: the killed region went unhealthy and came back; traffic failed over, failed back, and the drill rolled back.');
+    log('Done: the killed region went unhealthy and came back; traffic failed over, failed back, the drill rolled back, and the data converged after a partition.');
   } finally {
     await clients?.stop();
     await manager?.stop();

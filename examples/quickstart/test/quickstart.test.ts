@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 describe('quickstart demo', () => {
-  it('shows the failover, the failback after hold-down and a drill that rolls back, losing no request outside the outage, then exits 0', () => {
+  it('shows the failover, the failback after hold-down, a drill that rolls back and data converging after a partition, losing no request outside the outage, then exits 0', () => {
     expect(existsSync(main), `${main} is missing: build first (pnpm -r build)`).toBe(true);
     const run = spawnSync(process.execPath, [main], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
@@ -37,7 +37,15 @@ describe('quickstart demo', () => {
       /Users while failing back: \d+ served, 0 failed/,
       /DRILL .*target served: true, rolled back: true/,
       /Users during the drill: \d+ served, 0 failed/,
-      /Done: the killed region went unhealthy and came back; traffic failed over, failed back, and the drill rolled back/,
+      /SYNC +40 writes in 4 regions replicated everywhere in \d+ ms/,
+      /Partitioning ru-central/,
+      /SYNC lag ru-central \d+ ms behind, [1-9]\d* changes pending, reachable: false/,
+      /EVENT sync:lag +ru-central over 1000 ms/,
+      /Healing ru-central/,
+      /EVENT sync:conflict +inventory:sku-1 in [a-z-]+: 2 concurrent writes, kept \{"stock":3,"by":"ru-central"\} from ru-central/,
+      /EVENT sync:lag +ru-central back in step/,
+      /SYNC +converged in \d+ ms: 4 regions identical \(71 keys\); 1 conflict resolved \(latest-wins\): inventory:sku-1 = \{"stock":3,"by":"ru-central"\}/,
+      /Done: the killed region went unhealthy and came back; traffic failed over, failed back, the drill rolled back, and the data converged after a partition/,
     ];
     let from = 0;
     for (const pattern of order) {

@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runReplicaStoreConformance } from '@meridian/testkit';
+import { replicaRecord, runReplicaStoreConformance } from '@meridian/testkit';
+import { describe, expect, it } from 'vitest';
 import { FileReplicaStore } from './file-replica-store.js';
 import { MemoryReplicaStore } from './memory-replica-store.js';
 
@@ -27,3 +28,39 @@ runReplicaStoreConformance(
   },
   { durable: true },
 );
+
+describe('FileReplicaStore', () => {
+  it('refuses a directory another store object holds, and a record file that does not parse', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meridian-replica-'));
+    try {
+      const store = await FileReplicaStore.open(dir);
+      await expect(FileReplicaStore.open(dir)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('already open in this process') });
+      await store.apply([{ key: 'k', record: replicaRecord('k', 1), expected: null }]);
+      await store.close();
+      const [file] = (await readdir(join(dir, 'records'))).filter((f) => f.endsWith('.json'));
+      await writeFile(join(dir, 'records', file!), '{"key": "k", "trunc');
+      await expect(FileReplicaStore.open(dir)).rejects.toMatchObject({ code: 'SYNC_PROTOCOL_ERROR', message: expect.stringContaining(file!) });
+      // The failed open released its lock: the directory can be repaired and opened again.
+      await rm(join(dir, 'records', file!));
+      const reopened = await FileReplicaStore.open(dir);
+      expect(await reopened.getMany(['k'])).toEqual([undefined]);
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over the lock of a process that died, and removes half-written temp files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meridian-replica-'));
+    try {
+      await mkdir(join(dir, 'records'), { recursive: true });
+      await writeFile(join(dir, '.lock'), '999999999'); // no such process
+      await writeFile(join(dir, 'records', 'abc.json.1234.tmp'), 'partial');
+      const store = await FileReplicaStore.open(dir);
+      expect((await readdir(join(dir, 'records'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -113,13 +113,27 @@ export { checkRecord, toRecord } from './sync/replica-record.js';
 export { checkPrefixes } from './sync/merkle.js';
 export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
 export { CrossRegionSync } from './sync/cross-region-sync.js';
-export type { CrossRegionSyncStatus, SyncRoundReport } from './sync/cross-region-sync.js';
-export type { CrossRegionSyncOptions, SyncRegion } from './sync/sync-options.js';
-export type { PendingConflict, SyncErrorInfo, SyncEvents, SyncPairState, SyncPairStatus, SyncRegionState } from './sync/sync-types.js';
-export type { ConflictInput, ConflictOutcome, ConflictPolicy, ConflictResolver } from './sync/conflict-resolution.js';
+export type { CrossRegionSyncStatus, SyncPairRound, SyncRoundReport } from './sync/cross-region-sync.js';
+export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions } from './sync/sync-options.js';
+export type {
+  PendingConflict,
+  SyncClockSkewEvent,
+  SyncCompletedEvent,
+  SyncConflictEvent,
+  SyncErrorEvent,
+  SyncErrorInfo,
+  SyncEvents,
+  SyncLagEvent,
+  SyncPairState,
+  SyncPairStatus,
+  SyncRegionState,
+  SyncResolvedEvent,
+} from './sync/sync-types.js';
+export type { ConflictInput, ConflictOutcome, ConflictPolicy, ConflictResolver, KeepDeleted, KeepValue } from './sync/conflict-resolution.js';
 export { ReplicaWriter } from './sync/replica-writer.js';
 export type { ReplicaWriterOptions, WriteAck } from './sync/replica-writer.js';
 export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';
 export type { BatchEncoding, CompressionSetting, EncodedBatch, EncodeOptions } from './sync/batch-codec.js';
 export { TokenBucket } from './sync/token-bucket.js';
 export type { TokenBucketOptions } from './sync/token-bucket.js';
+export { haversineKm } from './regions/distance.js';

@@ -24,7 +24,7 @@ import { encodeWrites } from './replica-input.js';
 import { ReplicaReplies } from './replica-wire.js';
 
 /**
- * A {@link ReplicaStore} held by a local region process and reached over its
+ * A `ReplicaStore` held by a local region process and reached over its
  * `/replica` HTTP API (protocol 1): the region's replicated data lives in that
  * process, so killing, hanging or slowing the region affects it like a real
  * remote store. Create it with {@link createLocalReplicaStore}.
@@ -104,7 +104,7 @@ export class LocalReplicaStore implements ReplicaStore {
 }
 
 /**
- * The replicated data of a local region, as a {@link ReplicaStore}: pass the
+ * The replicated data of a local region, as a `ReplicaStore`: pass the
  * provider and region id (the endpoint is looked up on each call, so a region
  * restored after a kill is found again), or `{ endpoint }` for a region server
  * at a known URL. Bad options are `INVALID_CONFIG`.

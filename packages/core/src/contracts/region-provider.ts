@@ -20,6 +20,10 @@ export interface RegionOverride {
   size?: string;
   /** Copies to run. */
   replicas?: number;
+  /** IANA time zone of the region's users (becomes `TZ`), e.g. `Europe/Dublin`. */
+  timezone?: string;
+  /** BCP 47 locale of the region's users (becomes `LOCALE`), e.g. `en-IE`. */
+  locale?: string;
 }
 
 /** Progress of one step of a deploy in one region. */

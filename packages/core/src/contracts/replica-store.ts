@@ -109,9 +109,9 @@ export interface ReplicaStore {
   apply(writes: readonly ReplicaWrite[], options?: ReplicaCallOptions): Promise<ApplyResult>;
   /** Changes since a sequence number, for the push loop. */
   scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage>;
-  /** Merkle digests of hash prefixes (`''` is the root; at most {@link MERKLE_LEAF_DEPTH} hex digits). */
+  /** Merkle digests of hash prefixes (`''` is the root; at most `MERKLE_LEAF_DEPTH` hex digits). */
   digest(prefixes: readonly string[], options?: ReplicaCallOptions): Promise<Record<string, string>>;
-  /** Entries of the given leaves (prefixes of exactly {@link MERKLE_LEAF_DEPTH} hex digits). */
+  /** Entries of the given leaves (prefixes of exactly `MERKLE_LEAF_DEPTH` hex digits). */
   entries(leaves: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]>;
   /** Frees connections or locks. Idempotent. */
   close?(): Promise<void>;

@@ -13,10 +13,9 @@ const unbrotliAsync = promisify(brotliDecompress);
 export const SYNC_PROTOCOL_VERSION = 1;
 const MAGIC = Buffer.from('MRSB');
 const HEADER_BYTES = 14; // magic 4, version 1, encoding 1, raw length 4, crc32 4
-const ENCODINGS = ['none', 'gzip', 'brotli'] as const;
-
 /** How a batch payload is compressed. */
-export type BatchEncoding = (typeof ENCODINGS)[number];
+export type BatchEncoding = 'none' | 'gzip' | 'brotli';
+const ENCODINGS: readonly BatchEncoding[] = ['none', 'gzip', 'brotli'];
 
 /** Compression choice: `auto` picks by size, or force one. */
 export type CompressionSetting = 'auto' | BatchEncoding;

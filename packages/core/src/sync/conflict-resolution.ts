@@ -10,8 +10,20 @@ export interface ConflictInput {
   versions: ReplicaVersion[];
 }
 
+/** A resolver's choice to keep a value. */
+export interface KeepValue {
+  /** The value to keep (JSON). */
+  value: unknown;
+}
+
+/** A resolver's choice to delete the key. */
+export interface KeepDeleted {
+  /** Always true. */
+  deleted: true;
+}
+
 /** What a custom resolver returns: the value to keep, or a delete. */
-export type ConflictOutcome = { value: unknown } | { deleted: true };
+export type ConflictOutcome = KeepValue | KeepDeleted;
 
 /**
  * Custom conflict resolver. It runs in every region that sees the conflict, so

@@ -48,10 +48,26 @@ export interface CrossRegionSyncStatus {
   lastRoundAt: number | undefined;
 }
 
+/** What one round did for one pair. */
+export interface SyncPairRound {
+  /** Source region. */
+  from: string;
+  /** Target region. */
+  to: string;
+  /** False when the round failed (or was held by clock skew). */
+  ok: boolean;
+  /** Records written at the target. */
+  records: number;
+  /** Encoded bytes carried. */
+  bytes: number;
+  /** True when it began with a Merkle catch-up. */
+  catchUp: boolean;
+}
+
 /** What one round did, per pair that ran. */
 export interface SyncRoundReport {
-  /** Pairs that ran and how. */
-  pairs: Array<{ from: string; to: string; ok: boolean; records: number; bytes: number; catchUp: boolean }>;
+  /** Pairs that ran (pairs backing off are left out). */
+  pairs: SyncPairRound[];
 }
 
 const SEEN_LIMIT = 10_000;
@@ -286,7 +302,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     return report;
   }
 
-  async #runPair(pair: SyncPair, signal: AbortSignal, walks: Map<string, Promise<MerkleDiff>>): Promise<SyncRoundReport['pairs'][number]> {
+  async #runPair(pair: SyncPair, signal: AbortSignal, walks: Map<string, Promise<MerkleDiff>>): Promise<SyncPairRound> {
     const source = this.#slot(pair.from);
     const target = this.#slot(pair.to);
     const started = this.#clock.now();

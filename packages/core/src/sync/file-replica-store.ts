@@ -27,7 +27,11 @@ export class FileReplicaStore implements ReplicaStore {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(readonly directory: string, durable: boolean) {
+  /** The store's directory. */
+  readonly directory: string;
+
+  private constructor(directory: string, durable: boolean) {
+    this.directory = directory;
     this.#records = join(directory, 'records');
     this.#durable = durable;
   }

@@ -67,6 +67,7 @@ export interface HybridLogicalClockOptions {
  * local write into the future and let a broken clock win every conflict.
  */
 export class HybridLogicalClock {
+  /** This clock's node id. */
   readonly node: string;
   readonly #clock: Clock;
   readonly #maxSkew: number;

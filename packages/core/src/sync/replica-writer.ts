@@ -46,6 +46,7 @@ export interface WriteAck {
  * uses; the Syncer then carries the writes to the other regions.
  */
 export class ReplicaWriter {
+  /** Region this writer writes in. */
   readonly regionId: string;
   readonly #store: ReplicaStore;
   readonly #hlc: HybridLogicalClock;

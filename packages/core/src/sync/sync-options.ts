@@ -77,6 +77,16 @@ export interface SyncRegion {
   priority?: number;
 }
 
+/** Backoff of a pair whose peer is down: doubling from the initial delay to the maximum, with jitter. */
+export interface SyncRetryOptions {
+  /** First delay. Default 500. */
+  initialDelayMillis?: number;
+  /** Largest delay. Default 30000. */
+  maxDelayMillis?: number;
+  /** ± this fraction of randomness on each delay. Default 0.2. */
+  jitterFraction?: number;
+}
+
 /** Options of {@link CrossRegionSync}. Defaults are given per option. */
 export interface CrossRegionSyncOptions {
   /** At least two regions, ids unique. */
@@ -111,8 +121,8 @@ export interface CrossRegionSyncOptions {
   tombstoneTtlMillis?: number;
   /** A region further behind than this raises `sync:lag`. Default 10000. */
   lagThresholdMillis?: number;
-  /** Backoff for a pair whose peer is down. Defaults 500 / 30000 / 0.2. */
-  retry?: { initialDelayMillis?: number; maxDelayMillis?: number; jitterFraction?: number };
+  /** Backoff for a pair whose peer is down. */
+  retry?: SyncRetryOptions;
   /** Batches one pair may send in one tick before yielding to the next tick. Default 100. */
   maxRoundsPerTick?: number;
   /** Time source. Default the system clock. */

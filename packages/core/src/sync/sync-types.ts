@@ -81,18 +81,98 @@ export interface PendingConflict {
   detectedAt: number;
 }
 
+/** A pair finished a round that moved data. */
+export interface SyncCompletedEvent {
+  /** Source region. */
+  from: string;
+  /** Target region. */
+  to: string;
+  /** `push` (new changes) or `anti-entropy` (a Merkle catch-up). */
+  kind: 'push' | 'anti-entropy';
+  /** Records written at the target. */
+  records: number;
+  /** Encoded bytes carried. */
+  bytes: number;
+  /** How long the round took. */
+  durationMillis: number;
+}
+
+/** A region crossed `lagThresholdMillis`. */
+export interface SyncLagEvent {
+  /** Region (as a target). */
+  regionId: string;
+  /** Its lag now. */
+  lagMillis: number;
+  /** Changes waiting for it. */
+  pendingChanges: number;
+  /** True when it went over, false when it came back under. */
+  lagging: boolean;
+}
+
+/** A round failed; it is retried. */
+export interface SyncErrorEvent {
+  /** Source region. */
+  from: string;
+  /** Target region. */
+  to: string;
+  /** What failed. */
+  error: SyncErrorInfo;
+  /** Consecutive failures of this pair. */
+  attempt: number;
+  /** Backoff before the next attempt. */
+  retryInMillis: number;
+}
+
+/** Concurrent writes met in a region. */
+export interface SyncConflictEvent {
+  /** The key. */
+  key: string;
+  /** Region where they met. */
+  regionId: string;
+  /** The concurrent versions, oldest first. */
+  versions: ReplicaVersion[];
+  /** What was kept (undefined when queued for `resolve`). */
+  winner: ReplicaVersion | undefined;
+  /** True under the `manual` policy. */
+  queued: boolean;
+}
+
+/** `resolve()` settled a conflict. */
+export interface SyncResolvedEvent {
+  /** The key. */
+  key: string;
+  /** Region the resolution was written in. */
+  regionId: string;
+  /** Version of the resolution. */
+  version: string;
+}
+
+/** A record was held back because its clock is ahead. */
+export interface SyncClockSkewEvent {
+  /** Source region. */
+  from: string;
+  /** Target region. */
+  to: string;
+  /** The held record's key. */
+  key: string;
+  /** How far ahead of the target's clock it is stamped. */
+  skewMillis: number;
+  /** The bound it exceeded. */
+  maxClockSkewMillis: number;
+}
+
 /** Payloads of the Syncer's events. */
 export interface SyncEvents {
   /** A pair finished a round that moved data (push or anti-entropy). */
-  'sync:completed': { from: string; to: string; kind: 'push' | 'anti-entropy'; records: number; bytes: number; durationMillis: number };
+  'sync:completed': SyncCompletedEvent;
   /** A region went over (`lagging: true`) or back under (`false`) `lagThresholdMillis`. */
-  'sync:lag': { regionId: string; lagMillis: number; pendingChanges: number; lagging: boolean };
+  'sync:lag': SyncLagEvent;
   /** A round failed; it is retried after `retryInMillis`, nothing is lost. */
-  'sync:error': { from: string; to: string; error: SyncErrorInfo; attempt: number; retryInMillis: number };
+  'sync:error': SyncErrorEvent;
   /** Concurrent writes met. `queued` under `manual`; otherwise `winner` says what was kept. */
-  'sync:conflict': { key: string; regionId: string; versions: ReplicaVersion[]; winner: ReplicaVersion | undefined; queued: boolean };
+  'sync:conflict': SyncConflictEvent;
   /** A pending conflict was settled with `resolve`. */
-  'sync:resolved': { key: string; regionId: string; version: string };
+  'sync:resolved': SyncResolvedEvent;
   /** A record stamped too far in the future was held back instead of applied. */
-  'sync:clock-skew': { from: string; to: string; key: string; skewMillis: number; maxClockSkewMillis: number };
+  'sync:clock-skew': SyncClockSkewEvent;
 }

@@ -24,10 +24,5 @@ export function preparedDistanceKm(a: PreparedPoint, b: PreparedPoint): number {
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(s)));
 }
 
-/** Great-circle distance in kilometres (haversine, mean Earth radius). */
-export function haversineKm(a: GeoPoint, b: GeoPoint): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLon = (b.lon - a.lon) * RAD;
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(s)));
-}
+/** Great-circle distance in kilometres: core's, re-exported so the hot path and the plain form agree. */
+export { haversineKm } from '@meridian/core';

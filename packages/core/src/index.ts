@@ -137,3 +137,22 @@ export type { BatchEncoding, CompressionSetting, EncodedBatch, EncodeOptions } f
 export { TokenBucket } from './sync/token-bucket.js';
 export type { TokenBucketOptions } from './sync/token-bucket.js';
 export { haversineKm } from './regions/distance.js';
+export { MultiRegionDeployer } from './deploy/multi-region-deployer.js';
+export type { DeployOperation } from './deploy/multi-region-deployer.js';
+export type { MultiRegionDeployerOptions } from './deploy/deploy-options.js';
+export type { DeployRequest } from './deploy/deploy-request.js';
+export type {
+  DeployEvents,
+  DeploymentProgress,
+  DeploymentReport,
+  DeployOutcome,
+  DeployState,
+  DeployStrategy,
+  FailurePolicy,
+  RegionDeployConfig,
+  RegionDeployState,
+  RegionDeployStatus,
+} from './deploy/deploy-types.js';
+export { resolveRegionConfigs } from './deploy/region-config.js';
+export { selectRegions } from './deploy/placement.js';
+export type { Placement, PlacementCandidate, PlacementPick, PopulationPoint, SelectRegionsOptions } from './deploy/placement.js';

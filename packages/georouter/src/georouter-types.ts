@@ -57,3 +57,11 @@ export interface GeoRouterEvents {
   /** The geo database was reloaded (or the reload was refused). */
   'route:database-reloaded': DatabaseReloadedEvent;
 }
+
+/** How the router has spread clients over the regions. */
+export interface GeoRouterStats {
+  /** Decisions made since the router started. */
+  decisions: number;
+  /** Decisions per region id (every region, 0 included). */
+  byRegion: Record<string, number>;
+}

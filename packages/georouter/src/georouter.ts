@@ -20,7 +20,7 @@ import type { GeoDatabase, GeoDatabaseInfo } from './geo/geo-database.js';
 import type { ClientLocation } from './geo/geo-record.js';
 import { preparedDistanceKm, preparePoint, type PreparedPoint } from './geo/haversine.js';
 import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type ResolvedGeoRouterOptions } from './georouter-options.js';
-import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents } from './georouter-types.js';
+import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents, GeoRouterStats } from './georouter-types.js';
 import { parseIp, type ParsedIp } from './ip/parse-ip.js';
 import { specialRange } from './ip/special-ranges.js';
 import { seedScorer, type ScoreInput, type Scorer } from './scoring.js';
@@ -47,6 +47,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   readonly #o: ResolvedGeoRouterOptions;
   readonly #views: RegionView[];
   readonly #byId = new Map<string, RegionView>();
+  readonly #routed = new Map<string, number>();
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #scorer: Scorer;
@@ -112,6 +113,20 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
    * NO_ELIGIBLE_REGION (with the reason per region) when nothing qualifies.
    */
   route(request: GeoRouteRequest): GeoRouteDecision {
+    const decision = this.#route(request);
+    // Load distribution: one counter per region, read by stats().
+    this.#routed.set(decision.region, (this.#routed.get(decision.region) ?? 0) + 1);
+    return decision;
+  }
+
+  /** Load distribution: decisions made so far, in all and per region (every region listed, 0 included). */
+  stats(): GeoRouterStats {
+    const byRegion: Record<string, number> = {};
+    for (const id of this.#byId.keys()) byRegion[id] = this.#routed.get(id) ?? 0;
+    return { decisions: [...this.#routed.values()].reduce((a, b) => a + b, 0), byRegion };
+  }
+
+  #route(request: GeoRouteRequest): GeoRouteDecision {
     const ip = parseIp(request?.ip);
     const now = this.#clock.now();
     this.#refreshHealth(now);

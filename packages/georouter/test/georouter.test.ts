@@ -41,6 +41,14 @@ describe('nearest region', () => {
     expect(decision.endpoint).toBe(regions.find((x) => x.id === expected)!.endpoint);
   });
 
+  it('counts its decisions per region (load distribution), cached ones included', async () => {
+    const r = await router();
+    for (const ip of ['81.2.69.160', '81.2.69.160', '86.40.1.1', '203.116.1.1', '3.0.0.10']) r.route({ ip });
+    const stats = r.stats();
+    expect(stats.decisions).toBe(5);
+    expect(stats.byRegion).toMatchObject({ 'eu-west': 3, 'ap-south': 1, 'us-east': 1, 'ru-central': 0 });
+  });
+
   it('reports the distance with the seed formula as score (km, no latency known)', async () => {
     const d = (await router()).route({ ip: '81.2.69.160' });
     const km = haversineKm({ lat: 51.51, lon: -0.13 }, { lat: 53.3, lon: -6.2 });

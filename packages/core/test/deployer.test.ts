@@ -30,6 +30,7 @@ class SlowProvider implements RegionProvider {
   readonly destroyed: string[] = [];
   readonly specs: DeploySpec[] = [];
   weights: TrafficWeights | undefined;
+  fencingTokens: Array<number | undefined> = [];
   constructor(
     readonly clock: ManualClock,
     readonly delayMillis: Record<string, number>,
@@ -62,8 +63,9 @@ class SlowProvider implements RegionProvider {
     return { regionId, state: this.live.has(regionId) ? 'running' : 'not-deployed' };
   }
 
-  async setTraffic(weights: TrafficWeights): Promise<void> {
+  async setTraffic(weights: TrafficWeights, options: { fencingToken?: number } = {}): Promise<void> {
     this.weights = weights;
+    this.fencingTokens.push(options.fencingToken);
   }
 }
 
@@ -155,6 +157,18 @@ describe('MultiRegionDeployer', () => {
     expect(report.resumed.sort()).toEqual(['eu-west', 'us-east']);
     expect(provider.deployCalls.slice(calls)).toEqual(['ap-south']);
     expect(report.weights).toEqual({ 'us-east': 0, 'eu-west': 100, 'ap-south': 0 });
+
+    // Resuming a finished deployment deploys nothing and reports no gain.
+    const again = await drive(clock, new MultiRegionDeployer({ provider, clock }).resume(JSON.parse(JSON.stringify({ ...op.state(), regions: report.regions })) as DeployState));
+    expect(again).toMatchObject({ outcome: 'completed', speedup: 1, serialMillis: 0 });
+    expect(provider.deployCalls.slice(calls)).toEqual(['ap-south']);
+  });
+
+  it('passes the caller\'s fencing token to setTraffic', async () => {
+    const clock = new ManualClock(0);
+    const provider = new SlowProvider(clock, {});
+    await drive(clock, new MultiRegionDeployer({ provider, clock }).deploy({ spec: spec(['us-east']), fencingToken: 7 }));
+    expect(provider.fencingTokens).toEqual([7]);
   });
 
   it('rollback removes what was created when a region fails; continue keeps the rest (partial)', async () => {

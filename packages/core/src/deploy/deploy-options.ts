@@ -43,6 +43,7 @@ export const deployRequestSchema = z
     primary: z.string().min(1).optional(),
     onFailure: z.enum(['continue', 'rollback']).default('continue'),
     applyTraffic: z.boolean().default(true),
+    fencingToken: z.number().int().nonnegative().optional(),
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
   })
   .strict()

@@ -11,6 +11,7 @@ const stateSchema = z.object({
   primary: z.string().optional(),
   onFailure: z.enum(['continue', 'rollback']),
   applyTraffic: z.boolean(),
+  fencingToken: z.number().int().nonnegative().optional(),
   startedAt: z.number(),
   regions: z.array(
     z

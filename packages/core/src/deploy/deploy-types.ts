@@ -37,8 +37,9 @@ export interface RegionDeployState {
   endpoint?: string;
   /** Why it failed (never secrets). */
   error?: string;
-  /** When its deploy started and ended (ms since epoch). */
+  /** When its deploy started (ms since epoch). */
   startedAt?: number;
+  /** When its deploy ended (ms since epoch). */
   finishedAt?: number;
   /** Provider steps seen, in order. */
   steps: Array<Pick<DeployProgress, 'step' | 'status' | 'message'>>;
@@ -63,6 +64,8 @@ export interface DeployState {
   onFailure: FailurePolicy;
   /** Apply the strategy's weights when done. */
   applyTraffic: boolean;
+  /** Fencing token passed to `setTraffic`. */
+  fencingToken?: number;
   /** Per region, in spec order. */
   regions: RegionDeployState[];
   /** When it first started. */
@@ -115,9 +118,25 @@ export interface DeployEvents {
   /** A provider step started, completed or failed in some region. */
   'deploy:progress': DeploymentProgress;
   /** A region finished deploying. */
-  'deploy:region-completed': { id: string; regionId: string; endpoint: string; durationMillis: number };
+  'deploy:region-completed': {
+    /** Deployment id. */
+    id: string;
+    /** Region id. */
+    regionId: string;
+    /** Where it answers. */
+    endpoint: string;
+    /** How long its deploy took. */
+    durationMillis: number;
+  };
   /** A region failed to deploy. */
-  'deploy:region-failed': { id: string; regionId: string; error: string };
+  'deploy:region-failed': {
+    /** Deployment id. */
+    id: string;
+    /** Region id. */
+    regionId: string;
+    /** Why it failed (never secrets). */
+    error: string;
+  };
   /** The deployment ended (any outcome). */
   'deploy:completed': DeploymentReport;
 }

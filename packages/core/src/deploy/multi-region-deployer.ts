@@ -70,6 +70,7 @@ export class MultiRegionDeployer implements EventSource<WithErrorEvent<DeployEve
       primary: r.strategy === 'active-passive' ? (r.primary ?? spec.regions[0]) : r.primary,
       onFailure: r.onFailure,
       applyTraffic: r.applyTraffic,
+      ...(r.fencingToken !== undefined ? { fencingToken: r.fencingToken } : {}),
       startedAt: this.#clock.now(),
       regions: configs.map((config) => ({ regionId: config.regionId, status: 'pending', config, steps: [] })),
     };
@@ -140,7 +141,8 @@ export class MultiRegionDeployer implements EventSource<WithErrorEvent<DeployEve
         weights,
         durationMillis,
         serialMillis,
-        speedup: durationMillis > 0 ? serialMillis / durationMillis : 1,
+        // Nothing ran (every region resumed as done): no gain to report, not an infinite or zero one.
+        speedup: durationMillis > 0 && serialMillis > 0 ? serialMillis / durationMillis : 1,
         resumed,
       };
       this.#events.emit('deploy:completed', report);
@@ -223,7 +225,7 @@ export class MultiRegionDeployer implements EventSource<WithErrorEvent<DeployEve
     const live = state.regions.filter((r) => r.status === 'completed').map((r) => r.regionId);
     const serving = state.strategy === 'active-passive' ? [live.includes(state.primary ?? '') ? state.primary! : live[0]!] : live;
     const weights = Object.fromEntries(state.spec.regions.map((id) => [id, serving.includes(id) ? 100 : 0]));
-    await this.#o.provider.setTraffic(weights, { signal });
+    await this.#o.provider.setTraffic(weights, { signal, ...(state.fencingToken !== undefined ? { fencingToken: state.fencingToken } : {}) });
     return weights;
   }
 }

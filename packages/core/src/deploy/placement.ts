@@ -18,7 +18,15 @@ export interface PlacementCandidate {
 }
 
 /** One point of the user population: a location or an IP (resolved with `locate`), with a weight. */
-export type PopulationPoint = GeoPoint | string | { at: GeoPoint | string; weight: number };
+export type PopulationPoint =
+  | GeoPoint
+  | string
+  | {
+      /** The point, or an IP. */
+      at: GeoPoint | string;
+      /** How many users it stands for, > 0. */
+      weight: number;
+    };
 
 /** Options of {@link selectRegions}. */
 export interface SelectRegionsOptions {
@@ -63,7 +71,12 @@ export interface Placement {
   /** The picks, best first. */
   picks: PlacementPick[];
   /** Candidates left out and why. */
-  rejected: Array<{ regionId: string; reason: string }>;
+  rejected: Array<{
+    /** Region id. */
+    regionId: string;
+    /** Why it was left out. */
+    reason: string;
+  }>;
   /** Mean distance of every user to their nearest pick, km (undefined without `near`). */
   meanDistanceKm: number | undefined;
   /** Sum of the picks' hourly prices (known ones). */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis'];
+const packages = ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'cli'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
 const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -48,6 +48,14 @@ try {
     if (out !== 'routed home, failover home->away, routed away, snapshot sid=1, migrated home->away with book') throw new Error(`${file}: unexpected output "${out}"`);
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
+
+  // The command line from its tarball: the bin is linked, and it checks a config with the packed engines.
+  writeFileSync(join(app, 'meridian.config.yaml'), 'app: { name: shop }\nprovider: { kind: local }\nregions:\n  - { id: us-east, location: { lat: 37.5, lon: -77.5 } }\n');
+  const meridian = join(app, 'node_modules', '.bin', 'meridian');
+  const cliVersion = run(meridian, ['--version'], app).trim();
+  const checked = JSON.parse(run(meridian, ['config'], app));
+  if (checked.app.name !== 'shop' || checked.agent.host !== '127.0.0.1') throw new Error(`meridian config from the tarball printed ${JSON.stringify(checked)}`);
+  console.log(`check-pack: meridian ${cliVersion} from its tarball: --version and config work`);
 
   // The examples as templates: copied out of the repo, workspace links replaced by the tarballs.
   const examples = [

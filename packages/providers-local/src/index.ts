@@ -1,7 +1,7 @@
 // Public API of @meridian/providers-local.
 export { LocalProvider, createLocalProvider } from './local-provider.js';
 export type { LocalProviderEvents, ProcessExitEvent, ProcessReadyEvent } from './local-provider.js';
-export type { LocalProviderOptions, LocalRegionOptions } from './local-provider-options.js';
+export type { LocalProviderOptions, LocalRegionOptions, LocalRegionPrice } from './local-provider-options.js';
 export { FrontDoor } from './front-door.js';
 export { createLocalSessionAdapter } from './local-session-adapter.js';
 export { createLocalReplicaStore } from './local-replica-store.js';

@@ -11,6 +11,14 @@ export const localRegionSchema = z.looseObject({
     .regex(/^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'must be a loopback IPv4 address (127.x.y.z)')
     .default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
+  price: z
+    .object({
+      hourly: z.number().nonnegative().finite(),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "USD"'),
+      sku: z.string().min(1).optional(),
+    })
+    .strict()
+    .optional(),
 });
 
 /** @internal */
@@ -44,6 +52,21 @@ export interface LocalRegionOptions {
   host?: string;
   /** Port; 0 picks a free one at first start and keeps it across restarts. Default 0. */
   port?: number;
+  /**
+   * Hourly price you declare for this region, returned by `prices()` for cost-aware
+   * placement. The local provider has no price API: nothing is looked up. Default none.
+   */
+  price?: LocalRegionPrice;
+}
+
+/** A price declared by the user for a local region (not looked up anywhere). */
+export interface LocalRegionPrice {
+  /** Price per hour in `currency`, >= 0. */
+  hourly: number;
+  /** ISO 4217 code, e.g. `USD`. */
+  currency: string;
+  /** What is priced, free text (e.g. the size you compare against). */
+  sku?: string;
 }
 
 /** Options of {@link createLocalProvider}. */

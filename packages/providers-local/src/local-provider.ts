@@ -18,6 +18,7 @@ import {
   type ProviderCallOptions,
   type Region,
   type RegionInput,
+  type RegionPrice,
   type RegionProvider,
   type RegionStatus,
   type TrafficWeights,
@@ -102,7 +103,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     // Region fields are validated by core (one schema, duplicate ids refused);
     // the endpoint is known only once a process listens, so a placeholder stands in.
     const regions = defineRegions(
-      this.#options.regions.map(({ host, port: _port, ...rest }) => ({ ...rest, provider: this.name, endpoint: `http://${host}` }) as RegionInput),
+      this.#options.regions.map(({ host, port: _port, price: _price, ...rest }) => ({ ...rest, provider: this.name, endpoint: `http://${host}` }) as RegionInput),
     );
     for (const [index, region] of regions.entries()) {
       const { host, port } = this.#options.regions[index]!;
@@ -230,6 +231,16 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
       this.#highestToken = options.fencingToken;
     }
     this.#weights = Object.fromEntries(this.regionIds().map((id) => [id, valid[id] ?? 0]));
+  }
+
+  /**
+   * Hourly prices as declared in each region's `price` option (regions without
+   * one are left out). The local provider has no price API: these are the
+   * figures you gave, for cost-aware placement and `meridian costs`, not quotes.
+   */
+  async prices(options: ProviderCallOptions = {}): Promise<RegionPrice[]> {
+    throwIfAborted(options.signal, 'prices');
+    return this.#options.regions.flatMap((r) => (r.price ? [{ regionId: r.id as string, ...r.price }] : []));
   }
 
   /** Current weights: the last `setTraffic`, else each deployed region's configured weight. */

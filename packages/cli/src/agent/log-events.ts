@@ -1,0 +1,37 @@
+import type { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } from '@meridian/core';
+import type { SessionMigrator } from '@meridian/session-migration';
+import type { Log } from './logger.js';
+
+/** Subscribes the agent's log to the engines' events that an operator wants to see. */
+export function logEvents(log: Log) {
+  return {
+    deployer(deployer: MultiRegionDeployer): void {
+      deployer.on('deploy:region-completed', (e) => log(`deploy: ${e.regionId} running at ${e.endpoint} (${e.durationMillis} ms)`));
+      deployer.on('deploy:region-failed', (e) => log(`deploy: ${e.regionId} failed: ${e.error}`));
+      deployer.on('deploy:completed', (r) => log(`deploy: ${r.outcome} in ${r.durationMillis} ms (speedup ${r.speedup.toFixed(1)}x over one region after another)`));
+      deployer.on('error', (e) => log(`deploy: a listener of ${e.event} threw: ${String(e.error)}`));
+    },
+    monitor(monitor: HealthMonitor): void {
+      for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
+        monitor.on(name, (e) => log(`health: ${e.regionId} ${e.previous} -> ${e.state}: ${e.reason}`));
+      }
+    },
+    failover(failover: FailoverManager): void {
+      failover.on('failover:started', (e) => log(`failover: ${e.kind} ${e.from.join(',') || '(none)'} -> ${e.to} started: ${e.reason}`));
+      failover.on('failover:completed', (r) => log(`failover: ${r.kind} -> ${r.to} completed in ${r.durationMillis} ms`));
+      failover.on('failover:failed', (r) => log(`failover: ${r.kind} -> ${r.to} ${r.outcome} at ${r.failedStep ?? '?'}: ${r.error ?? ''}; rolled back`));
+      failover.on('failback:scheduled', (e) => log(`failover: failback to ${e.regionId} scheduled at ${new Date(e.at).toISOString()}`));
+      failover.on('lease:acquired', (e) => log(`failover: lease acquired (token ${e.token})`));
+      failover.on('lease:lost', (e) => log(`failover: lease lost: ${e.reason ?? ''}`));
+    },
+    sync(sync: CrossRegionSync): void {
+      sync.on('sync:lag', (e) => log(`sync: ${e.regionId} ${e.lagging ? `lagging ${e.lagMillis} ms, ${e.pendingChanges} changes pending` : 'back in step'}`));
+      sync.on('sync:conflict', (e) => log(`sync: conflict on ${e.key} in ${e.regionId}${e.queued ? ' (queued for resolve)' : ''}`));
+    },
+    migrator(migrator: SessionMigrator): void {
+      migrator.on('session:migrated', (e) => log(`sessions: ${e.sessionId} ${e.from} -> ${e.to} in ${e.durationMillis} ms`));
+      migrator.on('session:migration-failed', (e) => log(`sessions: ${e.sessionId} ${e.from} -> ${e.to} failed at ${e.failedStep}: ${e.error}`));
+      migrator.on('region:evacuated', (e) => log(`sessions: ${e.regionId} evacuated: ${e.migrated} moved, ${e.failed} failed in ${e.durationMillis} ms`));
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { haversineKm, MeridianError } from '@meridian/core';
+import { request } from 'undici';
+import { z } from 'zod';
+import type { Route } from '../admin-server.js';
+import type { ControlPlane } from '../control-plane.js';
+import { knownRegion, operationReply, parseBody, type Send } from './route-helpers.js';
+
+const addBody = z.object({ id: z.string().min(1), region: z.string().min(1), state: z.unknown().optional(), clientIp: z.string().min(1).optional() }).strict();
+const migrateBody = z.object({ to: z.string().min(1) }).strict();
+const evacuateBody = z.object({ to: z.string().min(1).optional() }).strict();
+
+/**
+ * Sessions: `GET /v1/sessions`, `POST /v1/sessions` (creates one in its region
+ * process and registers it), `POST /v1/sessions/:id/migrate`,
+ * `POST /v1/regions/:id/evacuate`.
+ */
+export function sessionRoutes(plane: ControlPlane): Route[] {
+  const { migrator, provider } = plane;
+  return [
+    {
+      method: 'GET',
+      path: /^\/v1\/sessions$/,
+      handle: async ({ query }) => {
+        const region = query.get('region') ?? undefined;
+        if (region !== undefined) knownRegion(plane, region);
+        return { json: { sessions: migrator.sessions(region), statistics: migrator.statistics() } };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/sessions$/,
+      handle: async (ctx) => {
+        const body = parseBody(addBody, await ctx.body());
+        const region = knownRegion(plane, body.region);
+        const existing = migrator.getSession(body.id);
+        if (existing) throw new MeridianError('INVALID_ARGUMENT', `session "${body.id}" is already registered (in ${existing.region})`);
+        const endpoint = provider.regions().find((r) => r.id === region)?.endpoint;
+        if (!endpoint) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" is not deployed`);
+        const res = await request(`${endpoint}/sessions/${encodeURIComponent(body.id)}`, {
+          method: 'PUT',
+          body: JSON.stringify(body.state ?? {}),
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(5_000),
+        });
+        await res.body.dump();
+        if (res.statusCode >= 300) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${res.statusCode} when creating session "${body.id}"`);
+        const session = migrator.register({ id: body.id, region, metadata: body.clientIp ? { clientIp: body.clientIp } : {} });
+        return { status: 201, json: { session } };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/sessions\/([^/]+)\/migrate$/,
+      handle: async (ctx) => {
+        const { to } = parseBody(migrateBody, await ctx.body());
+        const target = knownRegion(plane, to);
+        const sessionId = ctx.params[0]!;
+        let emit: Send = () => undefined;
+        return operationReply(
+          (send) => {
+            emit = send;
+            return [];
+          },
+          () => {
+            const op = migrator.migrate(sessionId, target);
+            // The migration's first step waits for its lock, so nothing is missed by listening just after the start.
+            op.onProgress((p) => emit({ type: 'progress', step: p.step.name, status: p.step.status, detail: p.step.detail }));
+            return op;
+          },
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/regions\/([^/]+)\/evacuate$/,
+      handle: async (ctx) => {
+        const body = parseBody(evacuateBody, await ctx.body());
+        const from = knownRegion(plane, ctx.params[0]!);
+        const to = body.to === undefined ? evacuationTarget(plane, from) : knownRegion(plane, body.to);
+        if (to === from) throw new MeridianError('INVALID_ARGUMENT', `cannot evacuate ${from} into itself`);
+        return operationReply(
+          (emit) => {
+            emit({ type: 'start', from, to, sessions: migrator.sessions(from).length });
+            return [
+              migrator.on('session:migrated', (e) => {
+                if (e.from === from) emit({ type: 'progress', sessionId: e.sessionId, to: e.to, status: 'migrated', durationMillis: e.durationMillis });
+              }),
+              migrator.on('session:migration-failed', (e) => {
+                if (e.from === from) emit({ type: 'progress', sessionId: e.sessionId, to: e.to, status: 'failed', error: e.error });
+              }),
+            ];
+          },
+          () => migrator.evacuate(from, { to }).then((result) => ({ from, to, ...result })),
+        );
+      },
+    },
+  ];
+}
+
+// With a GeoRouter and a client IP on every session, each goes to its users' nearest healthy region;
+// otherwise all go to the healthy region nearest the one being emptied.
+function evacuationTarget(plane: ControlPlane, from: string): string {
+  const sessions = plane.migrator.sessions(from);
+  if (plane.router && sessions.every((s) => s.metadata['clientIp'])) return 'nearest-healthy';
+  const origin = plane.config.regions.find((r) => r.id === from)!.location;
+  const candidates = plane.provider
+    .regions()
+    .filter((r) => r.id !== from && ['healthy', 'degraded'].includes(plane.monitor.get(r.id).state))
+    .sort((a, b) => haversineKm(origin, a.location) - haversineKm(origin, b.location));
+  if (candidates.length === 0) throw new MeridianError('REGION_UNAVAILABLE', `no healthy region to evacuate ${from} into`);
+  return candidates[0]!.id;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { Route } from '../admin-server.js';
+import type { ControlPlane } from '../control-plane.js';
+import { HttpError } from '../http-errors.js';
+import { knownRegion, parseBody } from './route-helpers.js';
+
+const writeBody = z.object({ value: z.unknown() }).strict().refine((b) => b.value !== undefined, 'value is required');
+
+/**
+ * Replication: `GET /v1/sync` (status; `?waitMillis=N` first runs rounds until
+ * every region's lag is 0, for at most N ms), `PUT` and `GET /v1/sync/data/:region/:key`.
+ */
+export function syncRoutes(plane: ControlPlane, configPath: string): Route[] {
+  const syncer = () => {
+    if (!plane.sync) throw new HttpError(400, 'SYNC_DISABLED', `sync is not enabled: set sync.enabled: true in ${configPath}`);
+    return plane.sync;
+  };
+  return [
+    {
+      method: 'GET',
+      path: /^\/v1\/sync$/,
+      handle: async ({ query }) => {
+        const sync = syncer();
+        const waitMillis = query.has('waitMillis') ? Number(query.get('waitMillis')) : undefined;
+        let converged: boolean | undefined;
+        if (waitMillis !== undefined) {
+          if (!Number.isInteger(waitMillis) || waitMillis <= 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'waitMillis must be a positive integer');
+          const signal = AbortSignal.timeout(waitMillis);
+          const ids = sync.status().regions.map((r) => r.regionId);
+          converged = await Promise.all(ids.map((id) => sync.waitForLag(id, 0, { signal }))).then(
+            () => true,
+            () => false,
+          );
+        }
+        return { json: { ...sync.status(), ...(converged === undefined ? {} : { converged }) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: /^\/v1\/sync\/data\/([^/]+)\/(.+)$/,
+      handle: async (ctx) => {
+        const sync = syncer();
+        const region = knownRegion(plane, ctx.params[0]!);
+        const { value } = parseBody(writeBody, await ctx.body());
+        return { json: await sync.write(region, ctx.params[1]!, value) };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/sync\/data\/([^/]+)\/(.+)$/,
+      handle: async (ctx) => {
+        const sync = syncer();
+        const region = knownRegion(plane, ctx.params[0]!);
+        const value = await sync.read(region, ctx.params[1]!);
+        return { json: { regionId: region, key: ctx.params[1], found: value !== undefined, value } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+// The config file's schema. Defaults live here and in docs/operations/cli.md; keep both in step.
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const millis = z.number().int().positive();
+const env = z.record(z.string().regex(ENV_NAME, 'must be an environment variable name'), z.string());
+
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const isLocale = (locale: string): boolean => {
+  try {
+    return Intl.getCanonicalLocales(locale).length === 1;
+  } catch {
+    return false;
+  }
+};
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
+
+const regionSchema = z
+  .object({
+    id: z.string().regex(ID, 'must be lowercase letters, digits and dashes, e.g. "eu-west"'),
+    name: z.string().min(1).optional(),
+    location: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) }).strict(),
+    priority: z.number().int().min(0).optional(),
+    weight: z.number().gt(0).finite().default(100),
+    residency: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "DE"')).optional(),
+    price: z
+      .object({
+        hourly: z.number().nonnegative().finite(),
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "USD"').default('USD'),
+      })
+      .strict()
+      .optional(),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/Dublin"').optional(),
+    locale: z.string().refine(isLocale, 'must be a BCP 47 locale such as "en-IE"').optional(),
+    size: z.string().min(1).max(128).optional(),
+    replicas: z.number().int().min(0).max(1000).default(1),
+    env: env.optional(),
+  })
+  .strict();
+
+/** @internal The schema of `meridian.config.{yaml,json}`. */
+export const configSchema = z
+  .object({
+    app: z
+      .object({
+        name: z.string().regex(ID, 'must be lowercase letters, digits and dashes, e.g. "shop"'),
+        env: env.default({}),
+      })
+      .strict(),
+    provider: z
+      .object({
+        kind: z.literal('local'),
+        startTimeoutMillis: millis.default(10_000),
+        stopGraceMillis: z.number().int().min(0).default(2_000),
+        frontDoorPort: z.number().int().min(0).max(65_535).default(0),
+      })
+      .strict(),
+    regions: z.array(regionSchema).min(1, 'at least one region is required'),
+    health: z
+      .object({
+        intervalMillis: millis.default(5_000),
+        timeoutMillis: millis.default(2_000),
+        failuresBeforeUnhealthy: z.number().int().min(1).default(3),
+        successesBeforeHealthy: z.number().int().min(1).default(2),
+        degradedLatencyMillis: z.number().positive().optional(),
+        path: z.string().startsWith('/', 'must start with "/"').default('/health'),
+      })
+      .strict()
+      .prefault({}),
+    failover: z
+      .object({
+        mode: z.enum(['active-passive', 'active-active']).default('active-passive'),
+        automatic: z.boolean().default(true),
+        failback: z
+          .object({
+            automatic: z.boolean().default(true),
+            holdDownMillis: millis.default(300_000),
+            maxLagMillis: millis.default(5_000),
+          })
+          .strict()
+          .prefault({}),
+        lease: z
+          .object({
+            ttlMillis: millis.default(15_000),
+            renewMillis: millis.default(5_000),
+          })
+          .strict()
+          .prefault({}),
+        drainMillis: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    sync: z
+      .object({
+        enabled: z.boolean().default(false),
+        conflictPolicy: z.enum(['latest-wins', 'primary-wins', 'manual']).default('latest-wins'),
+        intervalMillis: millis.default(1_000),
+        maxBytesPerSecond: z.number().positive().finite().optional(),
+        timeoutMillis: millis.default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    sessions: z
+      .object({
+        store: z
+          .union([z.literal('memory'), z.object({ directory: z.string().min(1) }).strict()], { error: 'must be "memory" or { directory: PATH }' })
+          .default('memory'),
+        keyEnv: z.string().regex(ENV_NAME, 'must be an environment variable name').default('MERIDIAN_SNAPSHOT_KEY'),
+        keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must match ^[A-Za-z0-9._-]{1,64}$').default('k1'),
+        timeoutMillis: millis.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    geo: z
+      .object({
+        database: z.string().min(1),
+        fallbackRegion: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    agent: z
+      .object({
+        host: z.string().refine(isLoopback, 'must be a loopback address (127.x.y.z, ::1 or localhost): the admin API never leaves this machine').default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(0),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.regions.forEach((r, i) => {
+      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['regions', i, 'id'], message: `duplicate region id (also regions[${seen.get(r.id)}].id)`, input: r.id });
+      seen.set(r.id, i);
+    });
+    if (c.health.timeoutMillis >= c.health.intervalMillis) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'timeoutMillis'], message: `must be smaller than health.intervalMillis (${c.health.intervalMillis})`, input: c.health.timeoutMillis });
+    }
+    if (c.failover.lease.renewMillis >= c.failover.lease.ttlMillis) {
+      ctx.addIssue({ code: 'custom', path: ['failover', 'lease', 'renewMillis'], message: `must be smaller than failover.lease.ttlMillis (${c.failover.lease.ttlMillis})`, input: c.failover.lease.renewMillis });
+    }
+    if (c.sync.enabled && c.regions.length < 2) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'enabled'], message: 'sync needs at least two regions', input: true });
+    }
+    if (c.geo?.fallbackRegion !== undefined && !seen.has(c.geo.fallbackRegion)) {
+      ctx.addIssue({ code: 'custom', path: ['geo', 'fallbackRegion'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.geo.fallbackRegion });
+    }
+  });
+
+/** A validated config, defaults applied. */
+export type MeridianConfig = z.output<typeof configSchema>;
+
+/** One region of a validated config. */
+export type RegionConfig = MeridianConfig['regions'][number];

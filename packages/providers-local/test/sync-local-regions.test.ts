@@ -3,7 +3,7 @@
 // empty. Every acknowledged write must be in every region afterwards.
 import { CrossRegionSync, ReplicaWriter, type ReplicaStore } from '@meridian/core';
 import { createLocalProvider, createLocalReplicaStore, type LocalProvider } from '@meridian/providers-local';
-import { collectEvents, findLeakedProcesses, scanAll, seedRegions } from '@meridian/testkit';
+import { collectEvents, findLeakedProcesses, scanAll, seedRegions, startChaosProxy } from '@meridian/testkit';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const REGIONS = seedRegions(3);
@@ -101,5 +101,43 @@ describe('sync between local regions', () => {
     await expectEverywhere();
     const status = sync.status();
     expect(status.regions.every((r) => r.reachable && r.lagMillis === 0)).toBe(true);
+  });
+
+  it('a partition between the syncer and a region (chaos proxy blackhole) while both sides write: nothing lost after heal', async () => {
+    // ap-south is reached through a TCP proxy; its own app writes past it, as an app inside the region does.
+    const endpoint = (await provider.status(IDS[2]!)).endpoint!;
+    const proxy = await startChaosProxy({ target: { port: Number(new URL(endpoint).port) } });
+    const behind = createLocalReplicaStore({ endpoint: proxy.url, timeoutMillis: 300 });
+    const cut = new CrossRegionSync({
+      regions: [
+        { id: IDS[0]!, store: stores[0]! },
+        { id: IDS[1]!, store: stores[1]! },
+        { id: IDS[2]!, store: behind },
+      ],
+      retry: { initialDelayMillis: 20, maxDelayMillis: 100, jitterFraction: 0 },
+    });
+    try {
+      await write(0, 'before', 1);
+      for (let i = 0; i < 3; i++) await cut.syncNow();
+      proxy.setFault({ blackhole: true });
+      for (let i = 0; i < 10; i++) {
+        await write(i % 3, `split:${i}`, { i }); // region 2 keeps writing inside the partition
+        await cut.syncNow();
+      }
+      expect(cut.status().regions.find((r) => r.regionId === IDS[2])).toMatchObject({ reachable: false });
+      expect(cut.status().pairs.filter((p) => p.to === IDS[2]).every((p) => p.lastError?.code === 'STORE_UNAVAILABLE')).toBe(true);
+      proxy.heal();
+      for (let i = 0; i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 110));
+        const report = await cut.syncNow();
+        if (report.pairs.length === 6 && report.pairs.every((p) => p.ok && p.records === 0 && !p.catchUp)) break;
+      }
+      await expectEverywhere();
+      expect(cut.status().regions.every((r) => r.reachable && r.lagMillis === 0)).toBe(true);
+    } finally {
+      await cut.shutdown();
+      await behind.close();
+      await proxy.close();
+    }
   });
 });

@@ -32,3 +32,5 @@ export type { RequestRecord } from './kube/router.js';
 export type { KubeObject, ObjectMeta, ManagedFieldsEntry } from './kube/kube-object.js';
 export type { KubeStatus, StatusCause, StatusDetails } from './kube/status.js';
 export { dnsEndpointCrd } from './kube/dns-endpoint-crd.js';
+export { startChaosProxy } from './chaos-proxy.js';
+export type { ChaosFault, ChaosProxy, ChaosProxyOptions } from './chaos-proxy.js';

@@ -9,9 +9,19 @@ import type { Prober, ProbeTarget } from './prober.js';
  * fails every sample at once, so detection time does not grow.
  */
 export async function sampledProbe(prober: Prober, target: ProbeTarget, samples: number, signal: AbortSignal): Promise<ProbeOutcome> {
+  // The deadline is ours, not the prober's: a prober whose request does not honour the
+  // signal (a socket stuck behind a partition) must not stall the monitor's loop.
+  const deadline = new Promise<ProbeOutcome>((resolve) => {
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      resolve({ ok: false, error: reason instanceof Error ? reason.message : 'aborted' });
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
   const attempt = async (): Promise<ProbeOutcome> => {
     try {
-      return await prober.probe(target, { signal });
+      return await Promise.race([prober.probe(target, { signal }), deadline]);
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }

@@ -200,10 +200,23 @@ describe('meridian (built binary) against a running agent on the local provider'
     const metrics = await request(`${url}/metrics`);
     expect(metrics.statusCode).toBe(200);
     const text = await metrics.body.text();
-    for (const name of ['meridian_region_health', 'meridian_probe_latency_seconds', 'meridian_failovers_total', 'meridian_sync_lag_seconds', 'meridian_sync_bytes_total', 'meridian_sync_conflicts_total', 'meridian_sessions', 'meridian_migrations_total']) {
+    for (const name of [
+      'meridian_region_health',
+      'meridian_probe_duration_seconds',
+      'meridian_failovers_total',
+      'meridian_traffic_weight',
+      'meridian_deploys_total',
+      'meridian_sync_lag_seconds',
+      'meridian_sync_bytes_total',
+      'meridian_conflicts_total',
+      'meridian_sessions',
+      'meridian_migrations_total',
+      'meridian_migration_duration_seconds',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
-    expect(text).toContain('meridian_region_health{region="eu-west",state="healthy"} 1');
+    expect(text).toContain('meridian_region_health{region="eu-west"} 1');
+    expect(text).toContain('meridian_deploys_total{outcome="completed"} 1');
   });
 
   it('deploy: live progress per region on stderr, a report with the speedup on stdout', async () => {
@@ -327,7 +340,7 @@ describe('meridian (built binary) against a running agent on the local provider'
     const text = await (await request(`${agentFile().url}/metrics`)).body.text();
     expect(text).toContain('meridian_failovers_total{kind="planned",outcome="completed"} 1');
     expect(text).toContain('meridian_failovers_total{kind="drill",outcome="completed"} 1');
-    expect(text).toMatch(/meridian_migrations_total\{outcome="completed"\} 4/);
+    expect(text).toMatch(/meridian_migrations_total\{result="completed"\} 4/);
     expect(text).toContain('meridian_sessions{region="us-east"} 3');
   });
 

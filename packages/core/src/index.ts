@@ -156,3 +156,26 @@ export type {
 export { resolveRegionConfigs } from './deploy/region-config.js';
 export { selectRegions } from './deploy/placement.js';
 export type { Placement, PlacementCandidate, PlacementPick, PopulationPoint, SelectRegionsOptions } from './deploy/placement.js';
+
+export type { Counter, Gauge, Histogram, HistogramOptions, MetricLabels, MetricOptions, Metrics } from './metrics/metrics.js';
+export { DEFAULT_BUCKETS } from './metrics/metrics.js';
+export { noopMetrics } from './metrics/noop-metrics.js';
+export { MemoryMetrics } from './metrics/memory-metrics.js';
+export type { BucketCount, DistributionValue, MetricSeries } from './metrics/memory-metrics.js';
+export { createListenerMetrics } from './metrics/listener-metrics.js';
+export type { ListenerMetrics, MetricRecord, MetricsListener } from './metrics/listener-metrics.js';
+export { guardMetrics } from './metrics/guard-metrics.js';
+export { isMetrics, METRICS_METHODS } from './metrics/is-metrics.js';
+export { MERIDIAN_METRICS, REGION_HEALTH_VALUE } from './metrics/meridian-metrics.js';
+export type { MeridianMetricCatalogue } from './metrics/meridian-metrics.js';
+// For Metrics implementations in other packages (e.g. @meridian/metrics-prometheus): the same checks as MemoryMetrics.
+export { checkRecording, defineMetric, metricConflict, sameMetric, seriesKey } from './metrics/metric-definition.js';
+export { CollectCallbacks } from './metrics/collect-callbacks.js';
+export type { MetricDefinition, MetricKind } from './metrics/metric-definition.js';
+
+export { WebhookNotifier } from './alerts/webhook-notifier.js';
+export type { AlertRateLimitOptions, AlertRetryOptions, WebhookNotifierOptions, WebhookTarget } from './alerts/webhook-options.js';
+export type { AlertSource, AlertSources, MigrationFailureEvents, MigrationFailureLike } from './alerts/engine-alerts.js';
+export type { Alert, AlertError, AlertDropReason, AlertDroppedEvent, AlertEvents, AlertFailedEvent, AlertInput, AlertSentEvent, AlertSeverity, AlertType } from './alerts/alert-types.js';
+export { genericPayload, slackPayload } from './alerts/alert-payload.js';
+export type { SlackMessage } from './alerts/alert-payload.js';

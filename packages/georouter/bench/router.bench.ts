@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defineRegions } from '@meridian/core';
+import { defineRegions, MemoryMetrics } from '@meridian/core';
 import { GeoDatabase, GeoRouter, locateDbipCityLite } from '@meridian/georouter';
 import { Reader } from 'maxmind';
 
@@ -64,18 +64,27 @@ async function main(): Promise<void> {
   const reader = new Reader<Record<string, unknown>>(readFileSync(paths!.ipv4));
   const database = await GeoDatabase.open(paths!.ipv4);
   const uncached = new GeoRouter({ regions, database, cache: { maxEntries: 0 }, fallbackRegion: 'us-east' });
+  // The same router recording meridian_route_decisions_total (exported from its own counts on collect).
+  const metrics = new MemoryMetrics();
+  const metered = new GeoRouter({ regions, database, cache: { maxEntries: 0 }, fallbackRegion: 'us-east', metrics });
   let sink = 0;
   // Warm-up both paths.
   for (let i = 0; i < 50_000; i++) {
     if (reader.get(ips[i]!)) sink++;
     sink += uncached.route({ ip: ips[i]! }).score > 0 ? 1 : 0;
+    sink += metered.route({ ip: ips[i]! }).score > 0 ? 1 : 0;
   }
   const raw: number[] = [];
   const routed: number[] = [];
+  const meteredRuns: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     raw.push(opsPerSecond(IPS, (i) => (sink += reader.get(ips[i]!) ? 1 : 0)));
     routed.push(opsPerSecond(IPS, (i) => (sink += uncached.route({ ip: ips[i]! }).score > 0 ? 1 : 0)));
+    meteredRuns.push(opsPerSecond(IPS, (i) => (sink += metered.route({ ip: ips[i]! }).score > 0 ? 1 : 0)));
   }
+  const meteredPerSec = median(meteredRuns);
+  const exportedDecisions = metrics.collect().filter((s) => s.name === 'meridian_route_decisions_total').reduce((n, s) => n + s.value, 0);
+  if (exportedDecisions !== metered.stats().decisions) throw new Error(`metrics exported ${exportedDecisions} decisions, stats() counted ${metered.stats().decisions}`);
   const rawPerSec = median(raw);
   const uncachedPerSec = median(routed);
 
@@ -109,6 +118,9 @@ async function main(): Promise<void> {
     rawLookupsPerSecond: Math.round(rawPerSec),
     uncachedRoutesPerSecond: Math.round(uncachedPerSec),
     uncachedRatioVsRaw: uncachedPerSec / rawPerSec,
+    uncachedWithMetricsRoutesPerSecond: Math.round(meteredPerSec),
+    uncachedWithMetricsRatioVsRaw: meteredPerSec / rawPerSec,
+    metricsOverheadRatio: meteredPerSec / uncachedPerSec,
     cachedRoutesPerSecond: Math.round(cachedPerSec),
     cachedRatioVsRaw: cachedPerSec / rawPerSec,
     stringLengthLoopPerSecond: Math.round(mapHits),
@@ -116,6 +128,7 @@ async function main(): Promise<void> {
   };
   console.log(`raw reader.get(): ${result.rawLookupsPerSecond.toLocaleString()} lookups/s (baseline)`);
   console.log(`route() uncached: ${result.uncachedRoutesPerSecond.toLocaleString()} /s = ${result.uncachedRatioVsRaw.toFixed(2)}x raw (goal >= 0.8)`);
+  console.log(`route() uncached, with metrics: ${result.uncachedWithMetricsRoutesPerSecond.toLocaleString()} /s = ${result.uncachedWithMetricsRatioVsRaw.toFixed(2)}x raw, ${result.metricsOverheadRatio.toFixed(3)}x without metrics`);
   console.log(`route() cached:   ${result.cachedRoutesPerSecond.toLocaleString()} /s = ${result.cachedRatioVsRaw.toFixed(1)}x raw (goal >= 3M/s)`);
   console.log(`heap after distinct IPs: ${heap.map((h) => `${(h.ips / 1e6).toFixed(0)}M: ${h.heapMiB.toFixed(0)} MiB`).join(', ')} (cache ${heap.at(-1)!.cacheEntries} entries)`);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -1,4 +1,4 @@
-import { hasMethods, type Clock, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
+import { hasMethods, isMetrics, type Clock, type Metrics, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
 import { z } from 'zod';
 import type { GeoDatabase } from './geo/geo-database.js';
 import type { Scorer } from './scoring.js';
@@ -34,6 +34,7 @@ export const geoRouterOptionsSchema = z
     decisionSampleRate: z.number().min(0).max(1).default(0.01),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict();
 
@@ -89,6 +90,12 @@ export interface GeoRouterOptions {
   clock?: Clock;
   /** Random source for sampling. Default Math.random. */
   random?: () => number;
+  /**
+   * Where `meridian_route_decisions_total` is recorded. Default `noopMetrics`.
+   * The hot path only bumps the router's own per-region count (as for `stats()`);
+   * the counter catches up from it when the metrics are read (`onCollect`).
+   */
+  metrics?: Metrics;
 }
 
 /** @internal */

@@ -2,6 +2,7 @@ import {
   defineRegions,
   getByRegionId,
   MeridianError,
+  noopMetrics,
   parseOptions,
   systemClock,
   TypedEmitter,
@@ -23,6 +24,7 @@ import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type 
 import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents, GeoRouterStats } from './georouter-types.js';
 import { parseIp, type ParsedIp } from './ip/parse-ip.js';
 import { specialRange } from './ip/special-ranges.js';
+import { exportRouteDecisions } from './route-metrics.js';
 import { seedScorer, type ScoreInput, type Scorer } from './scoring.js';
 
 const HEALTH_REFRESH_MILLIS = 1000;
@@ -74,6 +76,9 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     this.#scorer = this.#o.scorer ?? seedScorer;
     this.#cache = new LruCache(Math.max(1, this.#o.cache.maxEntries));
     this.#affinity = new LruCache(this.#o.affinity.maxSessions);
+    if (this.#o.metrics && this.#o.metrics !== noopMetrics) {
+      this.#subscriptions.push(exportRouteDecisions(this.#o.metrics, regions.map((r) => r.id), this.#routed));
+    }
     const monitor = this.#o.monitor;
     if (monitor) {
       for (const view of this.#views) this.#readHealth(monitor, view);
@@ -202,7 +207,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     });
   }
 
-  /** Stops listening to health and to the database file. Idempotent. */
+  /** Stops listening to health and to the database file, and stops exporting metrics. Idempotent. */
   close(): void {
     for (const sub of this.#subscriptions.splice(0)) sub.dispose();
     this.#db.close();

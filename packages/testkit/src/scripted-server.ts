@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 /** How the scripted server answers the next request. */
 export type ScriptedBehaviour =
   | { kind: 'ok'; body?: string }
-  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   /** Reads the request, never answers. */
   | { kind: 'hang' }
   /** Destroys the socket without a response. */
@@ -29,12 +29,22 @@ export function createGate(): Gate & { markArrived(): void; readonly released: P
   return { release, released, arrived, markArrived };
 }
 
+/** A request as the scripted server received it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
 /** A real HTTP server on loopback whose answers a test scripts request by request. */
 export interface ScriptedServer {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
   /** Requests received so far. */
   readonly requests: number;
+  /** Every request with its body, in arrival order (recorded before it is answered). */
+  readonly received: readonly ReceivedRequest[];
   /** Answers every following request this way (until changed). */
   set(behaviour: ScriptedBehaviour): void;
   /** Answers the next requests from this queue, then falls back to the `set` behaviour. */
@@ -49,17 +59,26 @@ export async function startScriptedServer(initial: ScriptedBehaviour = { kind: '
   const pending: ScriptedBehaviour[] = [];
   const sockets = new Set<Socket>();
   let requests = 0;
+  const received: ReceivedRequest[] = [];
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     requests++;
     const behaviour = pending.shift() ?? current;
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // Answer once the body is in, so `received` holds the request before the client sees the answer.
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers }, body: Buffer.concat(chunks).toString('utf8') });
+      answer(behaviour, req, res);
+    });
+  });
+  const answer = (behaviour: ScriptedBehaviour, req: IncomingMessage, res: ServerResponse): void => {
     switch (behaviour.kind) {
       case 'ok':
         res.writeHead(200, { 'content-type': 'application/json' }).end(behaviour.body ?? '{"status":"ok"}');
         return;
       case 'status':
-        res.writeHead(behaviour.status).end(behaviour.body ?? '');
+        res.writeHead(behaviour.status, behaviour.headers ?? {}).end(behaviour.body ?? '');
         return;
       case 'hang':
         return;
@@ -78,7 +97,7 @@ export async function startScriptedServer(initial: ScriptedBehaviour = { kind: '
         return;
       }
     }
-  });
+  };
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -91,6 +110,9 @@ export async function startScriptedServer(initial: ScriptedBehaviour = { kind: '
     url: `http://127.0.0.1:${address.port}`,
     get requests() {
       return requests;
+    },
+    get received() {
+      return received;
     },
     set(behaviour) {
       current = behaviour;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { PrometheusMetrics } from '@meridian/metrics-prometheus';
 import { errorBody, HttpError } from './http-errors.js';
 import type { Log } from './logger.js';
 import { bearerToken, tokensEqual } from './token.js';
@@ -35,7 +35,7 @@ export interface Route {
  * (401 otherwise, compared in constant time); `/metrics` is open, in
  * Prometheus text format. Errors are JSON `{ error: { code, message } }`.
  */
-export function createAdminServer(options: { routes: Route[]; token: string; metrics: Registry; log: Log }): {
+export function createAdminServer(options: { routes: Route[]; token: string; metrics: PrometheusMetrics; log: Log }): {
   listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
 } {

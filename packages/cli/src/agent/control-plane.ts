@@ -2,6 +2,7 @@ import { resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import { CrossRegionSync, FailoverManager, HealthMonitor, MemoryLeaseStore, MultiRegionDeployer } from '@meridian/core';
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
+import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
 import { createLocalProvider, createLocalReplicaStore, createLocalSessionAdapter, type LocalProvider, type LocalReplicaStore } from '@meridian/providers-local';
 import { FileSnapshotStore, MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import type { MeridianConfig } from '../config/config-schema.js';
@@ -28,6 +29,8 @@ export interface ControlPlane {
   readonly sync: CrossRegionSync | undefined;
   /** Session moves. */
   readonly migrator: SessionMigrator;
+  /** What every engine records, in a Prometheus registry of the agent's own (served on `/metrics`). */
+  readonly metrics: PrometheusMetrics;
   /** IP → region, when `geo.database` is set. */
   readonly router: GeoRouter | undefined;
   /** The IP database behind `router`. */
@@ -74,7 +77,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       stopGraceMillis: config.provider.stopGraceMillis,
     });
     cleanup.push(() => provider.stop());
-    const deployer = new MultiRegionDeployer({ provider });
+    const metrics = createPrometheusMetrics();
+    const deployer = new MultiRegionDeployer({ provider, metrics });
     const deployments = new Deployments(config, deployer, provider);
     const events = logEvents(log);
     events.deployer(deployer);
@@ -87,7 +91,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const door = await provider.startFrontDoor({ port: config.provider.frontDoorPort });
     log(`front door listening on ${door.url}`);
 
-    const monitor = new HealthMonitor({ regions: live, ...config.health });
+    const monitor = new HealthMonitor({ regions: live, ...config.health, metrics });
     events.monitor(monitor);
     monitor.start();
     cleanup.push(() => monitor.stop());
@@ -102,6 +106,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
         regions: live.map((r, i) => ({ id: r.id, store: stores[i]!, priority: r.priority })),
         conflictPolicy: config.sync.conflictPolicy,
         intervalMillis: config.sync.intervalMillis,
+        metrics,
         ...(config.sync.maxBytesPerSecond ? { maxBytesPerSecond: config.sync.maxBytesPerSecond } : {}),
       });
       events.sync(sync);
@@ -122,6 +127,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       leaseTtlMillis: config.failover.lease.ttlMillis,
       leaseRenewMillis: config.failover.lease.renewMillis,
       drainMillis: config.failover.drainMillis,
+      metrics,
       ...(sync ? { syncer: sync } : {}),
     });
     events.failover(failover);
@@ -132,7 +138,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     let router: GeoRouter | undefined;
     if (geoPath) {
       geo = await GeoDatabase.open(geoPath);
-      router = new GeoRouter({ regions: live, database: geo, monitor, ...(config.geo?.fallbackRegion ? { fallbackRegion: config.geo.fallbackRegion } : {}) });
+      router = new GeoRouter({ regions: live, database: geo, monitor, metrics, ...(config.geo?.fallbackRegion ? { fallbackRegion: config.geo.fallbackRegion } : {}) });
       const opened = router;
       cleanup.push(() => opened.close());
     }
@@ -143,11 +149,12 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       codec: new SnapshotCodec({ keys: [key] }),
       store,
       timeoutMillis: config.sessions.timeoutMillis,
+      metrics,
       ...(router ? { router } : {}),
     });
     events.migrator(migrator);
 
-    return { config, provider, deployments, monitor, failover, sync, migrator, router, geo, stop: stopAll };
+    return { config, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
+import { isMetrics } from '../metrics/is-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RegionProvider } from '../contracts/region-provider.js';
 
 /** @internal */
@@ -10,6 +12,7 @@ export const deployerOptionsSchema = z
     concurrency: z.number().int().min(1).max(256).default(8),
     regionTimeoutMillis: z.number().int().positive().default(1_800_000),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock').optional(),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict();
 
@@ -23,6 +26,8 @@ export interface MultiRegionDeployerOptions {
   regionTimeoutMillis?: number;
   /** Time source. Default the system clock. */
   clock?: Clock;
+  /** Where `meridian_deploys_total` is recorded. Default `noopMetrics`. */
+  metrics?: Metrics;
 }
 
 const regionIds = z.array(z.string().min(1)).min(1, 'at least one region');

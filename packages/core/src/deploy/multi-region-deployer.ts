@@ -5,6 +5,10 @@ import { parseOptions } from '../config/parse-options.js';
 import type { DeployProgress, DeploySpec, TrafficWeights } from '../contracts/region-provider.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Disposable } from '../events/disposable.js';
+import { guardMetrics } from '../metrics/guard-metrics.js';
+import { MERIDIAN_METRICS } from '../metrics/meridian-metrics.js';
+import type { Counter } from '../metrics/metrics.js';
+import { noopMetrics } from '../metrics/noop-metrics.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import { OperationHandle, type Operation } from '../failover/operation.js';
 import { deployerOptionsSchema, deployRequestSchema, type MultiRegionDeployerOptions } from './deploy-options.js';
@@ -42,10 +46,12 @@ export class MultiRegionDeployer implements EventSource<WithErrorEvent<DeployEve
   readonly #o: ReturnType<typeof parseOptions<MultiRegionDeployerOptions>> & { concurrency: number; regionTimeoutMillis: number };
   readonly #clock: Clock;
   readonly #events = new TypedEmitter<DeployEvents>();
+  readonly #deploys: Counter;
 
   constructor(options: MultiRegionDeployerOptions) {
     this.#o = parseOptions(deployerOptionsSchema, options, 'MultiRegionDeployer options') as never;
     this.#clock = this.#o.clock ?? systemClock;
+    this.#deploys = guardMetrics(this.#o.metrics ?? noopMetrics).counter(MERIDIAN_METRICS.deploys);
   }
 
   on<K extends keyof WithErrorEvent<DeployEvents> & string>(name: K, listener: Listener<WithErrorEvent<DeployEvents>[K]>): Disposable {
@@ -145,6 +151,7 @@ export class MultiRegionDeployer implements EventSource<WithErrorEvent<DeployEve
         speedup: durationMillis > 0 && serialMillis > 0 ? serialMillis / durationMillis : 1,
         resumed,
       };
+      this.#deploys.inc({ outcome });
       this.#events.emit('deploy:completed', report);
       if (outcome === 'cancelled') {
         throw new MeridianError('ABORTED', `deployment ${state.id} was cancelled: ${summary(report)}`, { details: { report } });

@@ -25,7 +25,8 @@ export type MeridianErrorCode =
   | 'CLOCK_SKEW'
   | 'SYNC_PROTOCOL_ERROR'
   | 'VALUE_TOO_LARGE'
-  | 'READ_ONLY_REGION';
+  | 'READ_ONLY_REGION'
+  | 'WEBHOOK_FAILED';
 
 // A global symbol, not a class identity: two copies of @meridian/core in one host
 // app still recognise each other's errors (instanceof would not).

@@ -10,10 +10,12 @@ import type { Disposable } from '../events/disposable.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import type { HealthState, HealthTransition } from '../health/health-types.js';
 import { MemoryLeaseStore } from '../lease/memory-lease-store.js';
+import { noopMetrics } from '../metrics/noop-metrics.js';
 import { findRegion } from '../regions/find-region.js';
 import type { Syncer } from '../contracts/syncer.js';
 import { failoverOptionsSchema, type FailoverManagerOptions, type FailoverRegion, type HealthView, type ResolvedFailoverOptions, type TrafficShifter } from './failover-options.js';
 import type { DrillReport, FailoverEvents, FailoverKind, FailoverManagerStatus, FailoverProgress, FailoverReport, StepRecord } from './failover-types.js';
+import { failoverRecorder, type FailoverRecorder } from './failover-metrics.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { OperationHandle, type FailoverOperation } from './operation.js';
 import { describe, runSteps, type Step } from './step-runner.js';
@@ -112,6 +114,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   #nextId = 1;
   #noHealthyReported = false;
   readonly #ctx: StepContext;
+  readonly #recorder: FailoverRecorder;
 
   constructor(options: FailoverManagerOptions) {
     this.#o = parseOptions(failoverOptionsSchema, options, 'FailoverManager options');
@@ -125,6 +128,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     }
     this.#regions = byPriority(this.#o.regions.map((r) => ({ id: r.id, priority: r.priority, weight: r.weight })));
     this.#home = this.#regions[0]!.id;
+    this.#recorder = failoverRecorder(this.#o.metrics ?? noopMetrics, this.#regions.map((r) => r.id));
     this.#serving = this.#home;
     this.#weights = this.#desiredWeights();
     const holder = this.#o.holderId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -501,6 +505,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
         onSuccess();
         const report = finalize(base);
         this.#record(report);
+        this.#recorder.ended(report);
         this.#events.emit('failover:completed', report);
         return report;
       } finally {
@@ -522,6 +527,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
 
   #failed(report: FailoverReport): MeridianError {
     this.#record(report);
+    this.#recorder.ended(report);
     this.#events.emit('failover:failed', report);
     const what = report.outcome === 'cancelled' ? 'was cancelled' : `failed at step "${report.failedStep}"`;
     return new MeridianError('FAILOVER_FAILED', `${report.kind} to ${report.to} ${what}: ${report.error}; completed steps were rolled back`, {
@@ -576,6 +582,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     await this.#shifter().setTraffic(valid, { ...(signal ? { signal } : {}), fencingToken: lease.token });
     const previous = this.#weights;
     this.#weights = { ...valid };
+    this.#recorder.weights(valid);
     this.#events.emit('traffic:changed', { weights: { ...valid }, previous, kind, fencingToken: lease.token });
   }
 

@@ -7,6 +7,8 @@ import type { EventSource, WithErrorEvent } from '../events/typed-emitter.js';
 import type { HealthEvents, RegionHealth } from '../health/health-types.js';
 import { regionIdSchema } from '../regions/region.js';
 import { hasMethods } from '../config/has-methods.js';
+import { isMetrics } from '../metrics/is-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 // z.custom keeps the caller's object itself (z.object would copy it and lose class identity).
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
@@ -43,6 +45,7 @@ export const failoverOptionsSchema = z
     healthWaitMillis: millis.default(300_000),
     historyLimit: z.number().int().min(1).max(10_000).default(50),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict()
   .refine((o) => o.leaseRenewMillis < o.leaseTtlMillis, {
@@ -126,6 +129,8 @@ export interface FailoverManagerOptions {
   historyLimit?: number;
   /** Time source. Default the system clock. */
   clock?: Clock;
+  /** Where `meridian_failovers_total` and `meridian_traffic_weight` are recorded. Default `noopMetrics`. */
+  metrics?: Metrics;
 }
 
 /** @internal */

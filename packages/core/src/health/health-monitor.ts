@@ -3,9 +3,11 @@ import { invalidConfig, parseOptions } from '../config/parse-options.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Disposable } from '../events/disposable.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
+import { noopMetrics } from '../metrics/noop-metrics.js';
 import { getByRegionId } from '../regions/find-region.js';
 import { healthMonitorOptionsSchema, type HealthMonitorOptions, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealth } from './health-types.js';
+import { healthRecorder, type HealthRecorder } from './health-metrics.js';
 import { createHttpProber } from './http-prober.js';
 import type { Prober } from './prober.js';
 import { RegionHealthTracker } from './region-health-tracker.js';
@@ -37,12 +39,14 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   readonly #entries = new Map<string, Entry>();
   #prober: Prober;
   readonly #ownsProber: boolean;
+  readonly #recorder: HealthRecorder;
   #running = false;
 
   constructor(options: HealthMonitorOptions = {}) {
     this.#options = parseOptions(healthMonitorOptionsSchema, options, 'HealthMonitor options');
     this.#clock = this.#options.clock ?? systemClock;
     this.#random = this.#options.random ?? Math.random;
+    this.#recorder = healthRecorder(this.#options.metrics ?? noopMetrics);
     this.#ownsProber = this.#options.prober === undefined;
     this.#prober =
       this.#options.prober ??
@@ -115,6 +119,8 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   remove(regionId: string): void {
     this.#halt(getByRegionId(this.#entries, regionId));
     this.#entries.delete(regionId);
+    // No longer watched: its health is unknown from now on.
+    this.#recorder.state(regionId, 'unknown');
   }
 
   /** Current health of one region; REGION_NOT_FOUND when unknown. */
@@ -164,6 +170,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     // Relative resolution keeps a path prefix in the endpoint (http://host/api + /health -> /api/health).
     const url = new URL(this.#options.path.slice(1), ensureTrailingSlash(target.endpoint)).toString();
     const tracker = new RegionHealthTracker(target.id, this.#options, this.#clock.now());
+    this.#recorder.state(target.id, tracker.state);
     return { target: { id: target.id, endpoint: target.endpoint }, url, tracker };
   }
 
@@ -217,6 +224,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     const probe: ProbeEvent = { regionId: entry.target.id, ...outcome, latencyMillis: finished - started, at: finished };
     const before = entry.tracker.state;
     entry.tracker.recordProbe(probe);
+    this.#recorder.probe(probe);
     this.#events.emit('health:probe', probe);
     this.#emitTransition(entry, before);
     // Keep the cadence anchored to the probe's start; jitter by ± jitterFraction.
@@ -226,7 +234,9 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
 
   #emitTransition(entry: Entry, before: HealthState): void {
     const health = entry.tracker.snapshot();
-    if (health.state === before || health.state === 'unknown') return;
+    if (health.state === before) return;
+    this.#recorder.state(entry.target.id, health.state);
+    if (health.state === 'unknown') return;
     this.#events.emit(`region:${health.state}`, {
       regionId: entry.target.id,
       state: health.state,

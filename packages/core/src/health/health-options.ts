@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
+import { isMetrics } from '../metrics/is-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { regionIdSchema } from '../regions/region.js';
 import type { StatusRange } from './http-prober.js';
 import type { Prober } from './prober.js';
@@ -49,6 +51,7 @@ export const healthMonitorOptionsSchema = z
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
     prober: z.custom<Prober>((v) => hasMethods(v, ['probe']), 'must be a Prober (with probe)').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict()
   .refine((o) => o.timeoutMillis < o.intervalMillis, {
@@ -120,6 +123,8 @@ export interface HealthMonitorOptions {
   prober?: Prober;
   /** Random source for jitter, 0 <= x < 1. Default Math.random. */
   random?: () => number;
+  /** Where `meridian_region_health` and `meridian_probe_duration_seconds` are recorded. Default `noopMetrics`. */
+  metrics?: Metrics;
 }
 
 /** @internal Options after validation and defaults. */

@@ -6,6 +6,7 @@ import type { Syncer } from '../contracts/syncer.js';
 import { abortError } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Disposable } from '../events/disposable.js';
+import { noopMetrics } from '../metrics/noop-metrics.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import { merkleDiff, type MerkleDiff } from './anti-entropy.js';
 import type { Reconciled } from './conflict-resolution.js';
@@ -16,6 +17,7 @@ import { checkKey } from './replica-record.js';
 import { errorInfo, SyncPair } from './sync-pair.js';
 import { syncOptionsSchema, type CrossRegionSyncOptions, type ResolvedSyncOptions } from './sync-options.js';
 import type { PendingConflict, SyncEvents, SyncPairStatus, SyncRegionState } from './sync-types.js';
+import { syncRecorder, type SyncRecorder } from './sync-metrics.js';
 import { purgeTombstones } from './tombstone-gc.js';
 
 interface RegionSlot {
@@ -103,6 +105,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #lastRoundAt: number | undefined;
   #lastCatchUpAt: number;
   #conflictsLoaded = false;
+  readonly #recorder: SyncRecorder;
 
   constructor(options: CrossRegionSyncOptions) {
     this.#o = parseOptions(syncOptionsSchema, options, 'CrossRegionSync options');
@@ -121,6 +124,10 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     });
     this.#primary = this.#o.primary ?? [...this.#regions.values()].sort((a, b) => a.priority - b.priority)[0]!.id;
     this.#buildPairs(now);
+    const ids = [...this.#regions.keys()];
+    // Every direction that may ever carry data (promote() can turn any region into the source).
+    const directions = ids.flatMap((from) => ids.filter((to) => to !== from).map((to) => ({ from, to })));
+    this.#recorder = syncRecorder(this.#o.metrics ?? noopMetrics, policyName(this.#o.conflictPolicy), directions);
   }
 
   on<K extends keyof WithErrorEvent<SyncEvents> & string>(name: K, listener: Listener<WithErrorEvent<SyncEvents>[K]>): Disposable {
@@ -230,7 +237,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     return {
       mode: this.#o.mode,
       primary: this.#primary,
-      policy: typeof this.#o.conflictPolicy === 'function' ? 'custom' : this.#o.conflictPolicy,
+      policy: policyName(this.#o.conflictPolicy),
       regions,
       pairs,
       conflicts: this.#conflictsDetected,
@@ -444,6 +451,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     };
     const result = await deliverBatch(records, ctx);
     pair.bytesSent += result.bytes;
+    this.#recorder.bytes(pair.from, pair.to, result.bytes);
     pair.rawBytes += result.rawBytes;
     pair.records += result.written;
     return { records: result.written, bytes: result.bytes, lastSeq: result.lastSeq, done: result.done, heldKey: result.heldKey };
@@ -455,6 +463,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
       this.#seenConflicts.add(id);
       if (this.#seenConflicts.size > SEEN_LIMIT) this.#seenConflicts.delete(this.#seenConflicts.values().next().value!);
       this.#conflictsDetected += 1;
+      this.#recorder.conflict();
       if (!outcome.queued) this.#conflictsResolved += 1;
     }
     if (outcome.queued) {
@@ -496,6 +505,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
 
   #reportLag(): void {
     for (const state of this.status().regions) {
+      this.#recorder.lag(state.regionId, state.lagMillis);
       const over = state.lagMillis > this.#o.lagThresholdMillis;
       if (over === this.#lagging.has(state.regionId)) continue;
       if (over) this.#lagging.add(state.regionId);
@@ -526,6 +536,10 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #assertOpen(): void {
     if (this.#stopped) throw new MeridianError('SHUT_DOWN', 'CrossRegionSync was shut down');
   }
+}
+
+function policyName(policy: ResolvedSyncOptions['conflictPolicy']): string {
+  return typeof policy === 'function' ? 'custom' : policy;
 }
 
 function regionState(regionId: string, pairs: SyncPairStatus[]): SyncRegionState {

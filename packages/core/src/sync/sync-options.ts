@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
+import { isMetrics } from '../metrics/is-metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ReplicaStore } from '../contracts/replica-store.js';
 import { regionIdSchema } from '../regions/region.js';
 import type { CompressionSetting } from './batch-codec.js';
@@ -52,6 +54,7 @@ export const syncOptionsSchema = z
     maxRoundsPerTick: z.number().int().min(1).max(10_000).default(100),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function returning [0, 1)').optional(),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -129,4 +132,6 @@ export interface CrossRegionSyncOptions {
   clock?: Clock;
   /** Randomness for backoff jitter. Default Math.random. */
   random?: () => number;
+  /** Where `meridian_sync_lag_seconds`, `meridian_sync_bytes_total` and `meridian_conflicts_total` are recorded. Default `noopMetrics`. */
+  metrics?: Metrics;
 }

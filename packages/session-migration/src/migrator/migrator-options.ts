@@ -1,4 +1,4 @@
-import { hasMethods, type Clock, type LeaseStore, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
 import { z } from 'zod';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 
@@ -18,6 +18,7 @@ export const migratorOptionsSchema = z
     retries: z.number().int().min(0).max(10).default(0),
     retryBackoffMillis: z.number().int().min(0).default(200),
     concurrency: z.number().int().min(1).max(10_000).default(16),
+    metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict();
 
@@ -45,4 +46,6 @@ export interface SessionMigratorOptions {
   retryBackoffMillis?: number;
   /** Default parallel migrations in batches and evacuations. Default 16. */
   concurrency?: number;
+  /** Where `meridian_migrations_total` and `meridian_migration_duration_seconds` are recorded. Default `noopMetrics`. */
+  metrics?: Metrics;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MeridianError,
   MemoryLeaseStore,
+  noopMetrics,
   OperationHandle,
   parseOptions,
   runSteps,
@@ -23,6 +24,7 @@ import {
   type WithErrorEvent,
 } from '@meridian/core';
 import PQueue from 'p-queue';
+import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
 import type { MigrationProgress, MigrationStatistics, MigratorEvents, SessionInfo } from './migrator-types.js';
 
@@ -72,6 +74,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   readonly #running = new Map<string, OperationHandle<MigrationResult, MigrationProgress>>();
   readonly #byMigrationId = new Map<string, OperationHandle<MigrationResult, MigrationProgress>>();
   readonly #durations: number[] = [];
+  readonly #recorder: MigrationRecorder;
   #migrated = 0;
   #failed = 0;
   #bytesMoved = 0;
@@ -79,6 +82,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   constructor(options: SessionMigratorOptions) {
     this.#o = parseOptions(migratorOptionsSchema, options, 'SessionMigrator options');
     this.#clock = this.#o.clock ?? systemClock;
+    this.#recorder = migrationRecorder(this.#o.metrics ?? noopMetrics);
     this.#locks = this.#o.leaseStore ?? new MemoryLeaseStore({ clock: this.#clock });
   }
 
@@ -387,6 +391,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         this.#durations.push(durationMillis);
         if (this.#durations.length > DURATIONS_KEPT) this.#durations.shift();
         this.#update(session, { migrations: session.migrations + 1, pendingSnapshot: undefined });
+        this.#recorder.ended('completed', durationMillis);
         this.#events.emit('session:migrated', { ...base, durationMillis, bytes, steps: outcome.steps });
         return { sessionId: session.id, from: source, to: target, durationMillis };
       }
@@ -408,6 +413,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         this.#update(session, { state: 'suspended', region: source, ...(encoded ? { pendingSnapshot: key } : {}) });
       }
       const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      this.#recorder.ended('failed', this.#clock.now() - started);
       this.#events.emit('session:migration-failed', { ...base, failedStep: outcome.failedStep ?? 'unknown', error, resumedInSource, steps: outcome.steps });
       throw new MeridianError('MIGRATION_FAILED', `Migration of session "${session.id}" ${source} -> ${target} failed at "${outcome.failedStep}": ${error}; ${resumedInSource ? `active again in ${source}` : `left suspended in ${source}, snapshot kept as ${key}`}`, {
         cause: outcome.error,

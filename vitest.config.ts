@@ -13,6 +13,7 @@ export default defineConfig({
       '@meridian/georouter': src('georouter'),
       '@meridian/session-migration': src('session-migration'),
       '@meridian/replica-redis': src('replica-redis'),
+      '@meridian/metrics-prometheus': src('metrics-prometheus'),
       '@meridian/providers-k8s': src('providers-k8s'),
     },
   },

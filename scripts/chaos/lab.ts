@@ -1,0 +1,155 @@
+import { CrossRegionSync, type Clock, FailoverManager, HealthMonitor, ReplicaWriter, type FailoverManagerOptions, type HealthMonitorOptions, type ReplicaStore } from '@meridian/core';
+import { createLocalReplicaStore } from '@meridian/providers-local';
+import { scanAll, startChaosProxy, type ChaosProxy } from '@meridian/testkit';
+import { startRegions, type RegionSet } from './regions.js';
+import type { ScenarioContext } from './scenario.js';
+import { countLostSessions, createSession, type PlacedSession } from './session-census.js';
+import { startWriteWorkload, type WriteWorkload } from './write-workload.js';
+
+/** Probe settings of the failover scenarios: detection in about a second, probe timeout far below 5 s. */
+export const FAST_HEALTH = { intervalMillis: 250, timeoutMillis: 200, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, samplesPerProbe: 3, jitterFraction: 0 } as const;
+
+/** Options of {@link startLab}. */
+export interface LabOptions {
+  /** Regions in network namespaces (root only). Default false. */
+  netns?: boolean;
+  /** Sessions placed per region at the start. Default 2. */
+  sessionsPerRegion?: number;
+  /** Regions that hold sessions. Default all. */
+  sessionRegions?: string[];
+  /** The syncer reaches this region through a chaos proxy (`lab.syncProxy`): a link between regions that can be cut. */
+  syncProxy?: string;
+  /** Sync's clock (default the system clock) and whether it runs on its own timer (default true). */
+  sync?: { clock?: Clock; start?: boolean };
+  /** Start the background write workload. Default true. */
+  writes?: boolean;
+}
+
+/** Regions, their sessions and data, a syncer, and a write workload: what "nothing lost" is checked against. */
+export interface Lab extends RegionSet {
+  readonly sessions: PlacedSession[];
+  readonly writers: Record<string, ReplicaWriter>;
+  readonly sync: CrossRegionSync;
+  readonly workload: WriteWorkload;
+  /** The proxy on the syncer's link to `syncProxy`'s region. */
+  readonly syncProxy?: ChaosProxy;
+  /** A HealthMonitor on the regions (endpoints overridable, e.g. through a proxy); stopped at clean-up. */
+  monitor(options?: HealthMonitorOptions & { endpoints?: Record<string, string> }): HealthMonitor;
+  /** A FailoverManager over `monitor` and the provider, with the syncer; stopped at clean-up. */
+  manager(monitor: HealthMonitor, options?: Partial<FailoverManagerOptions>): Promise<FailoverManager>;
+  /** Regions with traffic now (all, before a manager set any). */
+  serving(): string[];
+  /** Sessions not active in exactly one region with their state (regions that do not answer hold none). */
+  lostSessions(): Promise<{ lost: number; checked: number }>;
+  /** Pauses writes, syncs until nothing moves, counts sessions and acknowledged writes missing anywhere. */
+  nothingLost(): Promise<{ lost: number; checked: number }>;
+}
+
+/** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writes every 25 ms. */
+export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): Promise<Lab> {
+  const regions = await startRegions(ctx, { netns: options.netns });
+  const { ids, provider } = regions;
+  const endpoints = Object.fromEntries(ids.map((id) => [id, regions.endpoint(id)]));
+  const sessions: PlacedSession[] = [];
+  for (const region of options.sessionRegions ?? ids) {
+    for (let i = 0; i < (options.sessionsPerRegion ?? 2); i++) sessions.push({ id: `s-${region}-${i}`, region, state: { cart: [region, i], theme: 'dark' } });
+  }
+  await Promise.all(sessions.map((s) => createSession(endpoints[s.region]!, s)));
+
+  const open: ReplicaStore[] = [];
+  const store = (endpoint: string): ReplicaStore => {
+    const s = createLocalReplicaStore({ endpoint, timeoutMillis: 300 });
+    open.push(s);
+    return s;
+  };
+  ctx.defer(() => Promise.all(open.map((s) => s.close?.())));
+  const direct = Object.fromEntries(ids.map((id) => [id, store(endpoints[id]!)]));
+  // The apps in each region write to their own region only: past any proxy.
+  const writers = Object.fromEntries(ids.map((id) => [id, new ReplicaWriter({ regionId: id, store: direct[id]!, writerId: 'app' })]));
+  let syncProxy: ChaosProxy | undefined;
+  if (options.syncProxy) {
+    const proxy = await startChaosProxy({ target: { host: new URL(endpoints[options.syncProxy]!).hostname, port: Number(new URL(endpoints[options.syncProxy]!).port) } });
+    ctx.defer(() => proxy.close());
+    syncProxy = proxy;
+  }
+  const sync = new CrossRegionSync({
+    regions: ids.map((id) => ({ id, store: id === options.syncProxy ? store(syncProxy!.url) : direct[id]! })),
+    intervalMillis: 100,
+    retry: { initialDelayMillis: 50, maxDelayMillis: 200, jitterFraction: 0 },
+    ...(options.sync?.clock ? { clock: options.sync.clock } : {}),
+  });
+  ctx.defer(() => sync.shutdown());
+  if (options.sync?.start !== false) sync.start();
+
+  const serving = (): string[] => {
+    const weights = provider.traffic();
+    const live = ids.filter((id) => (weights[id] ?? 0) > 0);
+    return live.length > 0 ? live : ids;
+  };
+  const stop = new AbortController();
+  ctx.defer(() => stop.abort());
+  const workload = startWriteWorkload({ writers, targets: serving, signal: AbortSignal.any([ctx.signal, stop.signal]) });
+  if (options.writes === false) await workload.pause();
+
+  return {
+    ...regions,
+    sessions,
+    writers,
+    sync,
+    workload,
+    ...(syncProxy ? { syncProxy } : {}),
+    serving,
+    monitor(monitorOptions = {}) {
+      const { endpoints: overrides, ...rest } = monitorOptions;
+      const monitor = new HealthMonitor({ ...FAST_HEALTH, ...rest, regions: ids.map((id) => ({ id, endpoint: overrides?.[id] ?? endpoints[id]! })) });
+      ctx.defer(() => monitor.stop());
+      return monitor;
+    },
+    async manager(monitor, managerOptions = {}) {
+      const manager = new FailoverManager({
+        regions: ids.map((id, priority) => ({ id, priority, weight: 100 })),
+        monitor,
+        provider,
+        syncer: sync,
+        failback: { holdDownMillis: 1_000, maxLagMillis: 2_000 },
+        verifyAttempts: 1,
+        ...managerOptions,
+      });
+      ctx.defer(() => manager.stop());
+      await manager.start();
+      return manager;
+    },
+    async lostSessions() {
+      const census = await countLostSessions(endpoints, sessions);
+      for (const line of census.details.slice(0, 5)) ctx.log(line);
+      return { lost: census.lost, checked: sessions.length };
+    },
+    async nothingLost() {
+      await workload.pause();
+      await converge(sync, ids.length, ctx.signal);
+      let lostWrites = 0;
+      const data = await Promise.all(ids.map(async (id) => new Map((await scanAll(direct[id]!)).map((r) => [r.key, r.value]))));
+      for (const [key, value] of workload.acked) {
+        const missing = ids.filter((_, i) => JSON.stringify(data[i]!.get(key)) !== JSON.stringify(value));
+        if (missing.length > 0) {
+          lostWrites++;
+          if (lostWrites <= 5) ctx.log(`write ${key} missing or different in ${missing.join(', ')}`);
+        }
+      }
+      const census = await countLostSessions(endpoints, sessions);
+      for (const line of census.details.slice(0, 5)) ctx.log(line);
+      ctx.log(`writes acknowledged ${workload.acked.size}, refused ${workload.refused()}; sessions ${sessions.length}`);
+      return { lost: lostWrites + census.lost, checked: workload.acked.size + sessions.length };
+    },
+  };
+}
+
+/** Syncs until a full round moves nothing (bounded: 60 rounds, waiting out backoffs on the real clock). */
+export async function converge(sync: CrossRegionSync, regions: number, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < 60 && !signal.aborted; i++) {
+    const report = await sync.syncNow({ signal });
+    if (report.pairs.length === regions * (regions - 1) && report.pairs.every((p) => p.ok && p.records === 0 && !p.catchUp)) return;
+    await new Promise((resolve) => setTimeout(resolve, 110));
+  }
+  throw new Error(`sync did not settle: ${JSON.stringify(sync.status().pairs.map((p) => [p.from, p.to, p.state, p.lastError?.message]))}`);
+}

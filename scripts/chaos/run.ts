@@ -1,0 +1,33 @@
+// `pnpm chaos`: every chaos scenario, one after the other, each within its own
+// deadline; prints the table, writes results/chaos.json, exits 1 on any failure.
+// `pnpm chaos region-kill clock-skew` runs only those; `--verbose` prints details.
+import { formatTable, writeResults } from './report.js';
+import { runScenario } from './run-scenario.js';
+import type { ScenarioReport } from './scenario.js';
+import { CHAOS_SCENARIOS } from './scenarios.js';
+
+const args = process.argv.slice(2);
+const verbose = args.includes('--verbose');
+const only = args.filter((a) => !a.startsWith('--'));
+const unknown = only.filter((id) => !CHAOS_SCENARIOS.some((s) => s.id === id));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${CHAOS_SCENARIOS.map((s) => s.id).join(', ')}`);
+  process.exit(2);
+}
+const selected = only.length > 0 ? CHAOS_SCENARIOS.filter((s) => only.includes(s.id)) : CHAOS_SCENARIOS;
+
+const started = performance.now();
+const reports: ScenarioReport[] = [];
+for (const scenario of selected) {
+  const report = await runScenario(scenario);
+  reports.push(report);
+  const took = report.outcome === 'not-run' ? 'not run' : `${report.durationMillis} ms`;
+  console.log(`[chaos] ${report.outcome.padEnd(7)} ${scenario.id} (${took})${report.error ? `: ${report.error}` : ''}`);
+  if (verbose || report.outcome === 'fail') for (const line of report.log) console.log(`        ${line}`);
+}
+const totalMillis = Math.round(performance.now() - started);
+console.log(`\n${formatTable(reports)}\n`);
+const path = writeResults(reports, totalMillis);
+const failed = reports.filter((r) => r.outcome === 'fail').length;
+console.log(`[chaos] ${reports.length - failed - reports.filter((r) => r.outcome === 'not-run').length} passed, ${failed} failed, ${reports.filter((r) => r.outcome === 'not-run').length} not run in ${(totalMillis / 1000).toFixed(1)} s; ${path}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,65 @@
+// The contract every chaos scenario follows: one fault, one expected reaction,
+// a bound in time, and a count of what was lost.
+
+/** What a scenario gets from the runner. */
+export interface ScenarioContext {
+  /** Aborted when the scenario overruns its deadline: stop waiting, clean up. */
+  readonly signal: AbortSignal;
+  /** Registers a clean-up; the runner calls them last-in first-out, even after an overrun. */
+  defer(cleanup: () => unknown): void;
+  /** PIDs of region processes the scenario started: the runner checks none outlives it. */
+  trackPids(pids: Iterable<number>): void;
+  /** One line of detail, printed with `--verbose` and kept in the JSON. */
+  log(line: string): void;
+}
+
+/** What a scenario measured. */
+export interface ScenarioOutcome {
+  /** Whether the expected reaction happened (a failover, a rollback, no failover ...). */
+  reactionSeen: boolean;
+  /** What was seen, in a few words. */
+  reaction: string;
+  /** From the fault to the reaction (traffic shifted, rollback reported ...), ms. */
+  timeToReactMillis?: number;
+  /** Sessions and acknowledged writes missing (or doubled) after healing. */
+  lost: number;
+  /** Sessions and acknowledged writes checked. */
+  checked: number;
+}
+
+/** One chaos scenario. */
+export interface ChaosScenario {
+  /** Short id (`region-kill`), used on the command line. */
+  id: string;
+  /** The fault, for the table. */
+  title: string;
+  /** The reaction that makes it pass. */
+  expected: string;
+  /** Hard bound: past it the scenario is aborted and fails. */
+  deadlineMillis: number;
+  /** Why it cannot run here (then it is reported `not-run`, never passed). */
+  notRunReason?: () => string | undefined;
+  /** Runs it; throws when an assertion fails. */
+  run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
+}
+
+/** A scenario's line in the table and the JSON. */
+export interface ScenarioReport {
+  id: string;
+  title: string;
+  expected: string;
+  outcome: 'pass' | 'fail' | 'not-run';
+  reactionSeen: boolean;
+  reaction: string;
+  timeToReactMillis?: number;
+  lost?: number;
+  checked?: number;
+  durationMillis: number;
+  error?: string;
+  log: string[];
+}
+
+/** Throws (failing the scenario) when `condition` is false. */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}

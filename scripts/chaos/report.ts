@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { machine } from '../../packages/core/bench/machine.js';
+import { benchMachine as machine } from '@meridian/testkit';
 import type { ScenarioReport } from './scenario.js';
 
 /** The table the runner prints: one line per scenario. */

@@ -1,6 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { machine } from './machine.js';
+import { writeBenchResult } from '@meridian/testkit';
 
 /** Detection-time samples as ratios of a budget (interval × failures); the bound allows one timeout more. */
 export function summarize(samples: number[], budgetMillis: number, timeoutMillis: number): Record<string, number | number[]> {
@@ -18,9 +16,5 @@ export function summarize(samples: number[], budgetMillis: number, timeoutMillis
 
 /** Writes `bench/results/<name>.json` with the machine it ran on; returns the path. */
 export function writeResult(name: string, data: Record<string, unknown>): string {
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const path = `${dir}${name}.json`;
-  writeFileSync(path, `${JSON.stringify({ benchmark: name, machine: machine(), ...data }, null, 2)}\n`);
-  return path;
+  return writeBenchResult(new URL('./results/', import.meta.url), name, data);
 }

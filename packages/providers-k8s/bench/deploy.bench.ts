@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createKubernetesProvider, type KubernetesProvider } from '../src/index.js';
-import { writeResult } from './report.js';
+import { writeBenchResult } from '@meridian/testkit';
 
 const CLUSTERS = 4;
 const LATENCIES_MILLIS = [20, 50];
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await parallelProvider.close();
     fakes.stop();
   }
-  console.log(`wrote ${writeResult('deploy', { clusters: CLUSTERS, deploymentReadyDelayMillis: READY_DELAY_MILLIS, rounds: ROUNDS, goal: GOAL, runs })}`);
+  console.log(`wrote ${writeBenchResult(new URL('./results/', import.meta.url), 'deploy', { clusters: CLUSTERS, deploymentReadyDelayMillis: READY_DELAY_MILLIS, rounds: ROUNDS, goal: GOAL, runs })}`);
 }
 
 await main();

@@ -38,3 +38,4 @@ export { startChaosProxy } from './chaos-proxy.js';
 export type { ChaosFault, ChaosProxy, ChaosProxyOptions } from './chaos-proxy.js';
 export { createNetnsLab, netnsSupport } from './netns-lab.js';
 export type { NetnsHost, NetnsLab } from './netns-lab.js';
+export { benchMachine, writeBenchResult } from './bench-result.js';

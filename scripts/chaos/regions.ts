@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
-import { createNetnsLab, seedRegions, type NetnsHost } from '@meridian/testkit';
+import { createNetnsLab, seedRegions, startNodeInNamespace, type NetnsHost } from '@meridian/testkit';
 import type { ScenarioContext } from './scenario.js';
 
 const WORKER = fileURLToPath(new URL('../../packages/providers-local/worker/region-worker.mjs', import.meta.url));
@@ -53,20 +53,5 @@ export async function startRegions(ctx: ScenarioContext, options: { count?: numb
 
 /** Starts the region server inside a namespace and waits for its `ready`. */
 function startInNamespace(host: NetnsHost, regionId: string): Promise<ChildProcess> {
-  const child = host.spawn(process.execPath, [WORKER], {
-    env: { ...process.env, MERIDIAN_REGION_ID: regionId, MERIDIAN_HOST: host.ip, MERIDIAN_PORT: String(NETNS_PORT) },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${regionId} did not start in its namespace within 10 s`)), 10_000);
-    child.on('message', (m: { type?: string }) => {
-      if (m?.type !== 'ready') return;
-      clearTimeout(timer);
-      resolve(child);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${regionId} exited with ${code}`));
-    });
-  });
+  return startNodeInNamespace(host, WORKER, { MERIDIAN_REGION_ID: regionId, MERIDIAN_HOST: host.ip, MERIDIAN_PORT: String(NETNS_PORT) });
 }

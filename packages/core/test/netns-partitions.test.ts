@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CrossRegionSync, HealthMonitor, type RegionInput } from '@meridian/core';
 import { createLocalReplicaStore } from '@meridian/providers-local';
-import { collectEvents, createNetnsLab, netnsSupport, scanAll, waitForEvent, type NetnsHost, type NetnsLab } from '@meridian/testkit';
+import { collectEvents, createNetnsLab, netnsSupport, scanAll, startNodeInNamespace, waitForEvent, type NetnsHost, type NetnsLab } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const support = netnsSupport();
@@ -19,20 +19,7 @@ const hosts: Record<string, NetnsHost> = {};
 
 /** Starts a region server inside a namespace and waits for its IPC `ready`. */
 function startRegion(host: NetnsHost, regionId: string): Promise<ChildProcess> {
-  const child = host.spawn(process.execPath, [WORKER], {
-    env: { ...process.env, MERIDIAN_REGION_ID: regionId, MERIDIAN_HOST: host.ip, MERIDIAN_PORT: String(PORT) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${regionId} did not start in its namespace within 10 s`)), 10_000);
-    child.on('message', (m: { type?: string }) => {
-      if (m?.type === 'ready') {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${regionId} exited with ${code}`)));
-  });
+  return startNodeInNamespace(host, WORKER, { MERIDIAN_REGION_ID: regionId, MERIDIAN_HOST: host.ip, MERIDIAN_PORT: String(PORT) });
 }
 
 describe.skipIf(!support.ok)('partitions and packet loss in network namespaces', () => {

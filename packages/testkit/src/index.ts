@@ -36,6 +36,6 @@ export type { KubeStatus, StatusCause, StatusDetails } from './kube/status.js';
 export { dnsEndpointCrd } from './kube/dns-endpoint-crd.js';
 export { startChaosProxy } from './chaos-proxy.js';
 export type { ChaosFault, ChaosProxy, ChaosProxyOptions } from './chaos-proxy.js';
-export { createNetnsLab, netnsSupport } from './netns-lab.js';
+export { createNetnsLab, netnsSupport, startNodeInNamespace } from './netns-lab.js';
 export type { NetnsHost, NetnsLab } from './netns-lab.js';
 export { benchMachine, writeBenchResult } from './bench-result.js';

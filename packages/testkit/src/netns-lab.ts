@@ -136,3 +136,24 @@ export function createNetnsLab(): NetnsLab {
     },
   };
 }
+
+/**
+ * Runs a Node script inside a namespace with an IPC channel and resolves once
+ * it sends `{ type: 'ready' }` (the local region worker does); rejects when it
+ * exits first or takes longer than `timeoutMillis` (default 10 s).
+ */
+export function startNodeInNamespace(host: NetnsHost, script: string, env: Record<string, string>, timeoutMillis = 10_000): Promise<ChildProcess> {
+  const child = host.spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in ${host.namespace} within ${timeoutMillis} ms`)), timeoutMillis);
+    child.on('message', (m: { type?: string }) => {
+      if (m?.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} in ${host.namespace}`));
+    });
+  });
+}

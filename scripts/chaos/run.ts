@@ -27,7 +27,8 @@ for (const scenario of selected) {
 }
 const totalMillis = Math.round(performance.now() - started);
 console.log(`\n${formatTable(reports)}\n`);
-const path = writeResults(reports, totalMillis);
+// The committed results are the whole suite's: a run of some scenarios does not overwrite them.
+const path = only.length === 0 ? writeResults(reports, totalMillis) : 'results not written (a subset ran)';
 const failed = reports.filter((r) => r.outcome === 'fail').length;
 console.log(`[chaos] ${reports.length - failed - reports.filter((r) => r.outcome === 'not-run').length} passed, ${failed} failed, ${reports.filter((r) => r.outcome === 'not-run').length} not run in ${(totalMillis / 1000).toFixed(1)} s; ${path}`);
 process.exit(failed > 0 ? 1 : 0);

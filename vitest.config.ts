@@ -15,6 +15,7 @@ export default defineConfig({
       '@meridian/replica-redis': src('replica-redis'),
       '@meridian/metrics-prometheus': src('metrics-prometheus'),
       '@meridian/providers-k8s': src('providers-k8s'),
+      '@meridian/providers-azure': src('providers-azure'),
     },
   },
   test: {

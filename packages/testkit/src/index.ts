@@ -39,3 +39,11 @@ export type { ChaosFault, ChaosProxy, ChaosProxyOptions } from './chaos-proxy.js
 export { createNetnsLab, netnsSupport, startNodeInNamespace } from './netns-lab.js';
 export type { NetnsHost, NetnsLab } from './netns-lab.js';
 export { benchMachine, writeBenchResult } from './bench-result.js';
+export { AZURITE_ACCOUNT, findAzuriteBlob, startAzurite } from './azurite.js';
+export type { Azurite, AzuriteOptions } from './azurite.js';
+export { startFakeArm } from './arm/fake-arm.js';
+export type { ArmLocation, ArmRequestRecord, FakeArm, FakeArmOptions, FakeArmPipelinePolicy, FakeArmResource, LocationFailure, ThrottleSpec } from './arm/fake-arm.js';
+export { DEFAULT_LOCATIONS } from './arm/locations.js';
+export { startFakeRetailPrices } from './arm/fake-retail-prices.js';
+export type { FakeRetailPrices, FakeRetailPricesOptions, RetailPriceItem, RetailPricesRequest } from './arm/fake-retail-prices.js';
+export { defaultRetailPriceItems } from './arm/retail-price-table.js';

@@ -1,0 +1,71 @@
+import { NetworkManagementClient } from '@azure/arm-network';
+import { MeridianError } from '@meridian/core';
+import type { FakeArm } from '@meridian/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAzureProvider } from '../src/index.js';
+import { fakeClientOptions, fakeCredential, fakeProvider, startQuickFakeArm } from './vm-fixture.js';
+
+let fake: FakeArm;
+beforeEach(async () => {
+  fake = await startQuickFakeArm();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+describe('AzureProvider networks', () => {
+  it('peers the VNets in a full mesh, both directions, Connected', async () => {
+    const provider = fakeProvider(fake, { peering: true });
+    const steps: string[] = [];
+    const result = await provider.deploy({ name: 'shop', regions: provider.regionIds() }, { onProgress: (p) => p.step === 'peering' && steps.push(`${p.regionId}:${p.status}`) });
+    expect(result.regions.every((r) => r.state === 'running')).toBe(true);
+    expect(steps.filter((s) => s.endsWith(':completed')).sort()).toEqual(['ap-southeast:completed', 'eu-west:completed', 'us-east:completed']);
+    const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
+    const pairs: string[] = [];
+    for (const region of provider.regionIds()) {
+      for await (const p of network.virtualNetworkPeerings.list(`meridian-test-${region}`, 'shop-vnet')) {
+        expect(p.peeringState).toBe('Connected');
+        pairs.push(`${region}->${p.remoteVirtualNetwork!.id!.split('/')[4]!.replace('meridian-test-', '')}`);
+      }
+    }
+    expect(pairs.sort()).toEqual(['ap-southeast->eu-west', 'ap-southeast->us-east', 'eu-west->ap-southeast', 'eu-west->us-east', 'us-east->ap-southeast', 'us-east->eu-west']);
+    // Each region lists its two peerings among its resources.
+    expect(result.regions[0]!.resources.filter((id) => id.includes('/virtualNetworkPeerings/'))).toHaveLength(2);
+  });
+
+  it('refuses overlapping address spaces, naming both regions', () => {
+    const make = () =>
+      createAzureProvider({
+        subscriptionId: fake.subscriptionId,
+        credential: fakeCredential(fake),
+        regions: { a: { location: 'westeurope', addressSpace: '10.8.0.0/16' }, b: { location: 'eastus', addressSpace: '10.8.128.0/17' } },
+        peering: true,
+      });
+    expect(make).toThrow(MeridianError);
+    try {
+      make();
+    } catch (e) {
+      expect((e as MeridianError).code).toBe('INVALID_CONFIG');
+      expect((e as MeridianError).message).toContain('regions.b.addressSpace');
+      expect((e as MeridianError).message).toContain('regions.a.addressSpace');
+    }
+  });
+
+  it('plans spaces around the given ones', () => {
+    const provider = createAzureProvider({
+      subscriptionId: fake.subscriptionId,
+      credential: fakeCredential(fake),
+      regions: { a: { location: 'westeurope' }, b: { location: 'eastus', addressSpace: '10.0.0.0/15' }, c: { location: 'uksouth' } },
+    });
+    expect(provider.addressSpaces()).toEqual({ a: '10.2.0.0/16', b: '10.0.0.0/15', c: '10.3.0.0/16' });
+  });
+
+  it('the NSG opens the app port only (SSH closed by default)', async () => {
+    const provider = fakeProvider(fake);
+    await provider.deploy({ name: 'shop', regions: ['eu-west'], workload: { port: 9000 } });
+    const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
+    const nsg = await network.networkSecurityGroups.get('meridian-test-eu-west', 'shop-nsg');
+    expect(nsg.securityRules?.map((r) => [r.name, r.destinationPortRange, r.access])).toEqual([['allow-app', '9000', 'Allow']]);
+    expect((await provider.status('eu-west')).endpoint).toMatch(/:9000$/);
+  });
+});

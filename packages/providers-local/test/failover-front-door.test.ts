@@ -41,7 +41,7 @@ interface ClientStats {
 }
 
 /** Runs `workers` clients in a loop until stopped (at most `maxRequests` in all). */
-function clientLoop(workers = 4, maxRequests = 20_000): { stop(): Promise<ClientStats> } {
+function clientLoop(workers = 4, maxRequests = 20_000): { stop(): Promise<ClientStats>; servedBy(region: string, count: number): Promise<void> } {
   const stats: ClientStats = { ok: 0, failed: 0, byRegion: {}, outcomes: [] };
   const agent = new Agent({ connections: workers });
   let running = true;
@@ -62,6 +62,10 @@ function clientLoop(workers = 4, maxRequests = 20_000): { stop(): Promise<Client
     }
   });
   return {
+    // Waits for traffic, not for time: on a loaded machine 300 ms may carry only a handful of requests.
+    async servedBy(region, count) {
+      for (let i = 0; i < 500 && (stats.byRegion[region] ?? 0) < count; i++) await new Promise((r) => setTimeout(r, 10));
+    },
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -74,9 +78,9 @@ function clientLoop(workers = 4, maxRequests = 20_000): { stop(): Promise<Client
 describe('failover through the front door', () => {
   it('a planned failover with drain loses zero requests', async () => {
     const clients = clientLoop();
-    await new Promise((r) => setTimeout(r, 300));
+    await clients.servedBy('us-east', 20);
     const report: FailoverReport = await manager.failover({ to: 'eu-west', drain: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await clients.servedBy('eu-west', 20);
     const stats = await clients.stop();
     console.log(`planned failover: ${stats.ok} requests served, ${stats.failed} failed, by region ${JSON.stringify(stats.byRegion)}; took ${report.durationMillis} ms`);
     expect(report.steps.find((s) => s.name === 'verify-routing')?.detail).toBe('requests answered by eu-west');
@@ -87,7 +91,7 @@ describe('failover through the front door', () => {
 
   it('a killed primary fails over on its own; the failed requests are counted and stop after the shift', async () => {
     const clients = clientLoop();
-    await new Promise((r) => setTimeout(r, 300));
+    await clients.servedBy('us-east', 10);
     const done = waitForEvent(manager, 'failover:completed', { timeoutMillis: 10_000 });
     const killedAt = performance.now();
     await provider.kill('us-east');
@@ -102,7 +106,7 @@ describe('failover through the front door', () => {
     expect(provider.frontDoor!.stats().failures).toBe(atShift.failed);
     // After the shift every request is served.
     const after = clientLoop();
-    await new Promise((r) => setTimeout(r, 300));
+    await after.servedBy('eu-west', 20);
     const afterStats = await after.stop();
     expect(afterStats.failed).toBe(0);
     expect(Object.keys(afterStats.byRegion)).toEqual(['eu-west']);

@@ -1,6 +1,7 @@
 import type { ChaosScenario } from './scenario.js';
 import { apiserverErrors } from './scenarios/apiserver-errors.js';
-import { armThrottling, azuriteRestart } from './scenarios/azure-faults.js';
+import { armThrottling } from './scenarios/arm-throttling.js';
+import { azuriteRestart } from './scenarios/azurite-restart.js';
 import { clockSkew } from './scenarios/clock-skew.js';
 import { controlPlanePartition } from './scenarios/control-plane-partition.js';
 import { errorBurst } from './scenarios/error-burst.js';

@@ -2,7 +2,8 @@
 // (pnpm pack), linted (publint) and checked for type resolution in every module
 // mode (attw); the tarballs are installed with plain npm into a fresh project
 // outside the workspace, where an ESM and a CommonJS host app run for real; and
-// the quick-start example runs from a copy outside the repo, as a template would.
+// the examples run from copies outside the repo, as templates would (those that need a cloud or
+// clusters against testkit's fakes, served from the repo).
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,9 +64,21 @@ try {
     { name: 'quickstart', command: ['node', ['dist/main.js']], expect: 'Done: the killed region went unhealthy and came back' },
     { name: 'http-app', command: ['npm', ['run', 'smoke', '--silent']], expect: 'smoke ok: route eu-west' },
     { name: 'browser-sessions', command: ['node', ['dist/main.js']], expect: 'region-b: Welcome ada, localStorage: dark ["book","lamp"]' },
-    // Needs clusters: three fake kube-apiservers from testkit run in a helper process of the repository (testkit is
-    // private, a devDependency the copy cannot install), and the copy is pointed at them through KUBECONFIG.
-    { name: 'k8s-regions', command: ['node', ['dist/main.js', '--cleanup']], expect: 'Done: shop was deployed to 3 clusters', fakeClusters: true },
+    // Examples with `fakes` need a cloud: testkit's fakes run in a helper process of the repository (testkit is
+    // private, a devDependency the copy cannot install), `<script> --serve` in the example's directory, which prints
+    // `NAME=value` lines and keeps them up until its stdin closes; the copy runs with the variables listed in `env`.
+    // Three fake kube-apiservers, reached through KUBECONFIG:
+    { name: 'k8s-regions', command: ['node', ['dist/main.js', '--cleanup']], expect: 'Done: shop was deployed to 3 clusters', fakes: { script: 'dev/fake-clusters.ts', env: ['KUBECONFIG'] } },
+    // The fake ARM: subscription, service principal and Entra authority, ARM endpoint and its CA as a file:
+    {
+      name: 'azure-vms',
+      command: ['node', ['dist/main.js', '--cleanup']],
+      expect: 'Done: shop was deployed to 3 Azure regions; eu-west failed over to the next region and back through Traffic Manager, and removed again',
+      fakes: {
+        script: 'dev/with-fake-arm.ts',
+        env: ['AZURE_SUBSCRIPTION_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_AUTHORITY_HOST', 'AZURE_ARM_ENDPOINT', 'AZURE_ARM_CA_FILE', 'AZURE_POLL_INTERVAL_MS'],
+      },
+    },
   ];
   for (const example of examples) {
     const dir = join(work, example.name);
@@ -81,12 +94,12 @@ try {
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
     run('npm', ['run', 'typecheck', '--silent'], dir);
     run('npm', ['run', 'build', '--silent'], dir);
-    const fakes = example.fakeClusters ? await startFakeClusters(join(root, 'examples', example.name)) : undefined;
+    const fakes = example.fakes ? await startFakes(join(root, 'examples', example.name), example.fakes) : undefined;
     let out;
     try {
-      out = run(example.command[0], example.command[1], dir, fakes ? { ...process.env, KUBECONFIG: fakes.kubeconfig } : process.env);
+      out = run(example.command[0], example.command[1], dir, fakes ? { ...process.env, ...fakes.env } : process.env);
     } finally {
-      fakes?.stop();
+      await fakes?.stop();
     }
     if (!out.includes(example.expect)) throw new Error(`examples/${example.name} copy did not work:\n${out}`);
     console.log(`check-pack: examples/${example.name} runs from a copy outside the repo, on the tarballs`);
@@ -95,16 +108,38 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-/** Starts an example's fake clusters (`dev/fake-clusters.ts --serve`) in a child process; resolves with its KUBECONFIG. */
-function startFakeClusters(exampleDir) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/fake-clusters.ts', '--serve'], { cwd: exampleDir, stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Starts an example's fakes (`<script> --serve`, run with tsx in the example's directory of the repository) in a
+ * child process and reads the `NAME=value` lines it prints; resolves once every name in `env` has been seen, with
+ * those variables and a `stop()` that closes its stdin (the fakes shut down) and waits for it to exit.
+ */
+function startFakes(exampleDir, { script, env: names }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--serve'], { cwd: exampleDir, stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const stop = async () => {
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error('fake clusters did not start within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`fake clusters exited with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('KUBECONFIG=')) return;
+    const env = {};
+    const fail = (error) => {
       clearTimeout(timer);
-      resolvePromise({ kubeconfig: line.slice('KUBECONFIG='.length), stop: () => child.stdin.end() });
+      child.kill();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`${script} --serve did not print ${names.filter((n) => !(n in env)).join(', ')} within 60 s`)), 60_000);
+    exited.then(({ code, signal }) => fail(new Error(`${script} --serve exited with ${code ?? signal}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const eq = line.indexOf('=');
+      const name = line.slice(0, eq);
+      if (eq <= 0 || !names.includes(name) || name in env) return;
+      env[name] = line.slice(eq + 1);
+      if (names.every((n) => n in env)) {
+        clearTimeout(timer);
+        resolvePromise({ env, stop });
+      }
     });
   });
 }

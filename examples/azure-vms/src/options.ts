@@ -9,11 +9,11 @@ export interface ExampleOptions {
   prefix: string;
   /** Traffic Manager profile name (also its DNS label: `<name>.trafficmanager.net`). */
   profileName: string;
-  /** ARM endpoint (a fake's, for the demo). Default public Azure. */
+  /** ARM endpoint (`--arm-endpoint` or `$AZURE_ARM_ENDPOINT`; a fake's, for the demo). Default public Azure. */
   armEndpoint?: string | undefined;
-  /** PEM CA to trust for ARM and the token endpoint (a fake's). */
+  /** PEM CA to trust for ARM and the token endpoint (`--ca-file` or `$AZURE_ARM_CA_FILE`; a fake's). */
   caPem?: string | undefined;
-  /** How often LROs are polled. Default the SDK's. */
+  /** How often LROs are polled (`--poll-interval-ms` or `$AZURE_POLL_INTERVAL_MS`). Default the SDK's. */
   pollIntervalMillis?: number | undefined;
   /** Deallocate the primary's VM and start it again, to show failover and failback. */
   simulateOutage: boolean;
@@ -22,9 +22,11 @@ export interface ExampleOptions {
 }
 
 const USAGE = `usage: node dist/main.js [--subscription ID] [--prefix NAME] [--profile NAME]
-       [--arm-endpoint URL --ca-file PEM] [--no-outage] [--cleanup]`;
+       [--arm-endpoint URL --ca-file PEM] [--poll-interval-ms N] [--no-outage] [--cleanup]
+Flags win over the environment: AZURE_SUBSCRIPTION_ID, AZURE_ARM_ENDPOINT, AZURE_ARM_CA_FILE, AZURE_POLL_INTERVAL_MS.
+Without an ARM endpoint it is public Azure (https://management.azure.com) with DefaultAzureCredential.`;
 
-/** Reads the command line and `$AZURE_SUBSCRIPTION_ID`. */
+/** Reads the command line, then the environment for what the flags leave out (`$AZURE_SUBSCRIPTION_ID`, `$AZURE_ARM_ENDPOINT`, `$AZURE_ARM_CA_FILE`, `$AZURE_POLL_INTERVAL_MS`). */
 export function readOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ExampleOptions {
   const { values } = parseArgs({
     args: argv,
@@ -34,6 +36,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
       profile: { type: 'string', default: 'meridian-shop' },
       'arm-endpoint': { type: 'string' },
       'ca-file': { type: 'string' },
+      'poll-interval-ms': { type: 'string' },
       'no-outage': { type: 'boolean', default: false },
       cleanup: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -45,12 +48,20 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   const subscriptionId = values.subscription ?? env['AZURE_SUBSCRIPTION_ID'];
   if (!subscriptionId) throw new Error(`no subscription: pass --subscription or set AZURE_SUBSCRIPTION_ID\n${USAGE}`);
+  // An empty variable counts as unset, so `AZURE_ARM_ENDPOINT= node dist/main.js` is public Azure.
+  const armEndpoint = values['arm-endpoint'] || env['AZURE_ARM_ENDPOINT'] || undefined;
+  if (armEndpoint !== undefined && !(URL.canParse(armEndpoint) && new URL(armEndpoint).protocol === 'https:')) throw new Error(`the ARM endpoint must be an https URL, got "${armEndpoint}"\n${USAGE}`);
+  const caFile = values['ca-file'] || env['AZURE_ARM_CA_FILE'] || undefined;
+  const poll = values['poll-interval-ms'] || env['AZURE_POLL_INTERVAL_MS'] || undefined;
+  const pollIntervalMillis = poll === undefined ? undefined : Number(poll);
+  if (pollIntervalMillis !== undefined && !(Number.isInteger(pollIntervalMillis) && pollIntervalMillis > 0)) throw new Error(`the poll interval must be a positive whole number of milliseconds, got "${poll}"\n${USAGE}`);
   return {
     subscriptionId,
     prefix: values.prefix,
     profileName: values.profile,
-    armEndpoint: values['arm-endpoint'],
-    caPem: values['ca-file'] ? readFileSync(values['ca-file'], 'utf8') : undefined,
+    armEndpoint,
+    caPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
+    pollIntervalMillis,
     simulateOutage: !values['no-outage'],
     cleanup: values.cleanup,
   };

@@ -179,3 +179,4 @@ export type { AlertSource, AlertSources, MigrationFailureEvents, MigrationFailur
 export type { Alert, AlertError, AlertDropReason, AlertDroppedEvent, AlertEvents, AlertFailedEvent, AlertInput, AlertSentEvent, AlertSeverity, AlertType } from './alerts/alert-types.js';
 export { genericPayload, slackPayload } from './alerts/alert-payload.js';
 export type { SlackMessage } from './alerts/alert-payload.js';
+export { FencingGate } from './contracts/fencing-gate.js';

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
+  FencingGate,
   invalidConfig,
   MeridianError,
   parseOptions,
@@ -51,7 +52,7 @@ export class KubernetesProvider implements RegionProvider, EventSource<WithError
   readonly #events = new TypedEmitter<KubernetesProviderEvents>();
   readonly #dnsClient: KubeClient | undefined;
   readonly #dnsTargets: Record<string, string> = {};
-  #highestToken = Number.NEGATIVE_INFINITY;
+  readonly #fencing = new FencingGate();
   #weights: TrafficWeights | undefined;
   #closed = false;
 
@@ -182,16 +183,12 @@ export class KubernetesProvider implements RegionProvider, EventSource<WithError
     throwIfAborted(options.signal, 'setTraffic');
     const valid = validateTrafficWeights(weights, this.regionIds());
     const token = options.fencingToken;
-    if (token !== undefined && token < this.#highestToken) {
-      throw new MeridianError('LEASE_LOST', `setTraffic refused: fencing token ${token} is older than ${this.#highestToken}; another instance holds the lease`, {
-        details: { fencingToken: token, highest: this.#highestToken },
-      });
-    }
+    this.#fencing.check(token);
     const dns = this.#options.dns;
     if (!dns || !this.#dnsClient) throw invalidConfig('Kubernetes provider options', [{ path: 'dns', message: 'setTraffic needs the `dns` option (where to write DNSEndpoint records)', value: 'undefined' }]);
     const full = Object.fromEntries(this.regionIds().map((id) => [id, valid[id] ?? 0]));
     await writeDnsEndpoint(this.#dnsClient, dns, renderEndpoints(dns, full, this.#dnsTargets), token, { fieldManager: this.#options.fieldManager, force: this.#options.forceConflicts }, options.signal);
-    if (token !== undefined) this.#highestToken = Math.max(this.#highestToken, token);
+    this.#fencing.accept(token);
     this.#weights = full;
   }
 

@@ -1,4 +1,5 @@
 import {
+  FencingGate,
   defineRegions,
   getByRegionId,
   invalidConfig,
@@ -91,7 +92,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   readonly #events = new TypedEmitter<LocalProviderEvents>();
   readonly #workerPath: string;
   #weights: TrafficWeights | undefined;
-  #highestToken = Number.NEGATIVE_INFINITY;
+  readonly #fencing = new FencingGate();
   #frontDoor: FrontDoor | undefined;
   readonly #picker = new WeightedPicker();
   #exitHook: (() => void) | undefined;
@@ -220,16 +221,8 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     this.#assertOpen();
     throwIfAborted(options.signal, 'setTraffic');
     const valid = validateTrafficWeights(weights, this.regionIds());
-    if (options.fencingToken !== undefined) {
-      if (options.fencingToken < this.#highestToken) {
-        throw new MeridianError(
-          'LEASE_LOST',
-          `setTraffic refused: fencing token ${options.fencingToken} is older than ${this.#highestToken}; another instance holds the lease`,
-          { details: { fencingToken: options.fencingToken, highest: this.#highestToken } },
-        );
-      }
-      this.#highestToken = options.fencingToken;
-    }
+    this.#fencing.check(options.fencingToken);
+    this.#fencing.accept(options.fencingToken);
     this.#weights = Object.fromEntries(this.regionIds().map((id) => [id, valid[id] ?? 0]));
   }
 

@@ -1,4 +1,5 @@
 import {
+  FencingGate,
   invalidConfig,
   MeridianError,
   parseOptions,
@@ -48,7 +49,7 @@ export class AzureProvider implements RegionProvider {
   readonly #sshKey: string;
   // The app last deployed per region (status and setTraffic look at it first) and its port.
   readonly #apps = new Map<string, { name: string; port: number }>();
-  #highestToken = Number.NEGATIVE_INFINITY;
+  readonly #fencing = new FencingGate();
   #weights: TrafficWeights | undefined;
 
   /** @internal Use {@link createAzureProvider}. */
@@ -184,11 +185,7 @@ export class AzureProvider implements RegionProvider {
     throwIfAborted(options.signal, 'setTraffic');
     const valid = validateTrafficWeights(weights, this.regionIds());
     const token = options.fencingToken;
-    if (token !== undefined && token < this.#highestToken) {
-      throw new MeridianError('LEASE_LOST', `setTraffic refused: fencing token ${token} is older than ${this.#highestToken}; another instance holds the lease`, {
-        details: { fencingToken: token, highest: this.#highestToken },
-      });
-    }
+    this.#fencing.check(token);
     const tm = this.#options.trafficManager;
     if (!tm) throw invalidConfig('Azure provider options', [{ path: 'trafficManager', message: 'setTraffic needs the `trafficManager` option (the profile whose endpoints it sets)', value: 'undefined' }]);
     const full = Object.fromEntries(this.regionIds().map((id) => [id, valid[id] ?? 0]));
@@ -203,7 +200,7 @@ export class AzureProvider implements RegionProvider {
     const first = this.#targets.values().next().value!;
     await ensureProfile(this.#clients, tm, tm.location ?? first.location, this.#options.port, options.signal);
     await writeEndpoints(this.#clients, tm, planEndpoints(full, targets, this.regionIds()), options.signal);
-    if (token !== undefined) this.#highestToken = Math.max(this.#highestToken, token);
+    this.#fencing.accept(token);
     this.#weights = full;
   }
 

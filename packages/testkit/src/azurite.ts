@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { getFreePort } from './port-allocator.js';
+import { launchOnFreePort, pollUntilReady, spawnServer, type ServerProcess } from './server-process.js';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -54,59 +53,33 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const main = findAzuriteBlob(options.resolveFrom);
   const persistence = options.persistence ?? 'memory';
   const dir = await mkdtemp(join(tmpdir(), 'meridian-azurite-'));
-  let port = 0;
-  let child: ChildProcess | undefined;
-  const killOnExit = (): void => void child?.kill('SIGKILL');
+  let server: ServerProcess | undefined;
 
-  const stopChild = async (): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    process.removeListener('exit', killOnExit);
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
-  };
-
-  const launch = async (): Promise<void> => {
+  const launch = async (port: number): Promise<void> => {
     await mkdir(dir, { recursive: true });
     const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--disableTelemetry', '--silent'];
     args.push(...(persistence === 'memory' ? ['--inMemoryPersistence'] : ['--location', dir]));
-    // cwd = the temp dir: nothing Azurite writes can land in the repository.
-    const proc = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    process.once('exit', killOnExit);
-    let log = '';
-    const keep = (chunk: Buffer): void => void (log = (log + chunk.toString('utf8')).slice(-4000));
-    proc.stdout!.on('data', keep);
-    proc.stderr!.on('data', keep);
-    const exited = new Promise<never>((_, reject) => {
-      proc.once('error', (error) => reject(new Error(`azurite could not start: ${error.message}`)));
-      proc.once('exit', (code, signal) => reject(new Error(`azurite exited (${signal ?? code}) before it was ready on port ${port}:\n${log}`)));
+    server = await spawnServer({
+      name: 'azurite',
+      command: process.execPath,
+      args,
+      // cwd = the temp dir: nothing Azurite writes can land in the repository.
+      cwd: dir,
+      where: `on port ${port}`,
+      ready: () => pollUntilReady(() => answersHttp(port), `azurite on port ${port}`, READY_TIMEOUT_MILLIS, 50),
     });
-    exited.catch(() => undefined);
-    try {
-      await Promise.race([waitForHttp(port, READY_TIMEOUT_MILLIS), exited]);
-    } catch (error) {
-      await stopChild();
-      throw error;
-    }
+  };
+  const stopServer = async (): Promise<void> => {
+    await server?.stop();
+    server = undefined;
   };
 
-  for (let attempt = 1; ; attempt++) {
-    port = await getFreePort();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(String((error as Error).message))) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+  let port: number;
+  try {
+    port = await launchOnFreePort(launch, /EADDRINUSE|address already in use/i);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 
   const blobUrl = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
@@ -115,39 +88,28 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobUrl};`,
     port,
     get pid() {
-      return child?.pid;
+      return server?.pid;
     },
     async restart() {
-      await stopChild();
-      await launch();
+      await stopServer();
+      await launch(port);
     },
     async stop() {
-      await stopChild();
+      await stopServer();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** Resolves once the port answers any HTTP response; retries refusals until the deadline. */
-async function waitForHttp(port: number, timeoutMillis: number): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: `/${AZURITE_ACCOUNT}?comp=list`, timeout: 1000 }, (res) => {
-          res.resume();
-          resolve();
-        });
-        req.once('timeout', () => req.destroy(new Error('timed out')));
-        req.once('error', reject);
-        req.end();
-      });
-      return;
-    } catch (error) {
-      last = (error as Error).message;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`azurite on port ${port} was not ready within ${timeoutMillis} ms: ${last}`);
+/** Resolves when the port answers any HTTP response. */
+function answersHttp(port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: `/${AZURITE_ACCOUNT}?comp=list`, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve();
+    });
+    req.once('timeout', () => req.destroy(new Error('timed out')));
+    req.once('error', reject);
+    req.end();
+  });
 }

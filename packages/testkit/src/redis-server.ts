@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { getFreePort } from './port-allocator.js';
+import { launchOnFreePort, pollUntilReady, spawnServer, type ServerProcess } from './server-process.js';
 
 /** A real `redis-server` on loopback, without persistence, owned by one test file. */
 export interface RedisServer {
@@ -44,88 +43,47 @@ export function findRedisServer(): string {
  */
 export async function startRedisServer(): Promise<RedisServer> {
   const binary = findRedisServer();
-  let port = 0;
-  let child: ChildProcess | undefined;
+  let server: ServerProcess | undefined;
   let dir: string | undefined;
-  const killOnExit = (): void => void child?.kill('SIGKILL');
 
-  const stopChild = async (): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    process.removeListener('exit', killOnExit);
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(timer);
-    }
+  const stop = async (): Promise<void> => {
+    await server?.stop();
+    server = undefined;
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
   };
 
-  const launch = async (): Promise<void> => {
+  const launch = async (port: number): Promise<void> => {
     dir = await mkdtemp(join(tmpdir(), 'meridian-redis-'));
     const args = ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
-    const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    process.once('exit', killOnExit);
-    let log = '';
-    const keep = (chunk: Buffer): void => void (log = (log + chunk.toString('utf8')).slice(-4000));
-    proc.stdout!.on('data', keep);
-    proc.stderr!.on('data', keep);
-    const exited = new Promise<never>((_, reject) => {
-      proc.once('error', (error) => reject(new Error(`redis-server could not start: ${error.message}`)));
-      proc.once('exit', (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}) before it was ready on port ${port}:\n${log}`)));
-    });
-    exited.catch(() => undefined);
     try {
-      await Promise.race([waitForPong(port, READY_TIMEOUT_MILLIS), exited]);
+      server = await spawnServer({
+        name: 'redis-server',
+        command: binary,
+        args,
+        where: `on port ${port}`,
+        ready: () => pollUntilReady(() => ping(port), `redis-server on port ${port}`, READY_TIMEOUT_MILLIS),
+      });
     } catch (error) {
-      await stopChild();
+      await stop();
       throw error;
     }
   };
 
   // Another process may take the free port before redis binds it: try a few ports.
-  for (let attempt = 1; ; attempt++) {
-    port = await getFreePort();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 3 || !/Address already in use/i.test(String((error as Error).message))) throw error;
-    }
-  }
-
+  const port = await launchOnFreePort(launch, /Address already in use/i);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     get pid() {
-      return child?.pid;
+      return server?.pid;
     },
-    stop: stopChild,
+    stop,
     async restart() {
-      await stopChild();
-      await launch();
+      await stop();
+      await launch(port);
     },
   };
-}
-
-/** Resolves once `PING` on the port answers `+PONG`; retries connection refusals until the deadline. */
-async function waitForPong(port: number, timeoutMillis: number): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      await ping(port);
-      return;
-    } catch (error) {
-      last = (error as Error).message;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  throw new Error(`redis-server on port ${port} was not ready within ${timeoutMillis} ms: ${last}`);
 }
 
 function ping(port: number): Promise<void> {

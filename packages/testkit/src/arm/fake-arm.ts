@@ -7,6 +7,7 @@ import { routeArm, type ArmRequestRecord } from './arm-router.js';
 import { ArmFaults, type LocationFailure, type ThrottleSpec } from './faults.js';
 import { DEFAULT_LOCATIONS, normalizeLocation, type ArmLocation } from './locations.js';
 import { TokenService } from './token-service.js';
+import { loopbackListener } from '../loopback-listener.js';
 
 /** Options of {@link startFakeArm}; every one has a default. */
 export interface FakeArmOptions {
@@ -120,10 +121,9 @@ export async function startFakeArm(options: FakeArmOptions = {}): Promise<FakeAr
   const clock = options.clock ?? systemClock;
   const subscriptionId = options.subscriptionId ?? randomUUID();
   const principal = { tenantId: options.tenantId ?? randomUUID(), clientId: options.clientId ?? randomUUID(), clientSecret: options.clientSecret ?? randomBytes(30).toString('base64url') };
-  let port = options.port ?? 0;
   const faults = new ArmFaults();
   faults.latencyMillis = options.latencyMillis ?? 0;
-  const ctx = new ArmContext(subscriptionId, principal.tenantId, options.locations ?? DEFAULT_LOCATIONS, faults, clock, options.operationDelayMillis ?? 50, () => `https://127.0.0.1:${port}`);
+  const ctx = new ArmContext(subscriptionId, principal.tenantId, options.locations ?? DEFAULT_LOCATIONS, faults, clock, options.operationDelayMillis ?? 50, () => `https://127.0.0.1:${listener.port}`);
   const tokens = new TokenService(principal, clock, options.tokenLifetimeSeconds ?? 3600);
   const records: ArmRequestRecord[] = [];
   const certs = await generateServerCertificates('fake-arm');
@@ -138,27 +138,9 @@ export async function startFakeArm(options: FakeArmOptions = {}): Promise<FakeAr
   });
   server.keepAliveTimeout = 60_000;
 
-  let running = false;
   let closed = false;
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.removeListener('error', reject);
-        const address = server.address();
-        if (address && typeof address === 'object') port = address.port;
-        running = true;
-        resolve();
-      });
-    });
-  const stop = async (): Promise<void> => {
-    if (!running) return;
-    running = false;
-    const done = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await done;
-  };
-  await listen();
+  const listener = loopbackListener(server, options.port ?? 0);
+  await listener.listen();
 
   const tlsPolicy: FakeArmPipelinePolicy = {
     name: 'fakeArmTlsPolicy',
@@ -170,16 +152,16 @@ export async function startFakeArm(options: FakeArmOptions = {}): Promise<FakeAr
 
   return {
     get url() {
-      return `https://127.0.0.1:${port}`;
+      return `https://127.0.0.1:${listener.port}`;
     },
     get port() {
-      return port;
+      return listener.port;
     },
     caPem: certs.caPem,
     subscriptionId,
     ...principal,
     get running() {
-      return running;
+      return listener.running;
     },
     tlsPolicy,
     get operationDelayMillis() {
@@ -214,15 +196,15 @@ export async function startFakeArm(options: FakeArmOptions = {}): Promise<FakeAr
         .sort((a, b) => Number(b.type === 'Microsoft.Resources/resourceGroups') - Number(a.type === 'Microsoft.Resources/resourceGroups'));
     },
     requests: () => [...records],
-    stop,
+    stop: () => listener.stop(),
     async start() {
       if (closed) throw new MeridianError('SHUT_DOWN', 'the fake ARM was closed');
-      if (!running) await listen();
+      if (!listener.running) await listener.listen();
     },
     async close() {
       if (closed) return;
       closed = true;
-      await stop();
+      await listener.stop();
     },
   };
 }

@@ -17,6 +17,7 @@ import { resourceKey, type ResourceType } from './resource-types.js';
 import { route, type RequestRecord } from './router.js';
 import { alreadyExists } from './status.js';
 import { prepareCreate } from './write-pipeline.js';
+import { loopbackListener } from '../loopback-listener.js';
 
 /** Options of {@link startFakeKubeApiServer}; every one has a default. */
 export interface FakeKubeApiServerOptions {
@@ -169,8 +170,6 @@ export async function startFakeKubeApiServer(options: FakeKubeApiServerOptions =
   seed(...['default', 'kube-system', 'kube-public', 'kube-node-lease'].map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })));
   controller.start();
 
-  let port = options.port ?? 0;
-  let running = false;
   let closed = false;
   const server: Server = createServer({ key: certs.keyPem, cert: certs.certPem }, (req, res) => {
     void route(
@@ -179,7 +178,7 @@ export async function startFakeKubeApiServer(options: FakeKubeApiServerOptions =
         auth,
         faults,
         watch: { bookmarkIntervalMillis: options.bookmarkIntervalMillis ?? 1000 },
-        serverAddress: () => `127.0.0.1:${port}`,
+        serverAddress: () => `127.0.0.1:${listener.port}`,
         watches,
         record: (entry) => {
           records.push(entry);
@@ -193,48 +192,33 @@ export async function startFakeKubeApiServer(options: FakeKubeApiServerOptions =
   });
   server.keepAliveTimeout = 60_000;
 
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.removeListener('error', reject);
-        const address = server.address();
-        if (address && typeof address === 'object') port = address.port;
-        running = true;
-        resolve();
-      });
-    });
-  const stop = async (): Promise<void> => {
-    if (!running) return;
-    running = false;
-    const closedPromise = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Open watches end before the connections are cut, as the real server ends them on shutdown.
+  const listener = loopbackListener(server, options.port ?? 0, () => {
     for (const end of [...watches]) end();
-    server.closeAllConnections();
-    await closedPromise;
-  };
-  await listen();
+  });
+  await listener.listen();
   seed({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }], sessionAffinity: 'None', type: 'ClusterIP' },
+    spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: listener.port }], sessionAffinity: 'None', type: 'ClusterIP' },
   });
 
   const kubeconfig = (o: KubeconfigOptions = {}): string =>
-    renderKubeconfig({ contextName: o.context ?? name, server: `https://127.0.0.1:${port}`, caPem: certs.caPem, token: o.token ?? token, namespace: o.namespace ?? namespace });
+    renderKubeconfig({ contextName: o.context ?? name, server: `https://127.0.0.1:${listener.port}`, caPem: certs.caPem, token: o.token ?? token, namespace: o.namespace ?? namespace });
 
   return {
     get url() {
-      return `https://127.0.0.1:${port}`;
+      return `https://127.0.0.1:${listener.port}`;
     },
     get port() {
-      return port;
+      return listener.port;
     },
     caPem: certs.caPem,
     token,
     name,
     get running() {
-      return running;
+      return listener.running;
     },
     kubeconfig,
     async writeKubeconfig(dir, o = {}) {
@@ -278,15 +262,15 @@ export async function startFakeKubeApiServer(options: FakeKubeApiServerOptions =
       ctx.store.setHistorySize(events);
     },
     requests: () => [...records],
-    stop,
+    stop: () => listener.stop(),
     async start() {
       if (closed) throw new MeridianError('SHUT_DOWN', 'the fake kube-apiserver was closed');
-      if (!running) await listen();
+      if (!listener.running) await listener.listen();
     },
     async close() {
       if (closed) return;
       closed = true;
-      await stop();
+      await listener.stop();
       controller.stop();
       ctx.cancelScheduled();
     },

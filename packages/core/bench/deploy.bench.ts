@@ -2,7 +2,7 @@
 // one at a time (concurrency 1, the baseline) and all at once, in one run.
 import { MultiRegionDeployer } from '@meridian/core';
 import { createLocalProvider } from '@meridian/providers-local';
-import { seedRegions } from '@meridian/testkit';
+import { median, seedRegions } from '@meridian/testkit';
 import { writeResult } from './report.js';
 
 const ROUNDS = 3;
@@ -32,7 +32,6 @@ async function main(): Promise<void> {
     parallel.push(p.millis);
     reported.push(p.speedup);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const result = {
     regions: 8,
     rounds: ROUNDS,

@@ -3,7 +3,7 @@
 // run. Every long-running operation (VNet, NSG, public IP, NIC, VM) stays InProgress
 // for a fixed time, as ARM's do; the provider polls every 20 ms.
 import { ClientSecretCredential } from '@azure/identity';
-import { startFakeArm, writeBenchResult } from '@meridian/testkit';
+import { median, startFakeArm, timedDeploy, writeBenchResult } from '@meridian/testkit';
 import { createAzureProvider, type AzureProvider } from '../src/index.js';
 
 const REGIONS = { 'eu-west': 'westeurope', 'us-east': 'eastus', 'eu-north': 'northeurope', 'uk-south': 'uksouth' };
@@ -11,15 +11,9 @@ const LRO_MILLIS = [100, 250];
 const ROUNDS = 5;
 const GOAL = 3.5;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function deployOnce(provider: AzureProvider, name: string): Promise<number> {
-  const started = performance.now();
-  const { regions } = await provider.deploy({ name, regions: provider.regionIds() });
-  const millis = performance.now() - started;
-  const failed = regions.filter((r) => r.state !== 'running');
-  if (failed.length > 0) throw new Error(`deploy failed: ${failed.map((r) => r.error).join('; ')}`);
-  return millis;
+/** One timed deploy of every region of the provider. */
+function deployOnce(provider: AzureProvider, name: string): Promise<number> {
+  return timedDeploy(provider, name, provider.regionIds());
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createKubernetesProvider, type KubernetesProvider } from '../src/index.js';
-import { writeBenchResult } from '@meridian/testkit';
+import { median, timedDeploy, writeBenchResult } from '@meridian/testkit';
 
 const CLUSTERS = 4;
 const LATENCIES_MILLIS = [20, 50];
@@ -43,16 +43,10 @@ async function startFakes(): Promise<Fakes> {
   };
 }
 
-async function deployOnce(provider: KubernetesProvider, name: string): Promise<number> {
-  const started = performance.now();
-  const { regions } = await provider.deploy({ name, regions: provider.regionIds() });
-  const millis = performance.now() - started;
-  const failed = regions.filter((r) => r.state !== 'running');
-  if (failed.length > 0) throw new Error(`deploy failed: ${failed.map((r) => r.error).join('; ')}`);
-  return millis;
+/** One timed deploy of every region of the provider. */
+function deployOnce(provider: KubernetesProvider, name: string): Promise<number> {
+  return timedDeploy(provider, name, provider.regionIds());
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const fakes = await startFakes();

@@ -38,7 +38,7 @@ export { startChaosProxy } from './chaos-proxy.js';
 export type { ChaosFault, ChaosProxy, ChaosProxyOptions } from './chaos-proxy.js';
 export { createNetnsLab, netnsSupport, startNodeInNamespace } from './netns-lab.js';
 export type { NetnsHost, NetnsLab } from './netns-lab.js';
-export { benchMachine, writeBenchResult } from './bench-result.js';
+export { benchMachine, median, timedDeploy, writeBenchResult } from './bench-result.js';
 export { AZURITE_ACCOUNT, findAzuriteBlob, startAzurite } from './azurite.js';
 export type { Azurite, AzuriteOptions } from './azurite.js';
 export { startFakeArm } from './arm/fake-arm.js';

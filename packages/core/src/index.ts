@@ -72,9 +72,13 @@ export type { FailoverOperation, Operation } from './failover/operation.js';
 export { runSteps } from './failover/step-runner.js';
 export type { SkippedStep, Step, StepsOutcome } from './failover/step-runner.js';
 export { HealthMonitor } from './health/health-monitor.js';
-export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions } from './health/health-options.js';
+export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
 export type {
+  EjectionRule,
+  EjectionSkippedEvent,
   HealthEvents,
+  PassiveFailure,
+  RegionEjectedEvent,
   HealthState,
   HealthTransition,
   PassiveOutcome,
@@ -83,6 +87,22 @@ export type {
   RegionHealth,
 } from './health/health-types.js';
 export { createHttpProber } from './health/http-prober.js';
+export { TrafficRouter } from './traffic/traffic-router.js';
+export type { PassiveHealth, TrafficRegion, TrafficRetryOptions, TrafficRouterOptions } from './traffic/traffic-options.js';
+export type {
+  ChoiceReason,
+  ForwardRequest,
+  ForwardResponse,
+  RequestFailedEvent,
+  RequestRetriedEvent,
+  TrafficEvents,
+  TrafficPanicEvent,
+  TrafficRegionStats,
+  TrafficStats,
+} from './traffic/traffic-types.js';
+export type { BodyInput } from './traffic/request-body.js';
+export type { FailureKind } from './traffic/failure-kind.js';
+export { TrustedProxies } from './traffic/trusted-proxies.js';
 export type { HttpProberOptions, StatusRange } from './health/http-prober.js';
 export type { Prober, ProbeTarget } from './health/prober.js';
 

@@ -27,7 +27,6 @@ import {
 import { request } from 'undici';
 import type { LocalFault } from './fault.js';
 import { FrontDoor, type FrontDoorOptions } from './front-door.js';
-import { WeightedPicker } from './weighted-picker.js';
 import { localProviderOptionsSchema, type LocalProviderOptions } from './local-provider-options.js';
 import { RegionProcess } from './region-process.js';
 import { defaultWorkerPath } from './worker-path.js';
@@ -94,7 +93,6 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   #weights: TrafficWeights | undefined;
   readonly #fencing = new FencingGate();
   #frontDoor: FrontDoor | undefined;
-  readonly #picker = new WeightedPicker();
   #exitHook: (() => void) | undefined;
   #stopped = false;
 
@@ -253,12 +251,11 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     const door = new FrontDoor(
       {
         // Only deployed regions can answer; weights of the others are not in play.
-        weights: () => Object.fromEntries(Object.entries(this.traffic()).filter(([id]) => this.#slots.get(id)?.deployed)),
-        endpoint: (id) => {
-          const slot = this.#slots.get(id);
-          return slot?.deployed ? this.#endpoint(slot) : undefined;
-        },
-        pick: (weights) => this.#picker.pick(weights),
+        regions: () =>
+          [...this.#slots.values()]
+            .filter((slot) => slot.deployed)
+            .map((slot) => ({ id: slot.config.id, endpoint: this.#endpoint(slot), priority: slot.config.priority })),
+        weights: () => this.traffic(),
       },
       options,
     );

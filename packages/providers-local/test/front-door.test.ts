@@ -58,28 +58,51 @@ describe('local front door', () => {
     expect(await got.body.json()).toMatchObject({ value: 'hello' });
   });
 
-  it('counts the requests a dead region fails (502) and a region 500s', async () => {
+  it('a dead region costs no request: refused connections and 500s are retried on another region, and counted', async () => {
     await provider.setTraffic({ 'us-east': 1 });
     const before = provider.frontDoor!.stats();
     await provider.kill('us-east');
-    expect((await hit()).status).toBe(502);
+    const spilled = await request(`${door}/health`, { signal: AbortSignal.timeout(5_000) });
+    await spilled.body.dump();
+    expect(spilled.statusCode).toBe(200);
+    expect(spilled.headers['x-meridian-region']).not.toBe('us-east');
+    expect(spilled.headers['x-meridian-attempts']).toBe('2');
     await provider.restore('us-east');
     await provider.failRate('us-east', 1);
-    expect((await hit()).status).toBe(500);
+    expect((await hit()).status).toBe(200);
+    // Not idempotent: a POST that got a 500 is never sent again, and the client sees it.
+    const post = await request(`${door}/kv/x`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(5_000) });
+    await post.body.dump();
+    expect(post.statusCode).toBe(500);
+    expect(post.headers['x-meridian-attempts']).toBe('1');
     await provider.restore('us-east');
     expect((await hit()).status).toBe(200);
     const after = provider.frontDoor!.stats();
-    expect(after.failures - before.failures).toBe(2);
-    expect(after.byRegion['us-east']!.failures - (before.byRegion['us-east']?.failures ?? 0)).toBe(2);
+    expect(after.failures - before.failures).toBe(1);
+    expect(after.retried - before.retried).toBe(2);
+    expect(after.byRegion['us-east']!.failures - (before.byRegion['us-east']?.failures ?? 0)).toBe(3);
+    expect(after.byRegion['us-east']!.gatewayFailures - (before.byRegion['us-east']?.gatewayFailures ?? 0)).toBe(1);
   });
 
-  it('answers 503 when no deployed region has weight', async () => {
+  it('spills over to a deployed region without weight when none with weight is left, and answers 503 when none is deployed', async () => {
     await provider.destroy(['eu-west']);
     await provider.setTraffic({ 'eu-west': 1 });
-    expect((await hit()).status).toBe(503);
+    const spill = await hit();
+    expect(spill.status).toBe(200);
+    expect(['us-east', 'ap-south']).toContain(spill.region);
     await provider.deploy({ name: 'door', regions: ['eu-west'] });
     pids.push(...provider.pids());
     expect((await hit()).region).toBe('eu-west');
+    const empty = createLocalProvider({ regions: seedRegions(1) });
+    try {
+      const emptyDoor = await empty.startFrontDoor();
+      const res = await request(`${emptyDoor.url}/health`, { signal: AbortSignal.timeout(5_000) });
+      expect(res.statusCode).toBe(503);
+      expect(await res.body.json()).toMatchObject({ error: expect.stringContaining('no region can take the request') });
+      expect(emptyDoor.stats()).toMatchObject({ requests: 1, failures: 1 });
+    } finally {
+      await empty.stop();
+    }
   });
 
   it('resolveRoute tells which region answers through the door', async () => {

@@ -7,6 +7,7 @@ import type { HealthState, ProbeEvent } from './health-types.js';
 export interface HealthRecorder {
   state(regionId: string, state: HealthState): void;
   probe(probe: ProbeEvent): void;
+  ejection(regionId: string, rule: string): void;
 }
 
 /** @internal */
@@ -14,8 +15,10 @@ export function healthRecorder(metrics: Metrics): HealthRecorder {
   const guarded = guardMetrics(metrics);
   const health = guarded.gauge(MERIDIAN_METRICS.regionHealth);
   const duration = guarded.histogram(MERIDIAN_METRICS.probeDuration);
+  const ejections = guarded.counter(MERIDIAN_METRICS.ejections);
   return {
     state: (region, state) => health.set({ region }, REGION_HEALTH_VALUE[state]),
     probe: (p) => duration.observe({ region: p.regionId, outcome: p.ok ? 'ok' : 'failed' }, p.latencyMillis / 1000),
+    ejection: (region, rule) => ejections.inc({ region, rule }),
   };
 }

@@ -321,7 +321,7 @@ async function startHealthyWith(m: HealthMonitor, samples: number): Promise<void
 
 describe('HealthMonitor passive outlier detection', () => {
   it('ejects after consecutive failed reports, for base then 2 × base', async () => {
-    const m = create({ intervalMillis: 600_000, passive: { consecutiveFailures: 3, baseEjectionMillis: 10_000, maxEjectionMillis: 60_000 } });
+    const m = create({ intervalMillis: 600_000, passive: { consecutiveFailures: 3, baseEjectionMillis: 10_000, maxEjectionMillis: 3_600_000 } });
     await startHealthy(m);
     const seen = transitions(m);
     m.report('us-east', { ok: false });
@@ -338,6 +338,12 @@ describe('HealthMonitor passive outlier detection', () => {
     clock.advance(9_999);
     expect(m.get('us-east').state).toBe('unhealthy');
     clock.advance(1);
+    // Probes run, so they must confirm the region before traffic returns (no flapping back in while it is dead).
+    expect(m.get('us-east')).toMatchObject({ state: 'unhealthy', reason: expect.stringContaining('waiting for 2 successful probes') });
+    // Probes every 600 s from the first one; 10 s of it have passed.
+    expect((await probe(m, 590_000)).ok).toBe(true);
+    expect(m.get('us-east').state).toBe('unhealthy');
+    expect((await probe(m, 600_000)).ok).toBe(true);
     expect(m.get('us-east').state).toBe('healthy');
     expect(seen.at(-1)).toMatchObject({ state: 'healthy', previous: 'unhealthy', reason: 'passive ejection ended' });
 

@@ -134,8 +134,10 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   }
 
   /**
-   * Reports the outcome of real traffic to a region (passive health). Consecutive
-   * failures eject the region for a while, as Envoy's outlier detection does.
+   * Reports the outcome of real traffic to a region (passive health). The
+   * passive rules (consecutive failures, consecutive gateway failures, success
+   * rate) eject a region for a while, as Envoy's outlier detection does; a
+   * data plane such as `TrafficRouter` calls this for every upstream attempt.
    */
   report(regionId: string, outcome: PassiveOutcome): void {
     const entry = getByRegionId(this.#entries, regionId);
@@ -148,13 +150,18 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
         { path: 'latencyMillis', message: 'must be a finite number >= 0', value: String(latency) },
       ]);
     }
+    if (outcome.failure !== undefined && outcome.failure !== 'gateway' && outcome.failure !== 'error') {
+      throw invalidConfig('HealthMonitor.report outcome', [
+        { path: 'failure', message: 'must be "gateway" or "error"', value: JSON.stringify(outcome.failure) },
+      ]);
+    }
     if (!this.#options.passive.enabled) return;
     const before = entry.tracker.state;
-    const wasEjected = entry.tracker.ejectedUntil !== undefined;
     const now = this.#clock.now();
-    entry.tracker.recordPassive(outcome, now);
-    const ejectedUntil = entry.tracker.ejectedUntil;
-    if (!wasEjected && ejectedUntil !== undefined) {
+    const result = entry.tracker.recordPassive(outcome, now, () => this.#mayEject(entry), this.#running);
+    if (result.ejected) {
+      const { ejectedUntil, rule, reason, ejections } = result.ejected;
+      this.#recorder.ejection(entry.target.id, rule);
       entry.ejectionTimer?.cancel();
       entry.ejectionTimer = this.#clock.setTimeout(() => {
         entry.ejectionTimer = undefined;
@@ -162,8 +169,20 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
         entry.tracker.expireEjection(this.#clock.now());
         this.#emitTransition(entry, prior);
       }, ejectedUntil - now);
+      this.#events.emit('region:ejected', { regionId: entry.target.id, rule, reason, ejectedUntil, ejections, at: now });
+    } else if (result.skipped) {
+      const ejected = [...this.#entries.values()].filter((e) => e.tracker.ejectedUntil !== undefined).map((e) => e.target.id);
+      this.#events.emit('region:ejection-skipped', { regionId: entry.target.id, rule: result.skipped, ejected, at: now });
     }
     this.#emitTransition(entry, before);
+  }
+
+  // Envoy's max_ejection_percent: at most this share of the regions out at once, but always at least one.
+  #mayEject(entry: Entry): boolean {
+    let ejected = 0;
+    for (const e of this.#entries.values()) if (e !== entry && e.tracker.ejectedUntil !== undefined) ejected++;
+    const cap = Math.max(1, Math.floor((this.#options.passive.maxEjectionPercent / 100) * this.#entries.size));
+    return ejected < cap;
   }
 
   #makeEntry(target: HealthTarget): Entry {

@@ -41,9 +41,26 @@ export const healthMonitorOptionsSchema = z
       .object({
         enabled: z.boolean().default(true),
         consecutiveFailures: z.number().int().min(1).default(5),
+        consecutiveGatewayFailures: z.number().int().min(1).default(3),
+        successRate: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                windowMillis: positiveMillis.default(10_000),
+                minimumRequests: z.number().int().min(1).default(50),
+                degradedBelow: z.number().min(0).max(1).default(0.8),
+                ejectBelow: z.number().min(0).max(1).default(0.5),
+              })
+              .strict()
+              .refine((r) => r.ejectBelow <= r.degradedBelow, { message: 'ejectBelow must be <= degradedBelow' }),
+          ])
+          .prefault({}),
+        maxEjectionPercent: z.number().min(0).max(100).default(50),
         baseEjectionMillis: positiveMillis.default(30_000),
         maxEjectionMillis: positiveMillis.default(300_000),
       })
+      .strict()
       .refine((p) => p.baseEjectionMillis <= p.maxEjectionMillis, {
         message: 'baseEjectionMillis must be <= maxEjectionMillis',
       })
@@ -67,12 +84,41 @@ export interface HealthTarget {
   endpoint: string;
 }
 
-/** Passive outlier detection settings. */
+/** The success-rate rule of passive detection: judged over real traffic in a sliding time window. */
+export interface SuccessRateOptions {
+  /** Length of the sliding window. Default 10000. */
+  windowMillis?: number;
+  /** Fewer requests than this in the window: the rule does not judge. Default 50. */
+  minimumRequests?: number;
+  /** Success rate (0..1) below which a healthy region is `degraded`. Default 0.8. */
+  degradedBelow?: number;
+  /** Success rate (0..1) below which the region is ejected. Default 0.5; <= degradedBelow. */
+  ejectBelow?: number;
+}
+
+/**
+ * Passive outlier detection settings: the rules that eject a region from what
+ * real traffic saw (`HealthMonitor.report`), as Envoy's outlier detection does.
+ */
 export interface PassiveHealthOptions {
   /** Default true. */
   enabled?: boolean;
-  /** Consecutive failed reports that eject a region. Default 5. */
+  /** Consecutive failed reports of any kind (5xx, or no response) that eject a region. Default 5. */
   consecutiveFailures?: number;
+  /**
+   * Consecutive gateway failures (connection refused or reset, timeout, not HTTP:
+   * no response at all) that eject a region. Default 3: a dead region is out after
+   * three requests, while an application's 5xx needs `consecutiveFailures`.
+   */
+  consecutiveGatewayFailures?: number;
+  /** The success-rate rule, or `false` to turn it off. Defaults: see {@link SuccessRateOptions}. */
+  successRate?: SuccessRateOptions | false;
+  /**
+   * Most regions (percent of those watched) ejected at once; at least one can
+   * always be. An ejection past the cap is skipped and counted, so a bad client
+   * or a shared dependency cannot empty the fleet. 0..100, default 50.
+   */
+  maxEjectionPercent?: number;
   /** First ejection length; the n-th lasts n × this. Default 30000. */
   baseEjectionMillis?: number;
   /** Longest ejection. Default 300000. */
@@ -115,7 +161,7 @@ export interface HealthMonitorOptions {
   ewmaAlpha?: number;
   /** Outcomes (probes and passive reports) in the availability window. Default 20. */
   availabilityWindow?: number;
-  /** Passive outlier detection from `report()`, as Envoy's consecutive-5xx ejection. */
+  /** Passive outlier detection from `report()`: consecutive failures, consecutive gateway failures, success rate. */
   passive?: PassiveHealthOptions;
   /** Time source. Default the system clock. */
   clock?: Clock;

@@ -10,6 +10,14 @@ export interface MeridianMetricCatalogue {
   readonly regionHealth: MetricOptions;
   /** HealthMonitor: `meridian_probe_duration_seconds{region,outcome}`. */
   readonly probeDuration: HistogramOptions;
+  /** HealthMonitor: `meridian_region_ejections_total{region,rule}`. */
+  readonly ejections: MetricOptions;
+  /** TrafficRouter: `meridian_upstream_requests_total{region,outcome}`. */
+  readonly upstreamRequests: MetricOptions;
+  /** TrafficRouter: `meridian_request_retries_total{region,reason}`. */
+  readonly retries: MetricOptions;
+  /** TrafficRouter: `meridian_client_requests_total{outcome}`. */
+  readonly clientRequests: MetricOptions;
   /** FailoverManager: `meridian_failovers_total{kind,outcome}`. */
   readonly failovers: MetricOptions;
   /** FailoverManager: `meridian_traffic_weight{region}`. */
@@ -45,6 +53,14 @@ export const MERIDIAN_METRICS: MeridianMetricCatalogue = Object.freeze({
     unit: 's',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   },
+  /** HealthMonitor: passive ejections by region and rule. */
+  ejections: { name: 'meridian_region_ejections_total', help: 'Regions ejected by passive outlier detection, by region and rule (consecutive-gateway-failures, consecutive-failures, success-rate).', labelNames: ['region', 'rule'], unit: '1' },
+  /** TrafficRouter: every attempt sent to a region, by outcome (ok, error = 5xx, gateway = no response). */
+  upstreamRequests: { name: 'meridian_upstream_requests_total', help: 'Request attempts sent to each region by the data plane, by outcome (ok, error: a 5xx, gateway: no response).', labelNames: ['region', 'outcome'], unit: '1' },
+  /** TrafficRouter: retries, by the region that failed and why (connect, reset, timeout, protocol, status). */
+  retries: { name: 'meridian_request_retries_total', help: 'Requests retried on another region, by the region that failed and the reason (connect, reset, timeout, protocol, status).', labelNames: ['region', 'reason'], unit: '1' },
+  /** TrafficRouter: what clients saw, by outcome (served, failed). */
+  clientRequests: { name: 'meridian_client_requests_total', help: 'Requests as their clients saw them, by outcome (served: below 500; failed: a 5xx or no response).', labelNames: ['outcome'], unit: '1' },
   /** FailoverManager: failovers, failbacks and drills ended, by kind and outcome (completed, failed, cancelled). */
   failovers: { name: 'meridian_failovers_total', help: 'Failovers, failbacks and drills by kind and outcome (completed, failed, cancelled).', labelNames: ['kind', 'outcome'], unit: '1' },
   /** FailoverManager: weight applied to each region (0 = no traffic). */

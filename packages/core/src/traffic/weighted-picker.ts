@@ -5,8 +5,8 @@
 export class WeightedPicker {
   #current = new Map<string, number>();
 
-  /** Picks a key with weight > 0, or undefined when none has any. */
-  pick(weights: Readonly<Record<string, number>>): string | undefined {
+  /** Picks a key with weight > 0 (among `allowed`, when given), or undefined when none has any. */
+  pick(weights: Readonly<Record<string, number>>, allowed?: ReadonlySet<string>): string | undefined {
     let total = 0;
     let best: string | undefined;
     let bestScore = Number.NEGATIVE_INFINITY;
@@ -15,6 +15,7 @@ export class WeightedPicker {
         this.#current.delete(key);
         continue;
       }
+      if (allowed !== undefined && !allowed.has(key)) continue;
       total += weight;
       const score = (this.#current.get(key) ?? 0) + weight;
       this.#current.set(key, score);

@@ -7,7 +7,8 @@ import { regionIdSchema } from '../regions/region.js';
 import type { StatusRange } from './http-prober.js';
 import type { Prober } from './prober.js';
 
-const positiveMillis = z.number().int().positive();
+// Node timers fire at once past 2^31-1 ms: longer delays are refused, not silently shortened.
+const positiveMillis = z.number().int().positive().max(2_147_483_647);
 
 const targetSchema = z.looseObject({
   id: regionIdSchema,

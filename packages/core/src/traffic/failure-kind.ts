@@ -25,6 +25,8 @@ const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETI
 /** Classifies an error thrown by an attempt (undici's or the system's codes, also on `cause`). */
 export function failureKind(error: unknown, clientAborted: boolean): FailureKind {
   if (clientAborted) return 'aborted';
+  // undici's parser error carries no code for an answer that is not HTTP at all.
+  if ((error as { name?: unknown } | null)?.name === 'HTTPParserError') return 'protocol';
   const code = errorCode(error);
   if (code !== undefined) {
     if (CONNECT.has(code)) return 'connect';

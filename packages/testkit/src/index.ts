@@ -9,6 +9,8 @@ export { findLeakedProcesses, isProcessAlive } from './process-leak.js';
 export { collectEvents, waitForEvent } from './wait-for-event.js';
 export type { EventsOf, Subscribable } from './wait-for-event.js';
 export { createGate, startScriptedServer } from './scripted-server.js';
+export { startSteadyClient } from './steady-client.js';
+export type { SteadyClient, SteadyClientOptions, SteadyRequest, SteadyRequestRecord } from './steady-client.js';
 export type { Gate, ReceivedRequest, ScriptedBehaviour, ScriptedServer } from './scripted-server.js';
 export { parsePrometheusText, sampleValue } from './prometheus-text.js';
 export type { PrometheusFamily, PrometheusSample } from './prometheus-text.js';

@@ -96,7 +96,15 @@ describe('TrafficRouter: retries on another region', () => {
     a!.queue({ kind: 'garbage' });
     expect(await send(t.traffic, 'DELETE')).toMatchObject({ status: 200, region: 'b', attempts: 2 });
     a!.queue({ kind: 'hang' });
-    expect(await send(t.traffic, 'GET')).toMatchObject({ status: 200, region: 'b', attempts: 2 });
+    const seen = a!.requests;
+    const hung = send(t.traffic, 'GET');
+    while (a!.requests === seen) await new Promise((r) => setTimeout(r, 2));
+    // The per-try timeout runs on the injected clock: 299 ms is not enough, 300 is.
+    t.clock.advance(299);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(b!.requests).toBe(3);
+    t.clock.advance(1);
+    expect(await hung).toMatchObject({ status: 200, region: 'b', attempts: 2 });
     expect(t.retried.map((r) => r.reason)).toEqual(['status', 'reset', 'protocol', 'timeout']);
 
     // Not idempotent: the region may have acted on it, so the client gets what happened.

@@ -19,6 +19,8 @@ import type { TrustedProxies } from './trusted-proxies.js';
 // Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
 
+const PER_TRY_TIMEOUT = Symbol('per-try timeout');
+
 type Attempt =
   | { ok: true; statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable; latencyMillis: number }
   | { ok: false; kind: FailureKind; error: unknown; latencyMillis: number };
@@ -189,11 +191,22 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     }
   }
 
-  /** Closes upstream connections. Idempotent; awaitable. */
-  async close(): Promise<void> {
+  /**
+   * Closes upstream connections: requests in flight get `graceMillis` (default
+   * 2000) to finish, then their sockets are destroyed, so a hung region never
+   * holds a shutdown. Idempotent; awaitable.
+   */
+  async close(graceMillis = 2_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#agent.close().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMillis);
+      timer.unref();
+    });
+    const outcome = await Promise.race([this.#agent.close().then(() => 'closed' as const, () => 'closed' as const), grace]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.#agent.destroy().catch(() => undefined);
   }
 
   #regions(): TrafficRegion[] {
@@ -238,19 +251,29 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
 
   async #attempt(region: TrafficRegion, method: string, req: ForwardRequest, headers: Record<string, string | string[]>, held: HeldBody): Promise<Attempt> {
     const started = this.#clock.now();
+    // Our own per-try timer, on the injected clock: undici's headersTimeout ticks
+    // coarsely, which fires the timeouts of a hung region's requests in bursts
+    // that a retry budget then has to refuse; one timer per try fires on time.
+    const perTry = new AbortController();
+    const timer = this.#clock.setTimeout(() => perTry.abort(PER_TRY_TIMEOUT), this.#options.retry.perTryTimeoutMillis);
+    const signal = req.signal ? AbortSignal.any([req.signal, perTry.signal]) : perTry.signal;
     try {
       const response = await request(joinUrl(region.endpoint, req.path), {
         method: method as 'GET',
         headers,
         body: held.kind === 'buffered' ? held.bytes : held.kind === 'streamed' ? held.stream : null,
         dispatcher: this.#agent,
-        headersTimeout: this.#options.retry.perTryTimeoutMillis,
         bodyTimeout: this.#options.bodyTimeoutMillis,
-        ...(req.signal ? { signal: req.signal } : {}),
+        signal,
       });
+      timer.cancel();
       return { ok: true, statusCode: response.statusCode, headers: response.headers, body: response.body, latencyMillis: this.#clock.now() - started };
     } catch (error) {
-      return { ok: false, kind: failureKind(error, req.signal?.aborted === true), error, latencyMillis: this.#clock.now() - started };
+      timer.cancel();
+      const latencyMillis = this.#clock.now() - started;
+      if (req.signal?.aborted) return { ok: false, kind: 'aborted', error, latencyMillis };
+      if (perTry.signal.aborted) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
+      return { ok: false, kind: failureKind(error, false), error, latencyMillis };
     }
   }
 

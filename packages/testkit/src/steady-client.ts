@@ -1,0 +1,131 @@
+import { Agent, request } from 'undici';
+
+/** One request a steady client sent, and what it saw. */
+export interface SteadyRequestRecord {
+  /** Order sent, from 0. */
+  seq: number;
+  method: string;
+  path: string;
+  /** When sent and when answered (or failed), epoch ms. */
+  sentAt: number;
+  doneAt: number;
+  /** Status, when an answer came. */
+  status?: number;
+  /** Error code or message, when none came. */
+  error?: string;
+  /** `x-meridian-region` of the answer. */
+  region?: string;
+  /** `x-meridian-attempts` of the answer (1 when absent). */
+  attempts: number;
+  /** What a user saw: an answer below 500. */
+  ok: boolean;
+}
+
+/** A request the client sends: method, path and body chosen per sequence number. */
+export interface SteadyRequest {
+  method: string;
+  path: string;
+  body?: string | Buffer;
+}
+
+/** Options of {@link startSteadyClient}. */
+export interface SteadyClientOptions {
+  /** Base URL (a front door, a proxy, a region). */
+  url: string;
+  /** Requests started per second, whatever the answers take (open loop, as real users are). */
+  ratePerSecond: number;
+  /** Hard bound: never more than this many requests. */
+  maxRequests: number;
+  /** A request unanswered this long counts as failed. Default 5000. */
+  timeoutMillis?: number;
+  /** What to send as request `seq`. Default `GET /kv/steady`. */
+  next?: (seq: number) => SteadyRequest;
+  /** Keep-alive connections. Default 32. */
+  connections?: number;
+}
+
+/** A running steady client. */
+export interface SteadyClient {
+  /** Every request so far (answered or not yet: `doneAt` is 0 until it ends). */
+  readonly records: readonly SteadyRequestRecord[];
+  /** Stops sending, waits for the requests in flight, closes its connections, and returns every record. */
+  stop(): Promise<SteadyRequestRecord[]>;
+  /** Resolves when `maxRequests` were sent and answered. */
+  readonly finished: Promise<SteadyRequestRecord[]>;
+}
+
+/**
+ * A bounded open-loop HTTP client with keep-alive: sends `ratePerSecond`
+ * requests a second (catching up after a stall, never bursting past the
+ * schedule), records what each one saw, and stops by itself after `maxRequests`.
+ */
+export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
+  const agent = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 10_000 });
+  const records: SteadyRequestRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const next = options.next ?? (() => ({ method: 'GET', path: '/kv/steady' }));
+  const gap = 1000 / options.ratePerSecond;
+  const start = Date.now();
+  let running = true;
+  let timer: NodeJS.Timeout | undefined;
+  let resolveFinished!: (records: SteadyRequestRecord[]) => void;
+  const finished = new Promise<SteadyRequestRecord[]>((r) => (resolveFinished = r));
+
+  const send = (seq: number): void => {
+    const { method, path, body } = next(seq);
+    const record: SteadyRequestRecord = { seq, method, path, sentAt: Date.now(), doneAt: 0, attempts: 1, ok: false };
+    records.push(record);
+    const done = (async () => {
+      try {
+        const res = await request(`${options.url}${path}`, {
+          method: method as 'GET',
+          ...(body !== undefined ? { body } : {}),
+          dispatcher: agent,
+          signal: AbortSignal.timeout(options.timeoutMillis ?? 5_000),
+        });
+        await res.body.dump();
+        record.status = res.statusCode;
+        const region = res.headers['x-meridian-region'];
+        if (typeof region === 'string') record.region = region;
+        record.attempts = Number(res.headers['x-meridian-attempts'] ?? 1) || 1;
+        record.ok = res.statusCode < 500;
+      } catch (error) {
+        record.error = (error as { code?: string }).code ?? (error as Error).name ?? String(error);
+      }
+      record.doneAt = Date.now();
+    })();
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  };
+
+  const tick = (): void => {
+    timer = undefined;
+    if (!running) return;
+    // Send everything the schedule says is due by now, so a stalled event loop catches up.
+    const due = Math.min(options.maxRequests, Math.floor((Date.now() - start) / gap) + 1);
+    while (records.length < due) send(records.length);
+    if (records.length >= options.maxRequests) {
+      running = false;
+      void Promise.all(inFlight).then(async () => {
+        await agent.close();
+        resolveFinished(records);
+      });
+      return;
+    }
+    timer = setTimeout(tick, Math.max(0, start + records.length * gap - Date.now()));
+  };
+  tick();
+
+  return {
+    records,
+    finished,
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      while (inFlight.size > 0) await Promise.all(inFlight);
+      await agent.close().catch(() => undefined);
+      resolveFinished(records);
+      return records;
+    },
+  };
+}

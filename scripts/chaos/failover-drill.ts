@@ -67,6 +67,6 @@ export async function runFailoverDrill(ctx: ScenarioContext, drill: FailoverDril
     check(lab.provider.traffic()[PRIMARY] === 100, `traffic not back on ${PRIMARY}: ${JSON.stringify(lab.provider.traffic())}`);
     reaction += `, failback after heal`;
   }
-  const { lost, checked } = await lab.nothingLost();
-  return { reactionSeen: true, reaction, timeToReactMillis, lost, checked };
+  const { lost, checked, clients } = await lab.nothingLost();
+  return { reactionSeen: true, reaction, timeToReactMillis, lost, checked, clients };
 }

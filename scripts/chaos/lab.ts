@@ -1,13 +1,22 @@
 import { CrossRegionSync, type Clock, FailoverManager, HealthMonitor, ReplicaWriter, type FailoverManagerOptions, type HealthMonitorOptions, type ReplicaStore } from '@meridian/core';
-import { createLocalReplicaStore } from '@meridian/providers-local';
+import { createLocalReplicaStore, type FrontDoor } from '@meridian/providers-local';
 import { scanAll, startChaosProxy, type ChaosProxy } from '@meridian/testkit';
+import { describeClientCounts, startClientTraffic, type ClientTraffic, type ClientTrafficOptions } from './client-traffic.js';
 import { startRegions, type RegionSet } from './regions.js';
-import type { ScenarioContext } from './scenario.js';
+import type { ClientOutcome, ScenarioContext } from './scenario.js';
 import { countLostSessions, createSession, type PlacedSession } from './session-census.js';
 import { startWriteWorkload, type WriteWorkload } from './write-workload.js';
 
 /** Probe settings of the failover scenarios: detection in about a second, probe timeout far below 5 s. */
 export const FAST_HEALTH = { intervalMillis: 250, timeoutMillis: 200, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, samplesPerProbe: 3, jitterFraction: 0 } as const;
+
+/**
+ * The front door gives up on a region that sends no answer within this and
+ * answers 504, below the clients' own 3 s timeout. Its default (30 s) would
+ * keep requests to a hung region open past the scenario: closing the door
+ * waits for them.
+ */
+const FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS = 2_000;
 
 /** Options of {@link startLab}. */
 export interface LabOptions {
@@ -23,6 +32,8 @@ export interface LabOptions {
   sync?: { clock?: Clock; start?: boolean };
   /** Start the background write workload. Default true. */
   writes?: boolean;
+  /** Client traffic through the front door (default 50 req/s, 1 in 10 a POST); `false` for none. Not in netns mode: no front door there. */
+  clients?: false | Omit<ClientTrafficOptions, 'url' | 'signal' | 'dispatcher'>;
 }
 
 /** Regions, their sessions and data, a syncer, and a write workload: what "nothing lost" is checked against. */
@@ -33,6 +44,10 @@ export interface Lab extends RegionSet {
   readonly workload: WriteWorkload;
   /** The proxy on the syncer's link to `syncProxy`'s region. */
   readonly syncProxy?: ChaosProxy;
+  /** The provider's front door over the regions (loopback mode only). */
+  readonly frontDoor?: FrontDoor;
+  /** Client traffic through the front door, from the lab's start to `nothingLost()` (stopped at clean-up otherwise, cancelled when the scenario overruns). */
+  readonly clients?: ClientTraffic;
   /** A HealthMonitor on the regions (endpoints overridable, e.g. through a proxy); stopped at clean-up. */
   monitor(options?: HealthMonitorOptions & { endpoints?: Record<string, string> }): HealthMonitor;
   /** A FailoverManager over `monitor` and the provider, with the syncer; stopped at clean-up. */
@@ -41,11 +56,11 @@ export interface Lab extends RegionSet {
   serving(): string[];
   /** Sessions not active in exactly one region with their state (regions that do not answer hold none). */
   lostSessions(): Promise<{ lost: number; checked: number }>;
-  /** Pauses writes, syncs until nothing moves, counts sessions and acknowledged writes missing anywhere. */
-  nothingLost(): Promise<{ lost: number; checked: number }>;
+  /** Stops the client traffic (its requests in flight finish), pauses writes, syncs until nothing moves, counts sessions and acknowledged writes missing anywhere. */
+  nothingLost(): Promise<{ lost: number; checked: number; clients: ClientOutcome }>;
 }
 
-/** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writes every 25 ms. */
+/** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writes every 25 ms, client requests through the front door. */
 export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): Promise<Lab> {
   const regions = await startRegions(ctx, { netns: options.netns });
   const { ids, provider } = regions;
@@ -91,6 +106,23 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
   const workload = startWriteWorkload({ writers, targets: serving, signal: AbortSignal.any([ctx.signal, stop.signal]) });
   if (options.writes === false) await workload.pause();
 
+  let frontDoor: FrontDoor | undefined;
+  let clients: ClientTraffic | undefined;
+  let clientsLogged = false;
+  const stopClients = async (): Promise<ClientOutcome> => {
+    if (!clients) return { notApplicable: regions.hosts ? 'regions in network namespaces: no front door over them' : 'no client traffic in this scenario' };
+    const counts = await clients.stop();
+    if (!clientsLogged) ctx.log(describeClientCounts(counts));
+    clientsLogged = true;
+    return counts;
+  };
+  if (!regions.hosts && options.clients !== false) {
+    frontDoor = await provider.startFrontDoor({ upstreamTimeoutMillis: FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS });
+    clients = startClientTraffic({ ratePerSecond: ctx.clientRatePerSecond, ...options.clients, url: frontDoor.url, signal: ctx.signal });
+    // Registered after the provider's stop, so it runs before it: no request meets the door closing.
+    ctx.defer(() => stopClients());
+  }
+
   return {
     ...regions,
     sessions,
@@ -98,6 +130,8 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
     sync,
     workload,
     ...(syncProxy ? { syncProxy } : {}),
+    ...(frontDoor ? { frontDoor } : {}),
+    ...(clients ? { clients } : {}),
     serving,
     monitor(monitorOptions = {}) {
       const { endpoints: overrides, ...rest } = monitorOptions;
@@ -125,6 +159,8 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
       return { lost: census.lost, checked: sessions.length };
     },
     async nothingLost() {
+      // The requests in flight finish (bounded by their timeout) while sync settles.
+      const clientsStopped = stopClients();
       await workload.pause();
       await converge(sync, ids.length, ctx.signal);
       let lostWrites = 0;
@@ -139,7 +175,7 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
       const census = await countLostSessions(endpoints, sessions);
       for (const line of census.details.slice(0, 5)) ctx.log(line);
       ctx.log(`writes acknowledged ${workload.acked.size}, refused ${workload.refused()}; sessions ${sessions.length}`);
-      return { lost: lostWrites + census.lost, checked: workload.acked.size + sessions.length };
+      return { lost: lostWrites + census.lost, checked: workload.acked.size + sessions.length, clients: await clientsStopped };
     },
   };
 }

@@ -1,12 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchMachine as machine } from '@meridian/testkit';
-import type { ScenarioReport } from './scenario.js';
+import type { ClientCounts } from './client-traffic.js';
+import type { ClientOutcome, ScenarioReport } from './scenario.js';
+
+/** A client-count cell: `n/a` without a data plane, `-` when not measured. */
+function clientCell(clients: ClientOutcome | undefined, pick: (c: ClientCounts) => string): string {
+  if (clients === undefined) return '-';
+  return 'notApplicable' in clients ? 'n/a' : pick(clients);
+}
 
 /** The table the runner prints: one line per scenario. */
 export function formatTable(reports: ScenarioReport[]): string {
   const rows = [
-    ['#', 'scenario', 'outcome', 'expected reaction seen', 'react ms', 'lost', 'took ms'],
+    ['#', 'scenario', 'outcome', 'expected reaction seen', 'react ms', 'lost', 'client req', 'req failed', 'req retried', 'took ms'],
     ...reports.map((r, i) => [
       String(i + 1),
       r.title,
@@ -14,6 +21,9 @@ export function formatTable(reports: ScenarioReport[]): string {
       r.outcome === 'not-run' ? r.reaction : `${r.reactionSeen ? 'yes' : 'NO'}: ${r.reaction}`,
       r.timeToReactMillis === undefined ? '-' : String(r.timeToReactMillis),
       r.lost === undefined ? '-' : `${r.lost} / ${r.checked}`,
+      clientCell(r.clients, (c) => String(c.sent)),
+      clientCell(r.clients, (c) => (c.failed === 0 ? '0' : `${c.failed} (GET ${c.byMethod.GET.failed}, POST ${c.byMethod.POST.failed})`)),
+      clientCell(r.clients, (c) => String(c.retried)),
       r.outcome === 'not-run' ? '-' : String(r.durationMillis),
     ]),
   ];
@@ -22,8 +32,8 @@ export function formatTable(reports: ScenarioReport[]): string {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)].join('\n');
 }
 
-/** Writes `scripts/chaos/results/chaos.json` with the machine it ran on; returns the path. */
-export function writeResults(reports: ScenarioReport[], totalMillis: number): string {
+/** Writes `scripts/chaos/results/chaos.json` with the machine it ran on and the client rate; returns the path. */
+export function writeResults(reports: ScenarioReport[], totalMillis: number, clientRatePerSecond: number): string {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const path = `${dir}chaos.json`;
@@ -32,8 +42,21 @@ export function writeResults(reports: ScenarioReport[], totalMillis: number): st
     failed: reports.filter((r) => r.outcome === 'fail').length,
     notRun: reports.filter((r) => r.outcome === 'not-run').length,
     lost: reports.reduce((n, r) => n + (r.lost ?? 0), 0),
+    clients: { ratePerSecond: clientRatePerSecond, ...clientTotals(reports) },
     totalMillis,
   };
   writeFileSync(path, `${JSON.stringify({ suite: 'chaos', machine: machine(), summary, scenarios: reports }, null, 2)}\n`);
   return path;
+}
+
+/** Client requests over the scenarios that measured them. */
+function clientTotals(reports: ScenarioReport[]): { sent: number; failed: number; retried: number } {
+  const totals = { sent: 0, failed: 0, retried: 0 };
+  for (const { clients } of reports) {
+    if (!clients || 'notApplicable' in clients) continue;
+    totals.sent += clients.sent;
+    totals.failed += clients.failed;
+    totals.retried += clients.retried;
+  }
+  return totals;
 }

@@ -1,4 +1,5 @@
 import { findLeakedProcesses } from '@meridian/testkit';
+import { missedClientGoals } from './client-goals.js';
 import type { ChaosScenario, ScenarioContext, ScenarioReport } from './scenario.js';
 
 const CLEANUP_MILLIS = 15_000;
@@ -17,11 +18,12 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Runs one scenario within its deadline. Whatever happens (pass, failure,
+ * Runs one scenario within its deadline and judges it: the reaction seen,
+ * nothing lost, and its client goals met. Whatever happens (pass, failure,
  * overrun) its clean-ups run, and a region process left alive fails it (and is
  * killed, by pid, so the next scenario starts clean).
  */
-export async function runScenario(scenario: ChaosScenario, options: { deadlineMillis?: number } = {}): Promise<ScenarioReport> {
+export async function runScenario(scenario: ChaosScenario, options: { deadlineMillis?: number; clientRatePerSecond?: number } = {}): Promise<ScenarioReport> {
   const base = { id: scenario.id, title: scenario.title, expected: scenario.expected };
   const notRun = scenario.notRunReason?.();
   if (notRun) return { ...base, outcome: 'not-run', reactionSeen: false, reaction: notRun, durationMillis: 0, log: [] };
@@ -38,6 +40,7 @@ export async function runScenario(scenario: ChaosScenario, options: { deadlineMi
       for (const pid of list) pids.add(pid);
     },
     log: (line) => void log.push(line),
+    ...(options.clientRatePerSecond ? { clientRatePerSecond: options.clientRatePerSecond } : {}),
   };
   const started = performance.now();
   const running = scenario.run(ctx);
@@ -47,9 +50,12 @@ export async function runScenario(scenario: ChaosScenario, options: { deadlineMi
   try {
     const result = await Promise.race([running, overrun]);
     if (result === 'overrun') throw new Error(`overran its ${deadlineMillis} ms deadline`);
-    report = { ...base, outcome: result.reactionSeen && result.lost === 0 ? 'pass' : 'fail', ...result, durationMillis: 0, log };
-    if (!result.reactionSeen) report.error = `expected reaction not seen: ${result.reaction}`;
-    else if (result.lost > 0) report.error = `${result.lost} of ${result.checked} lost`;
+    const errors: string[] = [];
+    if (!result.reactionSeen) errors.push(`expected reaction not seen: ${result.reaction}`);
+    else if (result.lost > 0) errors.push(`${result.lost} of ${result.checked} lost`);
+    errors.push(...missedClientGoals(scenario.clientGoals, result.clients));
+    report = { ...base, outcome: errors.length === 0 ? 'pass' : 'fail', ...result, durationMillis: 0, log };
+    if (errors.length > 0) report.error = errors.join('; ');
   } catch (error) {
     report = { ...base, outcome: 'fail', reactionSeen: false, reaction: '-', durationMillis: 0, error: error instanceof Error ? error.message : String(error), log };
   } finally {

@@ -1,5 +1,6 @@
 // The contract every chaos scenario follows: one fault, one expected reaction,
-// a bound in time, and a count of what was lost.
+// a bound in time, and a count of what was lost (and of what clients saw).
+import type { ClientCounts } from './client-traffic.js';
 
 /** What a scenario gets from the runner. */
 export interface ScenarioContext {
@@ -11,6 +12,8 @@ export interface ScenarioContext {
   trackPids(pids: Iterable<number>): void;
   /** One line of detail, printed with `--verbose` and kept in the JSON. */
   log(line: string): void;
+  /** Client requests per second through the front door, where a scenario has one (`--client-rate`); the lab's default (50) when unset. */
+  readonly clientRatePerSecond?: number;
 }
 
 /** What a scenario measured. */
@@ -25,6 +28,19 @@ export interface ScenarioOutcome {
   lost: number;
   /** Sessions and acknowledged writes checked. */
   checked: number;
+  /** Client requests sent through the front door during the scenario, or why there were none (no regions behind a front door). */
+  clients: ClientOutcome;
+}
+
+/** What clients saw, or why a scenario has no client traffic. */
+export type ClientOutcome = ClientCounts | { notApplicable: string };
+
+/** Most client requests a scenario may see fail; over it, the scenario fails. Unset: counted, not judged. */
+export interface ClientGoals {
+  /** GETs answered >= 500 or not at all. */
+  maxFailedGets?: number;
+  /** POSTs answered >= 500 or not at all. */
+  maxFailedPosts?: number;
 }
 
 /** One chaos scenario. */
@@ -37,6 +53,8 @@ export interface ChaosScenario {
   expected: string;
   /** Hard bound: past it the scenario is aborted and fails. */
   deadlineMillis: number;
+  /** Client requests allowed to fail; checked against the outcome's `clients`. */
+  clientGoals?: ClientGoals;
   /** Why it cannot run here (then it is reported `not-run`, never passed). */
   notRunReason?: () => string | undefined;
   /** Runs it; throws when an assertion fails. */
@@ -54,6 +72,8 @@ export interface ScenarioReport {
   timeToReactMillis?: number;
   lost?: number;
   checked?: number;
+  /** As measured; absent when the scenario did not run or failed before measuring. */
+  clients?: ClientOutcome;
   durationMillis: number;
   error?: string;
   log: string[];

@@ -1,6 +1,7 @@
 // A fast subset of `pnpm chaos` (scripts/chaos), through the same scenario
 // functions and runner, so CI exercises them on every run: each one must pass
-// with nothing lost and no region process left behind. The full suite is `pnpm chaos`.
+// with nothing lost, no region process left behind, and client traffic counted.
+// The full suite is `pnpm chaos`.
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../../scripts/chaos/run-scenario.js';
 import { leasePause } from '../../../scripts/chaos/scenarios/lease-pause.js';
@@ -20,6 +21,9 @@ describe('chaos suite (fast subset)', () => {
         expect(report.error, report.log.join('\n')).toBeUndefined();
         expect(report).toMatchObject({ outcome: 'pass', reactionSeen: true, lost: 0 });
         expect(report.checked).toBeGreaterThan(0);
+        // Every one of these has regions behind the front door: client traffic ran through it.
+        expect(report.clients).toMatchObject({ sent: expect.any(Number) });
+        expect((report.clients as { sent: number }).sent).toBeGreaterThan(0);
       },
       scenario.deadlineMillis + 20_000,
     );

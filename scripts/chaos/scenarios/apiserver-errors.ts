@@ -57,6 +57,6 @@ export const apiserverErrors: ChaosScenario = {
     const records = (dns?.['spec'] as { endpoints?: Array<{ setIdentifier: string }> } | undefined)?.endpoints ?? [];
     if (records.map((e) => e.setIdentifier).join() !== 'eu-west' || dns?.metadata.annotations?.[FENCING_ANNOTATION] !== '2') lost++;
     ctx.log(`DNS records: ${records.map((e) => e.setIdentifier).join(', ')}, fencing ${dns?.metadata.annotations?.[FENCING_ANNOTATION]}`);
-    return { reactionSeen: true, reaction: `7 apiserver errors retried; 3/3 deployed, weights applied`, timeToReactMillis: deployMillis, lost, checked: IDS.length * 2 + 1 };
+    return { reactionSeen: true, reaction: `7 apiserver errors retried; 3/3 deployed, weights applied`, timeToReactMillis: deployMillis, lost, checked: IDS.length * 2 + 1, clients: { notApplicable: 'no regions: fake kube-apiservers only' } };
   },
 };

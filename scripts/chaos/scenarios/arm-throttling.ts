@@ -146,6 +146,7 @@ export const armThrottling: ChaosScenario = {
       timeToReactMillis: Math.max(...gaps),
       lost,
       checked: throttled.length + IDS.length * 2 + IDS.length + 1,
+      clients: { notApplicable: 'no regions: a fake ARM only' },
     };
   },
 };

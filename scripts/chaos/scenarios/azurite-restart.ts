@@ -40,6 +40,8 @@ export const azuriteRestart: ChaosScenario = {
   title: 'Azurite restart mid-migration (Blob snapshots + locks)',
   expected: 'failed transfers roll back; a retry moves them; sessions in exactly one region',
   deadlineMillis: 40_000,
+  // The fault is off the clients' path (front door → regions): every request must be served.
+  clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   notRunReason: azuriteMissing,
   run: async (ctx) => {
     const { AzureBlobLeaseStore, AzureBlobSnapshotStore } = await import('@meridian/providers-azure');
@@ -118,13 +120,14 @@ export const azuriteRestart: ChaosScenario = {
     const leftovers = await store.list();
     // Snapshots of rolled-back attempts whose delete met Azurite down: encrypted garbage, never restored (the retries used new keys).
     ctx.log(`snapshots left in the container: ${leftovers.length}`);
-    const { lost, checked } = await lab.nothingLost();
+    const { lost, checked, clients } = await lab.nothingLost();
     return {
       reactionSeen: true,
       reaction: `${failures.length}/${SESSIONS} rolled back to source (${[...steps].map(([s, n]) => `${n} at ${s}`).join(', ')}), ${refused} refused at lock; all moved on retry (${rounds} round${rounds === 1 ? '' : 's'})`,
       timeToReactMillis,
       lost: census.lost + lost + held,
       checked: checked + SESSIONS, // the sessions and acknowledged writes, plus one lock per session
+      clients,
     };
   },
 };

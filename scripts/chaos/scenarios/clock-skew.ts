@@ -19,6 +19,8 @@ export const clockSkew: ChaosScenario = {
   title: `clock skew (eu-west writer ${AHEAD / 1000} s ahead)`,
   expected: 'records held (sync:clock-skew), applied in order within bound',
   deadlineMillis: 30_000,
+  // The fault is off the clients' path (front door → regions): every request must be served.
+  clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
     const clock = new ManualClock(Date.now());
     const lab = await startLab(ctx, { sync: { clock, start: false } });
@@ -54,8 +56,8 @@ export const clockSkew: ChaosScenario = {
       const order = (await scanAll(createLocalReplicaStoreOnce(lab.endpoint(id), ctx))).map((r) => r.key).filter((k) => SKEWED_KEYS.includes(k));
       check(JSON.stringify(order) === JSON.stringify(SKEWED_KEYS), `${id} applied ${JSON.stringify(order)}, expected ${JSON.stringify(SKEWED_KEYS)} in order`);
     }
-    const { lost, checked } = await lab.nothingLost();
-    return { reactionSeen: true, reaction: `${skewEvents.length} record(s) held, then applied in order`, timeToReactMillis, lost, checked };
+    const { lost, checked, clients } = await lab.nothingLost();
+    return { reactionSeen: true, reaction: `${skewEvents.length} record(s) held, then applied in order`, timeToReactMillis, lost, checked, clients };
   },
 };
 

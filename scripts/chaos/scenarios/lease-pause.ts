@@ -91,7 +91,7 @@ export const leasePause: ChaosScenario = {
 
     await lab.provider.failRate('us-east', 0);
     stalled.thaw();
-    const { lost, checked } = await lab.nothingLost();
-    return { reactionSeen: true, reaction: `b took over (token ${acquired.token}), a fenced: LEASE_HELD + LEASE_LOST`, timeToReactMillis, lost, checked };
+    const { lost, checked, clients } = await lab.nothingLost();
+    return { reactionSeen: true, reaction: `b took over (token ${acquired.token}), a fenced: LEASE_HELD + LEASE_LOST`, timeToReactMillis, lost, checked, clients };
   },
 };

@@ -37,13 +37,14 @@ export const probeLoss: ChaosScenario = {
     check(primary.length >= PROBES, `only ${primary.length} probes of us-east in 20 s`);
     await lab.provider.failRate('us-east', 0);
     ctx.log(`${failed}/60 requests failed; ${primary.filter((p) => !p.ok).length}/${primary.length} probes (3 samples each) failed`);
-    const { lost, checked } = await lab.nothingLost();
+    const { lost, checked, clients } = await lab.nothingLost();
     const calm = started.length === 0 && unhealthy.length === 0 && lab.provider.traffic()['us-east'] === 100;
     return {
       reactionSeen: calm,
       reaction: calm ? `no failover, ${primary.length} probes, ${failed}/60 requests failed` : `${started.length} failover(s), ${unhealthy.length} unhealthy verdict(s)`,
       lost,
       checked,
+      clients,
     };
   },
 };

@@ -37,6 +37,8 @@ export const storageOutage: ChaosScenario = {
   title: 'snapshot store outage mid-migration',
   expected: 'failed migrations roll back; retried after',
   deadlineMillis: 30_000,
+  // The fault is off the clients' path (front door → regions): every request must be served.
+  clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
     const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: SESSIONS });
     const store = failingStore(new MemorySnapshotStore(), PUTS_BEFORE_OUTAGE);
@@ -62,13 +64,14 @@ export const storageOutage: ChaosScenario = {
     store.heal();
     const retry = await migrator.batchMigrate(batch.failed.map((f) => f.sessionId), 'eu-west');
     check(retry.failed.length === 0, `retry after the outage failed for ${retry.failed.length}`);
-    const { lost, checked } = await lab.nothingLost();
+    const { lost, checked, clients } = await lab.nothingLost();
     return {
       reactionSeen: true,
       reaction: `${batch.failed.length}/${SESSIONS} rolled back to source, all moved on retry`,
       timeToReactMillis,
       lost: census.lost + lost,
       checked, // the same sessions again, plus the writes
+      clients,
     };
   },
 };

@@ -14,6 +14,8 @@ export const syncPartition: ChaosScenario = {
   title: `partition between regions during sync (${CUT} blackholed)`,
   expected: 'sync sees it unreachable; converges after heal',
   deadlineMillis: 30_000,
+  // The fault is off the clients' path (front door → regions): every request must be served.
+  clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
     const lab = await startLab(ctx, { syncProxy: CUT });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -31,9 +33,9 @@ export const syncPartition: ChaosScenario = {
     check(!status.reachable, `${CUT} should be unreachable for sync during the partition`);
     ctx.log(`during the partition: ${cutWrites} writes acknowledged in ${CUT}, lag ${status.lagMillis} ms`);
     lab.syncProxy!.heal();
-    const { lost, checked } = await lab.nothingLost();
+    const { lost, checked, clients } = await lab.nothingLost();
     const after = lab.sync.status().regions;
     check(after.every((r) => r.reachable && r.lagMillis === 0), `not in step after healing: ${JSON.stringify(after.map((r) => [r.regionId, r.reachable, r.lagMillis]))}`);
-    return { reactionSeen: true, reaction: `${CUT} unreachable (${error.error.code}), converged after heal`, timeToReactMillis, lost, checked };
+    return { reactionSeen: true, reaction: `${CUT} unreachable (${error.error.code}), converged after heal`, timeToReactMillis, lost, checked, clients };
   },
 };

@@ -18,6 +18,8 @@ export const targetCrash: ChaosScenario = {
   title: 'target crash mid-restore (evacuation)',
   expected: 'all roll back to source; re-evacuate elsewhere',
   deadlineMillis: 30_000,
+  // The crashed target has no traffic weight, so no client request goes to it: every one must be served.
+  clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
     const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: SESSIONS });
     // The target serves no traffic of its own yet, so the apps' writes go elsewhere (its memory dies with it).
@@ -53,13 +55,14 @@ export const targetCrash: ChaosScenario = {
     await lab.provider.restore('eu-west'); // back, empty
     const second = await migrator.evacuate('us-east', { to: 'ap-south' });
     check(second.migrated.length === SESSIONS, `re-evacuation to ap-south moved ${second.migrated.length} of ${SESSIONS}`);
-    const { lost, checked } = await lab.nothingLost();
+    const { lost, checked, clients } = await lab.nothingLost();
     return {
       reactionSeen: true,
       reaction: `${first.failed.length}/${SESSIONS} rolled back, then all moved to ap-south`,
       timeToReactMillis: Math.round((firstRollback ?? performance.now()) - killedAt),
       lost: census.lost + lost,
       checked, // the same sessions again, plus the writes
+      clients,
     };
   },
 };

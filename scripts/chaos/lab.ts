@@ -1,4 +1,4 @@
-import { CrossRegionSync, type Clock, FailoverManager, HealthMonitor, ReplicaWriter, type FailoverManagerOptions, type HealthMonitorOptions, type ReplicaStore } from '@meridian/core';
+import { CrossRegionSync, type Clock, FailoverManager, HealthMonitor, ReplicaWriter, type FailoverManagerOptions, type HealthMonitorOptions, type PassiveOutcome, type ReplicaStore } from '@meridian/core';
 import { createLocalReplicaStore, type FrontDoor } from '@meridian/providers-local';
 import { scanAll, startChaosProxy, type ChaosProxy } from '@meridian/testkit';
 import { describeClientCounts, startClientTraffic, type ClientTraffic, type ClientTrafficOptions } from './client-traffic.js';
@@ -11,10 +11,9 @@ import { startWriteWorkload, type WriteWorkload } from './write-workload.js';
 export const FAST_HEALTH = { intervalMillis: 250, timeoutMillis: 200, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, samplesPerProbe: 3, jitterFraction: 0 } as const;
 
 /**
- * The front door gives up on a region that sends no answer within this and
- * answers 504, below the clients' own 3 s timeout. Its default (30 s) would
- * keep requests to a hung region open past the scenario: closing the door
- * waits for them.
+ * A response body that stalls this long is cut (the door's default is 30 s). The
+ * wait for response headers is the per-try timeout below: 1 s, then an
+ * idempotent request goes to another region, well within the clients' own 3 s.
  */
 const FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS = 2_000;
 
@@ -116,8 +115,15 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
     clientsLogged = true;
     return counts;
   };
+  // The door's passive detection feeds the scenario's HealthMonitor, which the
+  // scenario makes later (lab.monitor()): the first one made is bound here.
+  let doorHealth: HealthMonitor | undefined;
+  const passive = {
+    get: (regionId: string) => doorHealth?.get(regionId) ?? { state: 'unknown' as const },
+    report: (regionId: string, outcome: PassiveOutcome) => doorHealth?.report(regionId, outcome),
+  };
   if (!regions.hosts && options.clients !== false) {
-    frontDoor = await provider.startFrontDoor({ upstreamTimeoutMillis: FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS });
+    frontDoor = await provider.startFrontDoor({ upstreamTimeoutMillis: FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS, retry: { perTryTimeoutMillis: 1_000 }, monitor: passive });
     clients = startClientTraffic({ ratePerSecond: ctx.clientRatePerSecond, ...options.clients, url: frontDoor.url, signal: ctx.signal });
     // Registered after the provider's stop, so it runs before it: no request meets the door closing.
     ctx.defer(() => stopClients());
@@ -136,6 +142,7 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
     monitor(monitorOptions = {}) {
       const { endpoints: overrides, ...rest } = monitorOptions;
       const monitor = new HealthMonitor({ ...FAST_HEALTH, ...rest, regions: ids.map((id) => ({ id, endpoint: overrides?.[id] ?? endpoints[id]! })) });
+      doorHealth ??= monitor;
       ctx.defer(() => monitor.stop());
       return monitor;
     },

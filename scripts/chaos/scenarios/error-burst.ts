@@ -7,6 +7,7 @@ export const errorBurst: ChaosScenario = {
   title: '5xx burst (failRate 1, then 0)',
   expected: 'failover, then failback after hold-down',
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: (ctx) =>
     runFailoverDrill(ctx, {
       inject: (lab) => lab.provider.failRate('us-east', 1),

@@ -42,6 +42,7 @@ export const leasePause: ChaosScenario = {
   title: `lease holder paused past its TTL (${TTL} ms)`,
   expected: 'standby takes over; stale holder fenced (LEASE_LOST)',
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: async (ctx) => {
     const lab = await startLab(ctx);
     const monitor = lab.monitor();

@@ -11,6 +11,7 @@ export const probeLoss: ChaosScenario = {
   title: '30 % probe loss on the primary (failRate 0.3)',
   expected: `no failover over ${PROBES} probes`,
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: async (ctx) => {
     const lab = await startLab(ctx);
     const monitor = lab.monitor();

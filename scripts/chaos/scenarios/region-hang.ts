@@ -7,6 +7,7 @@ export const regionHang: ChaosScenario = {
   title: 'hang (primary accepts, never answers)',
   expected: 'probes time out → failover → failback',
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: (ctx) =>
     runFailoverDrill(ctx, {
       inject: (lab) => lab.provider.hang('us-east'),

@@ -8,6 +8,7 @@ export const regionKill: ChaosScenario = {
   title: 'region kill (primary, SIGKILL)',
   expected: 'automatic failover; restored region refilled',
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: (ctx) =>
     runFailoverDrill(ctx, {
       // A region's memory dies with its process, so its sessions would too: they

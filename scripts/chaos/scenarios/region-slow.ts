@@ -8,6 +8,7 @@ export const regionSlow: ChaosScenario = {
   title: `slow 5 s (probe timeout ${FAST_HEALTH.timeoutMillis} ms)`,
   expected: 'unhealthy → failover → failback',
   deadlineMillis: 30_000,
+  clientGoals: { maxFailedGets: 0 },
   run: (ctx) =>
     runFailoverDrill(ctx, {
       inject: (lab) => lab.provider.slow('us-east', 5_000),

@@ -41,7 +41,7 @@ export const healthMonitorOptionsSchema = z
     passive: z
       .object({
         enabled: z.boolean().default(true),
-        consecutiveFailures: z.number().int().min(1).default(5),
+        consecutiveFailures: z.number().int().min(1).default(10),
         consecutiveGatewayFailures: z.number().int().min(1).default(3),
         successRate: z
           .union([

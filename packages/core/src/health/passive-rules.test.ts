@@ -31,7 +31,7 @@ function traffic(t: ReturnType<typeof setup>, regionId: string, n: number, ok: (
 }
 
 describe('passive rules: consecutive failures', () => {
-  it('ejects on 3 consecutive gateway failures by default, while 5xx answers need 5', () => {
+  it('ejects on 3 consecutive gateway failures by default, while 5xx answers need 10', () => {
     const t = setup();
     for (let i = 0; i < 2; i++) t.monitor.report('us-east', { ok: false, failure: 'gateway' });
     expect(t.ejected).toEqual([]);
@@ -40,7 +40,7 @@ describe('passive rules: consecutive failures', () => {
     expect(t.monitor.get('us-east')).toMatchObject({ state: 'unhealthy', ejectionRule: 'consecutive-gateway-failures', reason: expect.stringContaining('3 consecutive gateway failures') });
     expect(t.transitions.at(-1)).toMatchObject({ regionId: 'us-east', state: 'unhealthy' });
 
-    for (let i = 0; i < 4; i++) t.monitor.report('eu-west', { ok: false, failure: 'error', status: 503 });
+    for (let i = 0; i < 9; i++) t.monitor.report('eu-west', { ok: false, failure: 'error', status: 503 });
     expect(t.monitor.get('eu-west').state).not.toBe('unhealthy');
     t.monitor.report('eu-west', { ok: false, status: 503 });
     expect(t.ejected.at(-1)).toMatchObject({ regionId: 'eu-west', rule: 'consecutive-failures' });
@@ -169,5 +169,46 @@ describe('passive rules: bad input', () => {
     expect(bad({ consecutive5xx: 3 } as never)).toSatisfy((e) => /consecutive5xx/.test((e as Error).message));
     const t = setup();
     expect(() => t.monitor.report('us-east', { ok: false, failure: 'timeout' as never })).toThrow(/failure: must be "gateway" or "error"/);
+  });
+});
+
+describe('passive rules: recovery confirmed by active probes', () => {
+  async function probing() {
+    let up = true;
+    const t = setup({ prober: { probe: async () => (up ? { ok: true } : { ok: false, error: 'ECONNREFUSED' }) }, jitterFraction: 0, successesBeforeHealthy: 2 });
+    t.monitor.start();
+    const tick = async (ms = 1_000) => {
+      t.clock.advance(ms);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    await tick(0);
+    expect(t.monitor.get('us-east').state).toBe('healthy');
+    return { t, tick, setUp: (v: boolean) => (up = v) };
+  }
+
+  it('an ejection ends early when probes that saw the region fail see it recover', async () => {
+    const { t, tick, setUp } = await probing();
+    setUp(false);
+    for (let i = 0; i < 3; i++) t.monitor.report('us-east', { ok: false, failure: 'gateway' });
+    await tick();
+    expect(t.monitor.get('us-east')).toMatchObject({ state: 'unhealthy', ejectionRule: 'consecutive-gateway-failures' });
+    setUp(true);
+    await tick();
+    expect(t.monitor.get('us-east').state).toBe('unhealthy');
+    await tick();
+    expect(t.monitor.get('us-east')).toMatchObject({ state: 'healthy', reason: expect.stringContaining('ended early') });
+    expect(t.monitor.get('us-east').ejectedUntil).toBeUndefined();
+    await t.monitor.stop();
+  });
+
+  it('when probes never saw a failure (errors only real traffic meets), the ejection runs its full time, then probes confirm', async () => {
+    const { t, tick } = await probing();
+    for (let i = 0; i < 10; i++) t.monitor.report('us-east', { ok: false, status: 500 });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(t.monitor.get('us-east')).toMatchObject({ state: 'unhealthy', ejectionRule: 'consecutive-failures' });
+    await tick(25_000);
+    expect(t.monitor.get('us-east').state).toBe('healthy');
+    expect(t.transitions.at(-1)).toMatchObject({ state: 'healthy', reason: 'passive ejection ended' });
+    await t.monitor.stop();
   });
 });

@@ -60,10 +60,13 @@ export class RegionHealthTracker {
   #ejectionRule: EjectionRule | undefined;
   // Set by an ejection while probes run: probes must confirm before traffic returns.
   #awaitingProbes = false;
+  // Whether active probes, too, saw the region fail during the current ejection.
+  #probesSawFailure = false;
   #ejections = 0;
   #lastEjectionAt: number | undefined;
   #ejectionReason = '';
   #lastSeen = 0;
+  #endedByProbes = false;
   #probes = 0;
   #lastProbe: ProbeEvent | undefined;
   readonly #latency: Ewma;
@@ -81,16 +84,30 @@ export class RegionHealthTracker {
     this.#rate = t.passive.successRate ? new SuccessRateWindow(t.passive.successRate.windowMillis) : undefined;
   }
 
-  /** Records an active probe; returns the new effective state. */
+  /**
+   * Records an active probe; returns the new effective state. An ejection ends
+   * early once probes that saw the region fail during it see it recover
+   * (`successesBeforeHealthy` in a row): they can judge what made it fail. When
+   * probes never saw a failure (errors only real traffic meets), the ejection
+   * runs its full time.
+   */
   recordProbe(probe: ProbeEvent): HealthState {
     this.#probes++;
+    if (this.#ejectedUntil !== undefined && !probe.ok) this.#probesSawFailure = true;
     this.#lastProbe = probe;
     this.#window.add(probe.ok);
     if (probe.ok) {
       this.#latency.add(probe.latencyMillis);
       this.#successes++;
       this.#failures = 0;
-      if (this.#awaitingProbes && this.#successes >= this.t.successesBeforeHealthy) this.#awaitingProbes = false;
+      if (this.#successes >= this.t.successesBeforeHealthy) {
+        this.#awaitingProbes = false;
+        if (this.#ejectedUntil !== undefined && this.#probesSawFailure) {
+          this.#ejectedUntil = undefined;
+          this.#ejectionRule = undefined;
+          this.#endedByProbes = true;
+        }
+      }
       const needed = this.#active === 'unknown' ? 1 : this.t.successesBeforeHealthy;
       if (this.#active !== 'healthy' && this.#successes >= needed) {
         this.#active = 'healthy';
@@ -113,6 +130,13 @@ export class RegionHealthTracker {
    * active probes will confirm recovery after the ejection ends.
    */
   recordPassive(outcome: PassiveOutcome, now: number, mayEject: () => boolean = () => true, probing = false): PassiveResult {
+    // Outcomes of requests sent before the current (or last) ejection began describe
+    // the region as it was then: a hung region's requests time out long after it was
+    // ejected, and counting them would eject it again the moment it is back.
+    const sentAt = now - (outcome.latencyMillis ?? 0);
+    if (this.#ejectedUntil !== undefined || (this.#lastEjectionAt !== undefined && sentAt < this.#lastEjectionAt)) {
+      return { state: this.#settle(now) };
+    }
     this.#window.add(outcome.ok);
     if (outcome.latencyMillis !== undefined && outcome.ok) this.#latency.add(outcome.latencyMillis);
     this.#rate?.add(outcome.ok, now);
@@ -142,6 +166,8 @@ export class RegionHealthTracker {
     this.#ejectedUntil = now + Math.min(baseEjectionMillis * this.#ejections, maxEjectionMillis);
     this.#ejectionRule = fired.rule;
     this.#ejectionReason = fired.reason;
+    this.#probesSawFailure = false;
+    this.#endedByProbes = false;
     this.#passiveFailures = 0;
     this.#gatewayFailures = 0;
     // What was seen before the ejection says nothing about the region once it is back.
@@ -253,7 +279,9 @@ export class RegionHealthTracker {
     if (state === 'healthy' && this.#state !== 'healthy' && this.#state !== 'unknown' && this.#active === 'healthy') {
       // Say why it recovered, not the stale reason it first became healthy.
       reason = this.#reason.startsWith('ejected') || this.#reason.startsWith('passive ejection ended')
-        ? 'passive ejection ended'
+        ? this.#endedByProbes
+          ? `passive ejection ended early: ${this.t.successesBeforeHealthy} successful probes in a row after probes saw it fail`
+          : 'passive ejection ended'
         : this.#state === 'degraded'
           ? `no longer degraded (latency EWMA ${(this.#latency.value ?? 0).toFixed(0)} ms, availability ${((this.#window.availability ?? 1) * 100).toFixed(1)}%)`
           : reason;

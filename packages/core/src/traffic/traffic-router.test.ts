@@ -226,7 +226,7 @@ describe('TrafficRouter: choice of region', () => {
     const panics: unknown[] = [];
     t.traffic.on('traffic:panic', (e) => panics.push(e));
     t.traffic.on('traffic:panic-ended', (e) => panics.push(e));
-    for (const id of ['a', 'b']) for (let i = 0; i < 5; i++) t.monitor.report(id, { ok: false, status: 500 });
+    for (const id of ['a', 'b']) for (let i = 0; i < 10; i++) t.monitor.report(id, { ok: false, status: 500 });
     expect(t.monitor.snapshot().map((h) => h.state)).toEqual(['unhealthy', 'unhealthy']);
     expect(await send(t.traffic)).toMatchObject({ status: 200, choice: 'panic' });
     expect(await send(t.traffic)).toMatchObject({ status: 200, choice: 'panic' });

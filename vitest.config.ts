@@ -16,6 +16,7 @@ export default defineConfig({
       '@meridian/metrics-prometheus': src('metrics-prometheus'),
       '@meridian/providers-k8s': src('providers-k8s'),
       '@meridian/providers-azure': src('providers-azure'),
+      '@meridian/dispatcher': src('dispatcher'),
     },
   },
   test: {

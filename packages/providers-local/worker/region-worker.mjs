@@ -136,7 +136,8 @@ async function handle(req, res) {
   const key = second === undefined || second === '' ? undefined : decodeURIComponent(second);
   switch (first) {
     case '':
-      return send(res, 200, { region: regionId, pid: process.pid, startedAt });
+      // forwardedFor: the chain a front door passed on, so an app (and a test) sees who the client is.
+      return send(res, 200, { region: regionId, pid: process.pid, startedAt, forwardedFor: req.headers['x-forwarded-for'] ?? null });
     case 'health':
       return send(res, 200, { status: 'ok', region: regionId, uptimeMillis: Date.now() - startedAt });
     case 'kv':

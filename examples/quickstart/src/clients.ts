@@ -4,15 +4,30 @@ import { Agent, request } from 'undici';
 export interface ClientStats {
   served: number;
   failed: number;
+  /** Served, but only after the front door retried on another region (`x-meridian-attempts` > 1). */
+  retried: number;
   byRegion: Record<string, number>;
+}
+
+/** One answer a user got: where, after how many tries, and when. */
+export interface ServedRequest {
+  region: string;
+  attempts: number;
+  at: number;
 }
 
 /**
  * Simulated users: `workers` loops sending requests through the front door,
  * one every `pauseMillis`, until stopped (bounded by `maxRequests` anyway).
  */
-export function startClients(url: string, workers = 2, pauseMillis = 20, maxRequests = 50_000): { stats(): ClientStats; stop(): Promise<ClientStats> } {
-  const stats: ClientStats = { served: 0, failed: 0, byRegion: {} };
+export function startClients(
+  url: string,
+  workers = 2,
+  pauseMillis = 20,
+  maxRequests = 50_000,
+): { stats(): ClientStats; stop(): Promise<ClientStats>; next(match: (r: ServedRequest) => boolean): Promise<ServedRequest> } {
+  const stats: ClientStats = { served: 0, failed: 0, retried: 0, byRegion: {} };
+  const waiters = new Set<{ match: (r: ServedRequest) => boolean; resolve: (r: ServedRequest) => void }>();
   const agent = new Agent({ connections: workers });
   let running = true;
   let sent = 0;
@@ -25,7 +40,15 @@ export function startClients(url: string, workers = 2, pauseMillis = 20, maxRequ
         else {
           stats.served++;
           const region = String(res.headers['x-meridian-region']);
+          const attempts = Number(res.headers['x-meridian-attempts'] ?? 1);
+          if (attempts > 1) stats.retried++;
           stats.byRegion[region] = (stats.byRegion[region] ?? 0) + 1;
+          const served = { region, attempts, at: Date.now() };
+          for (const waiter of waiters) {
+            if (!waiter.match(served)) continue;
+            waiters.delete(waiter);
+            waiter.resolve(served);
+          }
         }
       } catch {
         stats.failed++;
@@ -35,6 +58,8 @@ export function startClients(url: string, workers = 2, pauseMillis = 20, maxRequ
   });
   return {
     stats: () => structuredClone(stats),
+    /** The next answer that matches. */
+    next: (match) => new Promise((resolve) => waiters.add({ match, resolve })),
     async stop() {
       running = false;
       await Promise.all(loops);
@@ -51,7 +76,7 @@ export function since(before: ClientStats, after: ClientStats): ClientStats {
     const d = n - (before.byRegion[region] ?? 0);
     if (d > 0) byRegion[region] = d;
   }
-  return { served: after.served - before.served, failed: after.failed - before.failed, byRegion };
+  return { served: after.served - before.served, failed: after.failed - before.failed, retried: after.retried - before.retried, byRegion };
 }
 
 /** `412 served, 3 failed (us-east 200, eu-west 212)`. */
@@ -59,5 +84,6 @@ export function formatStats(s: ClientStats): string {
   const regions = Object.entries(s.byRegion)
     .map(([r, n]) => `${r} ${n}`)
     .join(', ');
-  return `${s.served} served, ${s.failed} failed${regions ? ` (${regions})` : ''}`;
+  const retried = s.retried > 0 ? `; ${s.retried} of them retried on another region by the front door` : '';
+  return `${s.served} served, ${s.failed} failed${regions ? ` (${regions})` : ''}${retried}`;
 }

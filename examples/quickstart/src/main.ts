@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   let manager: FailoverManager | undefined;
   let clients: ReturnType<typeof startClients> | undefined;
   let router: GeoRouter | undefined;
+  let retriedLogged = 0;
 
   for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
     monitor.on(name, (e) => log(`EVENT ${name.padEnd(16)} ${e.regionId.padEnd(10)} ${e.previous} -> ${e.state}: ${e.reason}`));
@@ -57,8 +58,14 @@ async function main(): Promise<void> {
     for (const r of deployed.regions) log(`  ${r.regionId.padEnd(10)} ${r.state.padEnd(8)} ${r.endpoint}`);
     const failed = deployed.regions.filter((r) => r.state !== 'running');
     if (failed.length > 0) throw new Error(`regions failed to start: ${failed.map((r) => `${r.regionId} (${r.error})`).join(', ')}`);
-    const door = await provider.startFrontDoor();
+    // The door reports every request's outcome to the monitor (passive detection) and
+    // retries a request that found a region dead on another one.
+    const door = await provider.startFrontDoor({ monitor });
     log(`Front door (the local global load balancer) at ${door.url}`);
+    door.on('request:retried', (e) => {
+      if (retriedLogged++ < 3) log(`RETRY    ${e.method} ${e.path} failed in ${e.from} (${e.reason}), sent again to another region`);
+    });
+    monitor.on('region:ejected', (e) => log(`EJECTED  ${e.regionId} by passive detection: ${e.reason}`));
 
     const allHealthy = Promise.all(regions.map((r) => expectEvent(monitor, 'region:healthy', (e) => e.regionId === r.id)));
     for (const region of provider.regions()) monitor.add(region);
@@ -90,8 +97,13 @@ async function main(): Promise<void> {
 
     log('Killing us-east (the primary) with SIGKILL, as a crash would ...');
     const failedOver = expectEvent(manager, 'failover:completed', (r) => r.kind === 'automatic');
+    const killedAt = Date.now();
+    // The first answer from elsewhere that needed no retry: from then on, traffic goes around us-east.
+    const moved = clients.next((r) => r.at >= killedAt && r.region !== 'us-east' && r.attempts === 1);
     await provider.kill('us-east');
     await failedOver;
+    const firstElsewhere = await moved;
+    log(`Traffic moved off us-east ${firstElsewhere.at - killedAt} ms after the kill (first request served by ${firstElsewhere.region} without a retry)`);
     await pause(1_000);
     log(`Users during the outage and failover: ${formatStats(since(mark, clients.stats()))}`);
     mark = clients.stats();

@@ -23,15 +23,18 @@ describe('quickstart demo', () => {
       /10\.0\.0\.7 +private network +us-east +- +private address: fallback region/,
       /Registered 300 live sessions: \{"eu-west":100,"ap-south":100,"ru-central":100\}/,
       /Killing us-east/,
-      /EVENT region:unhealthy us-east +healthy -> unhealthy: 3 consecutive failed probes \(last: ECONNREFUSED/,
+      // The front door sees the refused connections first: passive detection ejects us-east.
+      /EJECTED  us-east by passive detection: 3 consecutive gateway failures/,
+      /EVENT region:unhealthy us-east +healthy -> unhealthy: ejected by passive outlier detection/,
       /FAILOVER completed automatic us-east -> eu-west/,
-      // Requests that finished between the snapshot and the kill count for us-east too.
-      /Users during the outage and failover: \d+ served, \d+ failed \((us-east \d+, )?eu-west \d+\)/,
+      /Traffic moved off us-east \d+ ms after the kill \(first request served by eu-west without a retry\)/,
+      // Requests that finished between the snapshot and the kill count for us-east too; none failed.
+      /Users during the outage and failover: \d+ served, 0 failed \((us-east \d+, )?eu-west \d+\)/,
       /The same clients routed again, us-east unhealthy/,
       /8\.8\.8\.8 +California, US +eu-west/,
       /EVENT region:degraded +ap-south +healthy -> degraded: latency EWMA \d+ ms > 150 ms/,
       /EVACUATED ap-south: 100 moved, 0 failed; sessions now \{[^}]*\}, p50 \d+ ms, p95 \d+ ms/,
-      /EVENT region:healthy +us-east +unhealthy -> healthy: 2 consecutive successful probes/,
+      /EVENT region:healthy +us-east +unhealthy -> healthy: passive ejection ended early: 2 successful probes in a row/,
       /FAILBACK scheduled us-east/,
       /FAILOVER completed failback +eu-west -> us-east/,
       /Users while failing back: \d+ served, 0 failed/,

@@ -66,7 +66,7 @@ describe('createRegionDispatcher', () => {
     const dispatcher: RegionDispatcher = createRegionDispatcher({ regions: [{ id: 'a', endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}` }] });
     cleanups.push(() => dispatcher.close());
     let received = 0;
-    await stream('http://svc/blob', { dispatcher, opaque: null }, () =>
+    await stream('http://svc/blob', { dispatcher, method: 'GET', opaque: null }, () =>
       new Writable({
         highWaterMark: 1024,
         write(chunk: Buffer, _enc, done) {

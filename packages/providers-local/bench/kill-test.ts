@@ -30,6 +30,11 @@ export interface KillRun {
   errors: number;
   /** Kill → first response served by another region that was not retried; null when none came. */
   movedMillis: number | null;
+  /**
+   * Kill → first response served by another region, retried or not: what a user
+   * waits for. HAProxy's retries cannot be seen, so for it this equals `movedMillis`.
+   */
+  firstElsewhereMillis: number | null;
   /** Kill → answer of the last failed request; 0 when none failed after the kill. */
   failureWindowMillis: number;
   /** Thrown errors by code (or message). */
@@ -43,7 +48,7 @@ export interface KillRun {
 /** Runs the client, kills the primary at `killAtMillis`, waits for every request to settle. */
 export async function runKillTest(options: KillTestOptions): Promise<KillRun> {
   const agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
-  const run: KillRun = { total: 0, failed: 0, errors: 0, movedMillis: null, failureWindowMillis: 0, errorCodes: {}, servedBy: {}, retried: 0 };
+  const run: KillRun = { total: 0, failed: 0, errors: 0, movedMillis: null, firstElsewhereMillis: null, failureWindowMillis: 0, errorCodes: {}, servedBy: {}, retried: 0 };
   const count = Math.round((options.ratePerSecond * options.durationMillis) / 1000);
   const gapMillis = 1000 / options.ratePerSecond;
   let killedAt: number | undefined;
@@ -66,6 +71,10 @@ export async function runKillTest(options: KillTestOptions): Promise<KillRun> {
       // A missing header counts as one attempt (HAProxy's retries cannot be seen).
       const attempts = Number(res.headers['x-meridian-attempts'] ?? '1');
       if (attempts > 1) run.retried++;
+      if (killedAt !== undefined && at > killedAt && region !== options.primary) {
+        const elsewhere = at - killedAt;
+        if (run.firstElsewhereMillis === null || elsewhere < run.firstElsewhereMillis) run.firstElsewhereMillis = elsewhere;
+      }
       if (killedAt !== undefined && at > killedAt && region !== options.primary && attempts <= 1) {
         const moved = at - killedAt;
         if (run.movedMillis === null || moved < run.movedMillis) run.movedMillis = moved;
@@ -99,6 +108,7 @@ export async function runKillTest(options: KillTestOptions): Promise<KillRun> {
     await agent.close();
   }
   if (run.movedMillis !== null) run.movedMillis = Math.round(run.movedMillis);
+  if (run.firstElsewhereMillis !== null) run.firstElsewhereMillis = Math.round(run.firstElsewhereMillis);
   run.failureWindowMillis = Math.round(run.failureWindowMillis);
   return run;
 }

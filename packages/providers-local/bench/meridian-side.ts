@@ -23,9 +23,9 @@ const READY_TIMEOUT_MILLIS = 10_000;
  * put all traffic on the primary (priority 0).
  */
 export async function startMeridianSide(provider: LocalProvider): Promise<BenchSide> {
-  // TODO(lead): pass { monitor } once startFrontDoor takes it (passive detection + retries on another region).
-  const door = await provider.startFrontDoor();
   const monitor = new HealthMonitor({ ...MERIDIAN_HEALTH });
+  // The door feeds every request's outcome to the monitor (passive detection) and retries on another region.
+  const door = await provider.startFrontDoor({ monitor });
   const regions = provider.regions();
   const allHealthy = Promise.all(
     regions.map((r) => waitForEvent(monitor, 'region:healthy', { filter: (e) => e.regionId === r.id, timeoutMillis: READY_TIMEOUT_MILLIS })),

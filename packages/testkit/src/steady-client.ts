@@ -63,7 +63,7 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
   const agent = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 10_000 });
   const records: SteadyRequestRecord[] = [];
   const inFlight = new Set<Promise<void>>();
-  const next = options.next ?? (() => ({ method: 'GET', path: '/kv/steady' }));
+  const next: (seq: number) => SteadyRequest = options.next ?? (() => ({ method: 'GET', path: '/kv/steady' }));
   const gap = 1000 / options.ratePerSecond;
   const start = Date.now();
   let running = true;

@@ -128,6 +128,14 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     return getByRegionId(this.#entries, regionId).tracker.snapshot();
   }
 
+  /**
+   * Current state of one region, without building its full health view (what a
+   * data plane asks for every request); REGION_NOT_FOUND when unknown.
+   */
+  state(regionId: string): HealthState {
+    return getByRegionId(this.#entries, regionId).tracker.state;
+  }
+
   /** Current health of every region, in insertion order. */
   snapshot(): RegionHealth[] {
     return [...this.#entries.values()].map((e) => e.tracker.snapshot());
@@ -252,8 +260,9 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   }
 
   #emitTransition(entry: Entry, before: HealthState): void {
+    // report() runs for every request a data plane sends: no snapshot unless the state moved.
+    if (entry.tracker.state === before) return;
     const health = entry.tracker.snapshot();
-    if (health.state === before) return;
     this.#recorder.state(entry.target.id, health.state);
     if (health.state === 'unknown') return;
     this.#events.emit(`region:${health.state}`, {

@@ -1,4 +1,4 @@
-import type { Router } from '../contracts/router.js';
+import type { RouteDecision, Router } from '../contracts/router.js';
 import type { HealthState } from '../health/health-types.js';
 import type { TrafficRegion } from './traffic-options.js';
 import type { ChoiceReason } from './traffic-types.js';
@@ -48,8 +48,8 @@ export class RegionChooser {
     return input.regions.some((r) => !input.tried.has(r.id) && (panic || input.state(r.id) !== 'unhealthy'));
   }
 
-  /** The next region, or undefined when none is left. */
-  async choose(input: ChoiceInput): Promise<Choice | undefined> {
+  /** The next region, or undefined when none is left (a promise only when the router answers asynchronously). */
+  choose(input: ChoiceInput): Choice | undefined | Promise<Choice | undefined> {
     const panic = isPanic(input);
     const pool = input.regions.filter((r) => !input.tried.has(r.id) && (panic || input.state(r.id) !== 'unhealthy'));
     if (pool.length === 0) return undefined;
@@ -57,32 +57,39 @@ export class RegionChooser {
     if (weighted.length > 0) {
       const sticky = input.affinityRegion === undefined ? undefined : weighted.find((r) => r.id === input.affinityRegion);
       if (sticky) return { region: sticky, reason: panic ? 'panic' : 'affinity', panic };
-      if (weighted.length > 1) {
-        const geo = await this.#geo(weighted, input.clientAddress);
-        if (geo) return { region: geo, reason: panic ? 'panic' : 'geo', panic };
-      }
-      const id = this.#picker.pick(input.weights, new Set(weighted.map((r) => r.id)));
-      const region = weighted.find((r) => r.id === id) ?? weighted[0]!;
-      return { region, reason: panic ? 'panic' : 'weight', panic };
+      const byWeight = (): Choice => {
+        const id = this.#picker.pick(input.weights, new Set(weighted.map((r) => r.id)));
+        const region = weighted.find((r) => r.id === id) ?? weighted[0]!;
+        return { region, reason: panic ? 'panic' : 'weight', panic };
+      };
+      if (weighted.length === 1 || !this.router || input.clientAddress === undefined) return byWeight();
+      return then(this.#geo(weighted, input.clientAddress), (geo) => (geo ? { region: geo, reason: panic ? 'panic' : 'geo', panic } : byWeight()));
     }
     const ranked = pool
       .map((region, index) => ({ region, index, priority: region.priority ?? 0, rank: HEALTH_RANK[input.state(region.id)] }))
       .sort((a, b) => a.priority - b.priority || a.rank - b.rank || a.index - b.index);
     const best = ranked.filter((c) => c.priority === ranked[0]!.priority && c.rank === ranked[0]!.rank).map((c) => c.region);
-    const geo = best.length > 1 ? await this.#geo(best, input.clientAddress) : undefined;
-    return { region: geo ?? best[0]!, reason: panic ? 'panic' : 'spillover', panic };
+    const spill = (geo: TrafficRegion | undefined): Choice => ({ region: geo ?? best[0]!, reason: panic ? 'panic' : 'spillover', panic });
+    return best.length > 1 ? then(this.#geo(best, input.clientAddress), spill) : spill(undefined);
   }
 
-  async #geo(among: readonly TrafficRegion[], clientAddress: string | undefined): Promise<TrafficRegion | undefined> {
+  #geo(among: readonly TrafficRegion[], clientAddress: string | undefined): TrafficRegion | undefined | Promise<TrafficRegion | undefined> {
     if (!this.router || clientAddress === undefined) return undefined;
+    const pick = (decision: RouteDecision): TrafficRegion | undefined => among.find((r) => r.id === decision.region);
+    // No location, no eligible region in the router's view, a bad address: weights decide.
+    const none = (): undefined => undefined;
     try {
-      const decision = await this.router.route({ ip: clientAddress, allowedRegions: among.map((r) => r.id) });
-      return among.find((r) => r.id === decision.region);
+      const decision = this.router.route({ ip: clientAddress, allowedRegions: among.map((r) => r.id) });
+      return decision instanceof Promise ? decision.then(pick, none) : pick(decision);
     } catch {
-      // No location, no eligible region in the router's view, a bad address: weights decide.
       return undefined;
     }
   }
+}
+
+// Applies `f` now for a plain value, later for a promise: the synchronous path stays synchronous.
+function then<T, U>(value: T | Promise<T>, f: (v: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
 }
 
 function isPanic(input: Pick<ChoiceInput, 'regions' | 'state'>): boolean {

@@ -80,6 +80,8 @@ export interface TrafficRegion {
 export interface PassiveHealth {
   /** Current health of a region. */
   get(regionId: string): { state: HealthState };
+  /** Current state only, when the monitor can tell it cheaply (a {@link HealthMonitor} can); preferred over `get`. */
+  state?(regionId: string): HealthState;
   /** Receives the outcome of every attempt (passive detection). */
   report(regionId: string, outcome: PassiveOutcome): void;
 }

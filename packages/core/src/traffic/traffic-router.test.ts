@@ -146,7 +146,7 @@ describe('TrafficRouter: retries on another region', () => {
     }
     a!.queue({ kind: 'status', status: 502 });
     const res = await t.traffic.forward({ method: 'PUT', path: '/big', body: big() });
-    await res.body.dump();
+    await res.body.toArray();
     expect(res).toMatchObject({ statusCode: 502, regionId: 'a', attempts: 1 });
     expect(a!.received.at(-1)!.body).toBe(Buffer.concat(chunks).toString());
     expect(b!.received.filter((r) => r.path === '/big')).toEqual([]);
@@ -203,11 +203,11 @@ describe('TrafficRouter: choice of region', () => {
     }
     expect(counts).toEqual({ a: 6, b: 2 });
     const sticky = await t.traffic.forward({ method: 'GET', path: '/', affinityRegion: 'b' });
-    await sticky.body.dump();
+    await sticky.body.toArray();
     expect(sticky).toMatchObject({ regionId: 'b', choice: 'affinity' });
     // Affinity to a region without traffic is broken, not honoured.
     const broken = await t.traffic.forward({ method: 'GET', path: '/', affinityRegion: 'c' });
-    await broken.body.dump();
+    await broken.body.toArray();
     expect(broken.choice).toBe('weight');
     weights = { a: 0, b: 0, c: 0 };
     expect(await send(t.traffic)).toMatchObject({ region: 'c', choice: 'spillover' });

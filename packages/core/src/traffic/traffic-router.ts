@@ -218,7 +218,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     const monitor = this.#options.monitor;
     if (!monitor) return 'unknown';
     try {
-      return monitor.get(regionId).state;
+      return monitor.state ? monitor.state(regionId) : monitor.get(regionId).state;
     } catch {
       return 'unknown';
     }
@@ -230,7 +230,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
 
   async #choose(req: ForwardRequest, tried: ReadonlySet<string>): Promise<Choice | undefined> {
     const regions = this.#regions();
-    const choice = await this.#chooser.choose({
+    const pending = this.#chooser.choose({
       regions,
       weights: this.#weights(regions),
       state: this.#state,
@@ -238,6 +238,8 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
       ...(req.clientAddress !== undefined ? { clientAddress: req.clientAddress } : {}),
       ...(req.affinityRegion !== undefined ? { affinityRegion: req.affinityRegion } : {}),
     });
+    // Only a router that answers asynchronously costs a turn of the event loop.
+    const choice = pending instanceof Promise ? await pending : pending;
     if (choice?.panic) this.#stats.panicRequests++;
     const panic = choice?.panic ?? false;
     if (panic !== this.#panic && (choice !== undefined || tried.size === 0)) {
@@ -256,7 +258,11 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     // that a retry budget then has to refuse; one timer per try fires on time.
     const perTry = new AbortController();
     const timer = this.#clock.setTimeout(() => perTry.abort(PER_TRY_TIMEOUT), this.#options.retry.perTryTimeoutMillis);
-    const signal = req.signal ? AbortSignal.any([req.signal, perTry.signal]) : perTry.signal;
+    // One signal for undici: the client's abort is forwarded into it (cheaper than AbortSignal.any per request).
+    const clientAbort = (): void => perTry.abort(req.signal?.reason);
+    if (req.signal?.aborted) clientAbort();
+    req.signal?.addEventListener('abort', clientAbort, { once: true });
+    const signal = perTry.signal;
     try {
       const response = await request(joinUrl(region.endpoint, req.path), {
         method: method as 'GET',
@@ -267,12 +273,14 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
         signal,
       });
       timer.cancel();
+      req.signal?.removeEventListener('abort', clientAbort);
       return { ok: true, statusCode: response.statusCode, headers: response.headers, body: response.body, latencyMillis: this.#clock.now() - started };
     } catch (error) {
       timer.cancel();
+      req.signal?.removeEventListener('abort', clientAbort);
       const latencyMillis = this.#clock.now() - started;
       if (req.signal?.aborted) return { ok: false, kind: 'aborted', error, latencyMillis };
-      if (perTry.signal.aborted) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
+      if (perTry.signal.reason === PER_TRY_TIMEOUT) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
       return { ok: false, kind: failureKind(error, false), error, latencyMillis };
     }
   }

@@ -1,5 +1,7 @@
 // @meridian/testkit: harnesses for Meridian's own tests (private package).
 export { getFreePort } from './port-allocator.js';
+export { firstUnmet, requireSystemTool, skipUnless, systemRequirement } from './system-requirement.js';
+export type { SkippedFor, SkippedMeta, SystemRequirement, SystemToolOptions } from './system-requirement.js';
 export { settle, startHealthHarness } from './health-harness.js';
 export type { HealthHarness } from './health-harness.js';
 export { runLeaseStoreConformance } from './lease-store-conformance.js';
@@ -24,7 +26,7 @@ export { runSnapshotStoreConformance } from './snapshot-store-conformance.js';
 export type { SnapshotStoreFixture } from './snapshot-store-conformance.js';
 export { referenceDigests, replicaRecord, runReplicaStoreConformance, scanAll } from './replica-store-conformance.js';
 export type { ReplicaStoreFixture } from './replica-store-conformance.js';
-export { findRedisServer, startRedisServer } from './redis-server.js';
+export { findRedisServer, redisServerRequirement, startRedisServer } from './redis-server.js';
 export type { RedisServer } from './redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
 export type { FaultyReplicaStore } from './faulty-replica-store.js';

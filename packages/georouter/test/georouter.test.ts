@@ -67,6 +67,10 @@ describe('nearest region', () => {
     expect(r.route({ ip: '2406:3000::42' }).region).toBe('ap-south');
     expect(r.route({ ip: '::ffff:81.2.69.160' }).region).toBe('eu-west');
     expect(r.route({ ip: '::FFFF:5102:45a0' }).region).toBe('eu-west');
+    // Every spelling of ::ffff:0:0/96 is the IPv4 address, not an IPv6 one the database does not know.
+    for (const ip of ['0:0:0:0:0:ffff:81.2.69.160', '0::ffff:81.2.69.160', '0:0:0:0:0:ffff:5102:45a0']) {
+      expect(r.route({ ip })).toMatchObject({ region: 'eu-west', country: 'GB', reason: 'nearest eligible region to London (GB)' });
+    }
   });
 
   it('reads MaxMind GeoLite2-shaped records too', async () => {
@@ -147,7 +151,7 @@ describe('health', () => {
 });
 
 describe('addresses without a location', () => {
-  it.each(['10.1.2.3', '192.168.1.1', '172.20.0.5', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::1', 'fe80::1', 'fc00::1', '2001:db8::1', '::ffff:10.0.0.1'])(
+  it.each(['10.1.2.3', '192.168.1.1', '172.20.0.5', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::1', 'fe80::1', 'fc00::1', '2001:db8::1', '::ffff:10.0.0.1', '0:0:0:0:0:ffff:a00:1'])(
     '%s goes to the fallback region without a lookup',
     async (ip) => {
       const d = (await router({ fallbackRegion: 'eu-west' })).route({ ip });

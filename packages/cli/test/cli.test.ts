@@ -292,7 +292,8 @@ describe('meridian (built binary) against a running agent on the local provider'
     expect(evacuated.to).toBe('us-east'); // the healthy region nearest Ireland
     expect(evacuated.migrated.map((m: any) => m.sessionId).sort()).toEqual(['s1', 's2', 's3']);
     expect(evacuated.failed).toEqual([]);
-    const { sessions } = await json(['sessions']);
+    const { sessions, statistics } = await json(['sessions']);
+    expect(statistics.byRegion).toEqual({ 'us-east': 3, 'eu-west': 0, 'ap-south': 0 });
     expect(sessions.map((s: any) => [s.id, s.region, s.state])).toEqual([
       ['s1', 'us-east', 'active'],
       ['s2', 'us-east', 'active'],

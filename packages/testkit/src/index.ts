@@ -30,7 +30,7 @@ export { findRedisServer, redisServerRequirement, startRedisServer } from './red
 export type { RedisServer } from './redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
 export type { FaultyReplicaStore } from './faulty-replica-store.js';
-export { startFakeKubeApiServer } from './kube/fake-kube-apiserver.js';
+export { startFakeArm, startFakeKubeApiServer, startFakeRetailPrices } from './lazy-fakes.js';
 export type { FakeKubeApiServer, FakeKubeApiServerOptions, KubeconfigOptions, DeploymentFailure, FaultSpec, RbacRule, TokenGrant } from './kube/fake-kube-apiserver.js';
 export type { RequestRecord } from './kube/router.js';
 export type { KubeObject, ObjectMeta, ManagedFieldsEntry } from './kube/kube-object.js';
@@ -43,9 +43,7 @@ export type { NetnsHost, NetnsLab } from './netns-lab.js';
 export { benchMachine, median, timedDeploy, writeBenchResult } from './bench-result.js';
 export { AZURITE_ACCOUNT, findAzuriteBlob, startAzurite } from './azurite.js';
 export type { Azurite, AzuriteOptions } from './azurite.js';
-export { startFakeArm } from './arm/fake-arm.js';
 export type { ArmLocation, ArmRequestRecord, FakeArm, FakeArmOptions, FakeArmPipelinePolicy, FakeArmResource, LocationFailure, ThrottleSpec } from './arm/fake-arm.js';
 export { DEFAULT_LOCATIONS } from './arm/locations.js';
-export { startFakeRetailPrices } from './arm/fake-retail-prices.js';
 export type { FakeRetailPrices, FakeRetailPricesOptions, RetailPriceItem, RetailPricesRequest } from './arm/fake-retail-prices.js';
 export { defaultRetailPriceItems } from './arm/retail-price-table.js';

@@ -23,7 +23,8 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'docs/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    reporters: ['default', 'json'],
+    // The skipped-suites list comes last: the output ends with what was skipped and how to enable it.
+    reporters: ['default', 'json', './packages/testkit/src/skipped-suites-reporter.ts'],
     outputFile: { json: '.test-results/vitest.json' },
   },
 });

@@ -3,15 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { MeridianError } from '@meridian/core';
 import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
+import { requireSystemTool, skipUnless } from '@meridian/testkit';
 import { describe, expect, it } from 'vitest';
-import { BrowserRegions, CHROMIUM_PATH, chromiumAvailable } from '../src/browser-regions.js';
+import { BrowserRegions } from '../src/browser-regions.js';
 import { runDemo } from '../src/main.js';
 import { startSite } from '../src/site.js';
 
-const available = chromiumAvailable();
-if (!available) console.warn(`[browser-sessions] skipped: Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium)`);
+// Where BrowserRegions looks: $CHROMIUM_PATH, else /usr/bin/chromium (never PATH, never a downloaded browser).
+const chromium = requireSystemTool('chromium', { envVar: 'CHROMIUM_PATH', searchPath: false, enable: 'apt-get install -y chromium' });
 
-describe.skipIf(!available)('browser sessions between regions (headless Chromium)', () => {
+describe('browser sessions between regions (headless Chromium)', skipUnless(chromium), () => {
   it('a logged-in session moves with its cookie and localStorage, and stays logged in', async () => {
     const lines: string[] = [];
     const { before, after, storage } = await runDemo((l) => lines.push(l));

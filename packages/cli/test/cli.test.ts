@@ -292,7 +292,8 @@ describe('meridian (built binary) against a running agent on the local provider'
     expect(evacuated.to).toBe('us-east'); // the healthy region nearest Ireland
     expect(evacuated.migrated.map((m: any) => m.sessionId).sort()).toEqual(['s1', 's2', 's3']);
     expect(evacuated.failed).toEqual([]);
-    const { sessions } = await json(['sessions']);
+    const { sessions, statistics } = await json(['sessions']);
+    expect(statistics.byRegion).toEqual({ 'us-east': 3, 'eu-west': 0, 'ap-south': 0 });
     expect(sessions.map((s: any) => [s.id, s.region, s.state])).toEqual([
       ['s1', 'us-east', 'active'],
       ['s2', 'us-east', 'active'],
@@ -368,6 +369,17 @@ describe('meridian without an agent', () => {
       const json = await meridian(['config', '--config', 'broken.json'], { cwd: bad });
       expect(json.code).toBe(2);
       expect(json.stderr).toContain('broken.json:2:28: invalid JSON: expected a double-quoted property name, found "}"');
+      // A YAML alias bomb is a config error too (exit 2, naming the file), not a crash (exit 1).
+      const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)];
+      writeFileSync(join(bad, 'bomb.yaml'), `${bomb.join('\n')}\n`);
+      const exploded = await meridian(['config', '--config', 'bomb.yaml'], { cwd: bad });
+      expect(exploded.code).toBe(2);
+      expect(exploded.stderr).toMatch(/^meridian: bomb\.yaml:2:8: invalid YAML: too many alias expansions/);
+      // A UTF-8 byte order mark (Windows editors) is read past, in JSON as in YAML.
+      writeFileSync(join(bad, 'bom.json'), `\ufeff${JSON.stringify({ app: { name: 'shop' }, provider: { kind: 'local' }, regions: [{ id: 'a', location: { lat: 1, lon: 2 } }] })}`);
+      const bom = await meridian(['config', '--config', 'bom.json', '--json'], { cwd: bad });
+      expect(bom.code, bom.stderr).toBe(0);
+      expect(JSON.parse(bom.stdout)).toMatchObject({ app: { name: 'shop' } });
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }

@@ -90,6 +90,24 @@ describe('loadConfig', () => {
     expect((await errorOf('dupkey.json', '{"app": 1, "app": 2}')).message).toBe('dupkey.json:1:12: invalid JSON: Map keys must be unique');
   });
 
+  it('reads JSON and YAML that start with a UTF-8 byte order mark (as Windows editors write them), positions unchanged', async () => {
+    const json = JSON.stringify({ app: { name: 'shop' }, provider: { kind: 'local' }, regions: [{ id: 'a', location: { lat: 1, lon: 2 } }] }, null, 2);
+    for (const [file, text] of [['bom.json', json], ['bom.yaml', GOOD]] as const) {
+      writeFileSync(join(dir, file), `\ufeff${text}`);
+      const { config } = await loadConfig({ cwd: dir, path: file });
+      expect(config.app.name).toBe('shop');
+    }
+    expect((await errorOf('bom-bad.json', `\ufeff${json.replace('"lon": 2', '"lon": 500')}`)).message).toBe('bom-bad.json:13:9: regions[0].location.lon: must be <= 180 (got 500)');
+    expect((await errorOf('bom-bad.yaml', `\ufeff${GOOD.replace('lat: 53.3', 'lat: 123')}`)).message).toBe('bom-bad.yaml:10:7: regions[1].location.lat: must be <= 90 (got 123)');
+  });
+
+  it('refuses a YAML alias bomb as a config error naming the file', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const error = await errorOf('bomb.yaml', `${levels.join('\n')}\n`);
+    expect(error.message).toBe('bomb.yaml:2:8: invalid YAML: too many alias expansions (more than 100, aliases of aliases): Excessive alias count indicates a resource exhaustion attack');
+  });
+
   it('places schema errors in JSON files too', async () => {
     const json = JSON.stringify({ app: { name: 'shop' }, provider: { kind: 'local' }, regions: [{ id: 'a', location: { lat: 1, lon: 500 } }] }, null, 2);
     expect((await errorOf('schema.json', json)).message).toBe('schema.json:13:9: regions[0].location.lon: must be <= 180 (got 500)');

@@ -6,11 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CrossRegionSync, HealthMonitor, type RegionInput } from '@meridian/core';
 import { createLocalReplicaStore } from '@meridian/providers-local';
-import { collectEvents, createNetnsLab, netnsSupport, scanAll, startNodeInNamespace, waitForEvent, type NetnsHost, type NetnsLab } from '@meridian/testkit';
+import { collectEvents, createNetnsLab, netnsSupport, scanAll, skipUnless, startNodeInNamespace, waitForEvent, type NetnsHost, type NetnsLab } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const support = netnsSupport();
-if (!support.ok) console.log(`[netns-partitions] skipped: ${support.reason}`);
 const WORKER = fileURLToPath(new URL('../../providers-local/worker/region-worker.mjs', import.meta.url));
 const PORT = 8080;
 
@@ -22,7 +20,7 @@ function startRegion(host: NetnsHost, regionId: string): Promise<ChildProcess> {
   return startNodeInNamespace(host, WORKER, { MERIDIAN_REGION_ID: regionId, MERIDIAN_HOST: host.ip, MERIDIAN_PORT: String(PORT) });
 }
 
-describe.skipIf(!support.ok)('partitions and packet loss in network namespaces', () => {
+describe('partitions and packet loss in network namespaces', skipUnless(netnsSupport()), () => {
   beforeAll(async () => {
     lab = createNetnsLab();
     for (const id of ['us-east', 'eu-west']) {

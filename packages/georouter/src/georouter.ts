@@ -224,13 +224,15 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
       if (hit !== undefined) return hit;
     }
     const special = specialRange(ip.address, ip.version, ip.v4);
-    const location: ClientLocation | undefined = special ? undefined : this.#db.locate(ip.address, ip.version);
-    const decision = this.#choose(request, location, special);
+    // Why there can be no location: a special range, or no data for this IP version (never a guess from another tree).
+    const noLocation = special ? `${special} address` : this.#db.uncovered(ip.version);
+    const location: ClientLocation | undefined = noLocation ? undefined : this.#db.locate(ip.address, ip.version);
+    const decision = this.#choose(request, location, noLocation);
     if (useCache) this.#cache.set(cacheKey, Object.freeze({ ...decision, cached: true }), now + this.#o.cache.ttlMillis);
     return decision;
   }
 
-  #choose(request: GeoRouteRequest, location: ClientLocation | undefined, special: string | undefined): GeoRouteDecision {
+  #choose(request: GeoRouteRequest, location: ClientLocation | undefined, noLocation: string | undefined): GeoRouteDecision {
     if (request.preferredRegion !== undefined) getByRegionId(this.#byId, request.preferredRegion);
     if (request.allowedRegions) for (const id of request.allowedRegions) getByRegionId(this.#byId, id);
     const hasPoint = location?.lat !== undefined && location.lon !== undefined;
@@ -273,7 +275,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     }
     const reason = hasPoint
       ? `nearest eligible region${location!.city ? ` to ${location!.city}` : ''}${location!.country ? ` (${location!.country})` : ''}${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : ''}`
-      : `${special ? `${special} address` : 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
+      : `${noLocation ?? 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
     const decision: GeoRouteDecision = {
       region: best.region.id,
       endpoint: best.region.endpoint,

@@ -1,7 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineRegions, ManualClock, MeridianError, type Region } from '@meridian/core';
 import { GeoDatabase, GeoRouter, haversineKm, type GeoRouterOptions } from '@meridian/georouter';
-import { collectEvents, geoliteNetworks, meridianErrorOf, startHealthHarness, waitForEvent, writeMmdb } from '@meridian/testkit';
+import { collectEvents, dbipNetworks, geoliteNetworks, meridianErrorOf, startHealthHarness, waitForEvent, writeMmdb } from '@meridian/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REGIONS, writeTestDb } from './fixtures.js';
 
@@ -65,6 +67,10 @@ describe('nearest region', () => {
     expect(r.route({ ip: '2406:3000::42' }).region).toBe('ap-south');
     expect(r.route({ ip: '::ffff:81.2.69.160' }).region).toBe('eu-west');
     expect(r.route({ ip: '::FFFF:5102:45a0' }).region).toBe('eu-west');
+    // Every spelling of ::ffff:0:0/96 is the IPv4 address, not an IPv6 one the database does not know.
+    for (const ip of ['0:0:0:0:0:ffff:81.2.69.160', '0::ffff:81.2.69.160', '0:0:0:0:0:ffff:5102:45a0']) {
+      expect(r.route({ ip })).toMatchObject({ region: 'eu-west', country: 'GB', reason: 'nearest eligible region to London (GB)' });
+    }
   });
 
   it('reads MaxMind GeoLite2-shaped records too', async () => {
@@ -145,7 +151,7 @@ describe('health', () => {
 });
 
 describe('addresses without a location', () => {
-  it.each(['10.1.2.3', '192.168.1.1', '172.20.0.5', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::1', 'fe80::1', 'fc00::1', '2001:db8::1', '::ffff:10.0.0.1'])(
+  it.each(['10.1.2.3', '192.168.1.1', '172.20.0.5', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::1', 'fe80::1', 'fc00::1', '2001:db8::1', '::ffff:10.0.0.1', '0:0:0:0:0:ffff:a00:1'])(
     '%s goes to the fallback region without a lookup',
     async (ip) => {
       const d = (await router({ fallbackRegion: 'eu-west' })).route({ ip });
@@ -165,6 +171,60 @@ describe('addresses without a location', () => {
     const weighted = defineRegions(REGIONS.map((x) => ({ ...x, weight: x.id === 'ap-south' ? 400 : 100 })));
     const r = new GeoRouter({ regions: weighted, database: await GeoDatabase.open(dbPath) });
     expect(r.route({ ip: '192.168.0.9' }).reason).toBe('private address: best by latency and weight');
+  });
+});
+
+describe('an IPv4-only database', () => {
+  // An IPv4 tree walked with an IPv6 address answers from its first 32 bits: 2606:4700:4700::1111
+  // would be 38.6.71.0 (Los Angeles), 5102:45a0::1 would be 81.2.69.160 (London).
+  const v4Only = (): Buffer =>
+    writeMmdb({
+      ipVersion: 4,
+      networks: [
+        ...dbipNetworks().filter((n) => !n.cidr.includes(':')),
+        { cidr: '38.6.71.0/24', data: { city: 'Los Angeles', country_code: 'US', latitude: 34.05, longitude: -118.24 } },
+      ],
+    });
+
+  it('answers no IPv6 address (no location, with the reason), never a guess from the IPv4 tree', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-geo-v4-'));
+    const path = join(dir, 'v4-only.mmdb');
+    writeFileSync(path, v4Only());
+    for (const database of [await GeoDatabase.open(path), GeoDatabase.fromBuffer(v4Only())]) {
+      expect(database.info().map((i) => i.ipVersion)).toEqual([4]);
+      expect(database.locate('2606:4700:4700::1111')).toBeUndefined();
+      expect(database.record('5102:45a0::1')).toBeNull();
+      expect(database.locate('38.6.71.10')).toMatchObject({ city: 'Los Angeles' });
+      expect(database.uncovered(4)).toBeUndefined();
+      expect(database.uncovered(6)).toBe('no IPv6 data in the geo database (it is IPv4-only)');
+      const r = new GeoRouter({ regions, database, fallbackRegion: 'ap-south' });
+      for (const ip of ['2606:4700:4700::1111', '5102:45a0::1', '2a02:c7f::1']) {
+        const d = r.route({ ip });
+        expect(d).toMatchObject({ region: 'ap-south', reason: 'no IPv6 data in the geo database (it is IPv4-only): fallback region' });
+        expect(d.country).toBeUndefined();
+        expect(d.distanceKm).toBeUndefined();
+      }
+      // IPv4, and IPv4-mapped IPv6, still read the IPv4 tree.
+      expect(r.route({ ip: '81.2.69.160' })).toMatchObject({ region: 'eu-west', country: 'GB' });
+      expect(r.route({ ip: '::ffff:81.2.69.160' })).toMatchObject({ region: 'eu-west', country: 'GB' });
+      // Residency cannot be proven without a country: refused, not guessed.
+      expect(meridianErrorOf(() => r.route({ ip: '5102:45a0::1', residency: true })).code).toBe('NO_ELIGIBLE_REGION');
+    }
+  });
+
+  it('is refused as the IPv6 file of a pair, naming the path; an IPv4 file alone says IPv6 was not given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-geo-v4-'));
+    const path = join(dir, 'v4-only.mmdb');
+    writeFileSync(path, v4Only());
+    const error = await GeoDatabase.open({ ipv4: dbPath, ipv6: path }).catch((e: unknown) => e);
+    expect(MeridianError.hasCode(error, 'GEO_DATABASE_ERROR')).toBe(true);
+    expect((error as Error).message).toBe(`${path} is an IPv4-only database (ip_version 4): it cannot serve as the IPv6 file`);
+    const ipv4Only = await GeoDatabase.open({ ipv4: path });
+    expect(ipv4Only.uncovered(6)).toBe('no IPv6 data in the geo database (only an IPv4 file was given)');
+    expect(ipv4Only.locate('5102:45a0::1')).toBeUndefined();
+    const ipv6Only = await GeoDatabase.open({ ipv6: dbPath });
+    expect(ipv6Only.uncovered(4)).toBe('no IPv4 data in the geo database (only an IPv6 file was given)');
+    expect(ipv6Only.uncovered(6)).toBeUndefined();
   });
 });
 

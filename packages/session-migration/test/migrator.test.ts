@@ -240,6 +240,27 @@ describe('SessionMigrator', () => {
     expect(stats.bytesMoved).toBeGreaterThan(40 * 50);
   });
 
+  it('statistics list every known region, 0 included: the regions option, and regions left empty by a migration', async () => {
+    await createSession('z1', 'us-east', STATE);
+    const m = migrator({ regions: [{ id: 'us-east' }, 'eu-west', 'ap-south'] });
+    expect(m.statistics().byRegion).toEqual({ 'us-east': 0, 'eu-west': 0, 'ap-south': 0 });
+    m.register({ id: 'z1', region: 'us-east' });
+    expect(m.statistics().byRegion).toEqual({ 'us-east': 1, 'eu-west': 0, 'ap-south': 0 });
+    await m.migrate('z1', 'eu-west');
+    expect(m.statistics().byRegion).toEqual({ 'us-east': 0, 'eu-west': 1, 'ap-south': 0 });
+
+    // Without the option: the regions its sessions have been in, a region emptied by a migration included.
+    await createSession('z2', 'ap-south', STATE);
+    const plain = migrator();
+    expect(plain.statistics().byRegion).toEqual({});
+    plain.register({ id: 'z2', region: 'ap-south' });
+    await plain.migrate('z2', 'us-east');
+    expect(plain.statistics().byRegion).toEqual({ 'ap-south': 0, 'us-east': 1 });
+    plain.unregister('z2');
+    expect(plain.statistics().byRegion).toEqual({ 'ap-south': 0, 'us-east': 0 });
+    expect(() => migrator({ regions: [''] })).toThrow(/regions/);
+  });
+
   it('preserveState: false starts the session empty in the target', async () => {
     await createSession('fresh', 'us-east', STATE);
     const m = migrator();

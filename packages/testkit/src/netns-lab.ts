@@ -1,15 +1,16 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { firstUnmet, requireSystemTool, systemRequirement, type SystemRequirement } from './system-requirement.js';
 
-/** Whether this process can build network namespaces, and if not, why. */
-export function netnsSupport(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root (CI runs as root)' };
-  for (const tool of ['ip', 'nft']) {
-    if (!['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((d) => existsSync(`${d}/${tool}`))) return { ok: false, reason: `\`${tool}\` is not installed (apt-get install ${tool === 'ip' ? 'iproute2' : 'nftables'})` };
-  }
-  return { ok: true };
+/** Whether this process can build network namespaces (Linux, root, `ip` and `nft`), and if not, why and how to enable it. */
+export function netnsSupport(): SystemRequirement {
+  const sbin = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  return firstUnmet(
+    systemRequirement('Linux', process.platform === 'linux', `network namespaces need Linux (this is ${process.platform})`, 'run the tests on Linux (CI does)'),
+    systemRequirement('root', process.getuid?.() === 0, 'network namespaces need root', 'run the tests as root (CI does)'),
+    requireSystemTool('ip', { dirs: sbin, searchPath: false, enable: 'apt-get install -y iproute2' }),
+    requireSystemTool('nft', { dirs: sbin, searchPath: false, enable: 'apt-get install -y nftables' }),
+  );
 }
 
 /** One host of the lab: a network namespace on the lab's bridge. */

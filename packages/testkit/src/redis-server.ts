@@ -1,8 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { requireSystemTool, type SystemRequirement } from './system-requirement.js';
 import { launchOnFreePort, pollUntilReady, spawnServer, type ServerProcess } from './server-process.js';
 
 /** A real `redis-server` on loopback, without persistence, owned by one test file. */
@@ -21,19 +21,16 @@ export interface RedisServer {
 
 const READY_TIMEOUT_MILLIS = 10_000;
 
-/** Where redis-server is: `$REDIS_SERVER`, then `/usr/bin/redis-server`, then `PATH`; throws saying how to install it. */
+/** What the Redis suites need: `$REDIS_SERVER`, else `/usr/bin/redis-server`, else `PATH`. */
+export function redisServerRequirement(): SystemRequirement {
+  return requireSystemTool('redis-server', { envVar: 'REDIS_SERVER', enable: 'apt-get install -y redis-server' });
+}
+
+/** Where redis-server is (see {@link redisServerRequirement}); throws saying how to install it. */
 export function findRedisServer(): string {
-  const candidates = [process.env['REDIS_SERVER'], '/usr/bin/redis-server', ...(process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'redis-server'))];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  throw new Error('redis-server is not installed: run `apt-get install -y redis-server` (CI installs it in .ci/run), or set REDIS_SERVER to its path');
+  const requirement = redisServerRequirement();
+  if (requirement.path) return requirement.path;
+  throw new Error(`${requirement.reason}; run \`${requirement.enable}\` (CI installs it in .ci/run)`);
 }
 
 /**

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dnsEndpointCrd, findLeakedProcesses, startFakeKubeApiServer, type FakeKubeApiServer } from '../src/index.js';
+import { dnsEndpointCrd, findLeakedProcesses, requireSystemTool, skipUnless, startFakeKubeApiServer, type FakeKubeApiServer } from '../src/index.js';
 
 /**
  * The fake checked against real clients: the `kubectl` binary (v1.32 here;
@@ -14,20 +13,8 @@ import { dnsEndpointCrd, findLeakedProcesses, startFakeKubeApiServer, type FakeK
  * provider built on it.
  */
 
-/** `$KUBECTL`, `/usr/bin/kubectl`, then `PATH`; throws saying how to install it (CI's .ci/run does). */
-function findKubectl(): string {
-  const candidates = [process.env['KUBECTL'], '/usr/bin/kubectl', ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'kubectl'))];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  throw new Error('kubectl is not installed: `apt-get install -y kubernetes-client` (CI does it in .ci/run), or set KUBECTL to its path');
-}
+/** `$KUBECTL`, else `/usr/bin/kubectl`, else `PATH` (CI's .ci/run installs one if missing). */
+const kubectlRequirement = requireSystemTool('kubectl', { envVar: 'KUBECTL', enable: 'apt-get install -y kubernetes-client' });
 
 /** Polls `condition` every 20 ms, failing after `timeoutMillis`. */
 async function until(condition: () => boolean, what: string, timeoutMillis = 5000): Promise<void> {
@@ -114,8 +101,8 @@ spec:
         image: ${image}
 `;
 
-describe('kubectl against the fake kube-apiserver', () => {
-  const binary = findKubectl();
+describe('kubectl against the fake kube-apiserver', skipUnless(kubectlRequirement), () => {
+  const binary = kubectlRequirement.path ?? 'kubectl';
   let server: FakeKubeApiServer;
   let dir: string;
   let kubeconfig: string;

@@ -150,6 +150,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       store,
       timeoutMillis: config.sessions.timeoutMillis,
       metrics,
+      regions: config.regions.map((r) => r.id),
       ...(router ? { router } : {}),
     });
     events.migrator(migrator);

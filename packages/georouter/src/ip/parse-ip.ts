@@ -3,7 +3,7 @@ import { MeridianError } from '@meridian/core';
 
 /** A validated client address. */
 export interface ParsedIp {
-  /** The address to look up: dotted IPv4 (also for IPv4-mapped IPv6), or IPv6 lower-cased. */
+  /** The address to look up: dotted IPv4 (also for IPv4-mapped IPv6, however spelled), or IPv6 lower-cased. */
   address: string;
   /** 4 or 6 (an IPv4-mapped IPv6 address is 4). */
   version: 4 | 6;
@@ -42,8 +42,53 @@ export function ipv4ToNumber(s: string): number {
   return value * 256 + octet;
 }
 
-const MAPPED_DOTTED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-const MAPPED_HEX = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i;
+/**
+ * The eight 16-bit groups of an address that `isIPv6` accepted (`::` expanded,
+ * a trailing dotted quad as two groups), or undefined when its dotted quad is
+ * not strict (leading zeros). A hand loop: this runs on every IPv6 route.
+ */
+function ipv6Groups(s: string): number[] | undefined {
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  const length = s.length;
+  let n = 0;
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58) {
+    gap = 0;
+    i = 2;
+  }
+  while (i < length) {
+    let j = i;
+    let value = 0;
+    for (; j < length; j++) {
+      const c = s.charCodeAt(j) | 0x20; // lower-cases A-F, keeps digits
+      if (c >= 48 && c <= 57) value = value * 16 + (c - 48);
+      else if (c >= 97 && c <= 102) value = value * 16 + (c - 87);
+      else break;
+    }
+    if (j < length && s.charCodeAt(j) === 46) {
+      const v4 = ipv4ToNumber(s.slice(i));
+      if (v4 < 0) return undefined;
+      groups[n++] = Math.floor(v4 / 65536);
+      groups[n++] = v4 % 65536;
+      break;
+    }
+    groups[n++] = value;
+    if (j >= length) break;
+    if (s.charCodeAt(j + 1) === 58) {
+      gap = n;
+      i = j + 2;
+    } else {
+      i = j + 1;
+    }
+  }
+  if (gap >= 0 && n < 8) {
+    const moved = n - gap;
+    for (let k = 0; k < moved; k++) groups[7 - k] = groups[n - 1 - k]!;
+    for (let k = gap; k < 8 - moved; k++) groups[k] = 0;
+  }
+  return groups;
+}
 
 function invalid(input: unknown, why: string): MeridianError {
   const shown = typeof input === 'string' ? JSON.stringify(input.length > 60 ? `${input.slice(0, 57)}...` : input) : String(input);
@@ -53,7 +98,9 @@ function invalid(input: unknown, why: string): MeridianError {
 /**
  * Validates a client IP. Refuses empty strings, zone ids (`fe80::1%eth0`), CIDRs
  * and anything that is not an IP, with INVALID_ARGUMENT naming the problem.
- * IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes plain IPv4.
+ * IPv4-mapped IPv6 (`::ffff:0:0/96`, however spelled: `::ffff:1.2.3.4`,
+ * `0:0:0:0:0:ffff:102:304`, `0::ffff:1.2.3.4`): the parsed groups are checked,
+ * not the text, and it becomes plain IPv4.
  */
 export function parseIp(input: unknown): ParsedIp {
   if (typeof input !== 'string') throw invalid(input, 'must be a string');
@@ -65,17 +112,14 @@ export function parseIp(input: unknown): ParsedIp {
   if (input.includes('/')) throw invalid(input, 'a CIDR range is not a client address');
   if (input.trim() !== input) throw invalid(input, 'surrounding whitespace');
   if (!isIPv6(input)) throw invalid(input, 'not an IPv4 or IPv6 address');
-  const dotted = MAPPED_DOTTED.exec(input);
-  if (dotted) {
-    const n = ipv4ToNumber(dotted[1]!);
-    if (n < 0) throw invalid(input, 'not an IPv4-mapped address');
-    return { address: dotted[1]!, version: 4, v4: n };
-  }
-  const hex = MAPPED_HEX.exec(input);
-  if (hex) {
-    const hi = Number.parseInt(hex[1]!, 16);
-    const lo = Number.parseInt(hex[2]!, 16);
+  const groups = ipv6Groups(input);
+  if (!groups) throw invalid(input, 'octets with leading zeros are ambiguous (octal?)');
+  // IPv4-mapped (::ffff:0:0/96) in any spelling: ::ffff:1.2.3.4, 0:0:0:0:0:ffff:102:304, 0::FFFF:1.2.3.4 ...
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    const hi = groups[6]!;
+    const lo = groups[7]!;
     return { address: `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, version: 4, v4: hi * 65536 + lo };
   }
+  // Not re-spelled (RFC 5952) on purpose: maxmind reads any spelling, and this runs on every route, cache hits too.
   return { address: input.toLowerCase(), version: 6 };
 }

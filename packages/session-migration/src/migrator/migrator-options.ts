@@ -1,4 +1,4 @@
-import { hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
 import { z } from 'zod';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 
@@ -12,6 +12,7 @@ export const migratorOptionsSchema = z
     store: has<SnapshotStore>(['put', 'get', 'delete', 'list'], 'a SnapshotStore'),
     leaseStore: has<LeaseStore>(['acquire', 'renew', 'release', 'current'], 'a LeaseStore').optional(),
     router: has<Router>(['route', 'setDrained'], 'a Router').optional(),
+    regions: z.array(z.union([z.string().min(1), z.looseObject({ id: z.string().min(1) })])).optional(),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
     lockTtlMillis: z.number().int().positive().default(60_000),
     timeoutMillis: z.number().int().positive().default(30_000),
@@ -34,6 +35,8 @@ export interface SessionMigratorOptions {
   leaseStore?: LeaseStore;
   /** For `evacuate` with no explicit target: nearest healthy region per session (from `metadata.clientIp`). */
   router?: Router;
+  /** Regions (or their ids) that `statistics().byRegion` always lists, with 0 when empty. Regions sessions are registered or migrated in are listed too. Default none. */
+  regions?: ReadonlyArray<string | Pick<Region, 'id'>>;
   /** Time source. Default the system clock. */
   clock?: Clock;
   /** Lock time to live; longer than any migration. Default 60000. */

@@ -107,7 +107,7 @@ export interface MigrationStatistics {
   sessions: number;
   /** Sessions per state. */
   byState: Record<SessionState, number>;
-  /** Sessions per region. */
+  /** Sessions per region: every region in the `regions` option or that a session has been in, 0 included. */
   byRegion: Record<string, number>;
   /** Completed migrations. */
   migrated: number;

@@ -75,6 +75,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   readonly #byMigrationId = new Map<string, OperationHandle<MigrationResult, MigrationProgress>>();
   readonly #durations: number[] = [];
   readonly #recorder: MigrationRecorder;
+  /** Every region a session has been in or that the options list: listed by `statistics()` even when empty. */
+  readonly #knownRegions = new Set<string>();
   #migrated = 0;
   #failed = 0;
   #bytesMoved = 0;
@@ -84,6 +86,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     this.#clock = this.#o.clock ?? systemClock;
     this.#recorder = migrationRecorder(this.#o.metrics ?? noopMetrics);
     this.#locks = this.#o.leaseStore ?? new MemoryLeaseStore({ clock: this.#clock });
+    for (const region of this.#o.regions ?? []) this.#knownRegions.add(typeof region === 'string' ? region : region.id);
   }
 
   on<K extends keyof WithErrorEvent<MigratorEvents> & string>(name: K, listener: Listener<WithErrorEvent<MigratorEvents>[K]>): Disposable {
@@ -101,6 +104,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     if (this.#sessions.has(session.id)) throw invalidArgument('id', session.id, 'is already registered');
     const info: SessionInfo = { id: session.id, region: session.region, state: 'active', metadata: { ...session.metadata }, migrations: 0, updatedAt: this.#clock.now() };
     this.#sessions.set(info.id, info);
+    this.#knownRegions.add(info.region);
     return { ...info };
   }
 
@@ -234,10 +238,11 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     return result;
   }
 
-  /** Counts by state and region, outcomes, latency percentiles, bytes moved. */
+  /** Counts by state and region (every known region, 0 included), outcomes, latency percentiles, bytes moved. */
   statistics(): MigrationStatistics {
     const byState = { active: 0, migrating: 0, suspended: 0 };
     const byRegion: Record<string, number> = {};
+    for (const region of this.#knownRegions) byRegion[region] = 0;
     for (const s of this.#sessions.values()) {
       byState[s.state]++;
       byRegion[s.region] = (byRegion[s.region] ?? 0) + 1;
@@ -449,6 +454,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
 
   #update(session: SessionInfo, change: Partial<SessionInfo>): void {
     Object.assign(session, change, { updatedAt: this.#clock.now() });
+    if (change.region !== undefined) this.#knownRegions.add(change.region);
     if (change.pendingSnapshot === undefined && 'pendingSnapshot' in change) delete session.pendingSnapshot;
   }
 }

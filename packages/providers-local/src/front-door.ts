@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import {
   MeridianError,
   TrafficRouter,
@@ -202,7 +201,14 @@ export class FrontDoor implements EventSource<WithErrorEvent<TrafficEvents>> {
         out['set-cookie'] = existing === undefined ? [cookie] : [...[existing].flat(), cookie];
       }
       res.writeHead(response.statusCode, out);
-      pipeline(response.body, res, () => undefined);
+      // pipe(), not stream.pipeline(): pipeline builds and aborts an AbortController
+      // per call, 5 % of the door's CPU in a profile. Errors are handled here instead.
+      const body = response.body;
+      body.once('error', () => res.destroy());
+      res.once('close', () => {
+        if (!body.readableEnded) body.destroy();
+      });
+      body.pipe(res);
     } catch (error) {
       if (MeridianError.hasCode(error, 'ABORTED')) {
         res.destroy();

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { invalidConfig, parseOptions } from '../config/parse-options.js';
@@ -20,6 +21,23 @@ import type { TrustedProxies } from './trusted-proxies.js';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
 
 const PER_TRY_TIMEOUT = Symbol('per-try timeout');
+
+/**
+ * What undici is given as the abort signal of one try: undici accepts an
+ * EventEmitter with `aborted`, and it costs a fraction of an AbortController
+ * (which showed as 7 % of the front door's CPU in a profile).
+ */
+class AttemptSignal extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
+}
 
 type Attempt =
   | { ok: true; statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable; latencyMillis: number }
@@ -256,13 +274,13 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     // Our own per-try timer, on the injected clock: undici's headersTimeout ticks
     // coarsely, which fires the timeouts of a hung region's requests in bursts
     // that a retry budget then has to refuse; one timer per try fires on time.
-    const perTry = new AbortController();
+    const perTry = new AttemptSignal();
     const timer = this.#clock.setTimeout(() => perTry.abort(PER_TRY_TIMEOUT), this.#options.retry.perTryTimeoutMillis);
-    // One signal for undici: the client's abort is forwarded into it (cheaper than AbortSignal.any per request).
+    // One signal for undici: the client's abort is forwarded into it.
     const clientAbort = (): void => perTry.abort(req.signal?.reason);
     if (req.signal?.aborted) clientAbort();
     req.signal?.addEventListener('abort', clientAbort, { once: true });
-    const signal = perTry.signal;
+    const signal = perTry;
     try {
       const response = await request(joinUrl(region.endpoint, req.path), {
         method: method as 'GET',
@@ -270,7 +288,8 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
         body: held.kind === 'buffered' ? held.bytes : held.kind === 'streamed' ? held.stream : null,
         dispatcher: this.#agent,
         bodyTimeout: this.#options.bodyTimeoutMillis,
-        signal,
+        // undici accepts an EventEmitter with `aborted`; its types name only AbortSignal.
+        signal: signal as unknown as AbortSignal,
       });
       timer.cancel();
       req.signal?.removeEventListener('abort', clientAbort);
@@ -280,7 +299,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
       req.signal?.removeEventListener('abort', clientAbort);
       const latencyMillis = this.#clock.now() - started;
       if (req.signal?.aborted) return { ok: false, kind: 'aborted', error, latencyMillis };
-      if (perTry.signal.reason === PER_TRY_TIMEOUT) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
+      if (perTry.reason === PER_TRY_TIMEOUT) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
       return { ok: false, kind: failureKind(error, false), error, latencyMillis };
     }
   }

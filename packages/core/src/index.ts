@@ -88,14 +88,16 @@ export type {
 } from './health/health-types.js';
 export { createHttpProber } from './health/http-prober.js';
 export { TrafficRouter } from './traffic/traffic-router.js';
-export type { PassiveHealth, TrafficRegion, TrafficRetryOptions, TrafficRouterOptions } from './traffic/traffic-options.js';
+export type { PassiveHealth, PassiveHealthView, RetryBudgetOptions, TrafficRegion, TrafficRetryOptions, TrafficRouterOptions } from './traffic/traffic-options.js';
 export type {
   ChoiceReason,
   ForwardRequest,
   ForwardResponse,
   RequestFailedEvent,
   RequestRetriedEvent,
+  RetryBudgetState,
   TrafficEvents,
+  TrafficPanicEndedEvent,
   TrafficPanicEvent,
   TrafficRegionStats,
   TrafficStats,

@@ -71,7 +71,7 @@ export interface FrontDoorOptions {
 
 /**
  * The local stand-in for a global load balancer: an HTTP reverse proxy on
- * loopback whose data plane is core's {@link TrafficRouter}. Each request goes
+ * loopback whose data plane is core's `TrafficRouter`. Each request goes
  * to a region chosen by the current traffic weights, health, geography and
  * affinity; a request that finds a region dead is retried on another one, and
  * every outcome feeds passive detection, so a region that dies costs no

@@ -1,3 +1,5 @@
+import type { RetryBudgetState } from './traffic-types.js';
+
 /**
  * Envoy's retry budget: retries in flight may be at most `percent` of the
  * requests in flight, and never fewer than `minConcurrency`. A region that dies
@@ -41,7 +43,7 @@ export class RetryBudget {
   }
 
   /** Requests in flight, retries in flight, and retries refused so far. */
-  get state(): { active: number; retrying: number; exhausted: number } {
+  get state(): RetryBudgetState {
     return { active: this.#active, retrying: this.#retrying, exhausted: this.#exhausted };
   }
 }

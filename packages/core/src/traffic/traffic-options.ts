@@ -76,10 +76,24 @@ export interface TrafficRegion {
   priority?: number;
 }
 
+/** What the data plane reads of a region's health. */
+export interface PassiveHealthView {
+  /** Effective state. */
+  state: HealthState;
+}
+
+/** Retry budget settings (Envoy's `retry_budget`). */
+export interface RetryBudgetOptions {
+  /** Retries in flight at most this share (0 < p <= 1) of the requests in flight. Default 0.2. */
+  percent?: number;
+  /** Retries always allowed in flight, however few requests there are. Default 3. */
+  minConcurrency?: number;
+}
+
 /** What the data plane needs of a health monitor: a {@link HealthMonitor} fits. */
 export interface PassiveHealth {
-  /** Current health of a region. */
-  get(regionId: string): { state: HealthState };
+  /** Current health of a region (a `RegionHealth` fits). */
+  get(regionId: string): PassiveHealthView;
   /** Current state only, when the monitor can tell it cheaply (a {@link HealthMonitor} can); preferred over `get`. */
   state?(regionId: string): HealthState;
   /** Receives the outcome of every attempt (passive detection). */
@@ -100,7 +114,7 @@ export interface TrafficRetryOptions {
    * Envoy's retry budget: retries in flight at most `percent` (0 < p <= 1) of the requests
    * in flight, and never fewer than `minConcurrency`. Defaults 0.2 and 3.
    */
-  budget?: { percent?: number; minConcurrency?: number };
+  budget?: RetryBudgetOptions;
 }
 
 /** Options of {@link TrafficRouter}. */

@@ -14,7 +14,7 @@ import { holdBody, type HeldBody } from './request-body.js';
 import { RetryBudget } from './retry-budget.js';
 import { trafficRecorder, type TrafficRecorder } from './traffic-metrics.js';
 import { trafficRouterOptionsSchema, type ResolvedTrafficRouterOptions, type TrafficRegion, type TrafficRouterOptions } from './traffic-options.js';
-import type { ForwardRequest, ForwardResponse, RequestFailedEvent, TrafficEvents, TrafficRegionStats, TrafficStats } from './traffic-types.js';
+import type { ForwardRequest, ForwardResponse, RequestFailedEvent, RetryBudgetState, TrafficEvents, TrafficRegionStats, TrafficStats } from './traffic-types.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
 // Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1).
@@ -111,7 +111,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
   }
 
   /** Retries in flight, requests in flight, retries the budget refused. */
-  budget(): { active: number; retrying: number; exhausted: number } {
+  budget(): RetryBudgetState {
     return this.#budget.state;
   }
 

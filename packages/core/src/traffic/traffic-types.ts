@@ -41,7 +41,9 @@ export interface ForwardResponse {
 
 /** Payload of `request:retried`. */
 export interface RequestRetriedEvent {
+  /** HTTP method. */
   method: string;
+  /** Path with query. */
   path: string;
   /** Region whose attempt failed. */
   from: string;
@@ -57,7 +59,9 @@ export interface RequestRetriedEvent {
 
 /** Payload of `request:failed`: a client saw this request fail. */
 export interface RequestFailedEvent {
+  /** HTTP method. */
   method: string;
+  /** Path with query. */
   path: string;
   /** Regions tried, in order. */
   tried: string[];
@@ -81,6 +85,22 @@ export interface TrafficPanicEvent {
   at: number;
 }
 
+/** Payload of `traffic:panic-ended`. */
+export interface TrafficPanicEndedEvent {
+  /** When, epoch ms. */
+  at: number;
+}
+
+/** Requests and retries in flight, as the retry budget sees them. */
+export interface RetryBudgetState {
+  /** Requests in flight. */
+  active: number;
+  /** Retries in flight. */
+  retrying: number;
+  /** Retries refused by the budget so far. */
+  exhausted: number;
+}
+
 /** Events of a {@link TrafficRouter}. */
 export interface TrafficEvents {
   /** An attempt failed and the request is tried again on another region. */
@@ -90,7 +110,7 @@ export interface TrafficEvents {
   /** Every region is unhealthy: health is ignored until one recovers (Envoy's panic mode). */
   'traffic:panic': TrafficPanicEvent;
   /** A region is healthy again after a panic. */
-  'traffic:panic-ended': { at: number };
+  'traffic:panic-ended': TrafficPanicEndedEvent;
 }
 
 /** Counters of one region. */

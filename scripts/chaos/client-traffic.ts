@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { startSteadyClient, type SteadyClient, type SteadyRequestRecord } from '@meridian/testkit';
 
 /** Counts of one HTTP method's client requests. */
 export interface MethodCounts {
@@ -39,8 +39,6 @@ export interface ClientTrafficOptions {
   maxRequests?: number;
   /** Cancels the traffic: no more requests, those in flight cut short and not counted (an overrun scenario). */
   signal?: AbortSignal;
-  /** Where the requests go; default a keep-alive Agent of its own, closed by `stop()`. */
-  dispatcher?: Dispatcher;
 }
 
 /** A steady stream of client requests; see {@link startClientTraffic}. */
@@ -68,22 +66,33 @@ function emptyMethod(): MethodCounts {
   return { sent: 0, ok: 0, failed: 0, retried: 0, byRegion: {}, failures: {} };
 }
 
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function failureKind(error: unknown): string {
-  const e = error as { name?: string; code?: string; cause?: { code?: string } };
-  if (e?.name === 'TimeoutError') return 'timeout';
-  return e?.code ?? e?.cause?.code ?? e?.name ?? 'error';
+/** Per-method counts of what the steady client's requests saw (cancelled ones and those still in flight left out). */
+function countRecords(records: readonly SteadyRequestRecord[]): ClientCounts {
+  const byMethod = { GET: emptyMethod(), POST: emptyMethod() };
+  for (const r of records) {
+    if (r.cancelled || r.doneAt === 0) continue;
+    const counts = byMethod[r.method === 'POST' ? 'POST' : 'GET'];
+    counts.sent++;
+    if (r.ok) counts.ok++;
+    else {
+      counts.failed++;
+      const kind = r.status !== undefined ? String(r.status) : (r.error ?? 'error');
+      counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
+    }
+    if (r.attempts > 1) counts.retried++;
+    if (r.region !== undefined && r.status !== undefined) counts.byRegion[r.region] = (counts.byRegion[r.region] ?? 0) + 1;
+  }
+  const { GET, POST } = byMethod;
+  return { sent: GET.sent + POST.sent, ok: GET.ok + POST.ok, failed: GET.failed + POST.failed, retried: GET.retried + POST.retried, byMethod };
 }
 
 /**
  * Client traffic through the front door, as users would send it: GETs of `/`
  * and, every `postEvery`-th, a POST with a small JSON body, started at a steady
- * rate over keep-alive connections. It counts per method what was sent, served
- * (< 500), failed (>= 500, an error, or the timeout), and retried by the front
- * door, and which region served each answer. It stops on `stop()`, on `signal`,
+ * rate over keep-alive connections (testkit's steady client). It counts per
+ * method what was sent, served (< 500), failed (>= 500, an error, or the
+ * timeout), and retried by the front door, and which region served each answer.
+ * It stops on `stop()`, on `signal` (requests in flight then are not counted),
  * or after `maxRequests`; its timer never holds the process open.
  */
 export function startClientTraffic(options: ClientTrafficOptions): ClientTraffic {
@@ -94,84 +103,21 @@ export function startClientTraffic(options: ClientTrafficOptions): ClientTraffic
   if (!(rate > 0 && Number.isInteger(postEvery) && postEvery >= 1 && timeoutMillis > 0 && maxRequests >= 0)) {
     throw new Error(`client traffic: invalid options ${JSON.stringify({ rate, postEvery, timeoutMillis, maxRequests })}`);
   }
-  const ownAgent = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 4_000 });
-  const dispatcher = options.dispatcher ?? ownAgent!;
-  const sending = new AbortController();
-  const cancel = new AbortController();
-  const byMethod = { GET: emptyMethod(), POST: emptyMethod() };
-  const inFlight = new Set<Promise<void>>();
-  let started = 0;
-
-  const send = async (method: 'GET' | 'POST'): Promise<void> => {
-    const counts = byMethod[method];
-    const signal = AbortSignal.any([cancel.signal, AbortSignal.timeout(timeoutMillis)]);
-    let status: number;
-    let headers: Record<string, string | string[] | undefined>;
-    try {
-      const response = await request(`${options.url}${method === 'GET' ? GET_PATH : POST_PATH}`, {
-        method,
-        dispatcher,
-        signal,
-        ...(method === 'POST' ? { headers: POST_HEADERS, body: POST_BODY } : {}),
-      });
-      await response.body.arrayBuffer(); // the signal bounds the body too
-      status = response.statusCode;
-      headers = response.headers;
-    } catch (error) {
-      if (cancel.signal.aborted) return; // cancelled: neither served nor failed
-      counts.sent++;
-      counts.failed++;
-      const kind = failureKind(signal.reason ?? error);
-      counts.failures[kind] = (counts.failures[kind] ?? 0) + 1;
-      return;
-    }
-    counts.sent++;
-    if (status >= 500) {
-      counts.failed++;
-      counts.failures[String(status)] = (counts.failures[String(status)] ?? 0) + 1;
-    } else counts.ok++;
-    if (Number(header(headers['x-meridian-attempts']) ?? '1') > 1) counts.retried++;
-    const region = header(headers['x-meridian-region']);
-    if (region) counts.byRegion[region] = (counts.byRegion[region] ?? 0) + 1;
-  };
-
-  // Requests are due at a steady rate from the start; each tick sends those due, so timer drift does not lower the rate.
-  const startedAt = performance.now();
-  const tick = (): void => {
-    const due = Math.min(maxRequests, Math.floor(((performance.now() - startedAt) * rate) / 1_000) + 1);
-    while (started < due && !sending.signal.aborted) {
-      const method = started % postEvery === postEvery - 1 ? 'POST' : 'GET';
-      started++;
-      const pending = send(method);
-      inFlight.add(pending);
-      void pending.finally(() => inFlight.delete(pending));
-    }
-    if (started >= maxRequests) clearInterval(timer);
-  };
-  const timer = setInterval(tick, Math.max(5, Math.min(50, 1_000 / rate)));
-  timer.unref();
-  tick();
-
-  const counts = (): ClientCounts => {
-    const { GET, POST } = structuredClone(byMethod);
-    return { sent: GET.sent + POST.sent, ok: GET.ok + POST.ok, failed: GET.failed + POST.failed, retried: GET.retried + POST.retried, byMethod: { GET, POST } };
-  };
+  const client: SteadyClient | undefined =
+    maxRequests === 0
+      ? undefined
+      : startSteadyClient({
+          url: options.url,
+          ratePerSecond: rate,
+          maxRequests,
+          timeoutMillis,
+          connections: 64,
+          ...(options.signal ? { signal: options.signal } : {}),
+          next: (seq) => (seq % postEvery === postEvery - 1 ? { method: 'POST', path: POST_PATH, headers: POST_HEADERS, body: POST_BODY } : { method: 'GET', path: GET_PATH }),
+        });
+  const counts = (): ClientCounts => countRecords(client?.records ?? []);
   let stopped: Promise<ClientCounts> | undefined;
-  const stop = (): Promise<ClientCounts> =>
-    (stopped ??= (async () => {
-      clearInterval(timer);
-      sending.abort();
-      await Promise.allSettled([...inFlight]);
-      options.signal?.removeEventListener('abort', onCancel);
-      await ownAgent?.close().catch(() => undefined);
-      return counts();
-    })());
-  const onCancel = (): void => {
-    cancel.abort(options.signal?.reason);
-    void stop();
-  };
-  options.signal?.addEventListener('abort', onCancel, { once: true });
-  if (options.signal?.aborted) onCancel();
+  const stop = (): Promise<ClientCounts> => (stopped ??= (async () => countRecords((await client?.stop()) ?? []))());
   return { counts, stop };
 }
 

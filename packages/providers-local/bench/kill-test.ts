@@ -1,6 +1,6 @@
-// One kill run: an open-loop client at a fixed rate over keep-alive connections,
+// One kill run: an open-loop client at a fixed rate over keep-alive connections (testkit's steady client),
 // and a SIGKILL of the primary part-way through. Bounded in count and time.
-import { Agent, request } from 'undici';
+import { startSteadyClient, type SteadyRequestRecord } from '@meridian/testkit';
 
 /** Settings of one kill run. */
 export interface KillTestOptions {
@@ -45,70 +45,44 @@ export interface KillRun {
   retried: number;
 }
 
-/** Runs the client, kills the primary at `killAtMillis`, waits for every request to settle. */
+/** Runs the client (testkit's steady client), kills the primary at `killAtMillis`, waits for every request to settle. */
 export async function runKillTest(options: KillTestOptions): Promise<KillRun> {
-  const agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
-  const run: KillRun = { total: 0, failed: 0, errors: 0, movedMillis: null, firstElsewhereMillis: null, failureWindowMillis: 0, errorCodes: {}, servedBy: {}, retried: 0 };
   const count = Math.round((options.ratePerSecond * options.durationMillis) / 1000);
-  const gapMillis = 1000 / options.ratePerSecond;
-  let killedAt: number | undefined;
-  let killing: Promise<void> | undefined;
-  const inFlight: Array<Promise<void>> = [];
+  const client = startSteadyClient({ url: options.url, ratePerSecond: options.ratePerSecond, maxRequests: count, timeoutMillis: options.requestTimeoutMillis, next: () => ({ method: 'GET', path: '/' }) });
+  let killedAt = 0;
+  const killing = new Promise<void>((resolve, reject) => {
+    setTimeout(() => {
+      killedAt = Date.now();
+      options.kill().then(resolve, reject);
+    }, options.killAtMillis);
+  });
+  const records = await client.finished;
+  await killing;
+  return summarize(records, killedAt, options.primary);
+}
 
-  const failedAt = (at: number): void => {
-    run.failed++;
-    if (killedAt !== undefined && at > killedAt) run.failureWindowMillis = Math.max(run.failureWindowMillis, at - killedAt);
-  };
-  const send = async (): Promise<void> => {
-    run.total++;
-    try {
-      const res = await request(`${options.url}/`, { dispatcher: agent, signal: AbortSignal.timeout(options.requestTimeoutMillis) });
-      await res.body.dump();
-      const at = performance.now();
-      if (res.statusCode >= 500) return failedAt(at);
-      const region = String(res.headers['x-meridian-region'] ?? 'unknown');
-      run.servedBy[region] = (run.servedBy[region] ?? 0) + 1;
-      // A missing header counts as one attempt (HAProxy's retries cannot be seen).
-      const attempts = Number(res.headers['x-meridian-attempts'] ?? '1');
-      if (attempts > 1) run.retried++;
-      if (killedAt !== undefined && at > killedAt && region !== options.primary) {
-        const elsewhere = at - killedAt;
-        if (run.firstElsewhereMillis === null || elsewhere < run.firstElsewhereMillis) run.firstElsewhereMillis = elsewhere;
+function summarize(records: readonly SteadyRequestRecord[], killedAt: number, primary: string): KillRun {
+  const run: KillRun = { total: records.length, failed: 0, errors: 0, movedMillis: null, firstElsewhereMillis: null, failureWindowMillis: 0, errorCodes: {}, servedBy: {}, retried: 0 };
+  for (const r of records) {
+    const after = r.doneAt - killedAt;
+    if (!r.ok) {
+      run.failed++;
+      if (r.status === undefined) {
+        const code = r.error ?? 'error';
+        run.errorCodes[code] = (run.errorCodes[code] ?? 0) + 1;
+        run.errors++;
       }
-      if (killedAt !== undefined && at > killedAt && region !== options.primary && attempts <= 1) {
-        const moved = at - killedAt;
-        if (run.movedMillis === null || moved < run.movedMillis) run.movedMillis = moved;
-      }
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? (error as Error).message;
-      run.errorCodes[code] = (run.errorCodes[code] ?? 0) + 1;
-      run.errors++;
-      failedAt(performance.now());
+      if (after > 0) run.failureWindowMillis = Math.max(run.failureWindowMillis, after);
+      continue;
     }
-  };
-
-  const start = performance.now();
-  try {
-    for (let i = 0; i < count; ) {
-      const now = performance.now() - start;
-      if (killing === undefined && now >= options.killAtMillis) {
-        killedAt = performance.now();
-        killing = options.kill();
-      }
-      // Send whatever is due, so timer lateness does not lower the rate.
-      while (i < count && i * gapMillis <= now) {
-        inFlight.push(send());
-        i++;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(gapMillis, (i * gapMillis) - (performance.now() - start)))));
+    const region = r.region ?? 'unknown';
+    run.servedBy[region] = (run.servedBy[region] ?? 0) + 1;
+    // A missing x-meridian-attempts counts as one attempt (HAProxy's retries cannot be seen).
+    if (r.attempts > 1) run.retried++;
+    if (after > 0 && region !== primary) {
+      if (run.firstElsewhereMillis === null || after < run.firstElsewhereMillis) run.firstElsewhereMillis = after;
+      if (r.attempts <= 1 && (run.movedMillis === null || after < run.movedMillis)) run.movedMillis = after;
     }
-    await Promise.all(inFlight);
-    await killing;
-  } finally {
-    await agent.close();
   }
-  if (run.movedMillis !== null) run.movedMillis = Math.round(run.movedMillis);
-  if (run.firstElsewhereMillis !== null) run.firstElsewhereMillis = Math.round(run.firstElsewhereMillis);
-  run.failureWindowMillis = Math.round(run.failureWindowMillis);
   return run;
 }

@@ -19,12 +19,15 @@ export interface SteadyRequestRecord {
   attempts: number;
   /** What a user saw: an answer below 500. */
   ok: boolean;
+  /** Cut short by the client's `signal`: neither served nor failed. */
+  cancelled?: boolean;
 }
 
 /** A request the client sends: method, path and body chosen per sequence number. */
 export interface SteadyRequest {
   method: string;
   path: string;
+  headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
@@ -42,6 +45,8 @@ export interface SteadyClientOptions {
   next?: (seq: number) => SteadyRequest;
   /** Keep-alive connections. Default 32. */
   connections?: number;
+  /** Stops sending and cuts the requests in flight short (they are marked `cancelled`, not failed). */
+  signal?: AbortSignal;
 }
 
 /** A running steady client. */
@@ -71,26 +76,31 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
   let resolveFinished!: (records: SteadyRequestRecord[]) => void;
   const finished = new Promise<SteadyRequestRecord[]>((r) => (resolveFinished = r));
 
+  const cancel = new AbortController();
   const send = (seq: number): void => {
-    const { method, path, body } = next(seq);
+    const { method, path, headers, body } = next(seq);
     const record: SteadyRequestRecord = { seq, method, path, sentAt: Date.now(), doneAt: 0, attempts: 1, ok: false };
     records.push(record);
     const done = (async () => {
       try {
         const res = await request(`${options.url}${path}`, {
           method: method as 'GET',
+          ...(headers !== undefined ? { headers } : {}),
           ...(body !== undefined ? { body } : {}),
           dispatcher: agent,
-          signal: AbortSignal.timeout(options.timeoutMillis ?? 5_000),
+          signal: AbortSignal.any([cancel.signal, AbortSignal.timeout(options.timeoutMillis ?? 5_000)]),
         });
-        await res.body.dump();
+        // Read the whole body: the signal bounds it too.
+        await res.body.arrayBuffer();
         record.status = res.statusCode;
         const region = res.headers['x-meridian-region'];
         if (typeof region === 'string') record.region = region;
         record.attempts = Number(res.headers['x-meridian-attempts'] ?? 1) || 1;
         record.ok = res.statusCode < 500;
       } catch (error) {
-        record.error = (error as { code?: string }).code ?? (error as Error).name ?? String(error);
+        if (cancel.signal.aborted) record.cancelled = true;
+        const e = error as { name?: string; code?: unknown; cause?: { code?: unknown } };
+        record.error = e?.name === 'TimeoutError' ? 'timeout' : typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : (e?.name ?? String(error));
       }
       record.doneAt = Date.now();
     })();
@@ -113,19 +123,26 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
       return;
     }
     timer = setTimeout(tick, Math.max(0, start + records.length * gap - Date.now()));
+    timer.unref();
   };
   tick();
 
-  return {
-    records,
-    finished,
-    async stop() {
+  let stopped: Promise<SteadyRequestRecord[]> | undefined;
+  const stop = (): Promise<SteadyRequestRecord[]> =>
+    (stopped ??= (async () => {
       running = false;
       if (timer) clearTimeout(timer);
       while (inFlight.size > 0) await Promise.all(inFlight);
+      options.signal?.removeEventListener('abort', onAbort);
       await agent.close().catch(() => undefined);
       resolveFinished(records);
       return records;
-    },
+    })());
+  const onAbort = (): void => {
+    cancel.abort(options.signal?.reason);
+    void stop();
   };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  return { records, finished, stop };
 }

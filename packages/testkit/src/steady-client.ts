@@ -81,6 +81,12 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
     const { method, path, headers, body } = next(seq);
     const record: SteadyRequestRecord = { seq, method, path, sentAt: Date.now(), doneAt: 0, attempts: 1, ok: false };
     records.push(record);
+    // A timer of our own rather than AbortSignal.any([..., AbortSignal.timeout()]): on Node 20 a
+    // timeout signal only the combined one refers to can be collected and never fire.
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(Object.assign(new Error('request timed out'), { name: 'TimeoutError' })), options.timeoutMillis ?? 5_000);
+    const onCancel = (): void => controller.abort(cancel.signal.reason);
+    cancel.signal.addEventListener('abort', onCancel, { once: true });
     const done = (async () => {
       try {
         const res = await request(`${options.url}${path}`, {
@@ -88,7 +94,7 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
           ...(headers !== undefined ? { headers } : {}),
           ...(body !== undefined ? { body } : {}),
           dispatcher: agent,
-          signal: AbortSignal.any([cancel.signal, AbortSignal.timeout(options.timeoutMillis ?? 5_000)]),
+          signal: controller.signal,
         });
         // Read the whole body: the signal bounds it too.
         await res.body.arrayBuffer();
@@ -99,9 +105,12 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
         record.ok = res.statusCode < 500;
       } catch (error) {
         if (cancel.signal.aborted) record.cancelled = true;
-        const e = error as { name?: string; code?: unknown; cause?: { code?: unknown } };
-        record.error = e?.name === 'TimeoutError' ? 'timeout' : typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : (e?.name ?? String(error));
+        const reason = controller.signal.aborted ? controller.signal.reason : error;
+        const e = reason as { name?: string; code?: unknown; cause?: { code?: unknown } };
+        record.error = e?.name === 'TimeoutError' ? 'timeout' : typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : (e?.name ?? String(reason));
       }
+      clearTimeout(timeout);
+      cancel.signal.removeEventListener('abort', onCancel);
       record.doneAt = Date.now();
     })();
     inFlight.add(done);
@@ -117,7 +126,7 @@ export function startSteadyClient(options: SteadyClientOptions): SteadyClient {
     if (records.length >= options.maxRequests) {
       running = false;
       void Promise.all(inFlight).then(async () => {
-        await agent.close();
+        await agent.close().catch(() => undefined);
         resolveFinished(records);
       });
       return;

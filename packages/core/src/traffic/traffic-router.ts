@@ -1,6 +1,4 @@
-import { Agent, request } from 'undici';
-import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import { Agent } from 'undici';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { invalidConfig, parseOptions } from '../config/parse-options.js';
 import { MeridianError } from '../errors/meridian-error.js';
@@ -8,40 +6,15 @@ import type { Disposable } from '../events/disposable.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import type { HealthState, PassiveOutcome } from '../health/health-types.js';
 import { noopMetrics } from '../metrics/noop-metrics.js';
-import { errorCode, failureKind, isIdempotent, type FailureKind } from './failure-kind.js';
+import { errorCode, isIdempotent, type FailureKind } from './failure-kind.js';
 import { RegionChooser, type Choice } from './region-choice.js';
 import { holdBody, type HeldBody } from './request-body.js';
 import { RetryBudget } from './retry-budget.js';
+import { forwardHeaders, sendAttempt, type Attempt } from './send-attempt.js';
 import { trafficRecorder, type TrafficRecorder } from './traffic-metrics.js';
 import { trafficRouterOptionsSchema, type ResolvedTrafficRouterOptions, type TrafficRegion, type TrafficRouterOptions } from './traffic-options.js';
 import type { ForwardRequest, ForwardResponse, RequestFailedEvent, RetryBudgetState, TrafficEvents, TrafficRegionStats, TrafficStats } from './traffic-types.js';
 import type { TrustedProxies } from './trusted-proxies.js';
-
-// Headers that describe one hop and must not be forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
-
-const PER_TRY_TIMEOUT = Symbol('per-try timeout');
-
-/**
- * What undici is given as the abort signal of one try: undici accepts an
- * EventEmitter with `aborted`, and it costs a fraction of an AbortController
- * (which showed as 7 % of the front door's CPU in a profile).
- */
-class AttemptSignal extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
-  }
-}
-
-type Attempt =
-  | { ok: true; statusCode: number; headers: Record<string, string | string[] | undefined>; body: Readable; latencyMillis: number }
-  | { ok: false; kind: FailureKind; error: unknown; latencyMillis: number };
 
 /**
  * The data plane: for each request it picks a region (traffic weights, health,
@@ -162,7 +135,15 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
         triedSet.add(region.id);
         const regionStats = this.#regionStats(region.id);
         regionStats.requests++;
-        const result = await this.#attempt(region, method, req, headers, held);
+        const result = await sendAttempt(this.#agent, this.#clock, {
+          region,
+          method,
+          req,
+          headers,
+          held,
+          perTryTimeoutMillis: this.#options.retry.perTryTimeoutMillis,
+          bodyTimeoutMillis: this.#options.bodyTimeoutMillis,
+        });
         if (retryToken) {
           this.#budget.releaseRetry();
           retryToken = false;
@@ -269,41 +250,6 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     return choice;
   }
 
-  async #attempt(region: TrafficRegion, method: string, req: ForwardRequest, headers: Record<string, string | string[]>, held: HeldBody): Promise<Attempt> {
-    const started = this.#clock.now();
-    // Our own per-try timer, on the injected clock: undici's headersTimeout ticks
-    // coarsely, which fires the timeouts of a hung region's requests in bursts
-    // that a retry budget then has to refuse; one timer per try fires on time.
-    const perTry = new AttemptSignal();
-    const timer = this.#clock.setTimeout(() => perTry.abort(PER_TRY_TIMEOUT), this.#options.retry.perTryTimeoutMillis);
-    // One signal for undici: the client's abort is forwarded into it.
-    const clientAbort = (): void => perTry.abort(req.signal?.reason);
-    if (req.signal?.aborted) clientAbort();
-    req.signal?.addEventListener('abort', clientAbort, { once: true });
-    const signal = perTry;
-    try {
-      const response = await request(joinUrl(region.endpoint, req.path), {
-        method: method as 'GET',
-        headers,
-        body: held.kind === 'buffered' ? held.bytes : held.kind === 'streamed' ? held.stream : null,
-        dispatcher: this.#agent,
-        bodyTimeout: this.#options.bodyTimeoutMillis,
-        // undici accepts an EventEmitter with `aborted`; its types name only AbortSignal.
-        signal: signal as unknown as AbortSignal,
-      });
-      timer.cancel();
-      req.signal?.removeEventListener('abort', clientAbort);
-      return { ok: true, statusCode: response.statusCode, headers: response.headers, body: response.body, latencyMillis: this.#clock.now() - started };
-    } catch (error) {
-      timer.cancel();
-      req.signal?.removeEventListener('abort', clientAbort);
-      const latencyMillis = this.#clock.now() - started;
-      if (req.signal?.aborted) return { ok: false, kind: 'aborted', error, latencyMillis };
-      if (perTry.reason === PER_TRY_TIMEOUT) return { ok: false, kind: 'timeout', error: new MeridianError('TIMEOUT', `no response within ${this.#options.retry.perTryTimeoutMillis} ms`), latencyMillis };
-      return { ok: false, kind: failureKind(error, false), error, latencyMillis };
-    }
-  }
-
   // Why this failed attempt may not be retried; undefined when it may (budget aside).
   #retryRefusal(method: string, held: HeldBody, result: Attempt, attempt: number, tried: ReadonlySet<string>): RequestFailedEvent['notRetried'] {
     const neverSent = !result.ok && result.kind === 'connect';
@@ -361,28 +307,4 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
   #regionStats(regionId: string): TrafficRegionStats {
     return (this.#stats.byRegion[regionId] ??= { requests: 0, failures: 0, gatewayFailures: 0, retriedAway: 0, served: 0 });
   }
-}
-
-function joinUrl(endpoint: string, path: string): string {
-  return endpoint.endsWith('/') ? `${endpoint}${path.slice(1)}` : `${endpoint}${path}`;
-}
-
-// Content-Length is dropped with the hop-by-hop headers: undici sets it for a held
-// body and sends a streamed one chunked, so a wrong length is never forwarded.
-function forwardHeaders(input: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  // A Connection header names further hop-by-hop headers of this hop.
-  const connection = input.connection ?? input.Connection;
-  const named = new Set(
-    (Array.isArray(connection) ? connection.join(',') : (connection ?? ''))
-      .split(',')
-      .map((t) => t.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(input)) {
-    const lower = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(lower) || named.has(lower)) continue;
-    out[lower] = value;
-  }
-  return out;
 }

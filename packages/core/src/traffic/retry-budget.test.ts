@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/manual-clock.js';
 import { RetryBudget } from './retry-budget.js';
 
 describe('RetryBudget (Envoy semantics: retries in flight <= max(min, percent × requests in flight))', () => {
@@ -6,7 +7,7 @@ describe('RetryBudget (Envoy semantics: retries in flight <= max(min, percent ×
     const budget = new RetryBudget(0.2, 3);
     budget.requestStarted();
     expect([budget.tryAcquire(), budget.tryAcquire(), budget.tryAcquire(), budget.tryAcquire()]).toEqual([true, true, true, false]);
-    expect(budget.state).toEqual({ active: 1, retrying: 3, exhausted: 1 });
+    expect(budget.state).toEqual({ active: 1, retrying: 3, exhausted: 0, queued: 0 });
     budget.releaseRetry();
     expect(budget.tryAcquire()).toBe(true);
   });
@@ -40,6 +41,47 @@ describe('RetryBudget (Envoy semantics: retries in flight <= max(min, percent ×
     const budget = new RetryBudget(0.5, 1);
     budget.requestEnded();
     budget.releaseRetry();
-    expect(budget.state).toEqual({ active: 0, retrying: 0, exhausted: 0 });
+    expect(budget.state).toEqual({ active: 0, retrying: 0, exhausted: 0, queued: 0 });
+  });
+});
+
+describe('RetryBudget queueing (virtual time)', () => {
+  it('a retry with no room waits for a slot, first come first served, and never past queueMillis', async () => {
+    const clock = new ManualClock(0);
+    const budget = new RetryBudget(0.2, 1, 1_000, clock);
+    budget.requestStarted();
+    expect(budget.acquire()).toBe(true);
+    const second = budget.acquire() as Promise<boolean>;
+    const third = budget.acquire() as Promise<boolean>;
+    expect(second).toBeInstanceOf(Promise);
+    // A waiter is ahead: a newcomer does not jump the queue.
+    expect(budget.tryAcquire()).toBe(false);
+    clock.advance(500);
+    budget.releaseRetry();
+    expect(await second).toBe(true);
+    expect(budget.state).toMatchObject({ retrying: 1, queued: 2, exhausted: 0 });
+    clock.advance(499);
+    await Promise.resolve();
+    clock.advance(1);
+    expect(await third).toBe(false);
+    expect(budget.state).toMatchObject({ retrying: 1, exhausted: 1 });
+  });
+
+  it('more requests in flight make room for waiting retries', async () => {
+    const clock = new ManualClock(0);
+    const budget = new RetryBudget(0.2, 0, 1_000, clock);
+    for (let i = 0; i < 5; i++) budget.requestStarted();
+    expect(budget.acquire()).toBe(true);
+    const waiting = budget.acquire() as Promise<boolean>;
+    for (let i = 0; i < 5; i++) budget.requestStarted();
+    expect(await waiting).toBe(true);
+    expect(budget.state).toMatchObject({ active: 10, retrying: 2 });
+  });
+
+  it('with queueMillis 0 it refuses at once, as Envoy does', () => {
+    const budget = new RetryBudget(0.2, 0, 0, new ManualClock(0));
+    budget.requestStarted();
+    expect(budget.acquire()).toBe(false);
+    expect(budget.state.exhausted).toBe(1);
   });
 });

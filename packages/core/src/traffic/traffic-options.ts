@@ -34,6 +34,7 @@ export const trafficRouterOptionsSchema = z
           .object({
             percent: z.number().gt(0, 'must be > 0 (a budget of 0 would refuse every retry: set maxAttempts: 1 instead)').max(1, 'must be <= 1 (a share of requests in flight)').default(0.2),
             minConcurrency: z.number().int().min(0).default(3),
+            queueMillis: z.number().int().min(0).max(2_147_483_647).default(1_000),
           })
           .strict()
           .prefault({}),
@@ -88,6 +89,13 @@ export interface RetryBudgetOptions {
   percent?: number;
   /** Retries always allowed in flight, however few requests there are. Default 3. */
   minConcurrency?: number;
+  /**
+   * A retry the budget has no room for waits up to this long for a slot (first
+   * come, first served) before the request fails with `notRetried: 'budget'`:
+   * failures come in bursts, and the budget should spread a burst out, not fail
+   * it. 0 refuses at once, as Envoy does. Default 1000.
+   */
+  queueMillis?: number;
 }
 
 /** What the data plane needs of a health monitor: a {@link HealthMonitor} fits. */

@@ -173,14 +173,17 @@ describe('TrafficRouter: retries on another region', () => {
         { id: 'a', endpoint: a!.url },
         { id: 'b', endpoint: b!.url },
       ],
-      { weights: () => ({ a: 1, b: 0 }), retry: { budget: { percent: 0.2, minConcurrency: 0 } } },
+      { weights: () => ({ a: 1, b: 0 }), retry: { budget: { percent: 0.2, minConcurrency: 0, queueMillis: 250 } } },
     );
     a!.queue({ kind: 'status', status: 503 });
-    // One request in flight: 20 % of 1 is 0 retries.
-    expect(await send(t.traffic)).toMatchObject({ status: 503, attempts: 1 });
+    // One request in flight: 20 % of 1 is 0 retries. It waits 250 ms (virtual) for a slot, then fails.
+    const pending = send(t.traffic);
+    while (t.traffic.budget().queued === 0) await new Promise((r) => setTimeout(r, 2));
+    t.clock.advance(250);
+    expect(await pending).toMatchObject({ status: 503, attempts: 1 });
     expect(t.failed.at(-1)).toMatchObject({ notRetried: 'budget' });
     expect(t.traffic.stats().budgetExhausted).toBe(1);
-    expect(t.traffic.budget()).toEqual({ active: 0, retrying: 0, exhausted: 1 });
+    expect(t.traffic.budget()).toEqual({ active: 0, retrying: 0, exhausted: 1, queued: 1 });
   });
 });
 

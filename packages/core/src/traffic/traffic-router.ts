@@ -46,7 +46,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
     this.#options = parseOptions(trafficRouterOptionsSchema, options, 'TrafficRouter options');
     this.#clock = this.#options.clock ?? systemClock;
     const { budget } = this.#options.retry;
-    this.#budget = new RetryBudget(budget.percent, budget.minConcurrency);
+    this.#budget = new RetryBudget(budget.percent, budget.minConcurrency, budget.queueMillis, this.#clock);
     this.#chooser = new RegionChooser(this.#options.router);
     this.#recorder = trafficRecorder(this.#options.metrics ?? noopMetrics);
     this.#agent = new Agent({
@@ -165,8 +165,11 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
         if (!result.ok) regionStats.gatewayFailures++;
         const reason: FailureKind | 'status' = result.ok ? 'status' : result.kind;
         const refusal = this.#retryRefusal(method, held, result, attempt, triedSet);
-        if (refusal === undefined && this.#budget.tryAcquire()) {
-          retryToken = true;
+        if (refusal === undefined) {
+          const granted = this.#budget.acquire();
+          retryToken = granted instanceof Promise ? await granted : granted;
+        }
+        if (refusal === undefined && retryToken) {
           regionStats.retriedAway++;
           this.#stats.retries++;
           if (attempt === 1) this.#stats.retried++;

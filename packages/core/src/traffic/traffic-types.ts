@@ -97,8 +97,10 @@ export interface RetryBudgetState {
   active: number;
   /** Retries in flight. */
   retrying: number;
-  /** Retries refused by the budget so far. */
+  /** Retries refused by the budget so far (after waiting `queueMillis`). */
   exhausted: number;
+  /** Retries that had to wait for a slot so far. */
+  queued: number;
 }
 
 /** Events of a {@link TrafficRouter}. */

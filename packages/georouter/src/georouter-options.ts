@@ -9,7 +9,7 @@ const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethod
 export const geoRouterOptionsSchema = z
   .object({
     regions: z.array(z.unknown()).min(1, 'at least one region is required'),
-    database: z.custom<GeoDatabase>((v) => typeof (v as GeoDatabase)?.locate === 'function', 'must be a GeoDatabase (GeoDatabase.open(path))'),
+    database: z.custom<GeoDatabase>((v) => typeof (v as GeoDatabase)?.locate === 'function', 'must be a GeoDatabase (GeoDatabase.open(path))').optional(),
     monitor: has<HealthSource>(['on', 'get'], 'a HealthMonitor (with on, get)').optional(),
     scorer: z.custom<Scorer>((v) => typeof v === 'function', 'must be a function').optional(),
     degradedPenalty: z.number().min(1).max(1000).default(2),
@@ -70,11 +70,15 @@ export interface AffinityOptions {
 export interface GeoRouterOptions {
   /** Regions to route to (validated with core's `defineRegions`). */
   regions: Region[];
-  /** The IP database: `await GeoDatabase.open(path)`. */
-  database: GeoDatabase;
+  /**
+   * The IP database: `await GeoDatabase.open(path)`. Without one, clients are
+   * routed by health, latency and weight only (default scorer `latencyScorer`),
+   * `fallbackRegion` is refused and so are `residency: true` requests.
+   */
+  database?: GeoDatabase;
   /** Health and latency source. Without one, every region counts as healthy with unknown latency. */
   monitor?: HealthSource;
-  /** Replaces the seed's scoring formula. */
+  /** Replaces the default formula: `seedScorer` (distance, latency, weight), or `latencyScorer` without a database. */
   scorer?: Scorer;
   /** A degraded region's score is multiplied by this. Default 2. */
   degradedPenalty?: number;

@@ -17,15 +17,17 @@ import {
 } from '@meridian/core';
 import { addressKey } from './cache/cache-key.js';
 import { LruCache } from './cache/lru-cache.js';
-import type { GeoDatabase, GeoDatabaseInfo } from './geo/geo-database.js';
+import type { GeoDatabaseInfo } from './geo/geo-database.js';
+import type { GeoLookup } from './geo/geo-lookup.js';
 import type { ClientLocation } from './geo/geo-record.js';
 import { preparedDistanceKm, preparePoint, type PreparedPoint } from './geo/haversine.js';
+import { NO_GEO_DATABASE, noGeoDatabase } from './geo/no-geo-database.js';
 import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type ResolvedGeoRouterOptions } from './georouter-options.js';
 import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents, GeoRouterStats } from './georouter-types.js';
 import { parseIp, type ParsedIp } from './ip/parse-ip.js';
 import { specialRange } from './ip/special-ranges.js';
 import { exportRouteDecisions } from './route-metrics.js';
-import { seedScorer, type ScoreInput, type Scorer } from './scoring.js';
+import { latencyScorer, seedScorer, type ScoreInput, type Scorer } from './scoring.js';
 
 const HEALTH_REFRESH_MILLIS = 1000;
 
@@ -42,7 +44,8 @@ interface RegionView {
  * then the lowest score (by default the seed's distance + latency formula)
  * among regions that pass the request's policy (health, drain, latency bound,
  * allow-list, data residency). Decisions are cached (bounded LRU with TTL,
- * cleared on any health change) and sessions stick to their region.
+ * cleared on any health change) and sessions stick to their region. Without a
+ * `database`, every client is placed by health, latency and weight alone.
  */
 export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEvents>> {
   declare readonly '~events'?: WithErrorEvent<GeoRouterEvents>;
@@ -57,7 +60,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
   readonly #affinity: LruCache<string>;
   readonly #events = new TypedEmitter<GeoRouterEvents>();
   readonly #subscriptions: Disposable[] = [];
-  readonly #db: GeoDatabase;
+  readonly #db: GeoLookup;
   #healthReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: GeoRouterOptions) {
@@ -70,10 +73,19 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
         details: { issues: [{ path: 'fallbackRegion', message: 'unknown region', value: this.#o.fallbackRegion }] },
       });
     }
-    this.#db = this.#o.database;
+    if (this.#o.database === undefined && this.#o.fallbackRegion !== undefined) {
+      // Without a database no client has a location, so the fallback would take all traffic.
+      throw new MeridianError(
+        'INVALID_CONFIG',
+        `Invalid GeoRouter options:\n  - fallbackRegion: needs a database (without one every client lacks a location and would go there; use preferredRegion per request) (got "${this.#o.fallbackRegion}")`,
+        { details: { issues: [{ path: 'fallbackRegion', message: 'needs a database', value: this.#o.fallbackRegion }] } },
+      );
+    }
+    // A stand-in without a database keeps route()'s lookup code the same either way.
+    this.#db = this.#o.database ?? noGeoDatabase();
     this.#clock = this.#o.clock ?? systemClock;
     this.#random = this.#o.random ?? Math.random;
-    this.#scorer = this.#o.scorer ?? seedScorer;
+    this.#scorer = this.#o.scorer ?? (this.#o.database ? seedScorer : latencyScorer);
     this.#cache = new LruCache(Math.max(1, this.#o.cache.maxEntries));
     this.#affinity = new LruCache(this.#o.affinity.maxSessions);
     if (this.#o.metrics && this.#o.metrics !== noopMetrics) {
@@ -186,7 +198,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     this.#cache.clear();
   }
 
-  /** Reloads the database from disk while serving; the cache is cleared when the new file is in. */
+  /** Reloads the database from disk while serving; the cache is cleared when the new file is in. INVALID_ARGUMENT without a database. */
   async reload(): Promise<GeoDatabaseInfo[]> {
     try {
       const info = await this.#db.reload();
@@ -199,7 +211,7 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     }
   }
 
-  /** Reloads whenever the database file changes. */
+  /** Reloads whenever the database file changes. INVALID_ARGUMENT without a database. */
   watchDatabase(): void {
     this.#db.watch((result) => {
       if (result.ok) this.#cache.clear();
@@ -275,7 +287,9 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     }
     const reason = hasPoint
       ? `nearest eligible region${location!.city ? ` to ${location!.city}` : ''}${location!.country ? ` (${location!.country})` : ''}${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : ''}`
-      : `${noLocation ?? 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
+      : this.#o.database === undefined
+        ? `${NO_GEO_DATABASE}: best by latency and weight${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : best.state === 'unhealthy' ? ', unhealthy' : ''}`
+        : `${noLocation ?? 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
     const decision: GeoRouteDecision = {
       region: best.region.id,
       endpoint: best.region.endpoint,
@@ -312,6 +326,14 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
       });
     }
     if (preferredRegion === undefined && requireHealthy === undefined && maxLatencyMillis === undefined && allowedRegions === undefined && !residency) return '';
+    if (residency && this.#o.database === undefined) {
+      // Refused rather than treated as an unknown country: no request of this kind could ever be placed.
+      throw new MeridianError(
+        'INVALID_CONFIG',
+        'Invalid route request:\n  - residency: needs a geo database to know the client\'s country, and this GeoRouter has none (give `database: await GeoDatabase.open(path)`) (got true)',
+        { details: { issues: [{ path: 'residency', message: 'needs a geo database', value: 'true' }] } },
+      );
+    }
     return `${preferredRegion ?? ''};${requireHealthy === false ? 0 : 1};${maxLatencyMillis ?? ''};${allowedRegions?.join(',') ?? '*'};${residency ? 1 : 0}`;
   }
 

@@ -8,7 +8,7 @@ export type { ClientLocation } from './geo/geo-record.js';
 export { haversineKm } from './geo/haversine.js';
 export { parseIp } from './ip/parse-ip.js';
 export type { ParsedIp } from './ip/parse-ip.js';
-export { seedScorer } from './scoring.js';
+export { latencyScorer, seedScorer } from './scoring.js';
 export type { ScoreInput, Scorer } from './scoring.js';
 export { DBIP_ATTRIBUTION, locateDbipCityLite } from './geo/dbip-lite.js';
 export type { DbipLitePaths } from './geo/dbip-lite.js';

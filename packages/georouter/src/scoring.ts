@@ -27,3 +27,14 @@ export const seedScorer: Scorer = ({ region, distanceKm, latencyMillis, preferre
   const score = ((distanceKm ?? 0) + (latencyMillis ?? 0) / 10) * (100 / region.weight);
   return preferred ? score / 2 : score;
 };
+
+/**
+ * The default without a geo database (no distance to weigh):
+ * `(1 + latency_ms) × (100 / weight)`, halved for the preferred region. The 1 ms
+ * floor lets weight decide between regions whose latency is equal, 0 or not yet
+ * known (an unknown latency counts as 0, as in {@link seedScorer}).
+ */
+export const latencyScorer: Scorer = ({ region, latencyMillis, preferred }) => {
+  const score = (1 + (latencyMillis ?? 0)) * (100 / region.weight);
+  return preferred ? score / 2 : score;
+};

@@ -12,6 +12,7 @@ export { TypedEmitter } from './events/typed-emitter.js';
 export type { ErrorEvents, EventMap, EventsOf, HasEventMap, EventSource, Listener, ListenerErrorEvent, WithErrorEvent } from './events/typed-emitter.js';
 
 export { systemClock } from './clock/clock.js';
+export { MAX_TIMER_MILLIS } from './clock/clock.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
 export { ManualClock } from './clock/manual-clock.js';
 export { sleep } from './clock/sleep.js';

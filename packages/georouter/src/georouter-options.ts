@@ -1,7 +1,10 @@
-import { hasMethods, isMetrics, type Clock, type Metrics, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, isMetrics, type Clock, type Metrics, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
 import { z } from 'zod';
 import type { GeoDatabase } from './geo/geo-database.js';
 import type { Scorer } from './scoring.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what}`);
 
@@ -17,7 +20,7 @@ export const geoRouterOptionsSchema = z
     cache: z
       .object({
         maxEntries: z.number().int().min(0).max(100_000_000).default(100_000),
-        ttlMillis: z.number().int().positive().default(300_000),
+        ttlMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(300_000),
         key: z.enum(['ip', 'prefix']).default('ip'),
         prefixV4: z.union([z.literal(8), z.literal(16), z.literal(24), z.literal(32)]).default(24),
         prefixV6: z.number().int().min(16).max(128).multipleOf(16).default(48),
@@ -26,7 +29,7 @@ export const geoRouterOptionsSchema = z
       .prefault({}),
     affinity: z
       .object({
-        ttlMillis: z.number().int().positive().default(3 * 60 * 60 * 1000),
+        ttlMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(3 * 60 * 60 * 1000),
         maxSessions: z.number().int().min(1).max(100_000_000).default(100_000),
       })
       .strict()

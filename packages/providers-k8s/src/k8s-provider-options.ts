@@ -1,6 +1,9 @@
-import { hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
 import { z } from 'zod';
 import { retrySchema, type KubeRetryOptions } from './retry-policy.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** A DNS-1123 label: namespaces, object names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -8,7 +11,7 @@ const DNS_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0
 
 const namespace = z.string().regex(DNS_LABEL, 'must be a DNS-1123 label (lowercase letters, digits, dashes)');
 const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: 'must be an absolute http(s) URL' });
-const millis = z.number().int().positive();
+const millis = z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
 
 /** @internal */
 export const k8sRegionSchema = z

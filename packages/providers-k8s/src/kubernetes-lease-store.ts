@@ -1,9 +1,12 @@
-import { hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, type ConfigIssue, type Clock, type Lease, type LeaseStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, type ConfigIssue, type Clock, type Lease, type LeaseStore } from '@meridian/core';
 import { z } from 'zod';
 import { DNS_LABEL } from './k8s-provider-options.js';
 import { KubeClient } from './kube-client.js';
 import { connectContext, readKubeConfig } from './load-kubeconfig.js';
 import { retrySchema, type KubeRetryOptions } from './retry-policy.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** Lease annotation holding the fencing token (only grows, survives releases). */
 export const TOKEN_ANNOTATION = 'meridian.dev/fencing-token';
@@ -16,7 +19,7 @@ const optionsSchema = z
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
     namespace: z.string().regex(DNS_LABEL, 'must be a DNS-1123 label').optional(),
-    requestTimeoutMillis: z.number().int().positive().default(10_000),
+    requestTimeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(10_000),
     retry: retrySchema.prefault({ maxAttempts: 3 }),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
@@ -70,6 +73,7 @@ function checkArgs(call: string, name: unknown, holder: unknown, ttlMillis: unkn
   else if (!LEASE_NAME.test(name)) issues.push({ path: 'name', message: 'must be a Kubernetes object name (lowercase letters, digits, "-", ".")', value: JSON.stringify(name) });
   if (typeof holder !== 'string' || holder.length === 0) issues.push({ path: 'holder', message: 'must be a non-empty string', value: String(holder) });
   if (typeof ttlMillis !== 'number' || !Number.isInteger(ttlMillis) || ttlMillis <= 0) issues.push({ path: 'ttlMillis', message: 'must be a positive integer', value: String(ttlMillis) });
+  else if (ttlMillis > MAX_TIMER_MILLIS) issues.push({ path: 'ttlMillis', message: MAX_TIMER_MESSAGE, value: String(ttlMillis) });
   if (issues.length > 0) throw invalidConfig(`LeaseStore.${call}`, issues);
 }
 

@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { MAX_TIMER_MILLIS } from '@meridian/core';
 
-const millis = z.number().int().positive();
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
+
+const millis = z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
 
 /** @internal */
 export const retrySchema = z

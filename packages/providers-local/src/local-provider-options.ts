@@ -1,5 +1,9 @@
 import type { GeoPoint } from '@meridian/core';
+import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /**
  * @internal Only the local-specific fields are checked here; the region fields
@@ -25,8 +29,8 @@ export const localRegionSchema = z.looseObject({
 export const localProviderOptionsSchema = z
   .object({
     regions: z.array(localRegionSchema).min(1, 'at least one region is required'),
-    startTimeoutMillis: z.number().int().positive().default(10_000),
-    stopGraceMillis: z.number().int().min(0).default(2_000),
+    startTimeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(10_000),
+    stopGraceMillis: z.number().int().min(0).max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(2_000),
     seed: z.number().int().default(1),
     workerPath: z.string().min(1).optional(),
   })

@@ -1,11 +1,14 @@
-import { hasMethods } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods } from '@meridian/core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** @internal */
 export const localReplicaStoreOptionsSchema = z
   .object({
-    timeoutMillis: z.number().int().positive().default(5_000),
+    timeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(5_000),
     endpoint: z
       .string()
       .regex(/^https?:\/\/[^/?#]+$/, 'must be a base URL such as http://127.0.0.1:4000 (no path)')

@@ -1,9 +1,13 @@
+import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
 
 // The config file's schema. Defaults live here and in docs/operations/cli.md; keep both in step.
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const millis = z.number().int().positive();
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
+const millis = z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
+const nonNegativeMillis = z.number().int().min(0).max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
 const env = z.record(z.string().regex(ENV_NAME, 'must be an environment variable name'), z.string());
 
 const isTimeZone = (tz: string): boolean => {
@@ -59,21 +63,23 @@ export const configSchema = z
       .object({
         kind: z.literal('local'),
         startTimeoutMillis: millis.default(10_000),
-        stopGraceMillis: z.number().int().min(0).default(2_000),
+        stopGraceMillis: nonNegativeMillis.default(2_000),
         frontDoorPort: z.number().int().min(0).max(65_535).default(0),
       })
       .strict(),
     regions: z.array(regionSchema).min(1, 'at least one region is required'),
     health: z
       .object({
-        intervalMillis: millis.default(5_000),
-        timeoutMillis: millis.default(2_000),
+        intervalMillis: millis.min(2, 'must be >= 2 (a probe needs a timeout shorter than the interval)').default(5_000),
+        timeoutMillis: millis.optional(),
         failuresBeforeUnhealthy: z.number().int().min(1).default(3),
         successesBeforeHealthy: z.number().int().min(1).default(2),
-        degradedLatencyMillis: z.number().positive().optional(),
+        degradedLatencyMillis: z.number().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).optional(),
         path: z.string().startsWith('/', 'must start with "/"').default('/health'),
       })
       .strict()
+      // The default timeout follows a short interval: 2000, or half the interval when that is shorter.
+      .transform((h) => ({ ...h, timeoutMillis: h.timeoutMillis ?? Math.min(2_000, Math.floor(h.intervalMillis / 2)) }))
       .prefault({}),
     failover: z
       .object({
@@ -89,12 +95,14 @@ export const configSchema = z
           .prefault({}),
         lease: z
           .object({
-            ttlMillis: millis.default(15_000),
-            renewMillis: millis.default(5_000),
+            ttlMillis: millis.min(2, 'must be >= 2 (the lease is renewed more often than it expires)').default(15_000),
+            renewMillis: millis.optional(),
           })
           .strict()
+          // The default renew period follows a short TTL: 5000, or a third of the TTL when that is shorter.
+          .transform((l) => ({ ...l, renewMillis: l.renewMillis ?? Math.max(1, Math.min(5_000, Math.floor(l.ttlMillis / 3))) }))
           .prefault({}),
-        drainMillis: z.number().int().min(0).default(30_000),
+        drainMillis: nonNegativeMillis.default(30_000),
       })
       .strict()
       .prefault({}),

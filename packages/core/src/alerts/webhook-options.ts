@@ -1,12 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { millisSchema, nonNegativeMillisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import { invalidConfig, parseOptions } from '../config/parse-options.js';
 import type { AlertSeverity } from './alert-types.js';
 import { describeUrl } from './redact.js';
 
-const millis = z.number().int().positive();
+const millis = millisSchema;
 const severity = z.enum(['info', 'warning', 'critical']);
 
 const webhookSchema = z
@@ -23,17 +24,19 @@ const webhookSchema = z
 export const webhookNotifierOptionsSchema = z
   .object({
     webhooks: z.array(webhookSchema).min(1, 'at least one webhook is required'),
-    dedupeWindowMillis: z.number().int().min(0).default(300_000),
+    dedupeWindowMillis: nonNegativeMillisSchema.default(300_000),
     timeoutMillis: millis.default(10_000),
     retry: z
       .object({
         maxAttempts: z.number().int().min(1).max(20).default(5),
         initialDelayMillis: millis.default(1_000),
-        maxDelayMillis: millis.default(60_000),
+        maxDelayMillis: millis.optional(),
         maxRetryAfterMillis: millis.default(300_000),
         jitterFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
+      // The default largest delay follows a longer initial one instead of refusing it.
+      .transform((r) => ({ ...r, maxDelayMillis: r.maxDelayMillis ?? Math.max(60_000, r.initialDelayMillis) }))
       .prefault({}),
     rateLimit: z
       .object({
@@ -43,8 +46,8 @@ export const webhookNotifierOptionsSchema = z
       .strict()
       .prefault({}),
     maxPendingPerWebhook: z.number().int().min(1).max(100_000).default(100),
-    syncLagThresholdMillis: z.number().int().min(0).default(0),
-    shutdownTimeoutMillis: z.number().int().min(0).default(5_000),
+    syncLagThresholdMillis: nonNegativeMillisSchema.default(0),
+    shutdownTimeoutMillis: nonNegativeMillisSchema.default(5_000),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
     dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch']), 'must be an undici Dispatcher (with dispatch)').optional(),
     random: z.custom<() => number>((v) => typeof v === 'function', 'must be a function returning [0, 1)').optional(),
@@ -52,7 +55,7 @@ export const webhookNotifierOptionsSchema = z
   .strict()
   .superRefine((o, ctx) => {
     if (o.retry.maxDelayMillis < o.retry.initialDelayMillis) {
-      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMillis'], message: 'must be at least retry.initialDelayMillis' });
+      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMillis'], message: `must be at least retry.initialDelayMillis (${o.retry.initialDelayMillis})` });
     }
   });
 
@@ -79,7 +82,7 @@ export interface AlertRetryOptions {
   maxAttempts?: number;
   /** Delay before the second attempt; doubles each time. Default 1000. */
   initialDelayMillis?: number;
-  /** Largest backoff delay. Default 60000. */
+  /** Largest backoff delay; >= initialDelayMillis. Default 60000, or initialDelayMillis when that is longer. */
   maxDelayMillis?: number;
   /** A `Retry-After` asking for longer than this fails the alert instead of waiting. Default 300000. */
   maxRetryAfterMillis?: number;

@@ -52,4 +52,22 @@ describe('ManualClock', () => {
     await expect(aborted).rejects.toSatisfy((e) => MeridianError.hasCode(e, 'ABORTED'));
     expect(clock.pendingTimers()).toBe(0);
   });
+
+  it('reads delays as systemClock does: past 2^31-1 ms on time, NaN and negatives at once, Infinity never', () => {
+    const clock = new ManualClock(0);
+    const log: string[] = [];
+    clock.setTimeout(() => log.push(`long@${clock.now()}`), 3e9);
+    clock.setTimeout(() => log.push(`nan@${clock.now()}`), Number.NaN);
+    clock.setTimeout(() => log.push(`negative@${clock.now()}`), -5);
+    clock.setTimeout(() => log.push('never'), Number.POSITIVE_INFINITY);
+    clock.advance(1);
+    expect(log).toEqual(['nan@0', 'negative@0']);
+    clock.advance(3e9 - 2);
+    expect(log).toHaveLength(2);
+    clock.advance(1);
+    expect(log.at(-1)).toBe('long@3000000000');
+    clock.advance(Number.MAX_SAFE_INTEGER);
+    expect(log).toHaveLength(3);
+    expect(clock.nextDue()).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import { normalizeDelay, type Clock, type TimerHandle } from './clock.js';
 
 interface PendingTimer {
   readonly id: number;
@@ -10,7 +10,9 @@ interface PendingTimer {
 /**
  * Virtual time for tests: nothing happens until `advance(ms)`, which runs every
  * timer that falls due, in due-time order (ties in scheduling order), with
- * `now()` set to each timer's due time while it runs.
+ * `now()` set to each timer's due time while it runs. Delays are read as
+ * `systemClock` reads them: any length fires exactly when due (past
+ * 2^31-1 ms too), NaN and negatives run at the next advance, Infinity never.
  */
 export class ManualClock implements Clock {
   #now: number;
@@ -29,7 +31,7 @@ export class ManualClock implements Clock {
   setTimeout(callback: () => void, delayMillis: number): TimerHandle {
     const timer: PendingTimer = {
       id: this.#nextId++,
-      due: this.#now + Math.max(0, delayMillis),
+      due: this.#now + normalizeDelay(delayMillis),
       callback,
       cancelled: false,
     };
@@ -86,7 +88,7 @@ export class ManualClock implements Clock {
   #pickNext(limit: number): PendingTimer | undefined {
     let best: PendingTimer | undefined;
     for (const t of this.#timers) {
-      if (t.cancelled || t.due > limit) continue;
+      if (t.cancelled || t.due > limit || t.due === Number.POSITIVE_INFINITY) continue;
       if (!best || t.due < best.due || (t.due === best.due && t.id < best.id)) best = t;
     }
     return best;

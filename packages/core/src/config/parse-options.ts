@@ -46,6 +46,20 @@ export function renderValue(value: unknown, path: ReadonlyArray<PropertyKey> = [
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/**
+ * The value as given; for an option left out, the default it resolved to (a
+ * refine on a defaulted field judges that), so a message never says "got undefined"
+ * about a value the caller did not write. Objects judged whole are not shown: a
+ * refine on an object reports the object, not the field its path names.
+ */
+function renderIssueValue(input: unknown, issue: SchemaIssue): string {
+  const given = valueAt(input, issue.path);
+  if (given !== undefined) return renderValue(given, issue.path);
+  const resolved = issue.input;
+  if (resolved === undefined || (typeof resolved === 'object' && resolved !== null)) return renderValue(undefined, issue.path);
+  return `${renderValue(resolved, issue.path)}, the default`;
+}
+
 /** Builds an INVALID_CONFIG error listing every issue with its path and value. */
 export function invalidConfig(where: string, issues: ConfigIssue[], cause?: unknown): MeridianError {
   const lines = issues.map((i) => `  - ${i.path}: ${i.message} (got ${i.value})`);
@@ -60,8 +74,8 @@ export function invalidConfig(where: string, issues: ConfigIssue[], cause?: unkn
  * types never appear in core's public declarations.
  */
 export interface OptionsSchema<T> {
-  /** Validates without throwing. */
-  safeParse(input: unknown): SchemaResult<T>;
+  /** Validates without throwing; with `reportInput` each issue carries the value it judged. */
+  safeParse(input: unknown, params?: { reportInput?: boolean }): SchemaResult<T>;
 }
 
 /** One problem found by a schema. */
@@ -70,6 +84,8 @@ export interface SchemaIssue {
   path: ReadonlyArray<PropertyKey>;
   /** What is wrong. */
   message: string;
+  /** The value judged, defaults applied (zod reports it when asked to with `reportInput`). */
+  input?: unknown;
 }
 
 /** Outcome of {@link OptionsSchema.safeParse}. */
@@ -99,12 +115,12 @@ export interface SchemaFailure {
  * INVALID_CONFIG naming every failing path and its value.
  */
 export function parseOptions<T>(schema: OptionsSchema<T>, input: unknown, where: string): T {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => ({
     path: formatPath(issue.path),
     message: issue.message,
-    value: renderValue(valueAt(input, issue.path), issue.path),
+    value: renderIssueValue(input, issue),
   }));
   throw invalidConfig(where, issues, result.error);
 }

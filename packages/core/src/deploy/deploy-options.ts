@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { millisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
@@ -10,7 +11,7 @@ export const deployerOptionsSchema = z
   .object({
     provider: z.custom<RegionProvider>((v) => hasMethods(v, ['deploy', 'destroy', 'status', 'setTraffic']), 'must be a RegionProvider (with deploy, destroy, status, setTraffic)'),
     concurrency: z.number().int().min(1).max(256).default(8),
-    regionTimeoutMillis: z.number().int().positive().default(1_800_000),
+    regionTimeoutMillis: millisSchema.default(1_800_000),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock').optional(),
     metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })

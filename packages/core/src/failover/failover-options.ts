@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { millisSchema, nonNegativeMillisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
 import type { LeaseStore } from '../contracts/lease-store.js';
 import type { ProviderCallOptions, TrafficWeights } from '../contracts/region-provider.js';
@@ -12,7 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 
 // z.custom keeps the caller's object itself (z.object would copy it and lose class identity).
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
-const millis = z.number().int().positive();
+const millis = millisSchema;
 
 /** @internal */
 export const failoverOptionsSchema = z
@@ -35,23 +36,30 @@ export const failoverOptionsSchema = z
     leaseStore: has<LeaseStore>(['acquire', 'renew', 'release', 'current'], 'a LeaseStore').optional(),
     leaseName: z.string().min(1).default('meridian-failover'),
     holderId: z.string().min(1).optional(),
-    leaseTtlMillis: millis.default(15_000),
-    leaseRenewMillis: millis.default(5_000),
-    drainMillis: z.number().int().min(0).default(30_000),
+    leaseTtlMillis: millis.min(2, 'must be >= 2 (the lease is renewed more often than it expires)').default(15_000),
+    leaseRenewMillis: millis.optional(),
+    drainMillis: nonNegativeMillisSchema.default(30_000),
     maxSyncLagMillis: millis.default(5_000),
     syncTimeoutMillis: millis.default(60_000),
     verifyAttempts: z.number().int().min(1).max(100).default(5),
-    verifyIntervalMillis: z.number().int().min(0).default(200),
+    verifyIntervalMillis: nonNegativeMillisSchema.default(200),
     healthWaitMillis: millis.default(300_000),
     historyLimit: z.number().int().min(1).max(10_000).default(50),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
     metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict()
-  .refine((o) => o.leaseRenewMillis < o.leaseTtlMillis, {
-    message: 'leaseRenewMillis must be smaller than leaseTtlMillis',
-    path: ['leaseRenewMillis'],
-  });
+  .superRefine((o, ctx) => {
+    if (o.leaseRenewMillis !== undefined && o.leaseRenewMillis >= o.leaseTtlMillis) {
+      ctx.addIssue({ code: 'custom', path: ['leaseRenewMillis'], message: `leaseRenewMillis must be smaller than leaseTtlMillis (${o.leaseTtlMillis})`, input: o.leaseRenewMillis });
+    }
+  })
+  .transform((o) => ({ ...o, leaseRenewMillis: o.leaseRenewMillis ?? defaultLeaseRenewMillis(o.leaseTtlMillis) }));
+
+/** @internal The renew period when none is given: 5000, or a third of the TTL when that is shorter (at least 1). */
+export function defaultLeaseRenewMillis(leaseTtlMillis: number): number {
+  return Math.max(1, Math.min(5_000, Math.floor(leaseTtlMillis / 3)));
+}
 
 /** The health a manager reacts to: a {@link HealthMonitor} fits. */
 export interface HealthView extends Pick<EventSource<WithErrorEvent<HealthEvents>>, 'on'> {
@@ -109,9 +117,12 @@ export interface FailoverManagerOptions {
   leaseName?: string;
   /** This instance's identity. Default host name, pid and a random suffix. */
   holderId?: string;
-  /** Lease time to live. Default 15000. */
+  /** Lease time to live. 2..2147483647, default 15000. */
   leaseTtlMillis?: number;
-  /** How often the lease is renewed (or tried). Must be < leaseTtlMillis. Default 5000. */
+  /**
+   * How often the lease is renewed (or tried). Must be < leaseTtlMillis. Default
+   * 5000, or a third of leaseTtlMillis (rounded down, at least 1) when that is shorter.
+   */
   leaseRenewMillis?: number;
   /** Planned failover with `drain`: time given to in-flight work on the old region. Default 30000. */
   drainMillis?: number;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Clock } from '../clock/clock.js';
+import { MAX_TIMER_MESSAGE, millisSchema } from '../config/millis-schema.js';
+import { MAX_TIMER_MILLIS, type Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -7,8 +8,7 @@ import { regionIdSchema } from '../regions/region.js';
 import type { StatusRange } from './http-prober.js';
 import type { Prober } from './prober.js';
 
-// Node timers fire at once past 2^31-1 ms: longer delays are refused, not silently shortened.
-const positiveMillis = z.number().int().positive().max(2_147_483_647);
+const positiveMillis = millisSchema;
 
 const targetSchema = z.looseObject({
   id: regionIdSchema,
@@ -21,8 +21,8 @@ const targetSchema = z.looseObject({
 export const healthMonitorOptionsSchema = z
   .object({
     regions: z.array(targetSchema).default([]),
-    intervalMillis: positiveMillis.default(30_000),
-    timeoutMillis: positiveMillis.default(5_000),
+    intervalMillis: positiveMillis.min(2, 'must be >= 2 (a probe needs a timeout shorter than the interval)').default(30_000),
+    timeoutMillis: positiveMillis.optional(),
     failuresBeforeUnhealthy: z.number().int().min(1).default(3),
     samplesPerProbe: z.number().int().min(1).max(10).default(3),
     successesBeforeHealthy: z.number().int().min(1).default(2),
@@ -34,7 +34,7 @@ export const healthMonitorOptionsSchema = z
     bodyPredicate: z.custom<(body: string, status: number) => boolean>((v) => typeof v === 'function', 'must be a function').optional(),
     headers: z.record(z.string(), z.string()).optional(),
     jitterFraction: z.number().min(0).max(0.5).default(0.1),
-    degradedLatencyMillis: z.number().positive().optional(),
+    degradedLatencyMillis: z.number().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).optional(),
     degradedAvailability: z.number().gt(0).max(1).optional(),
     ewmaAlpha: z.number().gt(0).max(1).default(0.3),
     availabilityWindow: z.number().int().min(1).max(100_000).default(20),
@@ -59,12 +59,14 @@ export const healthMonitorOptionsSchema = z
           .prefault({}),
         maxEjectionPercent: z.number().min(0).max(100).default(50),
         baseEjectionMillis: positiveMillis.default(30_000),
-        maxEjectionMillis: positiveMillis.default(300_000),
+        maxEjectionMillis: positiveMillis.optional(),
       })
       .strict()
-      .refine((p) => p.baseEjectionMillis <= p.maxEjectionMillis, {
+      .refine((p) => p.maxEjectionMillis === undefined || p.baseEjectionMillis <= p.maxEjectionMillis, {
         message: 'baseEjectionMillis must be <= maxEjectionMillis',
       })
+      // The default longest ejection follows a longer base one (as Envoy's max_ejection_time does).
+      .transform((p) => ({ ...p, maxEjectionMillis: p.maxEjectionMillis ?? Math.max(300_000, p.baseEjectionMillis) }))
       .prefault({}),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
     prober: z.custom<Prober>((v) => hasMethods(v, ['probe']), 'must be a Prober (with probe)').optional(),
@@ -72,10 +74,17 @@ export const healthMonitorOptionsSchema = z
     metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })
   .strict()
-  .refine((o) => o.timeoutMillis < o.intervalMillis, {
-    message: 'timeoutMillis must be smaller than intervalMillis',
-    path: ['timeoutMillis'],
-  });
+  .superRefine((o, ctx) => {
+    if (o.timeoutMillis !== undefined && o.timeoutMillis >= o.intervalMillis) {
+      ctx.addIssue({ code: 'custom', path: ['timeoutMillis'], message: `timeoutMillis must be smaller than intervalMillis (${o.intervalMillis})`, input: o.timeoutMillis });
+    }
+  })
+  .transform((o) => ({ ...o, timeoutMillis: o.timeoutMillis ?? defaultTimeoutMillis(o.intervalMillis) }));
+
+/** @internal The timeout when none is given: 5000, or half the interval when that is shorter. */
+export function defaultTimeoutMillis(intervalMillis: number): number {
+  return Math.min(5_000, Math.floor(intervalMillis / 2));
+}
 
 /** A region the monitor probes: any object with an id and an http(s) endpoint (a {@link Region} fits). */
 export interface HealthTarget {
@@ -122,7 +131,7 @@ export interface PassiveHealthOptions {
   maxEjectionPercent?: number;
   /** First ejection length; the n-th lasts n × this. Default 30000. */
   baseEjectionMillis?: number;
-  /** Longest ejection. Default 300000. */
+  /** Longest ejection; >= baseEjectionMillis. Default 300000, or baseEjectionMillis when that is longer. */
   maxEjectionMillis?: number;
 }
 
@@ -130,9 +139,12 @@ export interface PassiveHealthOptions {
 export interface HealthMonitorOptions {
   /** Regions to probe. Default none (add later with `add`). */
   regions?: HealthTarget[];
-  /** Time between probes of one region. Default 30000 (the seed's 30 s). */
+  /** Time between probes of one region. 2..2147483647, default 30000 (the seed's 30 s). */
   intervalMillis?: number;
-  /** A probe slower than this fails. Must be < intervalMillis. Default 5000. */
+  /**
+   * A probe slower than this fails. Must be < intervalMillis. Default 5000, or
+   * half of intervalMillis (rounded down) when that is shorter: `intervalMillis: 1000` probes with a 500 ms timeout.
+   */
   timeoutMillis?: number;
   /** Consecutive failed probes that make a region unhealthy. Default 3. */
   failuresBeforeUnhealthy?: number;

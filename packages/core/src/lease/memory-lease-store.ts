@@ -1,4 +1,5 @@
-import { systemClock, type Clock } from '../clock/clock.js';
+import { MAX_TIMER_MILLIS, systemClock, type Clock } from '../clock/clock.js';
+import { MAX_TIMER_MESSAGE } from '../config/millis-schema.js';
 import { invalidConfig, type ConfigIssue } from '../config/parse-options.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import type { Lease, LeaseStore } from '../contracts/lease-store.js';
@@ -80,6 +81,8 @@ export function checkArgs(call: string, args: { name: unknown; holder: unknown; 
   if (typeof args.holder !== 'string' || args.holder.length === 0) issues.push({ path: 'holder', message: 'must be a non-empty string', value: String(args.holder) });
   if (typeof args.ttlMillis !== 'number' || !Number.isInteger(args.ttlMillis) || args.ttlMillis <= 0) {
     issues.push({ path: 'ttlMillis', message: 'must be a positive integer', value: String(args.ttlMillis) });
+  } else if (args.ttlMillis > MAX_TIMER_MILLIS) {
+    issues.push({ path: 'ttlMillis', message: MAX_TIMER_MESSAGE, value: String(args.ttlMillis) });
   }
   if (issues.length > 0) throw invalidConfig(`LeaseStore.${call}`, issues);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { millisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
@@ -9,7 +10,7 @@ import type { CompressionSetting } from './batch-codec.js';
 import type { ConflictPolicy } from './conflict-resolution.js';
 
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
-const millis = z.number().int().positive();
+const millis = millisSchema;
 
 /** @internal */
 export const syncOptionsSchema = z
@@ -46,10 +47,12 @@ export const syncOptionsSchema = z
     retry: z
       .object({
         initialDelayMillis: millis.default(500),
-        maxDelayMillis: millis.default(30_000),
+        maxDelayMillis: millis.optional(),
         jitterFraction: z.number().min(0).max(1).default(0.2),
       })
       .strict()
+      // The default largest delay follows a longer initial one instead of refusing it.
+      .transform((r) => ({ ...r, maxDelayMillis: r.maxDelayMillis ?? Math.max(30_000, r.initialDelayMillis) }))
       .prefault({}),
     maxRoundsPerTick: z.number().int().min(1).max(10_000).default(100),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
@@ -63,7 +66,7 @@ export const syncOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['primary'], message: `unknown region; known: ${ids.join(', ')}` });
     }
     if (o.retry.maxDelayMillis < o.retry.initialDelayMillis) {
-      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMillis'], message: 'must be at least retry.initialDelayMillis' });
+      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMillis'], message: `must be at least retry.initialDelayMillis (${o.retry.initialDelayMillis})` });
     }
   });
 
@@ -84,7 +87,7 @@ export interface SyncRegion {
 export interface SyncRetryOptions {
   /** First delay. Default 500. */
   initialDelayMillis?: number;
-  /** Largest delay. Default 30000. */
+  /** Largest delay; >= initialDelayMillis. Default 30000, or initialDelayMillis when that is longer. */
   maxDelayMillis?: number;
   /** ± this fraction of randomness on each delay. Default 0.2. */
   jitterFraction?: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { millisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import type { Router } from '../contracts/router.js';
@@ -10,7 +11,7 @@ import { regionIdSchema } from '../regions/region.js';
 import { TrustedProxies } from './trusted-proxies.js';
 
 // Node timers fire at once past 2^31-1 ms: longer delays are refused, not silently shortened.
-const millis = z.number().int().positive().max(2_147_483_647);
+const millis = millisSchema;
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
 const fn = <T>() => z.custom<T>((v) => typeof v === 'function', 'must be a function');
 const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: 'must be an absolute http(s) URL' });

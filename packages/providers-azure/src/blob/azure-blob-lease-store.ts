@@ -1,10 +1,13 @@
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, throwIfAborted, type Clock, type ConfigIssue, type Lease, type LeaseStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, throwIfAborted, type Clock, type ConfigIssue, type Lease, type LeaseStore } from '@meridian/core';
 import { z } from 'zod';
 import { connect, connectionSchema, type AzureBlobConnectionOptions, type BlobConnection } from './blob-connection.js';
 import { restStatus, storeError } from './blob-errors.js';
 import { ContainerReady } from './container-ready.js';
 import { leaseIdOf, readView, writeView, type LeaseView } from './lease-metadata.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** Options of {@link AzureBlobLeaseStore}. */
 export interface AzureBlobLeaseStoreOptions extends AzureBlobConnectionOptions {
@@ -33,6 +36,7 @@ function checkArgs(call: string, name: unknown, holder: unknown, ttlMillis: unkn
   if (typeof name !== 'string' || !NAME.test(name)) issues.push({ path: 'name', message: `must match ${NAME.source}`, value: JSON.stringify(name) ?? 'undefined' });
   if (typeof holder !== 'string' || holder.length === 0) issues.push({ path: 'holder', message: 'must be a non-empty string', value: String(holder) });
   if (typeof ttlMillis !== 'number' || !Number.isInteger(ttlMillis) || ttlMillis <= 0) issues.push({ path: 'ttlMillis', message: 'must be a positive integer', value: String(ttlMillis) });
+  else if (ttlMillis > MAX_TIMER_MILLIS) issues.push({ path: 'ttlMillis', message: MAX_TIMER_MESSAGE, value: String(ttlMillis) });
   if (issues.length > 0) throw invalidConfig(`LeaseStore.${call}`, issues);
 }
 

@@ -1,7 +1,10 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, BlobServiceClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
-import { invalidConfig } from '@meridian/core';
+import { MAX_TIMER_MILLIS, invalidConfig } from '@meridian/core';
 import { z } from 'zod';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** How a Blob store reaches its container: a client from the host, or an account URL with a credential. */
 export interface AzureBlobConnectionOptions {
@@ -33,7 +36,7 @@ export const connectionSchema = z
     connectionString: z.string().min(1).optional(),
     containerName: z.string().regex(CONTAINER_NAME, 'must be a container name (3-63 lowercase letters, digits, single hyphens)').optional(),
     maxTries: z.number().int().min(1).max(10).default(3),
-    tryTimeoutMillis: z.number().int().positive().default(30_000),
+    tryTimeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(30_000),
     createContainer: z.boolean().default(true),
   })
   .strict();

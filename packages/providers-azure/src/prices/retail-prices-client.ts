@@ -1,8 +1,11 @@
-import { MeridianError, parseOptions, throwIfAborted } from '@meridian/core';
+import { MAX_TIMER_MILLIS, MeridianError, parseOptions, throwIfAborted } from '@meridian/core';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { costReport, type CostReport, type CostReportOptions } from './cost-report.js';
 import { isLinuxConsumption, isPricePage, type PriceItem } from './price-item.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 /** What a fetch given to the client must answer. */
 export interface RetailPricesResponse {
@@ -70,7 +73,7 @@ const schema = z
     baseUrl: z.url({ protocol: /^https?$/ }).default('https://prices.azure.com/api/retail/prices'),
     fetch: z.custom<RetailPricesFetch>((v) => typeof v === 'function', 'must be a function').optional(),
     dispatcher: z.custom<Dispatcher>((v) => typeof v === 'object' && v !== null, 'must be an undici Dispatcher').optional(),
-    timeoutMillis: z.number().int().positive().default(10_000),
+    timeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(10_000),
     maxPages: z.number().int().min(1).max(100).default(10),
     currencyCode: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like USD').default('USD'),
   })

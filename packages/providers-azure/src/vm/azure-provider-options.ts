@@ -1,8 +1,11 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { hasMethods, REGION_ID_PATTERN } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
 import { z } from 'zod';
 import type { AzureClientOptions } from './arm-clients.js';
 import type { RetailPricesClient } from '../prices/retail-prices-client.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -58,7 +61,7 @@ export const azureProviderOptionsSchema = z
     clientOptions: z.custom<AzureClientOptions>((v) => v === undefined || (typeof v === 'object' && v !== null)).optional(),
     pricesClient: z.custom<Pick<RetailPricesClient, 'vmHourlyPrice'>>((v) => hasMethods(v, ['vmHourlyPrice']), 'must be a Retail Prices client, e.g. createRetailPricesClient()').optional(),
     concurrency: z.number().int().min(1).optional(),
-    pollIntervalMillis: z.number().int().positive().optional(),
+    pollIntervalMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).optional(),
   })
   .strict();
 

@@ -1,6 +1,9 @@
-import { hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
 import { z } from 'zod';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
+
+// Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.
+const MAX_TIMER_MESSAGE = `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`;
 
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what}`);
 
@@ -14,10 +17,10 @@ export const migratorOptionsSchema = z
     router: has<Router>(['route', 'setDrained'], 'a Router').optional(),
     regions: z.array(z.union([z.string().min(1), z.looseObject({ id: z.string().min(1) })])).optional(),
     clock: has<Clock>(['now', 'setTimeout'], 'a Clock').optional(),
-    lockTtlMillis: z.number().int().positive().default(60_000),
-    timeoutMillis: z.number().int().positive().default(30_000),
+    lockTtlMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(60_000),
+    timeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(30_000),
     retries: z.number().int().min(0).max(10).default(0),
-    retryBackoffMillis: z.number().int().min(0).default(200),
+    retryBackoffMillis: z.number().int().min(0).max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(200),
     concurrency: z.number().int().min(1).max(10_000).default(16),
     metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
   })

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
@@ -22,7 +23,7 @@ const deployBody = z
   .refine((b) => !(b.regions && b.auto), 'give regions or auto, not both');
 const failoverBody = z.object({ to: z.string().min(1), dryRun: z.boolean().default(false), force: z.boolean().default(false), drain: z.boolean().default(false) }).strict();
 const failbackBody = z.object({ verifySync: z.boolean().default(false), waitForHealth: z.boolean().default(false) }).strict();
-const drillBody = z.object({ to: z.string().min(1), durationMillis: z.number().int().positive() }).strict();
+const drillBody = z.object({ to: z.string().min(1), durationMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`) }).strict();
 
 /** `POST /v1/deploy`, `/v1/failover`, `/v1/failback`, `/v1/drill`: NDJSON progress, then the report. */
 export function operationRoutes(plane: ControlPlane): Route[] {

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
@@ -24,7 +25,7 @@ export function syncRoutes(plane: ControlPlane, configPath: string): Route[] {
         const waitMillis = query.has('waitMillis') ? Number(query.get('waitMillis')) : undefined;
         let converged: boolean | undefined;
         if (waitMillis !== undefined) {
-          if (!Number.isInteger(waitMillis) || waitMillis <= 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'waitMillis must be a positive integer');
+          if (!Number.isInteger(waitMillis) || waitMillis <= 0 || waitMillis > MAX_TIMER_MILLIS) throw new HttpError(400, 'INVALID_ARGUMENT', `waitMillis must be a positive integer <= ${MAX_TIMER_MILLIS}`);
           const signal = AbortSignal.timeout(waitMillis);
           const ids = sync.status().regions.map((r) => r.regionId);
           converged = await Promise.all(ids.map((id) => sync.waitForLag(id, 0, { signal }))).then(

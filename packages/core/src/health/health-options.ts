@@ -113,7 +113,7 @@ export interface SuccessRateOptions {
 export interface PassiveHealthOptions {
   /** Default true. */
   enabled?: boolean;
-  /** Consecutive failed reports of any kind (5xx, or no response) that eject a region. Default 5. */
+  /** Consecutive failed reports of any kind (5xx, or no response) that eject a region. Default 10 (Envoy: 5; see docs/concepts/health.md for why). */
   consecutiveFailures?: number;
   /**
    * Consecutive gateway failures (connection refused or reset, timeout, not HTTP:

@@ -82,7 +82,7 @@ export async function run(options: ExampleOptions, credential: TokenCredential):
     monitor.on('region:unhealthy', (e) => log(`EVENT    region:unhealthy ${e.regionId.padEnd(12)} ${e.previous} -> ${e.state}: ${e.reason}`));
     const allHealthy = Promise.all(IDS.map((id) => next<HealthEvents, 'region:healthy'>(monitor, 'region:healthy', (e) => e.regionId === id)));
     for (const r of deployed.regions) monitor.add({ id: r.regionId, endpoint: r.endpoint });
-    monitor.start();
+    await monitor.start();
     await allHealthy;
 
     // One process here; run several against a shared LeaseStore (e.g. AzureBlobLeaseStore) and only the holder acts.
@@ -124,6 +124,6 @@ export async function run(options: ExampleOptions, credential: TokenCredential):
     log(`Done: ${APP} was deployed to ${IDS.length} Azure regions${story}${options.cleanup ? ', and removed again' : ''}`);
   } finally {
     await manager?.stop();
-    await monitor.stop();
+    await monitor.close();
   }
 }

@@ -37,7 +37,7 @@ export async function startMeridian(setup: MeridianSetup = {}): Promise<Meridian
   await provider.startFrontDoor();
   const intervalMillis = setup.intervalMillis ?? 1_000;
   const monitor = new HealthMonitor({ regions: provider.regions(), intervalMillis, timeoutMillis: Math.floor(intervalMillis / 2) });
-  monitor.start();
+  await monitor.start();
   const failover = new FailoverManager({ regions: provider.regions(), monitor, provider, failback: { holdDownMillis: setup.holdDownMillis ?? 10_000 }, drainMillis: 200 });
   await failover.start();
   const dbip = locateDbipCityLite();
@@ -49,10 +49,10 @@ export async function startMeridian(setup: MeridianSetup = {}): Promise<Meridian
     failover,
     router,
     async stop() {
-      router.close();
+      await router.close();
       await failover.stop();
-      await monitor.stop();
-      await provider.stop();
+      await monitor.close();
+      await provider.close();
     },
   };
 }

@@ -76,7 +76,7 @@ export async function run(options: ExampleOptions): Promise<void> {
     monitor.on('region:unhealthy', (e) => log(`EVENT    region:unhealthy ${e.regionId.padEnd(8)} ${e.previous} -> ${e.state}: ${e.reason}`));
     const allHealthy = Promise.all(IDS.map((id) => next<HealthEvents, 'region:healthy'>(monitor, 'region:healthy', (e) => e.regionId === id)));
     for (const id of IDS) monitor.add({ id, endpoint: `https://${id}.${options.dnsName}` });
-    monitor.start();
+    await monitor.start();
     await allHealthy;
 
     const regions = IDS.map((id) => ({ id, priority: REGIONS[id].priority, weight: 100 }));
@@ -110,7 +110,7 @@ export async function run(options: ExampleOptions): Promise<void> {
     log(`Done: ${APP} was deployed to ${IDS.length} clusters${story}${options.cleanup ? ', and removed again' : ''}`);
   } finally {
     await manager?.stop();
-    await monitor.stop();
+    await monitor.close();
     leaseStore.close();
     await provider.close();
   }

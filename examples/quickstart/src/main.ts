@@ -69,7 +69,7 @@ async function main(): Promise<void> {
 
     const allHealthy = Promise.all(regions.map((r) => expectEvent(monitor, 'region:healthy', (e) => e.regionId === r.id)));
     for (const region of provider.regions()) monitor.add(region);
-    monitor.start();
+    await monitor.start();
     await allHealthy;
 
     manager = new FailoverManager({ regions: provider.regions(), monitor, provider, failback: { holdDownMillis: 4_000 }, drainMillis: 500 });
@@ -149,9 +149,9 @@ async function main(): Promise<void> {
   } finally {
     await clients?.stop();
     await manager?.stop();
-    router?.close();
-    await monitor.stop();
-    await provider.stop();
+    await router?.close();
+    await monitor.close();
+    await provider.close();
   }
 }
 

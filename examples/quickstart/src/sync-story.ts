@@ -60,7 +60,7 @@ export async function syncStory(provider: LocalProvider, regionIds: string[]): P
         `${status.conflicts} conflict resolved (${status.policy}): inventory:sku-1 = ${JSON.stringify(sku)}`,
     );
   } finally {
-    await sync.shutdown();
+    await sync.close();
     await Promise.all(stores.map((s) => s.close?.()));
   }
 }

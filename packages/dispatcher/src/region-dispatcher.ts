@@ -128,10 +128,15 @@ export class RegionDispatcher extends Dispatcher {
     return true;
   }
 
-  /** Lets requests in flight finish (2 s at most), then closes every upstream connection. Idempotent. */
+  /** Lets requests in flight finish (2 s at most), then closes every upstream connection. Idempotent; awaitable. */
   override async close(): Promise<void> {
     this.#closed = true;
     await this.traffic.close();
+  }
+
+  /** Calls `close()`, for `await using` (undici's Dispatcher has no `Symbol.asyncDispose` of its own). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Closes every upstream connection now. Idempotent. */

@@ -108,3 +108,17 @@ describe('createRegionDispatcher', () => {
 
 // Keep the type import used: the scripted server type documents the helper's return.
 export type { ScriptedServer };
+
+describe('lifecycle', () => {
+  it('close() is idempotent and awaitable; await using ends it', async () => {
+    const { dispatcher } = await setup();
+    await Promise.all([dispatcher.close(), dispatcher.close()]);
+    await expect(dispatcher.traffic.forward({ method: 'GET', path: '/' })).rejects.toSatisfy((e) => MeridianError.hasCode(e, 'SHUT_DOWN'));
+    let kept: RegionDispatcher;
+    {
+      await using d = createRegionDispatcher({ regions: [{ id: 'a', endpoint: 'http://127.0.0.1:1' }] });
+      kept = d;
+    }
+    await expect(kept.traffic.forward({ method: 'GET', path: '/' })).rejects.toSatisfy((e) => MeridianError.hasCode(e, 'SHUT_DOWN'));
+  });
+});

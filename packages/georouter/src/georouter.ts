@@ -219,10 +219,18 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     });
   }
 
-  /** Stops listening to health and to the database file, and stops exporting metrics. Idempotent. */
-  close(): void {
+  /**
+   * Stops listening to health and to the database file, and stops exporting
+   * metrics. Idempotent; awaitable; your own listeners stay subscribed.
+   */
+  async close(): Promise<void> {
     for (const sub of this.#subscriptions.splice(0)) sub.dispose();
     this.#db.close();
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #decide(ip: ParsedIp, request: GeoRouteRequest, now: number, optionsKey: string): GeoRouteDecision {

@@ -178,9 +178,14 @@ export class KubernetesLeaseStore implements LeaseStore {
     return view.holder !== undefined && this.#clock.now() < view.expiresAt ? { name, holder: view.holder, token: view.token, expiresAt: view.expiresAt } : undefined;
   }
 
-  /** Frees pooled sockets. */
-  close(): void {
+  /** Frees pooled sockets. Idempotent; awaitable. */
+  async close(): Promise<void> {
     this.#client.close();
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #call(name: string, verb: string, what: string) {

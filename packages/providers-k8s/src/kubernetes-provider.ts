@@ -197,7 +197,7 @@ export class KubernetesProvider implements RegionProvider, EventSource<WithError
     return this.#weights ? { ...this.#weights } : undefined;
   }
 
-  /** Stops the watches and frees sockets. Idempotent. */
+  /** Stops the watches and frees sockets. Idempotent; awaitable; your listeners stay subscribed. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -206,7 +206,11 @@ export class KubernetesProvider implements RegionProvider, EventSource<WithError
       slot.client.close();
     }
     this.#dnsClient?.close();
-    this.#events.clear();
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #client(connection: ClusterConnection, owner: string, regionId: string | undefined): KubeClient {

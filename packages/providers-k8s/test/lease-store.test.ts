@@ -11,7 +11,7 @@ runLeaseStoreConformance('KubernetesLeaseStore (fake kube-apiserver)', async () 
     store,
     advance: async (millis) => clock.advance(millis),
     close: async () => {
-      store.close();
+      await store.close();
       await server.close();
     },
   };
@@ -31,7 +31,7 @@ describe('KubernetesLeaseStore on one cluster', () => {
     clock = new ManualClock(Date.now());
   });
   afterEach(async () => {
-    for (const s of stores.splice(0)) s.close();
+    await Promise.all(stores.splice(0).map((s) => s.close()));
     await server.close();
   });
 

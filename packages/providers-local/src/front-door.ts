@@ -85,6 +85,7 @@ export class FrontDoor implements EventSource<WithErrorEvent<TrafficEvents>> {
   readonly #cookie: string | false;
   readonly #responseHeaders: boolean;
   #url = '';
+  #closing: Promise<void> | undefined;
 
   /** @internal Use `LocalProvider.startFrontDoor()`. */
   constructor(targets: FrontDoorTargets, options: FrontDoorOptions = {}) {
@@ -148,9 +149,25 @@ export class FrontDoor implements EventSource<WithErrorEvent<TrafficEvents>> {
     return this.#traffic.stats();
   }
 
-  /** Stops accepting, ends idle connections and closes upstream sockets. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.#server.listening) return;
+  /**
+   * Stops accepting, ends idle connections and closes upstream sockets.
+   * Idempotent (a second call waits for the first); listeners stay subscribed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#server.listening) {
+      await this.#traffic.close();
+      return;
+    }
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
     setTimeout(() => this.#server.closeAllConnections(), 2_000).unref();

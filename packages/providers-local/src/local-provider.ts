@@ -95,6 +95,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   #frontDoor: FrontDoor | undefined;
   #exitHook: (() => void) | undefined;
   #stopped = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: LocalProviderOptions) {
     this.#options = parseOptions(localProviderOptionsSchema, options, 'LocalProvider options');
@@ -330,9 +331,27 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     await this.#start(slot);
   }
 
-  /** Stops every region process. Idempotent; the provider cannot deploy again. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Closes the front door and stops every region process; the provider cannot
+   * deploy again. Idempotent (a second call waits for the first); listeners
+   * stay subscribed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @deprecated Use `close()`. */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
     this.#stopped = true;
     await this.#frontDoor?.close();
     await this.destroy();

@@ -93,6 +93,11 @@ export class LocalReplicaStore implements ReplicaStore {
     await this.#ownAgent?.close();
   }
 
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   #call(call: ReplicaCall): Promise<Record<string, unknown>> {
     return callReplica(this.#target, call);
   }

@@ -150,6 +150,11 @@ export class RedisReplicaStore implements ReplicaStore {
     this.#owned?.destroy();
   }
 
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   // One Redis round trip (or a few, for big batches) with the store's checks and error mapping.
   async #call<T>(what: string, options: ReplicaCallOptions | undefined, run: (exec: Exec) => Promise<T>): Promise<T> {
     const name = `RedisReplicaStore.${what}`;

@@ -20,4 +20,4 @@ export type {
   SessionState,
 } from './migrator/migrator-types.js';
 export { autoEvacuate } from './migrator/auto-evacuate.js';
-export type { AffinityBroken, AutoEvacuateOptions, Emits } from './migrator/auto-evacuate.js';
+export type { AffinityBroken, AutoEvacuateOptions, AutoEvacuation, Emits } from './migrator/auto-evacuate.js';

@@ -76,7 +76,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       startTimeoutMillis: config.provider.startTimeoutMillis,
       stopGraceMillis: config.provider.stopGraceMillis,
     });
-    cleanup.push(() => provider.stop());
+    cleanup.push(() => provider.close());
     const metrics = createPrometheusMetrics();
     const deployer = new MultiRegionDeployer({ provider, metrics });
     const deployments = new Deployments(config, deployer, provider);
@@ -93,8 +93,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
 
     const monitor = new HealthMonitor({ regions: live, ...config.health, metrics });
     events.monitor(monitor);
-    monitor.start();
-    cleanup.push(() => monitor.stop());
+    await monitor.start();
+    cleanup.push(() => monitor.close());
     // Ready means every region has a health state: wait (bounded) for each one's first probe.
     await firstProbes(monitor, live.map((r) => r.id), config.health.intervalMillis * 0.1 + config.health.timeoutMillis + 500);
 
@@ -110,9 +110,9 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
         ...(config.sync.maxBytesPerSecond ? { maxBytesPerSecond: config.sync.maxBytesPerSecond } : {}),
       });
       events.sync(sync);
-      sync.start();
+      await sync.start();
       const started = sync;
-      cleanup.push(() => started.shutdown());
+      cleanup.push(() => started.close());
     }
 
     const failover = new FailoverManager({
@@ -154,6 +154,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       ...(router ? { router } : {}),
     });
     events.migrator(migrator);
+    cleanup.push(() => migrator.close());
 
     return { config, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
   } catch (error) {

@@ -87,7 +87,7 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
   /**
    * Raises alerts from the engines given (health changes, failovers, failed
    * migrations, sync lag over `syncLagThresholdMillis`). The Disposable stops
-   * watching them; `shutdown()` does too.
+   * watching them; `close()` does too.
    */
   watch(sources: AlertSources): Disposable {
     if (this.#closing) throw new MeridianError('SHUT_DOWN', 'WebhookNotifier was shut down');
@@ -132,14 +132,25 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
    * Stops watching, lets pending alerts drain for up to `timeoutMillis`
    * (default `shutdownTimeoutMillis`, on the notifier's clock), then drops the
    * rest (`alert:dropped`, reason `shutdown`) and aborts sends in flight.
-   * Idempotent; resolves when nothing is left running.
+   * Idempotent; resolves when nothing is left running. Listeners stay
+   * subscribed, so they hear the last `alert:sent` and `alert:dropped`.
    */
-  shutdown(options: { timeoutMillis?: number } = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.timeoutMillis ?? this.#o.shutdownTimeoutMillis);
+  close(options: { timeoutMillis?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMillis ?? this.#o.shutdownTimeoutMillis);
     return this.#closing;
   }
 
-  async #shutdown(timeoutMillis: number): Promise<void> {
+  /** Calls `close()` (default drain time), for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @deprecated Use `close()`. */
+  shutdown(options: { timeoutMillis?: number } = {}): Promise<void> {
+    return this.close(options);
+  }
+
+  async #close(timeoutMillis: number): Promise<void> {
     for (const sub of this.#subscriptions.splice(0)) sub.dispose();
     const drained = Promise.all(this.#lanes.map((l) => l.tail));
     if (this.pending > 0 && timeoutMillis > 0) {

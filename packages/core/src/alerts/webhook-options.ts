@@ -114,7 +114,7 @@ export interface WebhookNotifierOptions {
   maxPendingPerWebhook?: number;
   /** `sync:lag` events under this lag raise no alert (sync's own `lagThresholdMillis` decides when they fire). Default 0. */
   syncLagThresholdMillis?: number;
-  /** Default time `shutdown()` lets pending alerts drain before dropping them. Default 5000. */
+  /** Default time `close()` lets pending alerts drain before dropping them. Default 5000. */
   shutdownTimeoutMillis?: number;
   /** Time source for backoff, rate limit, dedupe and timeouts. Default the system clock. */
   clock?: Clock;

@@ -88,18 +88,31 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   }
 
   /** Starts probing every region (first probes spread over the jitter window). Idempotent. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
     for (const entry of this.#entries.values()) this.#scheduleFirst(entry);
   }
 
-  /** Stops probing, aborts probes in flight and closes sockets. Idempotent; awaitable. */
-  async stop(): Promise<void> {
+  /**
+   * Stops probing, aborts probes in flight and closes the sockets it opened.
+   * Idempotent; awaitable; listeners stay subscribed.
+   */
+  async close(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     for (const entry of this.#entries.values()) this.#halt(entry);
     if (this.#ownsProber) await this.#prober.close?.();
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @deprecated Use `close()`. */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   /** Adds a region to watch (probing starts at once when running). */
@@ -241,7 +254,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     } finally {
       timeout.cancel();
     }
-    // A probe that outlived stop() or remove() must not report or reschedule.
+    // A probe that outlived close() or remove() must not report or reschedule.
     if (entry.inFlight !== controller || !this.#running) return;
     entry.inFlight = undefined;
     if (controller.signal.aborted && outcome.ok) {

@@ -102,6 +102,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #round: Promise<SyncRoundReport> | undefined;
   #started = false;
   #stopped = false;
+  #closing: Promise<void> | undefined;
   #lastRoundAt: number | undefined;
   #lastCatchUpAt: number;
   #conflictsLoaded = false;
@@ -138,22 +139,40 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     return this.#events.once(name, listener);
   }
 
-  /** Starts the push loop (first round at once). Idempotent. */
-  start(): void {
+  /** Starts the push loop (first round at once). Idempotent; SHUT_DOWN after `close()`. */
+  async start(): Promise<void> {
     this.#assertOpen();
     if (this.#started) return;
     this.#started = true;
     this.#schedule(0);
   }
 
-  /** Stops the loop, waits for the round in flight, and closes nothing it does not own. Idempotent. */
-  async shutdown(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Stops the loop and waits for the round in flight; closes nothing it does not
+   * own (the stores stay open). Idempotent; awaitable. Listeners stay
+   * subscribed, so events of the last round still reach them; dispose your own
+   * subscriptions when you no longer want them.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @deprecated Use `close()`; unlike before, it no longer removes your listeners. */
+  shutdown(): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#stop.abort(new MeridianError('SHUT_DOWN', 'CrossRegionSync was shut down'));
     await this.#round?.catch(() => undefined);
-    this.#events.clear();
   }
 
   /** The writing region (active-passive) or the preferred one. */
@@ -249,7 +268,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
 
   /**
    * Resolves when `regionId` is within `maxLagMillis` of its sources, running
-   * rounds until it is; rejects with ABORTED on `signal`, SHUT_DOWN on shutdown.
+   * rounds until it is; rejects with ABORTED on `signal`, SHUT_DOWN on `close()`.
    */
   async waitForLag(regionId: string, maxLagMillis: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#slot(regionId);

@@ -132,6 +132,11 @@ export class FileReplicaStore implements ReplicaStore {
     await rm(join(this.directory, '.lock'), { force: true });
   }
 
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   async #writeAtomic(file: string, text: string): Promise<void> {
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await open(temp, 'w');

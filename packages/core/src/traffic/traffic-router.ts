@@ -41,6 +41,7 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
   readonly #stats: TrafficStats = { requests: 0, served: 0, failures: 0, aborted: 0, retried: 0, retries: 0, budgetExhausted: 0, panicRequests: 0, byRegion: {} };
   #panic = false;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: TrafficRouterOptions) {
     this.#options = parseOptions(trafficRouterOptionsSchema, options, 'TrafficRouter options');
@@ -196,11 +197,21 @@ export class TrafficRouter implements EventSource<WithErrorEvent<TrafficEvents>>
   /**
    * Closes upstream connections: requests in flight get `graceMillis` (default
    * 2000) to finish, then their sockets are destroyed, so a hung region never
-   * holds a shutdown. Idempotent; awaitable.
+   * holds a shutdown. Idempotent (a second call waits for the first);
+   * awaitable; listeners stay subscribed.
    */
-  async close(graceMillis = 2_000): Promise<void> {
-    if (this.#closed) return;
+  close(graceMillis = 2_000): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#close(graceMillis);
+    return this.#closing;
+  }
+
+  /** Calls `close()` (default grace), for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(graceMillis: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), graceMillis);

@@ -80,6 +80,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   #migrated = 0;
   #failed = 0;
   #bytesMoved = 0;
+  #closing: Promise<void> | undefined;
 
   constructor(options: SessionMigratorOptions) {
     this.#o = parseOptions(migratorOptionsSchema, options, 'SessionMigrator options');
@@ -95,6 +96,32 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
 
   once<K extends keyof WithErrorEvent<MigratorEvents> & string>(name: K, listener: Listener<WithErrorEvent<MigratorEvents>[K]>): Disposable {
     return this.#events.once(name, listener);
+  }
+
+  /**
+   * Cancels the migrations in flight (each rolls back, so its session stays
+   * active where it was) and waits for them; later migrations and recoveries
+   * are refused with SHUT_DOWN. Idempotent; awaitable; listeners stay
+   * subscribed and hear the last `session:*` events. The stores stay open.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Calls `close()`, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    const running = [...this.#running.values()];
+    for (const handle of running) handle.cancel('the session migrator was closed');
+    await Promise.allSettled(running.map((handle) => handle.done));
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new MeridianError('SHUT_DOWN', 'SessionMigrator was closed');
   }
 
   /** Starts tracking a session active in `region`. */
@@ -133,6 +160,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   migrate(sessionId: string, targetRegion: string, options: SessionMigrateOptions = {}): Operation<MigrationResult, MigrationProgress> {
     const known = options.migrationId ? this.#byMigrationId.get(options.migrationId) : undefined;
     if (known) return known;
+    this.#assertOpen();
     const session = this.#sessions.get(sessionId);
     if (!session) throw new MeridianError('SESSION_NOT_FOUND', `No registered session "${sessionId}"`, { details: { sessionId } });
     if (typeof targetRegion !== 'string' || targetRegion.length === 0) throw invalidArgument('targetRegion', targetRegion, 'must be a region id');
@@ -158,6 +186,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * activates it there. On failure it stays suspended, snapshot still kept.
    */
   async recover(sessionId: string, targetRegion: string, options: { signal?: AbortSignal } = {}): Promise<MigrationResult> {
+    this.#assertOpen();
     const session = this.#sessions.get(sessionId);
     if (!session) throw new MeridianError('SESSION_NOT_FOUND', `No registered session "${sessionId}"`, { details: { sessionId } });
     const key = session.pendingSnapshot;

@@ -5,6 +5,7 @@ export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
 export { hasMethods } from './config/has-methods.js';
+export { endpointUrlProblem, redactUrlUserinfo } from './config/endpoint-url.js';
 export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';

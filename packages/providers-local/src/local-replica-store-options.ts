@@ -1,6 +1,8 @@
-import { hasMethods } from '@meridian/core';
+import { endpointUrlProblem, hasMethods } from '@meridian/core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+
+const BASE_URL = /^https?:\/\/[^/?#]+$/;
 
 /** @internal */
 export const localReplicaStoreOptionsSchema = z
@@ -8,7 +10,12 @@ export const localReplicaStoreOptionsSchema = z
     timeoutMillis: z.number().int().positive().default(5_000),
     endpoint: z
       .string()
-      .regex(/^https?:\/\/[^/?#]+$/, 'must be a base URL such as http://127.0.0.1:4000 (no path)')
+      .regex(BASE_URL, 'must be a base URL such as http://127.0.0.1:4000 (no path)')
+      .superRefine((v, ctx) => {
+        // The regex above reports the shape; this adds what it cannot see (credentials, a bad port).
+        const problem = BASE_URL.test(v) ? endpointUrlProblem(v) : undefined;
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     dispatcher: z.custom<Dispatcher>((v) => hasMethods(v, ['dispatch']), 'must be an undici Dispatcher (with dispatch)').optional(),
   })

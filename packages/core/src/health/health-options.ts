@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
+import { endpointUrlSchema } from '../config/endpoint-url.js';
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -12,9 +13,7 @@ const positiveMillis = z.number().int().positive().max(2_147_483_647);
 
 const targetSchema = z.looseObject({
   id: regionIdSchema,
-  endpoint: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-    message: 'must be an absolute http(s) URL',
-  }),
+  endpoint: endpointUrlSchema,
 });
 
 /** @internal Options schema; defaults are documented on {@link HealthMonitorOptions}. */

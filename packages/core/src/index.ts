@@ -2,6 +2,18 @@
 
 export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
+export type { MeridianErrorDetails } from './errors/meridian-error.js';
+export type {
+  MeridianErrorDetailsMap,
+  NoDetails,
+  ProviderCallDetails,
+  InvalidConfigDetails,
+  InvalidArgumentDetails,
+  NoEligibleRegionDetails,
+  RegionUnavailableDetails,
+  LeaseLostDetails,
+  StoreUnavailableDetails,
+} from './errors/error-details.js';
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
 export { hasMethods } from './config/has-methods.js';

@@ -33,7 +33,7 @@ export interface ProviderCallDetails {
   /** The apiserver's `reason`. */
   reason?: string;
   /** The apiserver's `details.causes`. */
-  causes?: ReadonlyArray<{ reason?: string; message?: string; field?: string; type?: string }>;
+  causes?: ReadonlyArray<KubeStatusCause>;
   /** The network error behind an unreachable cluster (`ECONNREFUSED`). */
   network?: string;
   /** Field managers holding conflicting fields of a server-side apply. */
@@ -46,6 +46,26 @@ export interface ProviderCallDetails {
   size?: string;
   /** Azure region name a price lookup was for. */
   region?: string;
+}
+
+/** One cause in a Kubernetes `Status` answer. */
+export interface KubeStatusCause {
+  /** Machine-readable reason, e.g. `FieldValueInvalid`. */
+  reason?: string;
+  /** What the apiserver said. */
+  message?: string;
+  /** The field at fault, e.g. `spec.replicas`. */
+  field?: string;
+  /** Cause type, e.g. `FieldManagerConflict`. */
+  type?: string;
+}
+
+/** A region placement refused, with why. */
+export interface RejectedRegion {
+  /** The region. */
+  regionId: string;
+  /** Why it was refused. */
+  reason: string;
 }
 
 /** `INVALID_CONFIG`: an option failed validation (or a provider refused the configuration). */
@@ -85,7 +105,7 @@ export interface NoEligibleRegionDetails {
   /** Placement: the regions picked before running out. */
   picked?: string[];
   /** Placement: the regions refused, each with why. */
-  rejected?: Array<{ regionId: string; reason: string }>;
+  rejected?: RejectedRegion[];
   /** Azure prices: the region name looked up. */
   region?: string;
   /** Azure prices: the VM size looked up. */
@@ -138,60 +158,210 @@ export interface StoreUnavailableDetails extends ProviderCallDetails {
   pid?: number;
 }
 
+/** `GEO_DATABASE_ERROR`: a GeoIP database could not be opened or read. */
+export interface GeoDatabaseErrorDetails {
+  /** The database file or source. */
+  source?: string;
+  /** The errno, e.g. `ENOENT`. */
+  code?: string | undefined;
+  /** The IP version the database holds. */
+  ipVersion?: number;
+}
+
+/** `REGION_NOT_FOUND`: an unknown region id. */
+export interface RegionNotFoundDetails {
+  /** The id asked for. */
+  regionId: string;
+  /** The ids that exist, where known. */
+  known?: string[];
+}
+
+/** `ABORTED`: an aborted call. */
+export interface AbortedDetails {
+  /** TrafficRouter: the regions tried before the abort. */
+  tried?: string[];
+  /** Deployer: the deployment so far. */
+  report?: DeploymentReport;
+}
+
+/** `TIMEOUT`: a wait that ran out. */
+export interface TimeoutDetails {
+  /** The limit that passed, in milliseconds. */
+  timeoutMillis?: number;
+  /** The region it applied to. */
+  regionId?: string;
+}
+
+/** `FAILOVER_IN_PROGRESS`: another operation runs. */
+export interface FailoverInProgressDetails {
+  /** The operation already running. */
+  operation: string;
+}
+
+/** `FAILOVER_FAILED`: a failover that did not complete. */
+export interface FailoverFailedDetails {
+  /** Its report, steps included. */
+  report: FailoverReport;
+}
+
+/** `MIGRATION_FAILED`: a session migration that did not complete. */
+export interface MigrationFailedDetails {
+  /** The session. */
+  sessionId: string;
+  /** The migration. */
+  migrationId?: string;
+  /** The step that failed. */
+  failedStep: string | undefined;
+  /** Whether the session runs again in its source region. */
+  resumedInSource?: boolean;
+  /** Every step, with outcome and timing. */
+  steps?: StepRecord[];
+}
+
+/** `MIGRATION_IN_PROGRESS`: the session already being migrated. */
+export interface SessionDetails {
+  /** The session. */
+  sessionId: string;
+}
+
+/** `SESSION_NOT_FOUND`: a session a region does not hold. */
+export interface SessionNotFoundDetails {
+  /** The session. */
+  sessionId: string;
+  /** The region asked. */
+  regionId?: string;
+}
+
+/** `SNAPSHOT_CORRUPT`: a snapshot that cannot be read. */
+export interface SnapshotCorruptDetails {
+  /** Why. */
+  reason?: string;
+}
+
+/** `SNAPSHOT_TOO_LARGE`: a snapshot over the limit. */
+export interface SnapshotTooLargeDetails {
+  /** Its size in bytes. */
+  bytes: number;
+  /** The limit in bytes. */
+  max: number;
+}
+
+/** `PRECONDITION_FAILED`: a conditional write or check that failed. */
+export interface PreconditionFailedDetails {
+  /** The key. */
+  key?: string;
+  /** The keys, for a batch. */
+  keys?: string[];
+  /** The region. */
+  regionId?: string;
+  /** Source region of a batch. */
+  from?: string;
+  /** Target region of a batch. */
+  to?: string;
+}
+
+/** `CLOCK_SKEW`: a timestamp too far ahead. */
+export interface ClockSkewDetails {
+  /** The node whose clock is ahead. */
+  node?: string;
+  /** How far ahead, in milliseconds. */
+  skewMillis?: number;
+  /** The limit, in milliseconds. */
+  maxClockSkewMillis?: number;
+  /** The key of a refused write. */
+  key?: string;
+  /** The region of a refused write. */
+  regionId?: string;
+}
+
+/** `SYNC_PROTOCOL_ERROR`: data that is not the sync protocol. */
+export interface SyncProtocolErrorDetails {
+  /** Where it came from. */
+  source?: string;
+  /** The peer or store address (never credentials). */
+  target?: string;
+  /** Key prefix of the store. */
+  prefix?: string;
+  /** The malformed record's key. */
+  key?: string;
+}
+
+/** `VALUE_TOO_LARGE`: a value over the limit. */
+export interface ValueTooLargeDetails {
+  /** The key. */
+  key: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** The limit in bytes. */
+  maxValueBytes?: number;
+  /** Source region of a refused delivery. */
+  from?: string;
+  /** Target region of a refused delivery. */
+  to?: string;
+}
+
+/** `READ_ONLY_REGION`: a write to a non-primary region. */
+export interface ReadOnlyRegionDetails {
+  /** The region written to. */
+  regionId: string;
+  /** The primary to write to instead. */
+  primary: string;
+}
+
 /** The `details` each {@link MeridianErrorCode} carries; every field a program can read after checking `code`. */
 export interface MeridianErrorDetailsMap {
   /** `INVALID_CONFIG`. */
   INVALID_CONFIG: InvalidConfigDetails;
   /** `INVALID_ARGUMENT`. */
   INVALID_ARGUMENT: InvalidArgumentDetails;
-  /** `GEO_DATABASE_ERROR`: the database file, and the errno or the IP version it holds. */
-  GEO_DATABASE_ERROR: { source?: string; code?: string | undefined; ipVersion?: number };
-  /** `REGION_NOT_FOUND`: the unknown id and, where known, the ids that exist. */
-  REGION_NOT_FOUND: { regionId: string; known?: string[] };
+  /** `GEO_DATABASE_ERROR`. */
+  GEO_DATABASE_ERROR: GeoDatabaseErrorDetails;
+  /** `REGION_NOT_FOUND`. */
+  REGION_NOT_FOUND: RegionNotFoundDetails;
   /** `REGION_UNAVAILABLE`. */
   REGION_UNAVAILABLE: RegionUnavailableDetails;
   /** `PROVIDER_ERROR`. */
   PROVIDER_ERROR: ProviderCallDetails;
   /** `PROBE_FAILED`: none. */
   PROBE_FAILED: NoDetails;
-  /** `ABORTED`: the regions tried (TrafficRouter) or the deployment so far (deployer). */
-  ABORTED: { tried?: string[]; report?: DeploymentReport };
-  /** `TIMEOUT`: the limit that passed and the region it applied to. */
-  TIMEOUT: { timeoutMillis?: number; regionId?: string };
+  /** `ABORTED`. */
+  ABORTED: AbortedDetails;
+  /** `TIMEOUT`. */
+  TIMEOUT: TimeoutDetails;
   /** `SHUT_DOWN`: none. */
   SHUT_DOWN: NoDetails;
-  /** `FAILOVER_IN_PROGRESS`: the operation already running. */
-  FAILOVER_IN_PROGRESS: { operation: string };
-  /** `FAILOVER_FAILED`: the report of the failed failover, steps included. */
-  FAILOVER_FAILED: { report: FailoverReport };
+  /** `FAILOVER_IN_PROGRESS`. */
+  FAILOVER_IN_PROGRESS: FailoverInProgressDetails;
+  /** `FAILOVER_FAILED`. */
+  FAILOVER_FAILED: FailoverFailedDetails;
   /** `NO_ELIGIBLE_REGION`. */
   NO_ELIGIBLE_REGION: NoEligibleRegionDetails;
-  /** `MIGRATION_FAILED`: the session, the failed step, and whether the session still runs in its source. */
-  MIGRATION_FAILED: { sessionId: string; migrationId?: string; failedStep: string | undefined; resumedInSource?: boolean; steps?: StepRecord[] };
-  /** `MIGRATION_IN_PROGRESS`: the session being migrated. */
-  MIGRATION_IN_PROGRESS: { sessionId: string };
-  /** `SESSION_NOT_FOUND`: the session and the region asked. */
-  SESSION_NOT_FOUND: { sessionId: string; regionId?: string };
-  /** `SNAPSHOT_CORRUPT`: why the snapshot could not be read. */
-  SNAPSHOT_CORRUPT: { reason?: string };
-  /** `SNAPSHOT_TOO_LARGE`: its size and the limit, in bytes. */
-  SNAPSHOT_TOO_LARGE: { bytes: number; max: number };
-  /** `PRECONDITION_FAILED`: the key (and region, or the pair of regions) whose precondition failed. */
-  PRECONDITION_FAILED: { key?: string; keys?: string[]; regionId?: string; from?: string; to?: string };
+  /** `MIGRATION_FAILED`. */
+  MIGRATION_FAILED: MigrationFailedDetails;
+  /** `MIGRATION_IN_PROGRESS`. */
+  MIGRATION_IN_PROGRESS: SessionDetails;
+  /** `SESSION_NOT_FOUND`. */
+  SESSION_NOT_FOUND: SessionNotFoundDetails;
+  /** `SNAPSHOT_CORRUPT`. */
+  SNAPSHOT_CORRUPT: SnapshotCorruptDetails;
+  /** `SNAPSHOT_TOO_LARGE`. */
+  SNAPSHOT_TOO_LARGE: SnapshotTooLargeDetails;
+  /** `PRECONDITION_FAILED`. */
+  PRECONDITION_FAILED: PreconditionFailedDetails;
   /** `STORE_UNAVAILABLE`. */
   STORE_UNAVAILABLE: StoreUnavailableDetails;
   /** `LEASE_LOST`. */
   LEASE_LOST: LeaseLostDetails;
   /** `LEASE_HELD`: none. */
   LEASE_HELD: NoDetails;
-  /** `CLOCK_SKEW`: the node, its skew and the limit; or the key and region of a refused write. */
-  CLOCK_SKEW: { node?: string; skewMillis?: number; maxClockSkewMillis?: number; key?: string; regionId?: string };
-  /** `SYNC_PROTOCOL_ERROR`: where the malformed data came from. */
-  SYNC_PROTOCOL_ERROR: { source?: string; target?: string; prefix?: string; key?: string };
-  /** `VALUE_TOO_LARGE`: the key, its size and the limit (or the regions between which it was refused). */
-  VALUE_TOO_LARGE: { key: string; bytes: number; maxValueBytes?: number; from?: string; to?: string };
-  /** `READ_ONLY_REGION`: the region written to and the primary to write to instead. */
-  READ_ONLY_REGION: { regionId: string; primary: string };
+  /** `CLOCK_SKEW`. */
+  CLOCK_SKEW: ClockSkewDetails;
+  /** `SYNC_PROTOCOL_ERROR`. */
+  SYNC_PROTOCOL_ERROR: SyncProtocolErrorDetails;
+  /** `VALUE_TOO_LARGE`. */
+  VALUE_TOO_LARGE: ValueTooLargeDetails;
+  /** `READ_ONLY_REGION`. */
+  READ_ONLY_REGION: ReadOnlyRegionDetails;
   /** `WEBHOOK_FAILED`: none. */
   WEBHOOK_FAILED: NoDetails;
 }

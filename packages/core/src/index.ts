@@ -2,9 +2,40 @@
 
 export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
+export type { MeridianErrorDetails } from './errors/meridian-error.js';
+export type {
+  MeridianErrorDetailsMap,
+  NoDetails,
+  ProviderCallDetails,
+  InvalidConfigDetails,
+  InvalidArgumentDetails,
+  NoEligibleRegionDetails,
+  RegionUnavailableDetails,
+  LeaseLostDetails,
+  StoreUnavailableDetails,
+  KubeStatusCause,
+  RejectedRegion,
+  GeoDatabaseErrorDetails,
+  RegionNotFoundDetails,
+  AbortedDetails,
+  TimeoutDetails,
+  FailoverInProgressDetails,
+  FailoverFailedDetails,
+  MigrationFailedDetails,
+  SessionDetails,
+  SessionNotFoundDetails,
+  SnapshotCorruptDetails,
+  SnapshotTooLargeDetails,
+  PreconditionFailedDetails,
+  ClockSkewDetails,
+  SyncProtocolErrorDetails,
+  ValueTooLargeDetails,
+  ReadOnlyRegionDetails,
+} from './errors/error-details.js';
 export { throwIfAborted } from './errors/abort.js';
 export { parseOptions, invalidConfig } from './config/parse-options.js';
 export { hasMethods } from './config/has-methods.js';
+export { endpointUrlProblem, redactUrlUserinfo } from './config/endpoint-url.js';
 export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';

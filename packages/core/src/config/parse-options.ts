@@ -1,4 +1,5 @@
 import { MeridianError } from '../errors/meridian-error.js';
+import { redactUrlUserinfo } from './endpoint-url.js';
 
 /** One failing option path, as reported in an INVALID_CONFIG error. */
 export interface ConfigIssue {
@@ -32,7 +33,10 @@ function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
-/** Renders a value for an error message: short, and never a secret. */
+/**
+ * Renders a value for an error message: short, and never a secret (values under
+ * secret-looking keys are redacted, and so is the `user:password@` of any URL in it).
+ */
 export function renderValue(value: unknown, path: ReadonlyArray<PropertyKey> = []): string {
   if (path.some((p) => typeof p === 'string' && SECRET_KEY.test(p))) return '[redacted]';
   if (value === undefined) return 'undefined';
@@ -43,6 +47,8 @@ export function renderValue(value: unknown, path: ReadonlyArray<PropertyKey> = [
   } catch {
     text = String(value);
   }
+  // Before cutting: a cut could drop the "@" that marks user info and leave the password.
+  text = redactUrlUserinfo(text);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -1,3 +1,5 @@
+import type { MeridianErrorDetailsMap } from './error-details.js';
+
 /** Stable error codes. Hosts branch on these, never on messages. */
 export type MeridianErrorCode =
   | 'INVALID_CONFIG'
@@ -32,27 +34,37 @@ export type MeridianErrorCode =
 // app still recognise each other's errors (instanceof would not).
 const BRAND = Symbol.for('meridian.error');
 
+/**
+ * The `details` of an error with code `C`: the fields {@link MeridianErrorDetailsMap}
+ * lists for that code, typed; any other key reads as `unknown` (so code that reads
+ * details of an error whose code it has not checked keeps compiling).
+ */
+export type MeridianErrorDetails<C extends MeridianErrorCode = MeridianErrorCode> = Readonly<MeridianErrorDetailsMap[C]> & Readonly<Record<string, unknown>>;
+
 /** Options accepted by {@link MeridianError}. */
-export interface MeridianErrorOptions {
+export interface MeridianErrorOptions<C extends MeridianErrorCode = MeridianErrorCode> {
   /** The underlying error, kept for diagnosis. */
   cause?: unknown;
-  /** Structured, secret-free details (paths, region ids) for programs to read. */
-  details?: Record<string, unknown>;
+  /** Structured, secret-free details (paths, region ids) for programs to read; their shape follows the code. */
+  details?: MeridianErrorDetailsMap[C];
 }
 
-/** The one error family thrown by Meridian packages; branch on `code`. */
-export class MeridianError extends Error {
+/**
+ * The one error family thrown by Meridian packages; branch on `code`
+ * ({@link MeridianError.hasCode} also types `details`).
+ */
+export class MeridianError<C extends MeridianErrorCode = MeridianErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: MeridianErrorCode;
-  /** Structured details (never secrets). */
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly code: C;
+  /** Structured details (never secrets), shaped by `code`. */
+  readonly details: MeridianErrorDetails<C>;
   private readonly [BRAND] = true;
 
-  constructor(code: MeridianErrorCode, message: string, options: MeridianErrorOptions = {}) {
+  constructor(code: C, message: string, options: MeridianErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MeridianError';
     this.code = code;
-    this.details = options.details ?? {};
+    this.details = (options.details ?? {}) as MeridianErrorDetails<C>;
   }
 
   /** True for any MeridianError, even one from another copy of this package. */
@@ -60,8 +72,13 @@ export class MeridianError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  /** True when `value` is a MeridianError carrying `code`. */
-  static hasCode(value: unknown, code: MeridianErrorCode): value is MeridianError {
+  /** True when `value` is a MeridianError carrying `code`; narrows `details` to that code's shape. */
+  static hasCode<K extends MeridianErrorCode>(value: unknown, code: K): value is MeridianError<K> {
     return MeridianError.isInstance(value) && value.code === code;
   }
 }
+
+// Every code has a details shape and every shape a code.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const everyCodeHasDetails: Same<keyof MeridianErrorDetailsMap, MeridianErrorCode> = true;
+void everyCodeHasDetails;

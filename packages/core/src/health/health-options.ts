@@ -1,6 +1,11 @@
 import { z } from 'zod';
+<<<<<<< HEAD
 import { MAX_TIMER_MESSAGE, millisSchema } from '../config/millis-schema.js';
 import { MAX_TIMER_MILLIS, type Clock } from '../clock/clock.js';
+=======
+import type { Clock } from '../clock/clock.js';
+import { endpointUrlSchema } from '../config/endpoint-url.js';
+>>>>>>> h-errors
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -12,9 +17,7 @@ const positiveMillis = millisSchema;
 
 const targetSchema = z.looseObject({
   id: regionIdSchema,
-  endpoint: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-    message: 'must be an absolute http(s) URL',
-  }),
+  endpoint: endpointUrlSchema,
 });
 
 /** @internal Options schema; defaults are documented on {@link HealthMonitorOptions}. */

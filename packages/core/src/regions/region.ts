@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointUrlSchema } from '../config/endpoint-url.js';
 import { parseOptions } from '../config/parse-options.js';
 
 /** Region ids are DNS-label-like so they fit hostnames, k8s names and metric labels. */
@@ -8,18 +9,6 @@ export const REGION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const regionIdSchema = z
   .string()
   .regex(REGION_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,62}$ (lowercase letters, digits, dashes)');
-
-const httpUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an absolute http(s) URL' },
-);
 
 /** @internal zod schema for a Region. */
 export const regionSchema = z
@@ -33,7 +22,7 @@ export const regionSchema = z
         lon: z.number().min(-180).max(180),
       })
       .strict(),
-    endpoint: httpUrl,
+    endpoint: endpointUrlSchema,
     weight: z.number().gt(0).finite().default(100),
     priority: z.number().int().min(0).default(0),
     labels: z.record(z.string(), z.string()).default({}),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { millisSchema } from '../config/millis-schema.js';
 import type { Clock } from '../clock/clock.js';
+import { endpointUrlSchema } from '../config/endpoint-url.js';
 import { hasMethods } from '../config/has-methods.js';
 import type { Router } from '../contracts/router.js';
 import type { TrafficWeights } from '../contracts/region-provider.js';
@@ -14,9 +15,8 @@ import { TrustedProxies } from './trusted-proxies.js';
 const millis = millisSchema;
 const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethods(v, methods), `must be ${what} (with ${methods.join(', ')})`);
 const fn = <T>() => z.custom<T>((v) => typeof v === 'function', 'must be a function');
-const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: 'must be an absolute http(s) URL' });
 
-const regionSchema = z.looseObject({ id: regionIdSchema, endpoint: httpUrl, priority: z.number().int().min(0).optional() });
+const regionSchema = z.looseObject({ id: regionIdSchema, endpoint: endpointUrlSchema, priority: z.number().int().min(0).optional() });
 
 /** @internal Options schema; defaults are documented on {@link TrafficRouterOptions}. */
 export const trafficRouterOptionsSchema = z

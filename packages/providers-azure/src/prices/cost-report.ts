@@ -98,7 +98,15 @@ const round = (n: number): number => Math.round(n * 10_000) / 10_000;
 export async function costReport(prices: Pick<RetailPricesClient, 'vmHourlyPrice'>, options: CostReportOptions): Promise<CostReport> {
   const hoursPerMonth = options.hoursPerMonth ?? 730;
   if (!Array.isArray(options.regions) || options.regions.length === 0 || !(hoursPerMonth > 0)) {
-    throw new MeridianError('INVALID_CONFIG', 'Invalid costReport options:\n  - regions: must be a non-empty array; hoursPerMonth: must be positive', { details: { issues: [{ path: 'regions' }, { path: 'hoursPerMonth' }] } });
+    throw new MeridianError('INVALID_CONFIG', 'Invalid costReport options:\n  - regions: must be a non-empty array; hoursPerMonth: must be positive', {
+      details: {
+        where: 'costReport options',
+        issues: [
+          { path: 'regions', message: 'must be a non-empty array', value: Array.isArray(options.regions) ? `[${options.regions.length} regions]` : String(JSON.stringify(options.regions)) },
+          { path: 'hoursPerMonth', message: 'must be positive', value: String(hoursPerMonth) },
+        ],
+      },
+    });
   }
   const settled = await Promise.allSettled(options.regions.map((r) => prices.vmHourlyPrice({ region: r.armRegion, size: r.size, os: 'linux', signal: options.signal })));
   if (options.signal?.aborted) throw new MeridianError('ABORTED', 'costReport was aborted', { cause: options.signal.reason });

@@ -1,5 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
+<<<<<<< HEAD
 import { MAX_TIMER_MILLIS, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
+=======
+import { endpointUrlProblem, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
+>>>>>>> h-errors
 import { z } from 'zod';
 import type { AzureClientOptions } from './arm-clients.js';
 import type { RetailPricesClient } from '../prices/retail-prices-client.js';
@@ -57,7 +61,13 @@ export const azureProviderOptionsSchema = z
     adminUsername: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name').default('meridian'),
     adminSshPublicKey: z.string().regex(/^ssh-(rsa|ed25519) /, 'must be an OpenSSH public key').optional(),
     image: imageSchema.optional(),
-    endpoint: z.string().refine((v) => URL.canParse(v) && new URL(v).protocol === 'https:', 'must be an https URL').optional(),
+    endpoint: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = endpointUrlProblem(v, ['https:']);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     clientOptions: z.custom<AzureClientOptions>((v) => v === undefined || (typeof v === 'object' && v !== null)).optional(),
     pricesClient: z.custom<Pick<RetailPricesClient, 'vmHourlyPrice'>>((v) => hasMethods(v, ['vmHourlyPrice']), 'must be a Retail Prices client, e.g. createRetailPricesClient()').optional(),
     concurrency: z.number().int().min(1).optional(),

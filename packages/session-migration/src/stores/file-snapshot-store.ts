@@ -19,7 +19,7 @@ export class FileSnapshotStore implements SnapshotStore {
   /** @param directory created on first write if missing. */
   constructor(readonly directory: string) {
     if (typeof directory !== 'string' || directory.length === 0) {
-      throw new MeridianError('INVALID_CONFIG', 'Invalid FileSnapshotStore options:\n  - directory: must be a non-empty path', { details: { issues: [{ path: 'directory' }] } });
+      throw new MeridianError('INVALID_CONFIG', 'Invalid FileSnapshotStore options:\n  - directory: must be a non-empty path', { details: { where: 'FileSnapshotStore options', issues: [{ path: 'directory', message: 'must be a non-empty path', value: String(JSON.stringify(directory)) }] } });
     }
   }
 

@@ -92,7 +92,7 @@ export interface FakeArm {
 }
 
 function invalidOption(path: string, value: unknown, why: string): MeridianError {
-  return new MeridianError('INVALID_CONFIG', `startFakeArm: ${path} ${why} (got ${JSON.stringify(value)})`, { details: { path, value } });
+  return new MeridianError('INVALID_CONFIG', `startFakeArm: ${path} ${why} (got ${JSON.stringify(value)})`, { details: { issues: [{ path, message: why, value: String(JSON.stringify(value)) }] } });
 }
 
 function checkMillis(path: string, value: number | undefined): void {

@@ -46,7 +46,7 @@ const badRequest = { Error: { Code: 'BadRequest', Message: 'Invalid OData parame
 /** Starts a fake Azure Retail Prices API (`$filter` with eq/and/or, `$skip` paging through `NextPageLink`). `close()` it when done. */
 export async function startFakeRetailPrices(options: FakeRetailPricesOptions = {}): Promise<FakeRetailPrices> {
   const pageSize = options.pageSize ?? 1000;
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new MeridianError('INVALID_CONFIG', `startFakeRetailPrices: pageSize must be an integer >= 1 (got ${JSON.stringify(pageSize)})`, { details: { path: 'pageSize', value: pageSize } });
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new MeridianError('INVALID_CONFIG', `startFakeRetailPrices: pageSize must be an integer >= 1 (got ${JSON.stringify(pageSize)})`, { details: { issues: [{ path: 'pageSize', message: 'must be an integer >= 1', value: String(JSON.stringify(pageSize)) }] } });
   let items = [...(options.items ?? defaultRetailPriceItems())];
   const fields = new Set(Object.keys(items[0] ?? defaultRetailPriceItems()[0]!).concat('reservationTerm', 'priceType'));
   const log: RetailPricesRequest[] = [];

@@ -107,7 +107,7 @@ export interface FakeKubeApiServer {
 }
 
 function invalidOption(path: string, value: unknown, why: string): MeridianError {
-  return new MeridianError('INVALID_CONFIG', `startFakeKubeApiServer: ${path} ${why} (got ${JSON.stringify(value)})`, { details: { path, value } });
+  return new MeridianError('INVALID_CONFIG', `startFakeKubeApiServer: ${path} ${why} (got ${JSON.stringify(value)})`, { details: { issues: [{ path, message: why, value: String(JSON.stringify(value)) }] } });
 }
 
 function checkMillis(path: string, value: number | undefined, min = 0): void {

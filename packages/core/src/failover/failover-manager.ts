@@ -130,8 +130,8 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     await this.#keeper.start();
   }
 
-  /** Stops acting, cancels a running operation and releases the lease. Idempotent. */
-  async stop(): Promise<void> {
+  /** Stops acting, cancels a running operation and releases the lease. Idempotent and awaitable. */
+  async close(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     for (const sub of this.#subscriptions) sub.dispose();
@@ -141,6 +141,19 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     op?.cancel('failover manager stopped');
     await op?.done.catch(() => undefined);
     await this.#keeper.stop();
+  }
+
+  /**
+   * Stops acting, like {@link FailoverManager.close}.
+   * @deprecated Use `close()` (or `await using`); `stop()` will be removed in a future major version.
+   */
+  async stop(): Promise<void> {
+    await this.close();
+  }
+
+  /** Calls {@link FailoverManager.close}, so `await using manager = new FailoverManager(...)` ends it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Whether this manager holds the lease now. */

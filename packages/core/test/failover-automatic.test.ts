@@ -129,6 +129,29 @@ describe('automatic failback', () => {
     expect(provider.traffic()!['eu-west']).toBe(100);
   });
 
+  it('a failback that must wait again shows when it will next be tried in status().pendingFailbacks', async () => {
+    let lagMillis = 60_000; // over failback.maxLagMillis (5 s): the failback has to wait
+    const syncer = { status: () => ({ regions: REGIONS.map((r) => ({ regionId: r.id, lagMillis })), conflicts: 0 }), waitForLag: async () => undefined };
+    const m = await startManager({ syncer });
+    await harness.tick();
+    harness.set('us-east', FAIL);
+    await harness.ticks(3);
+    await settle();
+    harness.set('us-east', OK);
+    await harness.ticks(2);
+    const healthyAt = clock.now();
+    expect(m.status().pendingFailbacks).toEqual([{ regionId: 'us-east', at: healthyAt + 10_000 }]);
+    await harness.ticks(10); // hold-down over, lag too high: look again in min(holdDown, 5 s)
+    await settle();
+    expect(provider.traffic()!['eu-west']).toBe(100);
+    expect(m.status().pendingFailbacks).toEqual([{ regionId: 'us-east', at: healthyAt + 15_000 }]);
+    lagMillis = 100;
+    await harness.ticks(5);
+    await settle();
+    expect(m.status().pendingFailbacks).toEqual([]);
+    expect(provider.traffic()).toEqual({ 'us-east': 100, 'eu-west': 0, 'ap-south': 0 });
+  });
+
   it('can be turned off', async () => {
     const m = await startManager({ failback: { automatic: false } });
     await harness.tick();
@@ -165,6 +188,23 @@ describe('active-active', () => {
     await settle();
     expect(provider.traffic()).toEqual({ 'us-east': 50, 'eu-west': 30, 'ap-south': 20 });
     expect(m.status().history.map((r: FailoverReport) => r.kind)).toEqual(['automatic', 'failback']);
+  });
+
+  it('reports the regions that receive traffic as a list, like from', async () => {
+    const m = await startManager({ mode: 'active-active' });
+    await harness.tick();
+    const started = collectEvents(m, 'failover:started');
+    const completed = collectEvents(m, 'failover:completed');
+    harness.set('eu-west', FAIL);
+    await harness.ticks(3);
+    await settle();
+    expect(started.events[0]).toMatchObject({ kind: 'automatic', from: ['us-east', 'eu-west', 'ap-south'], toRegions: ['us-east', 'ap-south'] });
+    expect(completed.events[0]).toMatchObject({ kind: 'automatic', from: ['us-east', 'eu-west', 'ap-south'], to: 'us-east,ap-south', toRegions: ['us-east', 'ap-south'] });
+    harness.set('eu-west', OK);
+    await harness.ticks(12);
+    await settle();
+    // The automatic failback names the recovered region in `to`; toRegions lists every region with traffic.
+    expect(m.status().lastFailover).toMatchObject({ kind: 'failback', to: 'eu-west', toRegions: ['us-east', 'eu-west', 'ap-south'] });
   });
 });
 

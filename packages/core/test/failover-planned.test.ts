@@ -1,5 +1,5 @@
 // Planned failover, dry run, failback and drills on virtual time.
-import { CrossRegionSync, FailoverManager, ManualClock, MemoryReplicaStore, MeridianError, type FailoverManagerOptions, type FailoverProgress } from '@meridian/core';
+import { CrossRegionSync, FailoverManager, ManualClock, MemoryLeaseStore, MemoryReplicaStore, MeridianError, type FailoverManagerOptions, type FailoverProgress } from '@meridian/core';
 import { createLocalProvider, type LocalProvider } from '@meridian/providers-local';
 import { collectEvents, faultyReplicaStore, seedRegions, settle, startHealthHarness, type HealthHarness } from '@meridian/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -221,5 +221,45 @@ describe('options', () => {
     expect(() => new FailoverManager({ regions: REGIONS.map((r) => ({ ...r, weight: 1 })), monitor: harness.monitor, provider, mode: 'active-everything' as never })).toThrow(/mode/);
     expect(() => new FailoverManager({ regions: REGIONS.map((r) => ({ ...r, weight: 1 })), monitor: {} as never, provider })).toThrow(/monitor: must be a HealthMonitor/);
     expect(() => new FailoverManager({ regions: REGIONS.map((r) => ({ ...r, weight: 1 })), monitor: harness.monitor, provider, leaseTtlMillis: 1000, leaseRenewMillis: 1000 })).toThrow(/leaseRenewMillis/);
+  });
+});
+
+describe('lifecycle', () => {
+  const options = (leaseStore: MemoryLeaseStore, holderId: string): FailoverManagerOptions => ({
+    regions: REGIONS.map((r) => ({ ...r, weight: 100 })),
+    monitor: harness.monitor,
+    provider,
+    clock,
+    leaseStore,
+    holderId,
+  });
+
+  it('[Symbol.asyncDispose]() closes it: the lease is released and it no longer acts; close() again is a no-op', async () => {
+    const store = new MemoryLeaseStore({ clock });
+    const m = new FailoverManager(options(store, 'first'));
+    await m.start();
+    expect(m.isLeader).toBe(true);
+    await m[Symbol.asyncDispose]();
+    expect(m.isLeader).toBe(false);
+    expect(() => m.failover({ to: 'eu-west' })).toThrow(expect.objectContaining({ code: 'SHUT_DOWN' }));
+    await m.close();
+    await m.stop(); // the deprecated alias, still idempotent
+    const next = new FailoverManager(options(store, 'second'));
+    await next.start();
+    expect(next.isLeader).toBe(true); // released at once, not after the TTL
+    await next.close();
+  });
+
+  it('`await using` closes it at the end of the block', async () => {
+    const store = new MemoryLeaseStore({ clock });
+    let outer: FailoverManager | undefined;
+    {
+      await using m = new FailoverManager(options(store, 'scoped'));
+      outer = m;
+      await m.start();
+      expect(m.isLeader).toBe(true);
+    }
+    expect(outer.isLeader).toBe(false);
+    expect(() => outer!.failback()).toThrow(expect.objectContaining({ code: 'SHUT_DOWN' }));
   });
 });

@@ -212,7 +212,7 @@ describe('payloads and sources', () => {
     });
     health.emit('region:healthy', transition('healthy', 'unknown')); // start-up: no alert
     health.emit('region:unhealthy', transition('unhealthy', 'healthy'));
-    failover.emit('failover:completed', { id: 'f1', kind: 'automatic', from: ['eu-west'], to: 'us-east', reason: 'eu-west is unhealthy', outcome: 'completed', steps: [], weightsBefore: {}, weightsAfter: { 'us-east': 100 }, startedAt: 0, durationMillis: 12 });
+    failover.emit('failover:completed', { id: 'f1', kind: 'automatic', from: ['eu-west'], to: 'us-east', toRegions: ['us-east'], reason: 'eu-west is unhealthy', outcome: 'completed', steps: [], weightsBefore: {}, weightsAfter: { 'us-east': 100 }, startedAt: 0, durationMillis: 12 });
     migrator.emit('session:migration-failed', { sessionId: 's1', from: 'eu-west', to: 'us-east', failedStep: 'restore', error: 'boom', resumedInSource: true });
     sync.emit('sync:lag', { regionId: 'ap-south', lagMillis: 12_000, pendingChanges: 4, lagging: true }); // under 30 s: no alert
     sync.emit('sync:lag', { regionId: 'sa-east', lagMillis: 45_000, pendingChanges: 9, lagging: true });

@@ -28,8 +28,15 @@ export interface FailoverReport {
   kind: FailoverKind;
   /** Regions that had traffic before. */
   from: string[];
-  /** Region that receives traffic (for drills: during the drill). */
+  /**
+   * Region that receives traffic (for drills: during the drill). When traffic is
+   * spread over several regions (active-active failover and manual failback) this
+   * is their ids joined by `,`, and an active-active automatic failback names the
+   * recovered region: read {@link FailoverReport.toRegions} for the list.
+   */
   to: string;
+  /** Regions with traffic after it (for drills: during the drill), like `from`. */
+  toRegions: string[];
   /** Why it ran. */
   reason: string;
   /** `completed`, `failed` (rolled back), or `cancelled` (rolled back). */
@@ -84,8 +91,10 @@ export interface FailoverStartedEvent {
   kind: FailoverKind;
   /** Regions with traffic before. */
   from: string[];
-  /** Target region. */
+  /** Target region; several are joined by `,` (see {@link FailoverReport.to}). */
   to: string;
+  /** Regions with traffic after, if it completes. */
+  toRegions: string[];
   /** Why. */
   reason: string;
   /** When, epoch ms. */
@@ -172,7 +181,7 @@ export interface OperationRef {
 export interface PendingFailback {
   /** Region id. */
   regionId: string;
-  /** When the hold-down ends (or the next check), epoch ms. */
+  /** When the failback will be tried: the end of the hold-down, or of the wait before the next check. Epoch ms. */
   at: number;
 }
 

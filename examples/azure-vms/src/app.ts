@@ -115,7 +115,7 @@ export async function run(options: ExampleOptions, credential: TokenCredential):
       await failedBack;
     }
     if (options.cleanup) {
-      await manager.stop();
+      await manager.close();
       manager = undefined;
       await provider.destroy();
       log(`Cleaned up: the resource groups of ${IDS.length} regions were deleted`);
@@ -123,7 +123,7 @@ export async function run(options: ExampleOptions, credential: TokenCredential):
     const story = options.simulateOutage ? `; ${PRIMARY} failed over to the next region and back through Traffic Manager` : '';
     log(`Done: ${APP} was deployed to ${IDS.length} Azure regions${story}${options.cleanup ? ', and removed again' : ''}`);
   } finally {
-    await manager?.stop();
+    await manager?.close();
     await monitor.close();
   }
 }

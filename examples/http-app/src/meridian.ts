@@ -50,7 +50,7 @@ export async function startMeridian(setup: MeridianSetup = {}): Promise<Meridian
     router,
     async stop() {
       await router.close();
-      await failover.stop();
+      await failover.close();
       await monitor.close();
       await provider.close();
     },

@@ -101,7 +101,7 @@ export async function run(options: ExampleOptions): Promise<void> {
       await failedBack;
     }
     if (options.cleanup) {
-      await manager.stop();
+      await manager.close();
       manager = undefined;
       await provider.destroy();
       log(`Cleaned up: ${APP} deleted from ${IDS.length} clusters`);
@@ -109,7 +109,7 @@ export async function run(options: ExampleOptions): Promise<void> {
     const story = options.simulateOutage ? `; ${PRIMARY} failed over to the next region and back through DNSEndpoint weights` : '';
     log(`Done: ${APP} was deployed to ${IDS.length} clusters${story}${options.cleanup ? ', and removed again' : ''}`);
   } finally {
-    await manager?.stop();
+    await manager?.close();
     await monitor.close();
     leaseStore.close();
     await provider.close();

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     log('Done: the killed region went unhealthy and came back; traffic failed over, failed back, the drill rolled back, and the data converged after a partition.');
   } finally {
     await clients?.stop();
-    await manager?.stop();
+    await manager?.close();
     await router?.close();
     await monitor.close();
     await provider.close();

@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-import { MAX_TIMER_MILLIS, hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
-=======
-import { endpointUrlProblem, hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
->>>>>>> h-errors
+import { MAX_TIMER_MILLIS, endpointUrlProblem, hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
 import { z } from 'zod';
 import { retrySchema, type KubeRetryOptions } from './retry-policy.js';
 
@@ -14,16 +10,11 @@ export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$/;
 
 const namespace = z.string().regex(DNS_LABEL, 'must be a DNS-1123 label (lowercase letters, digits, dashes)');
-<<<<<<< HEAD
-const httpUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: 'must be an absolute http(s) URL' });
-const millis = z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
-=======
 const httpUrl = z.string().superRefine((v, ctx) => {
   const problem = endpointUrlProblem(v);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
-const millis = z.number().int().positive();
->>>>>>> h-errors
+const millis = z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE);
 
 /** @internal */
 export const k8sRegionSchema = z

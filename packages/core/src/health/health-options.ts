@@ -1,11 +1,7 @@
 import { z } from 'zod';
-<<<<<<< HEAD
 import { MAX_TIMER_MESSAGE, millisSchema } from '../config/millis-schema.js';
 import { MAX_TIMER_MILLIS, type Clock } from '../clock/clock.js';
-=======
-import type { Clock } from '../clock/clock.js';
 import { endpointUrlSchema } from '../config/endpoint-url.js';
->>>>>>> h-errors
 import { hasMethods } from '../config/has-methods.js';
 import { isMetrics } from '../metrics/is-metrics.js';
 import type { Metrics } from '../metrics/metrics.js';

@@ -1,9 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
-<<<<<<< HEAD
-import { MAX_TIMER_MILLIS, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
-=======
-import { endpointUrlProblem, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
->>>>>>> h-errors
+import { MAX_TIMER_MILLIS, endpointUrlProblem, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
 import { z } from 'zod';
 import type { AzureClientOptions } from './arm-clients.js';
 import type { RetailPricesClient } from '../prices/retail-prices-client.js';

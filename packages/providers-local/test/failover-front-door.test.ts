@@ -89,7 +89,7 @@ describe('failover through the front door', () => {
     expect(stats.byRegion['eu-west']).toBeGreaterThan(10);
   });
 
-  it('a killed primary fails over on its own; the failed requests are counted and stop after the shift', async () => {
+  it('a killed primary fails over on its own; the door retries the refused requests elsewhere, so none fails, and counts agree', async () => {
     const clients = clientLoop();
     await clients.servedBy('us-east', 10);
     const done = waitForEvent(manager, 'failover:completed', { timeoutMillis: 10_000 });
@@ -102,8 +102,10 @@ describe('failover through the front door', () => {
       `kill-based failover after ${failoverMillis.toFixed(0)} ms: ${atShift.ok} served, ${atShift.failed} failed (front door counted ${provider.frontDoor!.stats().failures})`,
     );
     expect(report).toMatchObject({ kind: 'automatic', to: 'eu-west' });
-    expect(atShift.failed).toBeGreaterThan(0);
+    // Even without a monitor on the door, a refused connection is retried on another region.
+    expect(atShift.failed).toBe(0);
     expect(provider.frontDoor!.stats().failures).toBe(atShift.failed);
+    expect(provider.frontDoor!.stats().retried).toBeGreaterThan(0);
     // After the shift every request is served.
     const after = clientLoop();
     await after.servedBy('eu-west', 20);

@@ -69,7 +69,8 @@ function externalExceptInCjs(names: string[]): Plugin {
   return {
     name: 'external-except-in-cjs',
     setup(build) {
-      if (build.initialOptions.format === 'cjs') return;
+      // tsup's own format marker: with `splitting`, a CJS build runs through esbuild as ESM and is converted after.
+      if (build.initialOptions.define?.['TSUP_FORMAT'] === '"cjs"') return;
       build.onResolve({ filter: /^[^./]/ }, (args) => (matches(args.path) ? { path: args.path, external: true } : undefined));
     },
   };

@@ -1,4 +1,5 @@
-import { hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
+import { REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
+import { hasMethods } from '@meridian/core/spi';
 import { z } from 'zod';
 import { retrySchema, type KubeRetryOptions } from './retry-policy.js';
 

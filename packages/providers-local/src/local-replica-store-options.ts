@@ -1,4 +1,4 @@
-import { hasMethods } from '@meridian/core';
+import { hasMethods } from '@meridian/core/spi';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, BlobServiceClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
-import { invalidConfig } from '@meridian/core';
+import { invalidConfig } from '@meridian/core/spi';
 import { z } from 'zod';
 
 /** How a Blob store reaches its container: a client from the host, or an account URL with a credential. */

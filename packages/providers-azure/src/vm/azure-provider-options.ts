@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { hasMethods, REGION_ID_PATTERN } from '@meridian/core';
+import { REGION_ID_PATTERN } from '@meridian/core';
+import { hasMethods } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { AzureClientOptions } from './arm-clients.js';
 import type { RetailPricesClient } from '../prices/retail-prices-client.js';

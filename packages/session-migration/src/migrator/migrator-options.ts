@@ -1,4 +1,5 @@
-import { hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { hasMethods, isMetrics } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 

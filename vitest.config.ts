@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string): string => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index'): string => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
     // Tests run against source: one copy of each workspace package, no stale dist.
+    // A subpath before its package: '@meridian/core' would also match '@meridian/core/spi'.
     alias: {
+      '@meridian/core/spi': src('core', 'spi'),
       '@meridian/core': src('core'),
       '@meridian/providers-local': src('providers-local'),
       '@meridian/testkit': src('testkit'),

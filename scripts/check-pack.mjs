@@ -50,6 +50,15 @@ try {
     if (out !== 'routed home, failover home->away, routed away, snapshot sid=1, migrated home->away with book') throw new Error(`${file}: unexpected output "${out}"`);
     console.log(`check-pack: ${file} from tarballs: ${out}`);
   }
+  // CommonJS where require() of ES modules is off (Jest-style loaders, Node < 20.19): the host app, and every
+  // package's CJS entry with a deploy through p-queue (the ESM-only dependencies are bundled into the CJS builds).
+  const noRequireEsm = '--no-experimental-require-module';
+  const cjsHost = run('node', [noRequireEsm, 'host-app.cjs'], app).trim();
+  if (cjsHost !== 'routed home, failover home->away, routed away, snapshot sid=1, migrated home->away with book') throw new Error(`host-app.cjs ${noRequireEsm}: unexpected output "${cjsHost}"`);
+  console.log(`check-pack: host-app.cjs ${noRequireEsm} from tarballs: ${cjsHost}`);
+  cpSync(join(root, 'scripts/embedding/cjs-without-require-esm.cjs'), join(app, 'cjs-without-require-esm.cjs'));
+  const libraries = Object.keys(tarballs).filter((name) => name !== '@meridian/cli');
+  console.log(`check-pack: ${run('node', [noRequireEsm, 'cjs-without-require-esm.cjs', ...libraries], app).trim()} (from tarballs)`);
 
   // The command line from its tarball: the bin is linked, and it checks a config with the packed engines.
   writeFileSync(join(app, 'meridian.config.yaml'), 'app: { name: shop }\nprovider: { kind: local }\nregions:\n  - { id: us-east, location: { lat: 37.5, lon: -77.5 } }\n');

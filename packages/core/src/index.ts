@@ -1,4 +1,5 @@
-// Public API of @meridian/core. Explicit exports only: anything not listed is internal.
+// Public API of @meridian/core, for application code. Explicit exports only: anything not listed here is internal,
+// except the helpers for packages that implement core's contracts, which are in spi.ts (`@meridian/core/spi`).
 
 export { MeridianError } from './errors/meridian-error.js';
 export type { MeridianErrorCode, MeridianErrorOptions } from './errors/meridian-error.js';
@@ -32,14 +33,8 @@ export type {
   ValueTooLargeDetails,
   ReadOnlyRegionDetails,
 } from './errors/error-details.js';
-export { throwIfAborted } from './errors/abort.js';
-export { parseOptions, invalidConfig } from './config/parse-options.js';
-export { hasMethods } from './config/has-methods.js';
-export { endpointUrlProblem, redactUrlUserinfo } from './config/endpoint-url.js';
-export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 
 export type { Disposable } from './events/disposable.js';
-export { TypedEmitter } from './events/typed-emitter.js';
 export type { ErrorEvents, EventMap, EventsOf, HasEventMap, EventSource, Listener, ListenerErrorEvent, WithErrorEvent } from './events/typed-emitter.js';
 
 export { systemClock } from './clock/clock.js';
@@ -68,10 +63,8 @@ export type {
   RegionStatus,
   TrafficWeights,
 } from './contracts/region-provider.js';
-export { validateTrafficWeights } from './contracts/traffic-weights.js';
 export type { RouteDecision, RouteRequest, Router } from './contracts/router.js';
 export type { Lease, LeaseStore } from './contracts/lease-store.js';
-export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';
 export type { SnapshotPutResult, SnapshotStore, SnapshotWriteOptions, StoredSnapshot } from './contracts/snapshot-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
@@ -99,10 +92,7 @@ export type {
   StepStatus,
   TrafficChangedEvent,
 } from './failover/failover-types.js';
-export { OperationHandle } from './failover/operation.js';
 export type { FailoverOperation, Operation } from './failover/operation.js';
-export { runSteps } from './failover/step-runner.js';
-export type { SkippedStep, Step, StepsOutcome } from './failover/step-runner.js';
 export { HealthMonitor } from './health/health-monitor.js';
 export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
 export type {
@@ -140,7 +130,6 @@ export { TrustedProxies } from './traffic/trusted-proxies.js';
 export type { HttpProberOptions, StatusRange } from './health/http-prober.js';
 export type { Prober, ProbeTarget } from './health/prober.js';
 
-export { MERKLE_LEAF_DEPTH } from './contracts/replica-store.js';
 export type {
   ApplyResult,
   ReplicaCallOptions,
@@ -157,15 +146,9 @@ export { HybridLogicalClock, compareHlc, decodeHlc, encodeHlc, hlcWall, isHlc } 
 export type { HlcTimestamp, HybridLogicalClockOptions } from './sync/hlc.js';
 export { compareVectors, mergeVectors } from './sync/version-vector.js';
 export type { VectorOrder } from './sync/version-vector.js';
-export { MAX_KEY_BYTES, checkKey, keyHash, parseStoredRecord, recordEtag } from './sync/replica-record.js';
-export { EMPTY_LEAF_DIGEST, childrenOf, leafDigest, leafOf, merkleDigests } from './sync/merkle.js';
 export { MemoryReplicaStore } from './sync/memory-replica-store.js';
 export { FileReplicaStore } from './sync/file-replica-store.js';
 export type { FileReplicaStoreOptions } from './sync/file-replica-store.js';
-// For ReplicaStore adapters in other packages (e.g. @meridian/replica-redis): the reference's own checks and normalisation.
-export { checkRecord, toRecord } from './sync/replica-record.js';
-export { checkPrefixes } from './sync/merkle.js';
-export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
 export { CrossRegionSync } from './sync/cross-region-sync.js';
 export type { CrossRegionSyncStatus, SyncPairRound, SyncRoundReport } from './sync/cross-region-sync.js';
 export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions } from './sync/sync-options.js';
@@ -186,10 +169,7 @@ export type {
 export type { ConflictInput, ConflictOutcome, ConflictPolicy, ConflictResolver, KeepDeleted, KeepValue } from './sync/conflict-resolution.js';
 export { ReplicaWriter } from './sync/replica-writer.js';
 export type { ReplicaWriterOptions, WriteAck } from './sync/replica-writer.js';
-export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';
-export type { BatchEncoding, CompressionSetting, EncodedBatch, EncodeOptions } from './sync/batch-codec.js';
-export { TokenBucket } from './sync/token-bucket.js';
-export type { TokenBucketOptions } from './sync/token-bucket.js';
+export type { BatchEncoding, CompressionSetting } from './sync/batch-codec.js';
 export { haversineKm } from './regions/distance.js';
 export { MultiRegionDeployer } from './deploy/multi-region-deployer.js';
 export type { DeployOperation } from './deploy/multi-region-deployer.js';
@@ -207,7 +187,6 @@ export type {
   RegionDeployState,
   RegionDeployStatus,
 } from './deploy/deploy-types.js';
-export { resolveRegionConfigs } from './deploy/region-config.js';
 export { selectRegions } from './deploy/placement.js';
 export type { Placement, PlacementCandidate, PlacementPick, PopulationPoint, SelectRegionsOptions } from './deploy/placement.js';
 
@@ -218,13 +197,8 @@ export { MemoryMetrics } from './metrics/memory-metrics.js';
 export type { BucketCount, DistributionValue, MetricSeries } from './metrics/memory-metrics.js';
 export { createListenerMetrics } from './metrics/listener-metrics.js';
 export type { ListenerMetrics, MetricRecord, MetricsListener } from './metrics/listener-metrics.js';
-export { guardMetrics } from './metrics/guard-metrics.js';
-export { isMetrics, METRICS_METHODS } from './metrics/is-metrics.js';
 export { MERIDIAN_METRICS, REGION_HEALTH_VALUE } from './metrics/meridian-metrics.js';
 export type { MeridianMetricCatalogue } from './metrics/meridian-metrics.js';
-// For Metrics implementations in other packages (e.g. @meridian/metrics-prometheus): the same checks as MemoryMetrics.
-export { checkRecording, defineMetric, metricConflict, sameMetric, seriesKey } from './metrics/metric-definition.js';
-export { CollectCallbacks } from './metrics/collect-callbacks.js';
 export type { MetricDefinition, MetricKind } from './metrics/metric-definition.js';
 
 export { WebhookNotifier } from './alerts/webhook-notifier.js';
@@ -233,4 +207,3 @@ export type { AlertSource, AlertSources, MigrationFailureEvents, MigrationFailur
 export type { Alert, AlertError, AlertDropReason, AlertDroppedEvent, AlertEvents, AlertFailedEvent, AlertInput, AlertSentEvent, AlertSeverity, AlertType } from './alerts/alert-types.js';
 export { genericPayload, slackPayload } from './alerts/alert-payload.js';
 export type { SlackMessage } from './alerts/alert-payload.js';
-export { FencingGate } from './contracts/fencing-gate.js';

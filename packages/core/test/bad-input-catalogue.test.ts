@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CrossRegionSync,
-  decodeBatch,
   defineRegions,
-  encodeBatch,
   FailoverManager,
   FileReplicaStore,
   HealthMonitor,
@@ -19,9 +17,9 @@ import {
   MultiRegionDeployer,
   ReplicaWriter,
   selectRegions,
-  validateTrafficWeights,
   type MeridianErrorCode,
 } from '@meridian/core';
+import { decodeBatch, encodeBatch, validateTrafficWeights } from '@meridian/core/spi';
 import { GeoDatabase, GeoRouter, parseIp } from '@meridian/georouter';
 import { createLocalProvider } from '@meridian/providers-local';
 import { SnapshotCodec } from '@meridian/session-migration';

@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, hasMethods, isMetrics, type Clock, type Metrics, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
+import { MAX_TIMER_MILLIS, type Clock, type Metrics, type EventSource, type HealthEvents, type Region, type RegionHealth, type WithErrorEvent } from '@meridian/core';
+import { hasMethods, isMetrics } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { GeoDatabase } from './geo/geo-database.js';
 import type { Scorer } from './scoring.js';

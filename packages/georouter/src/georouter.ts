@@ -3,9 +3,7 @@ import {
   getByRegionId,
   MeridianError,
   noopMetrics,
-  parseOptions,
   systemClock,
-  TypedEmitter,
   type Clock,
   type Disposable,
   type EventSource,
@@ -15,6 +13,7 @@ import {
   type Router,
   type WithErrorEvent,
 } from '@meridian/core';
+import { parseOptions, TypedEmitter } from '@meridian/core/spi';
 import { addressKey } from './cache/cache-key.js';
 import { LruCache } from './cache/lru-cache.js';
 import type { GeoDatabaseInfo } from './geo/geo-database.js';

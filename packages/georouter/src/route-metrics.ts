@@ -1,4 +1,5 @@
-import { guardMetrics, MERIDIAN_METRICS, type Disposable, type Metrics } from '@meridian/core';
+import { MERIDIAN_METRICS, type Disposable, type Metrics } from '@meridian/core';
+import { guardMetrics } from '@meridian/core/spi';
 
 /**
  * Exports the router's own per-region decision counts as

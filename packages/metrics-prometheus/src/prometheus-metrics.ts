@@ -1,11 +1,4 @@
 import {
-  checkRecording,
-  CollectCallbacks,
-  defineMetric,
-  invalidConfig,
-  metricConflict,
-  parseOptions,
-  sameMetric,
   type Counter,
   type Disposable,
   type Gauge,
@@ -16,6 +9,7 @@ import {
   type MetricOptions,
   type Metrics,
 } from '@meridian/core';
+import { checkRecording, CollectCallbacks, defineMetric, invalidConfig, metricConflict, parseOptions, sameMetric } from '@meridian/core/spi';
 import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 import { prometheusOptionsSchema, type PrometheusMetricsOptions } from './prometheus-options.js';
 

@@ -1,4 +1,4 @@
-import { hasMethods } from '@meridian/core';
+import { hasMethods } from '@meridian/core/spi';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 

@@ -1,4 +1,5 @@
-import { MeridianError, throwIfAborted, type DeployedRegion, type DeployOptions, type DeployProgress, type RegionRunState } from '@meridian/core';
+import { MeridianError, type DeployedRegion, type DeployOptions, type DeployProgress, type RegionRunState } from '@meridian/core';
+import { throwIfAborted } from '@meridian/core/spi';
 import type { DeploymentInformer } from './deployment-informer.js';
 import { deploymentView, isAvailableNow, rolloutComplete, type KubeDeployment } from './deployment-state.js';
 import type { RegionSlot } from './region-slot.js';

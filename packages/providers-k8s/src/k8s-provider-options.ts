@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, endpointUrlProblem, hasMethods, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
+import { MAX_TIMER_MILLIS, REGION_ID_PATTERN, type Clock, type GeoPoint } from '@meridian/core';
+import { endpointUrlProblem, hasMethods } from '@meridian/core/spi';
 import { z } from 'zod';
 import { retrySchema, type KubeRetryOptions } from './retry-policy.js';
 

@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, type ConfigIssue, type Clock, type Lease, type LeaseStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, MeridianError, systemClock, type Clock, type Lease, type LeaseStore } from '@meridian/core';
+import { hasMethods, invalidConfig, parseOptions, type ConfigIssue } from '@meridian/core/spi';
 import { z } from 'zod';
 import { DNS_LABEL } from './k8s-provider-options.js';
 import { KubeClient } from './kube-client.js';

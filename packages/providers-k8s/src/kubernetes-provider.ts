@@ -1,13 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  FencingGate,
-  invalidConfig,
   MeridianError,
-  parseOptions,
   systemClock,
-  throwIfAborted,
-  TypedEmitter,
-  validateTrafficWeights,
   type Clock,
   type DeployedRegion,
   type DeployOptions,
@@ -24,6 +18,7 @@ import {
   type TrafficWeights,
   type WithErrorEvent,
 } from '@meridian/core';
+import { FencingGate, invalidConfig, parseOptions, throwIfAborted, TypedEmitter, validateTrafficWeights } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { deployRegion, type RegionDeployContext } from './deploy-region.js';
 import { DeploymentInformer } from './deployment-informer.js';

@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { invalidConfig } from '@meridian/core';
+import { invalidConfig } from '@meridian/core/spi';
 
 /** A kubeconfig narrowed to one context: what a region (or the DNS cluster) talks to. */
 export interface ClusterConnection {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { invalidConfig, parseOptions, type ConfigIssue, type DeploySpec } from '@meridian/core';
+import { type DeploySpec } from '@meridian/core';
+import { invalidConfig, parseOptions, type ConfigIssue } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { ResolvedK8sProviderOptions, ResolvedK8sRegion } from './k8s-provider-options.js';
 

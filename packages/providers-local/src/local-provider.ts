@@ -1,13 +1,7 @@
 import {
-  FencingGate,
   defineRegions,
   getByRegionId,
-  invalidConfig,
   MeridianError,
-  parseOptions,
-  throwIfAborted,
-  TypedEmitter,
-  validateTrafficWeights,
   type DeployOptions,
   type DeployResult,
   type DeploySpec,
@@ -24,6 +18,7 @@ import {
   type RegionStatus,
   type TrafficWeights,
 } from '@meridian/core';
+import { FencingGate, invalidConfig, parseOptions, throwIfAborted, TypedEmitter, validateTrafficWeights } from '@meridian/core/spi';
 import { request } from 'undici';
 import type { LocalFault } from './fault.js';
 import { FrontDoor, type FrontDoorOptions } from './front-door.js';

@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, endpointUrlProblem, hasMethods } from '@meridian/core';
+import { MAX_TIMER_MILLIS } from '@meridian/core';
+import { endpointUrlProblem, hasMethods } from '@meridian/core/spi';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 

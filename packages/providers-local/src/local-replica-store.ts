@@ -1,12 +1,5 @@
 import {
-  checkKeys,
-  checkPrefixes,
-  checkScan,
-  hasMethods,
-  invalidConfig,
   MeridianError,
-  parseOptions,
-  throwIfAborted,
   type ApplyResult,
   type ReplicaCallOptions,
   type ReplicaEntry,
@@ -16,6 +9,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
+import { checkKeys, checkPrefixes, checkScan, hasMethods, invalidConfig, parseOptions, throwIfAborted } from '@meridian/core/spi';
 import { Agent } from 'undici';
 import type { LocalProvider } from './local-provider.js';
 import { localReplicaStoreOptionsSchema, type LocalReplicaStoreOptions } from './local-replica-store-options.js';

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { MERKLE_LEAF_DEPTH, MeridianError } from '@meridian/core';
+import { MeridianError } from '@meridian/core';
+import { MERKLE_LEAF_DEPTH } from '@meridian/core/spi';
 import type { LocalFault } from './fault.js';
 
 /** How to start one region process. */

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { MeridianError, throwIfAborted } from '@meridian/core';
+import { MeridianError } from '@meridian/core';
+import { throwIfAborted } from '@meridian/core/spi';
 import { request, type Dispatcher } from 'undici';
 
 /** Wire protocol version spoken with a region's `/replica` API. */

@@ -1,4 +1,5 @@
-import { checkWrites, recordEtag, type ReplicaRecord, type ReplicaWrite } from '@meridian/core';
+import { type ReplicaRecord, type ReplicaWrite } from '@meridian/core';
+import { checkWrites, recordEtag } from '@meridian/core/spi';
 
 // What a record carries on the wire: the record and its etag, which the region stores as given.
 type WireRecord = ReplicaRecord & { etag: string };

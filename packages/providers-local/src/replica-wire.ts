@@ -1,4 +1,5 @@
-import { keyHash, leafOf, MERKLE_LEAF_DEPTH, parseStoredRecord, type ApplyResult, type ReplicaEntry, type ScanPage, type StoredRecord } from '@meridian/core';
+import { type ApplyResult, type ReplicaEntry, type ScanPage, type StoredRecord } from '@meridian/core';
+import { keyHash, leafOf, MERKLE_LEAF_DEPTH, parseStoredRecord } from '@meridian/core/spi';
 import { z } from 'zod';
 import { protocolError, type ReplicaTarget } from './replica-http.js';
 import type { WireWrite } from './replica-input.js';

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { keyHash, MERKLE_LEAF_DEPTH, MemoryReplicaStore, MeridianError, recordEtag, type ReplicaWrite } from '@meridian/core';
+import { MemoryReplicaStore, MeridianError, type ReplicaWrite } from '@meridian/core';
+import { keyHash, MERKLE_LEAF_DEPTH, recordEtag } from '@meridian/core/spi';
 import { createLocalProvider, createLocalReplicaStore, MAX_REPLICA_BODY_BYTES, type LocalProvider, type LocalReplicaStore } from '@meridian/providers-local';
 import {
   findLeakedProcesses,

@@ -1,4 +1,5 @@
-import { keyHash, leafOf, MeridianError, parseStoredRecord, recordEtag, toRecord, type ReplicaEntry, type ReplicaWrite, type StoredRecord } from '@meridian/core';
+import { MeridianError, type ReplicaEntry, type ReplicaWrite, type StoredRecord } from '@meridian/core';
+import { keyHash, leafOf, parseStoredRecord, recordEtag, toRecord } from '@meridian/core/spi';
 
 /** Arguments of one write for the apply script: key, leaf, expected, leaf line, origin, record JSON after `{`. */
 export function writeArgs(write: ReplicaWrite): string[] {

@@ -1,4 +1,5 @@
-import { MeridianError, throwIfAborted } from '@meridian/core';
+import { MeridianError } from '@meridian/core';
+import { throwIfAborted } from '@meridian/core/spi';
 import { CallTimeoutError } from './bounded.js';
 
 /** Where a failed call was going, for its message. */

@@ -1,4 +1,4 @@
-import { hasMethods, invalidConfig, parseOptions } from '@meridian/core';
+import { hasMethods, invalidConfig, parseOptions } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { RedisClientLike } from './redis-client-like.js';
 

@@ -1,11 +1,5 @@
 import {
-  checkKeys,
-  checkPrefixes,
-  checkScan,
-  checkWrites,
-  MERKLE_LEAF_DEPTH,
   MeridianError,
-  throwIfAborted,
   type ApplyResult,
   type ReplicaCallOptions,
   type ReplicaEntry,
@@ -15,6 +9,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
+import { checkKeys, checkPrefixes, checkScan, checkWrites, MERKLE_LEAF_DEPTH, throwIfAborted } from '@meridian/core/spi';
 import { APPLY_SCRIPT, DIGEST_SCRIPT, ENTRIES_SCRIPT, SCAN_SCRIPT } from './lua-scripts.js';
 import { describeClient, type RedisClientLike, type RedisCommandOptions } from './redis-client-like.js';
 import { connectUrl, type OwnedConnection } from './redis-connection.js';

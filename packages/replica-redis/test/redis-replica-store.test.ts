@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { MERKLE_LEAF_DEPTH, MeridianError, keyHash, leafDigest, leafOf, recordEtag, type ReplicaStore } from '@meridian/core';
+import { MeridianError, type ReplicaStore } from '@meridian/core';
+import { MERKLE_LEAF_DEPTH, keyHash, leafDigest, leafOf, recordEtag } from '@meridian/core/spi';
 import { createRedisReplicaStore, RedisReplicaStore } from '@meridian/replica-redis';
 import {
   findLeakedProcesses,

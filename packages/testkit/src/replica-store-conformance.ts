@@ -1,15 +1,5 @@
-import {
-  MeridianError,
-  encodeHlc,
-  keyHash,
-  leafDigest,
-  leafOf,
-  merkleDigests,
-  recordEtag,
-  type ReplicaRecord,
-  type ReplicaStore,
-  type StoredRecord,
-} from '@meridian/core';
+import { MeridianError, encodeHlc, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
+import { keyHash, leafDigest, leafOf, merkleDigests, recordEtag } from '@meridian/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /** What a ReplicaStore backend gives the conformance suite. */

@@ -1,5 +1,6 @@
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { MAX_TIMER_MILLIS, hasMethods, invalidConfig, MeridianError, parseOptions, systemClock, throwIfAborted, type Clock, type ConfigIssue, type Lease, type LeaseStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, MeridianError, systemClock, type Clock, type Lease, type LeaseStore } from '@meridian/core';
+import { hasMethods, invalidConfig, parseOptions, throwIfAborted, type ConfigIssue } from '@meridian/core/spi';
 import { z } from 'zod';
 import { connect, connectionSchema, type AzureBlobConnectionOptions, type BlobConnection } from './blob-connection.js';
 import { restStatus, storeError } from './blob-errors.js';

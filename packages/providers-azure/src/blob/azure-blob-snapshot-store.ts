@@ -1,5 +1,6 @@
 import type { BlockBlobClient } from '@azure/storage-blob';
-import { MeridianError, parseOptions, SNAPSHOT_KEY_PATTERN, throwIfAborted, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
+import { MeridianError, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
+import { parseOptions, SNAPSHOT_KEY_PATTERN, throwIfAborted } from '@meridian/core/spi';
 import { z } from 'zod';
 import { connect, connectionSchema, type AzureBlobConnectionOptions, type BlobConnection } from './blob-connection.js';
 import { restStatus, storeError } from './blob-errors.js';

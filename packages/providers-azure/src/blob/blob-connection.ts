@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, BlobServiceClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
-import { MAX_TIMER_MILLIS, invalidConfig } from '@meridian/core';
+import { MAX_TIMER_MILLIS } from '@meridian/core';
+import { invalidConfig } from '@meridian/core/spi';
 import { z } from 'zod';
 
 // Node fires a timer longer than 2^31-1 ms after 1 ms: longer durations are refused.

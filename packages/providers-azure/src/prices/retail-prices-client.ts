@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, MeridianError, parseOptions, throwIfAborted } from '@meridian/core';
+import { MAX_TIMER_MILLIS, MeridianError } from '@meridian/core';
+import { parseOptions, throwIfAborted } from '@meridian/core/spi';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { costReport, type CostReport, type CostReportOptions } from './cost-report.js';

@@ -1,4 +1,4 @@
-import { invalidConfig, type ConfigIssue } from '@meridian/core';
+import { invalidConfig, type ConfigIssue } from '@meridian/core/spi';
 
 interface Range {
   first: number;

@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { MAX_TIMER_MILLIS, endpointUrlProblem, hasMethods, REGION_ID_PATTERN } from '@meridian/core';
+import { MAX_TIMER_MILLIS, REGION_ID_PATTERN } from '@meridian/core';
+import { endpointUrlProblem, hasMethods } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { AzureClientOptions } from './arm-clients.js';
 import type { RetailPricesClient } from '../prices/retail-prices-client.js';

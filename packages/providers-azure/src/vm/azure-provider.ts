@@ -1,10 +1,5 @@
 import {
-  FencingGate,
-  invalidConfig,
   MeridianError,
-  parseOptions,
-  throwIfAborted,
-  validateTrafficWeights,
   type DeployOptions,
   type DeploySpec,
   type ProviderCallOptions,
@@ -13,6 +8,7 @@ import {
   type RegionStatus,
   type TrafficWeights,
 } from '@meridian/core';
+import { FencingGate, invalidConfig, parseOptions, throwIfAborted, validateTrafficWeights } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { planAddressSpaces, subnetOf } from './address-plan.js';
 import { createArmClients, type ArmClients } from './arm-clients.js';

@@ -1,4 +1,5 @@
-import { invalidConfig, type ConfigIssue, type DeploySpec } from '@meridian/core';
+import { type DeploySpec } from '@meridian/core';
+import { invalidConfig, type ConfigIssue } from '@meridian/core/spi';
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Azure accepts at most 64 KiB of custom data before base64.

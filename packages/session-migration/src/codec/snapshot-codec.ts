@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { invalidConfig, MeridianError, parseOptions } from '@meridian/core';
+import { MeridianError } from '@meridian/core';
+import { invalidConfig, parseOptions } from '@meridian/core/spi';
 import { codecOptionsSchema, type SnapshotCodecOptions, type SnapshotKey } from './codec-options.js';
 
 // Layout (all integers big-endian):

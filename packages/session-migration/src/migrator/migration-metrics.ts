@@ -1,4 +1,5 @@
-import { guardMetrics, MERIDIAN_METRICS, type Metrics } from '@meridian/core';
+import { MERIDIAN_METRICS, type Metrics } from '@meridian/core';
+import { guardMetrics } from '@meridian/core/spi';
 
 /** @internal What a SessionMigrator records. */
 export interface MigrationRecorder {

@@ -1,4 +1,5 @@
-import { MAX_TIMER_MILLIS, hasMethods, isMetrics, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { MAX_TIMER_MILLIS, type Clock, type Metrics, type LeaseStore, type Region, type Router, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { hasMethods, isMetrics } from '@meridian/core/spi';
 import { z } from 'zod';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 

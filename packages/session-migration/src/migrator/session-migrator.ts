@@ -3,12 +3,8 @@ import {
   MeridianError,
   MemoryLeaseStore,
   noopMetrics,
-  OperationHandle,
-  parseOptions,
-  runSteps,
   sleep,
   systemClock,
-  TypedEmitter,
   type BatchMigrationResult,
   type Clock,
   type Disposable,
@@ -20,9 +16,9 @@ import {
   type Migrator,
   type Operation,
   type SessionRef,
-  type Step,
   type WithErrorEvent,
 } from '@meridian/core';
+import { OperationHandle, parseOptions, runSteps, TypedEmitter, type Step } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';

@@ -1,4 +1,5 @@
-import { throwIfAborted, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
+import { type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
+import { throwIfAborted } from '@meridian/core/spi';
 import { checkConditions, checkKey, etagOf } from './store-keys.js';
 
 /** Snapshots in this process's memory: tests, demos, one-process apps. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { MeridianError, SNAPSHOT_KEY_PATTERN, type SnapshotWriteOptions } from '@meridian/core';
+import { MeridianError, type SnapshotWriteOptions } from '@meridian/core';
+import { SNAPSHOT_KEY_PATTERN } from '@meridian/core/spi';
 
 /** Refuses keys a store cannot hold safely (path separators, empty, too long). */
 export function checkKey(key: unknown): string {

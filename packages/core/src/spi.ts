@@ -1,0 +1,43 @@
+// Provider SPI of @meridian/core (`@meridian/core/spi`): helpers for packages that implement core's contracts
+// (RegionProvider, ReplicaStore, SnapshotStore, SessionAdapter, Metrics) or build engines on core's conventions.
+// Application code imports from `@meridian/core`; the contracts' types themselves live there too.
+// Explicit exports only: anything not listed here or in index.ts is internal.
+
+// Options validated once at the edge: INVALID_CONFIG naming the path and the value.
+export { parseOptions, invalidConfig } from './config/parse-options.js';
+export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
+export { hasMethods } from './config/has-methods.js';
+export { throwIfAborted } from './errors/abort.js';
+// Endpoint URLs: one check (absolute http(s), no credentials) and one redaction for every package.
+export { endpointUrlProblem, redactUrlUserinfo } from './config/endpoint-url.js';
+
+// Typed events and long-running operations, as the engines have them.
+export { TypedEmitter } from './events/typed-emitter.js';
+export { OperationHandle } from './failover/operation.js';
+export { runSteps } from './failover/step-runner.js';
+export type { SkippedStep, Step, StepsOutcome } from './failover/step-runner.js';
+export { TokenBucket } from './sync/token-bucket.js';
+export type { TokenBucketOptions } from './sync/token-bucket.js';
+
+// RegionProvider implementations: traffic weights, fencing, per-region deploy settings.
+export { validateTrafficWeights } from './contracts/traffic-weights.js';
+export { FencingGate } from './contracts/fencing-gate.js';
+export { resolveRegionConfigs } from './deploy/region-config.js';
+
+// SnapshotStore implementations.
+export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';
+
+// ReplicaStore implementations (e.g. @meridian/replica-redis): the reference's own checks, records and digests.
+export { MERKLE_LEAF_DEPTH } from './contracts/replica-store.js';
+export { MAX_KEY_BYTES, checkKey, checkRecord, keyHash, parseStoredRecord, recordEtag, toRecord } from './sync/replica-record.js';
+export { EMPTY_LEAF_DIGEST, checkPrefixes, childrenOf, leafDigest, leafOf, merkleDigests } from './sync/merkle.js';
+export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
+// The sync wire format, for a transport between regions.
+export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';
+export type { EncodedBatch, EncodeOptions } from './sync/batch-codec.js';
+
+// Metrics implementations (e.g. @meridian/metrics-prometheus) and engines taking a Metrics option.
+export { checkRecording, defineMetric, metricConflict, sameMetric, seriesKey } from './metrics/metric-definition.js';
+export { CollectCallbacks } from './metrics/collect-callbacks.js';
+export { guardMetrics } from './metrics/guard-metrics.js';
+export { isMetrics, METRICS_METHODS } from './metrics/is-metrics.js';

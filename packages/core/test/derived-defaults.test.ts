@@ -1,6 +1,7 @@
 // A default checked against another option follows that option instead of
 // failing a check the caller never wrote (issue 20, item 5).
-import { HealthMonitor, MeridianError, parseOptions } from '@meridian/core';
+import { HealthMonitor, MeridianError } from '@meridian/core';
+import { parseOptions } from '@meridian/core/spi';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../cli/src/config/config-schema.js';
 import { webhookNotifierOptionsSchema } from '../src/alerts/webhook-options.js';

@@ -1,6 +1,7 @@
 // Every duration option of every package refuses values Node cannot wait for:
 // a timer past 2^31-1 ms fires after 1 ms (issue 20, item 1).
-import { MAX_TIMER_MILLIS, MemoryLeaseStore, MeridianError, parseOptions, type OptionsSchema } from '@meridian/core';
+import { MAX_TIMER_MILLIS, MemoryLeaseStore, MeridianError } from '@meridian/core';
+import { parseOptions, type OptionsSchema } from '@meridian/core/spi';
 import { createRetailPricesClient } from '@meridian/providers-azure';
 import { KubernetesLeaseStore } from '@meridian/providers-k8s';
 import { describe, expect, it } from 'vitest';

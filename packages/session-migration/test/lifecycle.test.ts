@@ -1,7 +1,8 @@
 // One lifecycle: SessionMigrator.close() and the autoEvacuate wiring's close()
 // are idempotent and awaitable, `await using` ends them, old names still work.
 import { randomBytes } from 'node:crypto';
-import { TypedEmitter, type HealthEvents, type SessionAdapter } from '@meridian/core';
+import { type HealthEvents, type SessionAdapter } from '@meridian/core';
+import { TypedEmitter } from '@meridian/core/spi';
 import { autoEvacuate, MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { describe, expect, it } from 'vitest';
 

@@ -24,7 +24,9 @@ try {
     const before = new Set(readdirSync(work));
     run('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', work], dir);
     tarballs[name] = join(work, readdirSync(work).find((f) => !before.has(f) && f.endsWith('.tgz')));
-    run(bin('publint'), [dir, '--strict'], root);
+    // Lint the tarball pnpm made: publint would otherwise pack again itself, with a `pnpm`
+    // that a fresh machine does not have on PATH (only through npx).
+    run(bin('publint'), [tarballs[name], '--strict'], root);
     run(bin('attw'), [tarballs[name], '--format', 'ascii'], root);
     console.log(`check-pack: ${name}: publint and attw clean`);
   }

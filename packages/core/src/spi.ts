@@ -8,6 +8,8 @@ export { parseOptions, invalidConfig } from './config/parse-options.js';
 export type { ConfigIssue, OptionsSchema, SchemaFailure, SchemaIssue, SchemaResult, SchemaSuccess } from './config/parse-options.js';
 export { hasMethods } from './config/has-methods.js';
 export { throwIfAborted } from './errors/abort.js';
+// Why a call got no answer (refused, reset, timeout ...): what a retry can or cannot fix.
+export { failureKind } from './traffic/failure-kind.js';
 // Endpoint URLs: one check (absolute http(s), no credentials) and one redaction for every package.
 export { endpointUrlProblem, redactUrlUserinfo } from './config/endpoint-url.js';
 

@@ -5,7 +5,7 @@ export type { SnapshotCodecOptions, SnapshotKey } from './codec/codec-options.js
 export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
-export type { EvacuateOptions, SessionMigrateOptions } from './migrator/session-migrator.js';
+export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';
 export type { SessionMigratorOptions } from './migrator/migrator-options.js';
 export type {
   MigrationProgress,
@@ -14,6 +14,7 @@ export type {
   RegionEvacuatedEvent,
   RegionEvacuatingEvent,
   SessionInfo,
+  SessionLostEvent,
   SessionMigratedEvent,
   SessionMigratingEvent,
   SessionMigrationFailedEvent,

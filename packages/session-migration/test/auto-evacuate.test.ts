@@ -98,3 +98,24 @@ describe('autoEvacuate', () => {
     expect(await activeIn('london-user')).toEqual(['ru-central']);
   });
 });
+
+describe('evacuate drains for its duration', () => {
+  it('undrains the region when the evacuation ends: a later route lands there again (keepDrained keeps it out)', async () => {
+    const router = new GeoRouter({ regions: defineRegions(provider.regions()), database: GeoDatabase.fromBuffer(writeMmdb({ networks: dbipNetworks() })) });
+    const migrator = newMigrator(router);
+    await put('londoner', 'eu-west');
+    migrator.register({ id: 'londoner', region: 'eu-west', metadata: { clientIp: '81.2.69.160' } });
+    const during: string[] = [];
+    migrator.on('session:migrating', () => during.push(router.route({ ip: '81.2.69.160' }).region));
+    const result = await migrator.evacuate('eu-west');
+    expect(result.migrated.map((m) => m.to)).toEqual(['ru-central']);
+    expect(during).toEqual(['ru-central']);
+    expect(router.route({ ip: '81.2.69.160' }).region).toBe('eu-west');
+    expect(await activeIn('londoner')).toEqual(['ru-central']);
+
+    await migrator.evacuate('ru-central', { keepDrained: true });
+    expect(router.route({ ip: '81.2.69.160' }).region).toBe('eu-west');
+    expect(await activeIn('londoner')).toEqual(['eu-west']);
+    expect(router.route({ ip: '95.24.1.1' }).region).not.toBe('ru-central');
+  });
+});

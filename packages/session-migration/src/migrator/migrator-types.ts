@@ -1,13 +1,16 @@
 import type { StepRecord } from '@meridian/core';
 
-/** Where a session is in its life. */
-export type SessionState = 'active' | 'migrating' | 'suspended';
+/**
+ * Where a session is in its life. `lost`: its source region died before a
+ * snapshot could be taken, so no region the migrator can vouch for holds it.
+ */
+export type SessionState = 'active' | 'migrating' | 'suspended' | 'lost';
 
 /** A registered session. */
 export interface SessionInfo {
   /** Session id. */
   id: string;
-  /** Region it is active in (or was, while migrating or suspended). */
+  /** Region it is active in (or was, while migrating, suspended or lost). */
   region: string;
   /** `suspended` means a migration could not put it back: its snapshot is kept under `pendingSnapshot`. */
   state: SessionState;
@@ -63,8 +66,22 @@ export interface SessionMigrationFailedEvent extends SessionMigratingEvent {
   error: string;
   /** Whether the session is active again in its source region. */
   resumedInSource: boolean;
+  /** Where the attempt left the session: active again in the source, suspended with its snapshot kept, or lost (source dead). */
+  outcome: 'rolled-back' | 'suspended' | 'lost';
   /** Steps with timings and rollback outcomes. */
   steps: StepRecord[];
+}
+
+/** Payload of `session:lost`. */
+export interface SessionLostEvent {
+  /** Session id. */
+  sessionId: string;
+  /** The region that died holding it. */
+  region: string;
+  /** The migration that found it out. */
+  migrationId: string;
+  /** Why (the error of the snapshot step). */
+  error: string;
 }
 
 /** Payload of `region:evacuating`. */
@@ -95,6 +112,8 @@ export interface MigratorEvents {
   'session:migrated': SessionMigratedEvent;
   /** An attempt failed and was rolled back. */
   'session:migration-failed': SessionMigrationFailedEvent;
+  /** A session's source region died before a snapshot could be taken: not active anywhere the migrator knows. */
+  'session:lost': SessionLostEvent;
   /** An evacuation started. */
   'region:evacuating': RegionEvacuatingEvent;
   /** An evacuation ended. */
@@ -107,12 +126,16 @@ export interface MigrationStatistics {
   sessions: number;
   /** Sessions per state. */
   byState: Record<SessionState, number>;
-  /** Sessions per region: every region in the `regions` option or that a session has been in, 0 included. */
+  /** Sessions per region, lost ones not counted: every region in the `regions` option or that a session has been in, 0 included. */
   byRegion: Record<string, number>;
-  /** Completed migrations. */
+  /** Completed migrations (recoveries included). */
   migrated: number;
-  /** Failed attempts (each rolled back). */
+  /** Migrations that failed, once per session and call however many attempts it took. */
   failed: number;
+  /** Failed migrations whose session is active again in its source. */
+  rolledBack: number;
+  /** Sessions declared lost (their source died before a snapshot). */
+  lost: number;
   /** Median duration of recent successful migrations, ms. */
   p50Millis: number;
   /** 95th percentile, ms. */

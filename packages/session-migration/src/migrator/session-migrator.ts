@@ -18,7 +18,7 @@ import {
   type SessionRef,
   type WithErrorEvent,
 } from '@meridian/core';
-import { OperationHandle, parseOptions, runSteps, TypedEmitter, type Step } from '@meridian/core/spi';
+import { failureKind, OperationHandle, parseOptions, runSteps, TypedEmitter, type Step } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
@@ -35,6 +35,26 @@ export interface SessionMigrateOptions extends MigrateOptions {
   migrationId?: string;
 }
 
+/** Options of {@link SessionMigrator.sweepSnapshots}. */
+export interface SweepSnapshotsOptions {
+  /** Only snapshots written at least this long ago (by the migrator's clock). Longer than any migration: a good value is a few `timeoutMillis`. */
+  olderThanMillis: number;
+  /** Most deletes in one run. Default 1000. */
+  maxDeletes?: number;
+  /** Stops the sweep between deletes. */
+  signal?: AbortSignal;
+}
+
+/** What one {@link SessionMigrator.sweepSnapshots} run did. */
+export interface SweepSnapshotsResult {
+  /** Orphaned snapshots removed. */
+  deleted: number;
+  /** Orphaned snapshots whose delete failed (left for the next run). */
+  failed: number;
+  /** Orphaned snapshots left for the next run by `maxDeletes`. */
+  remaining: number;
+}
+
 /** Options of {@link SessionMigrator.evacuate}. */
 export interface EvacuateOptions {
   /** A region id, or `nearest-healthy` (the router places each session by its `metadata.clientIp`). Default `nearest-healthy`. */
@@ -45,6 +65,8 @@ export interface EvacuateOptions {
   signal?: AbortSignal;
   /** With `nearest-healthy`: only regions whose residency admits each session's client country. Default false. */
   residency?: boolean;
+  /** With `nearest-healthy`: leave the region drained on the router when the evacuation ends. Default false (undrained at the end). */
+  keepDrained?: boolean;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -73,8 +95,12 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   readonly #recorder: MigrationRecorder;
   /** Every region a session has been in or that the options list: listed by `statistics()` even when empty. */
   readonly #knownRegions = new Set<string>();
+  /** Snapshot keys of attempts in flight: never swept. */
+  readonly #inFlight = new Set<string>();
   #migrated = 0;
   #failed = 0;
+  #rolledBack = 0;
+  #lost = 0;
   #bytesMoved = 0;
   #closing: Promise<void> | undefined;
 
@@ -194,11 +220,13 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     const source = session.region;
     const ref: SessionRef = { id: sessionId, region: source, metadata: session.metadata };
     const signal = options.signal ?? new AbortController().signal;
-    const undoCall = { signal: new AbortController().signal };
+    const base = { migrationId: `recover-${key}`, sessionId, from: source, to: targetRegion, attempt: 1 };
+    let bytes = 0;
+    this.#events.emit('session:migrating', base);
     try {
       const outcome = await runSteps(
         [
-          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal),
+          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, (read) => (bytes = read)),
           {
             name: 'activate',
             run: async () => {
@@ -212,16 +240,22 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         () => undefined,
       );
       if (!outcome.ok) {
+        const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        this.#failed++;
+        this.#recorder.ended('failed', this.#clock.now() - started);
+        this.#events.emit('session:migration-failed', { ...base, failedStep: outcome.failedStep ?? 'unknown', error, resumedInSource: false, outcome: 'suspended', steps: outcome.steps });
         throw new MeridianError('MIGRATION_FAILED', `Recovery of session "${sessionId}" into ${targetRegion} failed at "${outcome.failedStep}"; still suspended, snapshot kept as ${key}`, {
           cause: outcome.error,
           details: { sessionId, failedStep: outcome.failedStep },
         });
       }
       // The dead source may come back holding a suspended copy: remove it if it answers.
-      await this.#o.adapter.discard(ref, source, undoCall).catch(() => undefined);
+      await this.#bounded(`discard of session "${sessionId}" in ${source}`, (c) => this.#o.adapter.discard(ref, source, c)).catch(() => undefined);
       await this.#o.store.delete(key).catch(() => undefined);
+      // Bookkept as a migration: duration, bytes, metrics, `session:migrated`.
       const durationMillis = this.#clock.now() - started;
-      this.#migrated++;
+      this.#completed(session, durationMillis, bytes);
+      this.#events.emit('session:migrated', { ...base, durationMillis, bytes, steps: outcome.steps });
       return { sessionId, from: source, to: targetRegion, durationMillis };
     } finally {
       await this.#locks.release(lock).catch(() => undefined);
@@ -236,7 +270,12 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     );
   }
 
-  /** Moves every active session out of `regionId` (drained on the router first, so no new client lands there). */
+  /**
+   * Moves every active session out of `regionId`. With `nearest-healthy` the
+   * region is drained on the router while it runs, so no new client lands
+   * there, and undrained when it ends (unless `keepDrained`): the router's
+   * health view keeps an unhealthy region out of routes from then on.
+   */
   async evacuate(regionId: string, options: EvacuateOptions = {}): Promise<BatchMigrationResult> {
     const started = this.#clock.now();
     const sessions = [...this.#sessions.values()].filter((s) => s.region === regionId && s.state === 'active');
@@ -247,30 +286,75 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       router.setDrained(regionId, true);
     }
     this.#events.emit('region:evacuating', { regionId, sessionCount: sessions.length });
-    const result = await this.#batch(
-      sessions.map((s) => ({
-        id: s.id,
-        to: async () => {
-          if (to !== 'nearest-healthy') return to;
-          const ip = s.metadata.clientIp;
-          if (!ip) throw invalidArgument('metadata.clientIp', ip, `session "${s.id}" has no clientIp to route by`);
-          return (await router!.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) })).region;
-        },
-      })),
-      options,
-    );
+    let result: BatchMigrationResult;
+    try {
+      result = await this.#batch(
+        sessions.map((s) => ({
+          id: s.id,
+          to: async () => {
+            if (to !== 'nearest-healthy') return to;
+            const ip = s.metadata.clientIp;
+            if (!ip) throw invalidArgument('metadata.clientIp', ip, `session "${s.id}" has no clientIp to route by`);
+            return (await router!.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) })).region;
+          },
+        })),
+        options,
+      );
+    } finally {
+      // Drained for the evacuation only: whether the region takes new clients
+      // afterwards is the router's health view's call, not a leftover drain.
+      if (to === 'nearest-healthy' && !options.keepDrained) router!.setDrained(regionId, false);
+    }
     this.#events.emit('region:evacuated', { regionId, migrated: result.migrated.length, failed: result.failed.length, durationMillis: this.#clock.now() - started });
+    return result;
+  }
+
+  /**
+   * Removes migration snapshots left in the store by deletes that failed (a
+   * store outage): those written more than `olderThanMillis` ago, at most
+   * `maxDeletes` per run, never one kept for `recover()` by this migrator or
+   * used by a migration in flight. Other keys in the store are not touched.
+   * Call it on a timer; it reports, it does not throw for a failed delete.
+   */
+  async sweepSnapshots(options: SweepSnapshotsOptions): Promise<SweepSnapshotsResult> {
+    const olderThan = options?.olderThanMillis;
+    if (typeof olderThan !== 'number' || !Number.isFinite(olderThan) || olderThan < 0) throw invalidArgument('olderThanMillis', olderThan, 'must be a number >= 0');
+    const maxDeletes = options.maxDeletes ?? 1000;
+    if (!Number.isInteger(maxDeletes) || maxDeletes < 1) throw invalidArgument('maxDeletes', maxDeletes, 'must be an integer >= 1');
+    const kept = new Set<string>(this.#inFlight);
+    for (const s of this.#sessions.values()) if (s.pendingSnapshot) kept.add(s.pendingSnapshot);
+    const cutoff = this.#clock.now() - olderThan;
+    const orphans = (await this.#o.store.list(undefined, options.signal ? { signal: options.signal } : {})).filter((key) => {
+      const createdAt = snapshotCreatedAt(key);
+      return createdAt !== undefined && createdAt <= cutoff && !kept.has(key);
+    });
+    const result: SweepSnapshotsResult = { deleted: 0, failed: 0, remaining: Math.max(0, orphans.length - maxDeletes) };
+    for (const key of orphans.slice(0, maxDeletes)) {
+      if (options.signal?.aborted) {
+        result.remaining++;
+        continue;
+      }
+      try {
+        await this.#o.store.delete(key, options.signal ? { signal: options.signal } : {});
+        result.deleted++;
+      } catch {
+        result.failed++;
+      }
+    }
+    this.#recorder.swept('deleted', result.deleted);
+    this.#recorder.swept('failed', result.failed);
     return result;
   }
 
   /** Counts by state and region (every known region, 0 included), outcomes, latency percentiles, bytes moved. */
   statistics(): MigrationStatistics {
-    const byState = { active: 0, migrating: 0, suspended: 0 };
+    const byState = { active: 0, migrating: 0, suspended: 0, lost: 0 };
     const byRegion: Record<string, number> = {};
     for (const region of this.#knownRegions) byRegion[region] = 0;
     for (const s of this.#sessions.values()) {
       byState[s.state]++;
-      byRegion[s.region] = (byRegion[s.region] ?? 0) + 1;
+      // A lost session is in no region the migrator can vouch for.
+      if (s.state !== 'lost') byRegion[s.region] = (byRegion[s.region] ?? 0) + 1;
     }
     const sorted = [...this.#durations].sort((a, b) => a - b);
     return {
@@ -279,6 +363,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       byRegion,
       migrated: this.#migrated,
       failed: this.#failed,
+      rolledBack: this.#rolledBack,
+      lost: this.#lost,
       p50Millis: percentile(sorted, 50),
       p95Millis: percentile(sorted, 95),
       bytesMoved: this.#bytesMoved,
@@ -314,18 +400,66 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     const retries = options.retries ?? this.#o.retries;
     const lock = await this.#locks.acquire(`session:${session.id}`, migrationId, this.#o.lockTtlMillis);
     if (!lock) throw inProgress(session.id);
+    const stop = AbortSignal.any([handle.controller.signal, ...(options.signal ? [options.signal] : [])]);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.#attempt(session, target, migrationId, attempt, options, handle);
         } catch (error) {
-          const userStop = options.signal?.aborted || handle.controller.signal.aborted;
-          if (attempt > retries || userStop || session.state === 'suspended') throw error;
-          await sleep(this.#clock, this.#o.retryBackoffMillis * attempt);
+          // Counted once per session and call, however many attempts it took.
+          const final = attempt > retries || stop.aborted || session.state !== 'active' || !retryable(error);
+          if (!final) {
+            try {
+              await sleep(this.#clock, this.#o.retryBackoffMillis * attempt, stop);
+              continue;
+            } catch (aborted) {
+              this.#failedSession(session);
+              throw aborted;
+            }
+          }
+          // Refused input (INVALID_ARGUMENT) never started a migration: not a failed one.
+          if (MeridianError.hasCode(error, 'MIGRATION_FAILED')) this.#failedSession(session);
+          throw error;
         }
       }
     } finally {
       await this.#locks.release(lock).catch(() => undefined);
+    }
+  }
+
+  #completed(session: SessionInfo, durationMillis: number, bytes: number): void {
+    this.#migrated++;
+    this.#bytesMoved += bytes;
+    this.#durations.push(durationMillis);
+    if (this.#durations.length > DURATIONS_KEPT) this.#durations.shift();
+    this.#update(session, { migrations: session.migrations + 1, pendingSnapshot: undefined });
+    this.#recorder.ended('completed', durationMillis);
+  }
+
+  #failedSession(session: SessionInfo): void {
+    this.#failed++;
+    if (session.state === 'active') this.#rolledBack++;
+  }
+
+  /**
+   * Runs an undo or cleanup call bounded by `timeoutMillis` on the clock: its
+   * signal aborts then, and an adapter that ignores the signal is given up on.
+   */
+  async #bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>): Promise<void> {
+    const timeoutMillis = this.#o.timeoutMillis;
+    const controller = new AbortController();
+    let timer: { cancel(): void } | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.#clock.setTimeout(() => {
+        const error = new MeridianError('TIMEOUT', `${what} took longer than ${timeoutMillis} ms`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMillis);
+    });
+    try {
+      await Promise.race([call({ signal: controller.signal }), expired]);
+    } finally {
+      timer!.cancel();
     }
   }
 
@@ -350,8 +484,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     const signal = AbortSignal.any(signals);
     const ref: SessionRef = { id: session.id, region: source, metadata: session.metadata };
     const call = { signal };
-    const undoCall = { signal: new AbortController().signal };
-    const key = `${session.id}.${migrationId}.${attempt}`;
+    const key = snapshotKey(session.id, migrationId, attempt, started);
+    this.#inFlight.add(key);
     let bytes = 0;
     let encoded: Buffer | undefined;
 
@@ -372,7 +506,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           this.#update(session, { state: 'migrating' });
         },
         undo: async () => {
-          await this.#o.adapter.activate(ref, source, undoCall);
+          await this.#bounded(`activate of session "${session.id}" in ${source}`, (c) => this.#o.adapter.activate(ref, source, c));
           this.#update(session, { state: 'active', region: source });
         },
       },
@@ -392,7 +526,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         },
         undo: async () => {
           // Stop the target serving before the source resumes: never active twice.
-          await this.#o.adapter.suspend(ref, target, undoCall);
+          await this.#bounded(`suspend of session "${session.id}" in ${target}`, (c) => this.#o.adapter.suspend(ref, target, c));
           this.#update(session, { state: 'migrating', region: source });
         },
       },
@@ -402,7 +536,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           // The session is live in the target now; a source that cannot discard
           // keeps a suspended copy, which is never served.
           try {
-            await this.#o.adapter.discard(ref, source, undoCall);
+            await this.#bounded(`discard of session "${session.id}" in ${source}`, (c) => this.#o.adapter.discard(ref, source, c));
             return `removed from ${source}`;
           } catch (error) {
             return `suspended copy left in ${source}: ${error instanceof Error ? error.message : String(error)}`;
@@ -416,41 +550,47 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       if (outcome.ok) {
         await this.#o.store.delete(key).catch(() => undefined);
         const durationMillis = this.#clock.now() - started;
-        this.#migrated++;
-        this.#bytesMoved += bytes;
-        this.#durations.push(durationMillis);
-        if (this.#durations.length > DURATIONS_KEPT) this.#durations.shift();
-        this.#update(session, { migrations: session.migrations + 1, pendingSnapshot: undefined });
-        this.#recorder.ended('completed', durationMillis);
+        this.#completed(session, durationMillis, bytes);
         this.#events.emit('session:migrated', { ...base, durationMillis, bytes, steps: outcome.steps });
         return { sessionId: session.id, from: source, to: target, durationMillis };
       }
-      this.#failed++;
+      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       const suspend = outcome.steps.find((s) => s.name === 'suspend');
-      let resumedInSource = !suspend || suspend.status === 'rolled-back';
+      // The source refused the connection before any snapshot: it is dead, not "active again".
+      const sourceDead = outcome.failedStep === 'snapshot' && !signal.aborted && refusedConnection(outcome.error);
+      let resumedInSource = !sourceDead && (!suspend || suspend.status === 'rolled-back');
       if (suspend?.status === 'failed') {
         // A suspend that failed may still have landed (an answer lost on the way back): make sure the source serves.
-        resumedInSource = await this.#o.adapter.activate(ref, source, undoCall).then(
+        resumedInSource = await this.#bounded(`activate of session "${session.id}" in ${source}`, (c) => this.#o.adapter.activate(ref, source, c)).then(
           () => true,
           () => false,
         );
       }
-      if (resumedInSource) {
+      let outcomeName: 'rolled-back' | 'suspended' | 'lost';
+      if (sourceDead) {
+        outcomeName = 'lost';
+        this.#lost++;
+        this.#update(session, { state: 'lost', region: source });
+      } else if (resumedInSource) {
+        outcomeName = 'rolled-back';
         await this.#o.store.delete(key).catch(() => undefined);
         this.#update(session, { state: 'active', region: source });
       } else {
         // The source could not resume: keep the session suspended and its snapshot safe for a retry.
+        outcomeName = 'suspended';
         this.#update(session, { state: 'suspended', region: source, ...(encoded ? { pendingSnapshot: key } : {}) });
       }
-      const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       this.#recorder.ended('failed', this.#clock.now() - started);
-      this.#events.emit('session:migration-failed', { ...base, failedStep: outcome.failedStep ?? 'unknown', error, resumedInSource, steps: outcome.steps });
-      throw new MeridianError('MIGRATION_FAILED', `Migration of session "${session.id}" ${source} -> ${target} failed at "${outcome.failedStep}": ${error}; ${resumedInSource ? `active again in ${source}` : `left suspended in ${source}, snapshot kept as ${key}`}`, {
+      this.#events.emit('session:migration-failed', { ...base, failedStep: outcome.failedStep ?? 'unknown', error, resumedInSource, outcome: outcomeName, steps: outcome.steps });
+      if (sourceDead) this.#events.emit('session:lost', { sessionId: session.id, region: source, migrationId, error });
+      const where = { lost: `lost: ${source} is unreachable and no snapshot was taken`, 'rolled-back': `active again in ${source}`, suspended: `left suspended in ${source}, snapshot kept as ${key}` }[outcomeName];
+      throw new MeridianError('MIGRATION_FAILED', `Migration of session "${session.id}" ${source} -> ${target} failed at "${outcome.failedStep}": ${error}; ${where}`, {
         cause: outcome.error,
         details: { sessionId: session.id, migrationId, failedStep: outcome.failedStep, resumedInSource, steps: outcome.steps },
       });
     } finally {
       timer.cancel();
+      this.#inFlight.delete(key);
     }
   }
 
@@ -459,12 +599,13 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * authentication; here: it is this session's, from this migration), and
    * creates the session suspended in `target`. Undo discards it there.
    */
-  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal): Step {
+  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, onRead?: (bytes: number) => void): Step {
     return {
       name: 'restore',
       run: async () => {
         const stored = await this.#o.store.get(key, { signal });
         if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
+        onRead?.(stored.bytes.length);
         const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
         const mismatch = decoded.sessionId !== identity.sessionId || (identity.migrationId !== undefined && decoded.migrationId !== identity.migrationId);
         if (mismatch) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
@@ -472,7 +613,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         return 'integrity verified (checksum, authentication, identity)';
       },
       undo: async () => {
-        await this.#o.adapter.discard(ref, target, { signal: new AbortController().signal });
+        await this.#bounded(`discard of session "${ref.id}" in ${target}`, (c) => this.#o.adapter.discard(ref, target, c));
       },
     };
   }
@@ -490,4 +631,32 @@ function invalidArgument(field: string, value: unknown, why: string): MeridianEr
 
 function inProgress(sessionId: string): MeridianError {
   return new MeridianError('MIGRATION_IN_PROGRESS', `Session "${sessionId}" is already being migrated`, { details: { sessionId } });
+}
+
+/** Whether the connection was never made (refused, unreachable), at any depth of the causes: an adapter wraps the network error. */
+function refusedConnection(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    if (failureKind(current, false) === 'connect') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Whether another attempt could succeed: not when the session is not in its source. */
+function retryable(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return !MeridianError.hasCode(cause, 'SESSION_NOT_FOUND') && !MeridianError.hasCode(error, 'SESSION_NOT_FOUND') && !MeridianError.hasCode(error, 'INVALID_ARGUMENT');
+}
+
+// Migration snapshot keys carry their creation time, so a sweep can age them from a listing alone.
+const SNAPSHOT_KEY = /^mig\.(\d+)\./;
+
+function snapshotKey(sessionId: string, migrationId: string, attempt: number, createdAt: number): string {
+  return `mig.${Math.max(0, Math.floor(createdAt))}.${sessionId}.${migrationId}.${attempt}`;
+}
+
+function snapshotCreatedAt(key: string): number | undefined {
+  const match = SNAPSHOT_KEY.exec(key);
+  return match ? Number(match[1]) : undefined;
 }

@@ -62,7 +62,9 @@ export interface AdapterCallOptions {
 
 /**
  * What a host supplies for its kind of session (browser contexts, game rooms, an
- * opaque blob): Meridian owns the protocol around these five calls.
+ * opaque blob): Meridian owns the protocol around these five calls, plus an
+ * optional sixth, `version`, that lets a checkpointer skip unchanged sessions
+ * without taking their snapshot.
  */
 export interface SessionAdapter {
   /** Captures the session's state in its region (JSON-serialisable). */
@@ -75,4 +77,13 @@ export interface SessionAdapter {
   activate(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
   /** Removes the session from `region`; removing an absent one is not an error. */
   discard(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
+  /**
+   * Optional: a version or change counter of the session's state in its region
+   * (`session.region`), read without transferring the state. It must change on
+   * every change of the state and never come back to an earlier value for a
+   * different state (a region restarting must not repeat old values). Equal
+   * values mean "unchanged": a checkpointer then skips the snapshot. Without it,
+   * the checkpointer takes a snapshot every interval and compares its SHA-256.
+   */
+  version?(session: SessionRef, options: AdapterCallOptions): Promise<string | number>;
 }

@@ -28,6 +28,10 @@ export interface MeridianMetricCatalogue {
   readonly migrations: MetricOptions;
   /** SessionMigrator: `meridian_migration_duration_seconds{result}`. */
   readonly migrationDuration: HistogramOptions;
+  /** SessionCheckpointer: `meridian_checkpoints_total{result}`. */
+  readonly checkpoints: MetricOptions;
+  /** SessionCheckpointer: `meridian_checkpoint_bytes_total`. */
+  readonly checkpointBytes: MetricOptions;
   /** CrossRegionSync: `meridian_sync_lag_seconds{region}`. */
   readonly syncLag: MetricOptions;
   /** CrossRegionSync: `meridian_sync_bytes_total{from,to}`. */
@@ -77,6 +81,15 @@ export const MERIDIAN_METRICS: MeridianMetricCatalogue = Object.freeze({
     unit: 's',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   },
+  /** SessionCheckpointer: sessions per round, by result (written, unchanged, failed, skipped). */
+  checkpoints: {
+    name: 'meridian_checkpoints_total',
+    help: 'Session checkpoints by result (written; unchanged: not written, the session did not change; failed; skipped: the store was down).',
+    labelNames: ['result'],
+    unit: '1',
+  },
+  /** SessionCheckpointer: encoded checkpoint bytes written to the snapshot store. */
+  checkpointBytes: { name: 'meridian_checkpoint_bytes_total', help: 'Encoded (compressed, encrypted) checkpoint bytes written to the snapshot store.', labelNames: [], unit: 'By' },
   /** CrossRegionSync: replication lag per region (as a target), after each round. */
   syncLag: { name: 'meridian_sync_lag_seconds', help: 'How far behind each region is on replicated data (the worst incoming pair), after each sync round.', labelNames: ['region'], unit: 's' },
   /** CrossRegionSync: encoded batch bytes carried per direction. */

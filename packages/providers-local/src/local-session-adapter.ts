@@ -6,6 +6,7 @@ import type { LocalProvider } from './local-provider.js';
  * Sessions held by local region processes (their `/sessions` API), for demos and
  * tests of the migration protocol over real sockets. A region that does not
  * answer is REGION_UNAVAILABLE; a session a region does not hold is SESSION_NOT_FOUND.
+ * `version` reads the session's change counter (every write increments it) without its state.
  */
 export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapter {
   const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, body?: unknown) => {
@@ -49,6 +50,11 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
     async discard(session, region, options) {
       const result = await call(region, 'DELETE', path(session), options);
       if (result.status !== 404) expectOk(result, session, region, 'discard');
+    },
+    async version(session, options) {
+      const json = expectOk(await call(session.region, 'GET', `${path(session)}/version`, options), session, session.region, 'version');
+      // The region's start time keeps a restarted region (whose counter starts again at 1) from repeating a version.
+      return `${String(json.incarnation)}:${String(json.version)}`;
     },
   };
 }

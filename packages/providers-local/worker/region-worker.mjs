@@ -105,6 +105,8 @@ async function collection(store, field, key, req, res) {
   }
   if (req.method === 'PUT') {
     const value = await readJson(req);
+    // Every write takes the next value of a region-wide counter: a session's version grows on each of its
+    // writes and is never reused for another state, even after the session is discarded and restored.
     const version = ++kvVersion;
     // Sessions carry a status: a restored copy waits suspended until activated.
     const status = field === 'state' ? (new URL(req.url ?? '/', 'http://x').searchParams.get('status') === 'suspended' ? 'suspended' : 'active') : undefined;
@@ -127,6 +129,12 @@ async function handle(req, res) {
     session.status = rest[0] === 'suspend' ? 'suspended' : 'active';
     session.updatedAt = Date.now();
     return send(res, 200, { key: second, status: session.status });
+  }
+  // The version of a session's state without its state (SessionAdapter.version): a checkpointer's cheap "changed?".
+  if (first === 'sessions' && second && rest.length === 1 && rest[0] === 'version' && req.method === 'GET') {
+    const session = sessions.get(decodeURIComponent(second));
+    if (!session) return send(res, 404, { error: `no session "${second}"` });
+    return send(res, 200, { key: second, version: session.version, incarnation: `${startedAt}-${process.pid}`, updatedAt: session.updatedAt });
   }
   if (first === 'replica' && rest.length === 0) {
     const reply = await replica.handle(req, second || undefined, url.searchParams);

@@ -1,4 +1,4 @@
-// Public API of @meridian/session-migration (snapshots first; the migrator follows).
+// Public API of @meridian/session-migration: snapshots, the migrator, the checkpointer.
 export { SnapshotCodec } from './codec/snapshot-codec.js';
 export type { SnapshotCompression, SnapshotHeader } from './codec/snapshot-codec.js';
 export type { SnapshotCodecOptions, SnapshotKey } from './codec/codec-options.js';
@@ -22,3 +22,15 @@ export type {
 } from './migrator/migrator-types.js';
 export { autoEvacuate } from './migrator/auto-evacuate.js';
 export type { AffinityBroken, AutoEvacuateOptions, AutoEvacuation, Emits } from './migrator/auto-evacuate.js';
+export { SessionCheckpointer } from './checkpoint/session-checkpointer.js';
+export { CHECKPOINT_KEY_PREFIX, checkpointKey } from './checkpoint/checkpoint-keys.js';
+export type { CheckpointSession, CheckpointSessionSource, SessionCheckpointerOptions } from './checkpoint/checkpoint-options.js';
+export type {
+  CheckpointerEvents,
+  CheckpointerStatus,
+  CheckpointFailedEvent,
+  CheckpointRound,
+  CheckpointStoreUnavailableEvent,
+  SessionCheckpoint,
+  SessionCheckpointStatus,
+} from './checkpoint/checkpoint-types.js';

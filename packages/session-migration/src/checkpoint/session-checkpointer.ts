@@ -276,9 +276,14 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
   /** Runs one session's checkpoint with a signal aborted by `close()` or after `timeoutMillis` on the clock. */
   async #bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const timeoutMillis = this.#o.timeoutMillis;
-    const timeout = new AbortController();
-    const timer = this.#clock.setTimeout(() => timeout.abort(new MeridianError('TIMEOUT', `checkpoint took longer than ${timeoutMillis} ms`, { details: { timeoutMillis } })), timeoutMillis);
-    const signal = AbortSignal.any([this.#stop.signal, timeout.signal]);
+    // One controller per session, fed by close() and the timer (AbortSignal.any costs more per call, and a round makes thousands).
+    const controller = new AbortController();
+    const stop = this.#stop.signal;
+    const onStop = () => controller.abort(stop.reason);
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+    const timer = this.#clock.setTimeout(() => controller.abort(new MeridianError('TIMEOUT', `checkpoint took longer than ${timeoutMillis} ms`, { details: { timeoutMillis } })), timeoutMillis);
+    const signal = controller.signal;
     const aborted = new Promise<never>((_, reject) => {
       const fail = () => reject(new StageFailure('adapter', signal.reason));
       if (signal.aborted) fail();
@@ -289,6 +294,7 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
       return await Promise.race([fn(signal), aborted]);
     } finally {
       timer.cancel();
+      stop.removeEventListener('abort', onStop);
     }
   }
 }

@@ -31,6 +31,7 @@ export const ENGINES: EngineEvents[] = [
   { engine: 'WebhookNotifier', pkg: '@meridian/core', file: 'packages/core/src/alerts/alert-types.ts', map: 'AlertEvents' },
   { engine: 'GeoRouter', pkg: '@meridian/georouter', file: 'packages/georouter/src/georouter-types.ts', map: 'GeoRouterEvents' },
   { engine: 'SessionMigrator', pkg: '@meridian/session-migration', file: 'packages/session-migration/src/migrator/migrator-types.ts', map: 'MigratorEvents' },
+  { engine: 'SessionCheckpointer', pkg: '@meridian/session-migration', file: 'packages/session-migration/src/checkpoint/checkpoint-types.ts', map: 'CheckpointerEvents' },
   { engine: 'LocalProvider', pkg: '@meridian/providers-local', file: 'packages/providers-local/src/local-provider.ts', map: 'LocalProviderEvents' },
   { engine: 'KubernetesProvider', pkg: '@meridian/providers-k8s', file: 'packages/providers-k8s/src/provider-events.ts', map: 'KubernetesProviderEvents' },
 ];

@@ -2,7 +2,7 @@
 // bandwidth and concurrency bounds, a store outage, refused checkpoints, key
 // rotation, bad options), then over real region processes.
 import { randomBytes } from 'node:crypto';
-import { ManualClock, MeridianError, type SessionAdapter, type SessionRef, type SnapshotStore } from '@meridian/core';
+import { ManualClock, MemoryMetrics, MeridianError, type SessionAdapter, type SessionRef, type SnapshotStore } from '@meridian/core';
 import { createLocalProvider, createLocalSessionAdapter, type LocalProvider } from '@meridian/providers-local';
 import {
   checkpointKey,
@@ -305,6 +305,36 @@ describe('SessionCheckpointer on virtual time', () => {
     releasePut();
     expect(await older).toMatchObject({ written: 0, unchanged: 1, failed: 0 });
     expect(await fast.latest('a')).toMatchObject({ takenAt: 1_000_500, state: { id: 'a', n: 1 } });
+  });
+
+  it('a session whose id the store refuses fails alone; the store is not reported down', async () => {
+    const { checkpointer } = setup({ ids: ['a', 'bad/id', 'c'], concurrency: 1 });
+    const alerts = collectEvents(checkpointer, 'checkpoint:store-unavailable');
+    const failed = collectEvents(checkpointer, 'checkpoint:failed');
+    expect(await checkpointer.checkpointNow()).toMatchObject({ written: 2, failed: 1, skipped: 0 });
+    expect(failed.events).toEqual([expect.objectContaining({ sessionId: 'bad/id', stage: 'store', code: 'INVALID_ARGUMENT' })]);
+    expect(alerts.events).toEqual([]);
+  });
+
+  it('records meridian_checkpoints_total by result and meridian_checkpoint_bytes_total', async () => {
+    const metrics = new MemoryMetrics();
+    const flaky = flakyStore();
+    const { mem, checkpointer } = setup({ metrics, store: flaky.store, concurrency: 1 });
+    expect(metrics.value('meridian_checkpoints_total', { result: 'failed' })).toBe(0);
+    const first = await checkpointer.checkpointNow();
+    mem.write('a', { id: 'a', n: 1 });
+    mem.write('b', { id: 'b', n: 1 });
+    flaky.state.down = true;
+    await checkpointer.checkpointNow(); // a fails, b and c skipped
+    expect(metrics.value('meridian_checkpoints_total', { result: 'written' })).toBe(3);
+    await checkpointer.checkpointNow(); // still down
+    flaky.state.down = false;
+    await checkpointer.checkpointNow(); // a and b written, c unchanged
+    expect(metrics.value('meridian_checkpoints_total', { result: 'written' })).toBe(5);
+    expect(metrics.value('meridian_checkpoints_total', { result: 'unchanged' })).toBe(1);
+    expect(metrics.value('meridian_checkpoints_total', { result: 'failed' })).toBe(2);
+    expect(metrics.value('meridian_checkpoints_total', { result: 'skipped' })).toBe(4);
+    expect(metrics.value('meridian_checkpoint_bytes_total', {})).toBeGreaterThan(first.bytes);
   });
 
   it('refuses bad options with INVALID_CONFIG naming the path', () => {

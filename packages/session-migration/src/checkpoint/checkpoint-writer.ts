@@ -2,7 +2,7 @@ import { MeridianError, type SnapshotStore } from '@meridian/core';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 import { decodeCheckpoint } from './checkpoint-envelope.js';
 
-/** @internal A store call that failed (not a lost race): the round counts the store as down. */
+/** @internal A store call that failed (not a lost race, a refused key or an abort): the round counts the store as down. */
 export class StoreFailure extends Error {
   constructor(readonly error: unknown) {
     super((error as Error)?.message ?? String(error), { cause: error });
@@ -10,6 +10,12 @@ export class StoreFailure extends Error {
 }
 
 const ATTEMPTS = 4;
+
+/** A refused key (INVALID_ARGUMENT) fails one session; an abort is the checkpointer's own; anything else means the store is down. */
+function storeError(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted || MeridianError.hasCode(error, 'INVALID_ARGUMENT') || MeridianError.hasCode(error, 'ABORTED')) return error;
+  return new StoreFailure(error);
+}
 
 /**
  * @internal Replaces the checkpoint under `key` with a conditional write, so a
@@ -34,7 +40,7 @@ export async function replaceCheckpoint(
       const { etag } = await store.put(key, bytes, { ...condition, signal });
       return { written: true, etag, takenAt };
     } catch (error) {
-      if (!MeridianError.hasCode(error, 'PRECONDITION_FAILED')) throw new StoreFailure(error);
+      if (!MeridianError.hasCode(error, 'PRECONDITION_FAILED')) throw storeError(error, signal);
       if (attempt >= ATTEMPTS) throw error;
     }
     // Someone else wrote since we last did: read what is there and decide.
@@ -42,7 +48,7 @@ export async function replaceCheckpoint(
     try {
       current = await store.get(key, { signal });
     } catch (error) {
-      throw new StoreFailure(error);
+      throw storeError(error, signal);
     }
     if (!current) {
       condition = { ifNoneMatch: '*' };

@@ -52,14 +52,7 @@ describe('SessionMigrator counts honestly when a region dies', () => {
     const N = 12;
     const doomed = Array.from({ length: N }, (_, i) => `dead-${i}`);
     const alive = ['live-0', 'live-1', 'live-2'];
-    let snapshots = 0;
-    const counting: SessionAdapter = {
-      ...adapter,
-      snapshot: (session, options) => {
-        snapshots++;
-        return adapter.snapshot(session, options);
-      },
-    };
+    const { counting, snapshots } = countingSnapshots(adapter);
     const m = new SessionMigrator({ adapter: counting, codec, store: new MemorySnapshotStore(), retries: 3, retryBackoffMillis: 50, timeoutMillis: 5_000 });
     for (const id of doomed) {
       await createSession(id, 'eu-west');
@@ -81,7 +74,7 @@ describe('SessionMigrator counts honestly when a region dies', () => {
     expect(lost.events.every((e) => e.region === 'eu-west')).toBe(true);
     expect(failed.events.every((e) => e.outcome === 'lost' && !e.resumedInSource)).toBe(true);
     // One snapshot call per session: a dead source is not retried.
-    expect(snapshots).toBe(N);
+    expect(snapshots()).toBe(N);
     expect(failed.events).toHaveLength(N);
     const stats = m.statistics();
     expect(stats).toMatchObject({ failed: N, lost: N, rolledBack: 0, migrated: 0 });
@@ -97,18 +90,24 @@ describe('SessionMigrator counts honestly when a region dies', () => {
 
   it('SESSION_NOT_FOUND from the source is not retried, and a failed session counts once', async () => {
     await createSession('here', 'us-east');
-    let snapshots = 0;
-    const counting: SessionAdapter = {
-      ...adapter,
-      snapshot: (session, options) => {
-        snapshots++;
-        return adapter.snapshot(session, options);
-      },
-    };
+    const { counting, snapshots } = countingSnapshots(adapter);
     const m = new SessionMigrator({ adapter: counting, codec, store: new MemorySnapshotStore(), retries: 3, retryBackoffMillis: 10 });
     m.register({ id: 'ghost', region: 'us-east' });
     await expect(m.migrate('ghost', 'ap-south')).rejects.toSatisfy((e) => MeridianError.hasCode(e, 'MIGRATION_FAILED'));
-    expect(snapshots).toBe(1);
+    expect(snapshots()).toBe(1);
     expect(m.statistics()).toMatchObject({ failed: 1, rolledBack: 1, lost: 0 });
   });
 });
+
+/** The adapter, counting its snapshot calls (each one is an attempt the migrator made). */
+function countingSnapshots(adapter: SessionAdapter): { counting: SessionAdapter; snapshots: () => number } {
+  let calls = 0;
+  const counting: SessionAdapter = {
+    ...adapter,
+    snapshot: (session, options) => {
+      calls++;
+      return adapter.snapshot(session, options);
+    },
+  };
+  return { counting, snapshots: () => calls };
+}

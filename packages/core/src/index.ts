@@ -25,6 +25,7 @@ export type {
   MigrationFailedDetails,
   SessionDetails,
   SessionNotFoundDetails,
+  SessionFencedDetails,
   SnapshotCorruptDetails,
   SnapshotTooLargeDetails,
   PreconditionFailedDetails,
@@ -68,8 +69,10 @@ export type { Lease, LeaseStore } from './contracts/lease-store.js';
 export type { SnapshotPutResult, SnapshotStore, SnapshotWriteOptions, StoredSnapshot } from './contracts/snapshot-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
-export type { AdapterCallOptions, BatchMigrationResult, FailedMigration, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionRef } from './contracts/migrator.js';
+export type { ActivationCallOptions, AdapterCallOptions, BatchMigrationResult, HeldSession, FailedMigration, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionRef } from './contracts/migrator.js';
 
+export type { SessionRecord, SessionRegistry, SessionRegistryListOptions, SessionRegistryPage, SessionRegistryPutOptions, SessionState } from './contracts/session-registry.js';
+export { MemorySessionRegistry } from './session-registry/memory-session-registry.js';
 export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export type { MemoryLeaseStoreOptions } from './lease/memory-lease-store.js';
 export { FailoverManager } from './failover/failover-manager.js';

@@ -61,6 +61,29 @@ export interface AdapterCallOptions {
 }
 
 /**
+ * Options of `restore` and `activate`: the session's **fencing epoch**. Every
+ * activation in a new region (a migration, a recovery) takes the next epoch; a
+ * region that holds a copy with a higher epoch must refuse an activation with a
+ * lower one (`SESSION_FENCED`), so a stale copy never serves again. Adapters
+ * that cannot store an epoch may ignore it: the registry's compare-and-set
+ * still fences the control plane.
+ */
+export interface ActivationCallOptions extends AdapterCallOptions {
+  /** The epoch this copy is restored or activated under. */
+  epoch?: number;
+}
+
+/** A copy of a session a region holds, as {@link SessionAdapter.list} reports it. */
+export interface HeldSession {
+  /** Session id. */
+  id: string;
+  /** Whether the region serves it. */
+  status: 'active' | 'suspended';
+  /** The fencing epoch it was restored or activated under, when the region keeps one. */
+  epoch?: number;
+}
+
+/**
  * What a host supplies for its kind of session (browser contexts, game rooms, an
  * opaque blob): Meridian owns the protocol around these five calls, plus an
  * optional sixth, `version`, that lets a checkpointer skip unchanged sessions
@@ -71,10 +94,10 @@ export interface SessionAdapter {
   snapshot(session: SessionRef, options: AdapterCallOptions): Promise<unknown>;
   /** Stops the session serving in `region` (keeps its state there). */
   suspend(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
-  /** Creates the session in `region` from a snapshot's state, suspended. */
-  restore(session: SessionRef, region: string, state: unknown, options: AdapterCallOptions): Promise<void>;
-  /** Makes the session serve in `region` (also resumes a suspended source). */
-  activate(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
+  /** Creates the session in `region` from a snapshot's state, suspended, under `options.epoch`. */
+  restore(session: SessionRef, region: string, state: unknown, options: ActivationCallOptions): Promise<void>;
+  /** Makes the session serve in `region` (also resumes a suspended source); refuses an `options.epoch` lower than the copy's with `SESSION_FENCED`. */
+  activate(session: SessionRef, region: string, options: ActivationCallOptions): Promise<void>;
   /** Removes the session from `region`; removing an absent one is not an error. */
   discard(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
   /**
@@ -86,4 +109,12 @@ export interface SessionAdapter {
    * the checkpointer takes a snapshot every interval and compares its SHA-256.
    */
   version?(session: SessionRef, options: AdapterCallOptions): Promise<string | number>;
+  /**
+   * Optional: every copy of a session `region` holds (active or suspended).
+   * With it, a region that comes back after its sessions were recovered
+   * elsewhere is reconciled completely (stale copies discarded, its own
+   * sessions confirmed); without it, only the copies this control plane
+   * recovered away from the region are discarded.
+   */
+  list?(region: string, options: AdapterCallOptions): Promise<HeldSession[]>;
 }

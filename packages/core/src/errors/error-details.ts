@@ -232,6 +232,18 @@ export interface SessionNotFoundDetails {
   regionId?: string;
 }
 
+/** `SESSION_FENCED`: an activation under an epoch lower than the one a region's copy (or the registry) holds. */
+export interface SessionFencedDetails {
+  /** The session. */
+  sessionId: string;
+  /** The region that refused. */
+  regionId?: string;
+  /** The epoch of the refused call. */
+  epoch?: number;
+  /** The epoch the region's copy or the registry holds. */
+  currentEpoch?: number;
+}
+
 /** `SNAPSHOT_CORRUPT`: a snapshot that cannot be read. */
 export interface SnapshotCorruptDetails {
   /** Why. */
@@ -342,6 +354,8 @@ export interface MeridianErrorDetailsMap {
   MIGRATION_IN_PROGRESS: SessionDetails;
   /** `SESSION_NOT_FOUND`. */
   SESSION_NOT_FOUND: SessionNotFoundDetails;
+  /** `SESSION_FENCED`. */
+  SESSION_FENCED: SessionFencedDetails;
   /** `SNAPSHOT_CORRUPT`. */
   SNAPSHOT_CORRUPT: SnapshotCorruptDetails;
   /** `SNAPSHOT_TOO_LARGE`. */

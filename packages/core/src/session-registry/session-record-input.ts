@@ -1,0 +1,80 @@
+import { MeridianError } from '../errors/meridian-error.js';
+import type { SessionRecord, SessionRegistryListOptions, SessionRegistryPutOptions } from '../contracts/session-registry.js';
+
+/** Session ids every registry accepts (the migrator's own rule). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const STATES = new Set(['active', 'migrating', 'suspended', 'lost']);
+const MAX_LIST_LIMIT = 10_000;
+
+function invalid(field: string, value: unknown, why: string): MeridianError {
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 140 ? `${value.slice(0, 140)}…` : value) : String(value);
+  return new MeridianError('INVALID_ARGUMENT', `Invalid session record ${field} ${shown}: ${why}`, { details: { field } });
+}
+
+/** Checks a session id (`INVALID_ARGUMENT` naming it). */
+export function checkSessionId(id: unknown, field = 'id'): asserts id is string {
+  if (typeof id !== 'string' || !SESSION_ID_PATTERN.test(id)) throw invalid(field, id, `must match ${SESSION_ID_PATTERN.source}`);
+}
+
+/**
+ * The checks every {@link SessionRegistry} makes before writing, so the
+ * implementations refuse the same records with the same messages.
+ * @returns a copy holding only the record's fields.
+ */
+export function checkSessionRecord(record: SessionRecord): SessionRecord {
+  if (record === null || typeof record !== 'object') throw invalid('', record, 'must be an object');
+  checkSessionId(record.id);
+  if (typeof record.region !== 'string' || record.region.length === 0 || record.region.length > 128) throw invalid('region', record.region, 'must be a region id');
+  if (!STATES.has(record.state)) throw invalid('state', record.state, 'must be active, migrating, suspended or lost');
+  if (!Number.isSafeInteger(record.epoch) || record.epoch < 0) throw invalid('epoch', record.epoch, 'must be an integer >= 0');
+  if (!Number.isSafeInteger(record.migrations) || record.migrations < 0) throw invalid('migrations', record.migrations, 'must be an integer >= 0');
+  if (!Number.isFinite(record.updatedAt)) throw invalid('updatedAt', record.updatedAt, 'must be a finite number (epoch ms)');
+  if (record.metadata === null || typeof record.metadata !== 'object' || Array.isArray(record.metadata)) throw invalid('metadata', record.metadata, 'must be an object of strings');
+  for (const [key, value] of Object.entries(record.metadata)) if (typeof value !== 'string') throw invalid(`metadata.${key}`, value, 'must be a string');
+  if (record.pendingSnapshot !== undefined && (typeof record.pendingSnapshot !== 'string' || record.pendingSnapshot.length === 0)) throw invalid('pendingSnapshot', record.pendingSnapshot, 'must be a snapshot key');
+  return {
+    id: record.id,
+    region: record.region,
+    state: record.state,
+    epoch: record.epoch,
+    metadata: { ...record.metadata },
+    migrations: record.migrations,
+    ...(record.pendingSnapshot === undefined ? {} : { pendingSnapshot: record.pendingSnapshot }),
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** Checks put conditions. */
+export function checkPutOptions(options: SessionRegistryPutOptions): void {
+  if (options.expectedEpoch !== undefined && (!Number.isSafeInteger(options.expectedEpoch) || options.expectedEpoch < 0)) throw invalid('expectedEpoch', options.expectedEpoch, 'must be an integer >= 0');
+  if (options.ifAbsent !== undefined && typeof options.ifAbsent !== 'boolean') throw invalid('ifAbsent', options.ifAbsent, 'must be a boolean');
+  if (options.ifAbsent && options.expectedEpoch !== undefined) throw invalid('ifAbsent', true, 'cannot be combined with expectedEpoch');
+}
+
+/** Checks list options; returns the page size. */
+export function checkListOptions(options: SessionRegistryListOptions): number {
+  const limit = options.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw invalid('limit', limit, `must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+  if (options.after !== undefined) checkSessionId(options.after, 'after');
+  if (options.region !== undefined && (typeof options.region !== 'string' || options.region.length === 0)) throw invalid('region', options.region, 'must be a region id');
+  return limit;
+}
+
+/**
+ * Why a conditional put is refused, or undefined when it may go ahead: the one
+ * rule set every registry applies to the stored record (undefined: none).
+ */
+export function putConflict(stored: Pick<SessionRecord, 'epoch'> | undefined, record: SessionRecord, options: SessionRegistryPutOptions): string | undefined {
+  if (options.ifAbsent && stored) return `session "${record.id}" is already registered`;
+  if (options.expectedEpoch !== undefined) {
+    if (!stored) return `session "${record.id}" is not registered (expected epoch ${options.expectedEpoch})`;
+    if (stored.epoch !== options.expectedEpoch) return `session "${record.id}" is at epoch ${stored.epoch}, not ${options.expectedEpoch}`;
+  }
+  if (stored && record.epoch < stored.epoch) return `session "${record.id}" is at epoch ${stored.epoch}; epoch ${record.epoch} is stale (fenced)`;
+  return undefined;
+}
+
+/** The PRECONDITION_FAILED error of a refused put. */
+export function putRefused(id: string, why: string): MeridianError {
+  return new MeridianError('PRECONDITION_FAILED', `Session registry refused the write: ${why}`, { details: { key: id } });
+}

@@ -6,6 +6,7 @@ export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
 export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';
+export type { LostSession, ReconcileResult, RecoveredSession, RecoverRegionOptions, RegionRecoveryResult } from './migrator/region-recovery.js';
 export type { SessionMigratorOptions } from './migrator/migrator-options.js';
 export type {
   MigrationProgress,
@@ -13,15 +14,20 @@ export type {
   MigratorEvents,
   RegionEvacuatedEvent,
   RegionEvacuatingEvent,
+  RegionReconciledEvent,
+  RegionRecoveredEvent,
+  RegionRecoveringEvent,
+  RegistryErrorEvent,
   SessionInfo,
   SessionLostEvent,
+  SessionRecoveredEvent,
   SessionMigratedEvent,
   SessionMigratingEvent,
   SessionMigrationFailedEvent,
   SessionState,
 } from './migrator/migrator-types.js';
 export { autoEvacuate } from './migrator/auto-evacuate.js';
-export type { AffinityBroken, AutoEvacuateOptions, AutoEvacuation, Emits } from './migrator/auto-evacuate.js';
+export type { AffinityBroken, AutoEvacuateOptions, AutoEvacuation, AutoEvacuationOutcome, Emits, HealthTransitions } from './migrator/auto-evacuate.js';
 export { SessionCheckpointer } from './checkpoint/session-checkpointer.js';
 export { CHECKPOINT_KEY_PREFIX, checkpointKey } from './checkpoint/checkpoint-keys.js';
 export type { CheckpointSession, CheckpointSessionSource, SessionCheckpointerOptions } from './checkpoint/checkpoint-options.js';

@@ -65,20 +65,20 @@ describe('evacuate with data residency', () => {
 });
 
 describe('autoEvacuate', () => {
-  it('empties a region the monitor declares unhealthy (a brownout: slow, still answering)', async () => {
+  it('empties a region the monitor declares degraded (a brownout: slow, still answering) by live migration', async () => {
     const migrator = newMigrator();
     for (let i = 0; i < 10; i++) {
       await put(`a${i}`, 'ap-south');
       migrator.register({ id: `a${i}`, region: 'ap-south' });
     }
-    const monitor = new HealthMonitor({ regions: provider.regions(), intervalMillis: 100, timeoutMillis: 80, failuresBeforeUnhealthy: 2 });
+    const monitor = new HealthMonitor({ regions: provider.regions(), intervalMillis: 300, timeoutMillis: 280, degradedLatencyMillis: 100 });
     const outcome = new Promise<{ migrated: number; failed: number; regionId?: string }>((resolve) => {
       autoEvacuate({ migrator, monitor, to: 'eu-west', onOutcome: resolve });
     });
     monitor.start();
     await provider.slow('ap-south', 150);
     try {
-      expect(await outcome).toMatchObject({ regionId: 'ap-south', migrated: 10, failed: 0 });
+      expect(await outcome).toMatchObject({ trigger: 'region:degraded', action: 'evacuate', regionId: 'ap-south', migrated: 10, failed: 0, lost: 0 });
     } finally {
       await monitor.stop();
     }

@@ -62,7 +62,7 @@ describe('autoEvacuate wiring', () => {
     const m = migrator();
     m.register({ id: 's1', region: 'us-east' });
     const outcomes: Array<{ trigger: string; failed: number }> = [];
-    const wiring = autoEvacuate({ migrator: m, monitor, to: 'eu-west', onOutcome: (o) => outcomes.push(o) });
+    const wiring = autoEvacuate({ migrator: m, monitor, to: 'eu-west', onUnhealthy: 'evacuate', onOutcome: (o) => outcomes.push(o) });
     const unhealthy = () =>
       monitor.emit('region:unhealthy', { regionId: 'us-east', state: 'unhealthy', previous: 'healthy', reason: 'test', at: 0, health: {} as never });
     return { monitor, m, wiring, outcomes, unhealthy };
@@ -75,7 +75,7 @@ describe('autoEvacuate wiring', () => {
     expect(wiring.close()).toBe(closing);
     await m.close(); // cancels the hanging migration, so the evacuation ends
     await closing;
-    expect(outcomes).toEqual([{ trigger: 'region:unhealthy', regionId: 'us-east', migrated: 0, failed: 1 }]);
+    expect(outcomes).toEqual([{ trigger: 'region:unhealthy', action: 'evacuate', regionId: 'us-east', migrated: 0, recovered: 0, lost: 0, failed: 1 }]);
     unhealthy(); // unwired: nothing starts
     expect(outcomes).toHaveLength(1);
   });

@@ -1,28 +1,15 @@
-import type { StepRecord } from '@meridian/core';
+import type { SessionRecord, SessionState, StepRecord } from '@meridian/core';
+
+export type { SessionState };
 
 /**
- * Where a session is in its life. `lost`: its source region died before a
- * snapshot could be taken, so no region the migrator can vouch for holds it.
+ * A registered session: the record the migrator keeps in its `SessionRegistry`
+ * (region, state, fencing `epoch`, metadata, migrations). `suspended` means a
+ * migration could not put it back (its snapshot is kept under
+ * `pendingSnapshot`) or its region died and it awaits recovery; `lost` means no
+ * region the migrator can vouch for holds it.
  */
-export type SessionState = 'active' | 'migrating' | 'suspended' | 'lost';
-
-/** A registered session. */
-export interface SessionInfo {
-  /** Session id. */
-  id: string;
-  /** Region it is active in (or was, while migrating, suspended or lost). */
-  region: string;
-  /** `suspended` means a migration could not put it back: its snapshot is kept under `pendingSnapshot`. */
-  state: SessionState;
-  /** Host metadata (user, `clientIp` for evacuation by geography ...). */
-  metadata: Record<string, string>;
-  /** Completed migrations. */
-  migrations: number;
-  /** Snapshot kept for a retry after a failed rollback. */
-  pendingSnapshot?: string;
-  /** Last change, epoch ms. */
-  updatedAt: number;
-}
+export type SessionInfo = SessionRecord;
 
 /** Progress of one migration. */
 export interface MigrationProgress {
@@ -78,10 +65,72 @@ export interface SessionLostEvent {
   sessionId: string;
   /** The region that died holding it. */
   region: string;
-  /** The migration that found it out. */
-  migrationId: string;
-  /** Why (the error of the snapshot step). */
+  /**
+   * `source-unreachable`: a migration found its source dead before a snapshot;
+   * `no-checkpoint`: its region died before its first checkpoint;
+   * `checkpoint-corrupt`: its checkpoint was refused (tampered, truncated, key rotated out).
+   */
+  reason: 'source-unreachable' | 'no-checkpoint' | 'checkpoint-corrupt';
+  /** The migration that found it out (for `source-unreachable`). */
+  migrationId?: string;
+  /** Why, in words. */
   error: string;
+}
+
+/** Payload of `session:recovered`: a session of a dead region is active elsewhere, restored from its checkpoint. */
+export interface SessionRecoveredEvent {
+  /** Session id. */
+  sessionId: string;
+  /** The region that died holding it. */
+  from: string;
+  /** Where it is active now. */
+  to: string;
+  /** Its new fencing epoch. */
+  epoch: number;
+  /** When the restored state was taken (clock ms). */
+  checkpointTakenAt: number;
+  /** How old the restored state was when it was activated: writes newer than this were lost. */
+  stalenessMillis: number;
+  /** Encoded checkpoint bytes read. */
+  bytes: number;
+  /** Time from the start of this session's recovery to its activation. */
+  durationMillis: number;
+}
+
+/** Payload of `region:recovering`. */
+export interface RegionRecoveringEvent {
+  /** The dead region. */
+  regionId: string;
+  /** Sessions to recover. */
+  sessionCount: number;
+}
+
+/** Payload of `region:recovered`. */
+export interface RegionRecoveredEvent {
+  /** The dead region. */
+  regionId: string;
+  /** Sessions active elsewhere now. */
+  recovered: number;
+  /** Sessions reported lost (no usable checkpoint). */
+  lost: number;
+  /** Sessions not recovered this time (store down past the deadline, no target); still suspended, checkpoint kept. */
+  failed: number;
+  /** Highest staleness among the recovered sessions. */
+  maxStalenessMillis: number;
+  /** Wall time. */
+  durationMillis: number;
+}
+
+/** Payload of `region:reconciled`: a region that came back was told which of its copies are stale. */
+export interface RegionReconciledEvent {
+  /** The region that came back. */
+  regionId: string;
+  /** Stale copies removed (their session is active elsewhere under a higher epoch). */
+  discarded: number;
+  /** Copies it held of sessions still registered there, activated again under their epoch. */
+  reactivated: number;
+  /** Copies that could not be handled (the region stopped answering): tried again on the next reconcile. */
+  failed: number;
 }
 
 /** Payload of `region:evacuating`. */
@@ -112,12 +161,32 @@ export interface MigratorEvents {
   'session:migrated': SessionMigratedEvent;
   /** An attempt failed and was rolled back. */
   'session:migration-failed': SessionMigrationFailedEvent;
-  /** A session's source region died before a snapshot could be taken: not active anywhere the migrator knows. */
+  /** A session is gone: its region died and nothing usable of it was left (by id, with the reason). */
   'session:lost': SessionLostEvent;
+  /** A session of a dead region is active elsewhere, restored from its checkpoint, with its staleness. */
+  'session:recovered': SessionRecoveredEvent;
+  /** A recovery of a dead region's sessions started. */
+  'region:recovering': RegionRecoveringEvent;
+  /** A recovery ended, with its counts. */
+  'region:recovered': RegionRecoveredEvent;
+  /** A region that came back had its stale copies removed. */
+  'region:reconciled': RegionReconciledEvent;
+  /** A write to the session registry failed; `flush()` tries it again. */
+  'registry:error': RegistryErrorEvent;
   /** An evacuation started. */
   'region:evacuating': RegionEvacuatingEvent;
   /** An evacuation ended. */
   'region:evacuated': RegionEvacuatedEvent;
+}
+
+/** Payload of `registry:error`. */
+export interface RegistryErrorEvent {
+  /** Session whose record could not be written. */
+  sessionId: string;
+  /** The error's code, when it has one. */
+  code?: string;
+  /** Why. */
+  error: string;
 }
 
 /** Counters of a migrator. */
@@ -134,8 +203,12 @@ export interface MigrationStatistics {
   failed: number;
   /** Failed migrations whose session is active again in its source. */
   rolledBack: number;
-  /** Sessions declared lost (their source died before a snapshot). */
+  /** Sessions declared lost (their region died and no usable snapshot or checkpoint was left). */
   lost: number;
+  /** Sessions recovered from a checkpoint after their region died. */
+  recovered: number;
+  /** Highest staleness of a recovered session since the migrator started, ms (0 when none). */
+  maxStalenessMillis: number;
   /** Median duration of recent successful migrations, ms. */
   p50Millis: number;
   /** 95th percentile, ms. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MeridianError,
   MemoryLeaseStore,
+  MemorySessionRegistry,
   noopMetrics,
   sleep,
   systemClock,
@@ -16,12 +17,15 @@ import {
   type Migrator,
   type Operation,
   type SessionRef,
+  type SessionRegistry,
   type WithErrorEvent,
 } from '@meridian/core';
 import { failureKind, OperationHandle, parseOptions, runSteps, TypedEmitter, type Step } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
+import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
+import { RegionRecovery, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
 import type { MigrationProgress, MigrationStatistics, MigratorEvents, SessionInfo } from './migrator-types.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -87,6 +91,12 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   readonly #o: ReturnType<typeof migratorOptionsSchema.parse>;
   readonly #clock: Clock;
   readonly #locks: LeaseStore;
+  readonly #registry: SessionRegistry;
+  /** Registry writes in flight, chained per session so they land in order. */
+  readonly #writes = new Map<string, Promise<void>>();
+  /** Sessions whose last registry write failed: `flush()` writes them again. */
+  readonly #unsaved = new Map<string, unknown>();
+  readonly #recovery: RegionRecovery;
   readonly #events = new TypedEmitter<MigratorEvents>();
   readonly #sessions = new Map<string, SessionInfo>();
   readonly #running = new Map<string, OperationHandle<MigrationResult, MigrationProgress>>();
@@ -101,6 +111,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   #failed = 0;
   #rolledBack = 0;
   #lost = 0;
+  #recovered = 0;
+  #maxStalenessMillis = 0;
   #bytesMoved = 0;
   #closing: Promise<void> | undefined;
 
@@ -109,6 +121,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     this.#clock = this.#o.clock ?? systemClock;
     this.#recorder = migrationRecorder(this.#o.metrics ?? noopMetrics);
     this.#locks = this.#o.leaseStore ?? new MemoryLeaseStore({ clock: this.#clock });
+    this.#registry = this.#o.registry ?? new MemorySessionRegistry();
+    this.#recovery = this.#recoveryHost();
     for (const region of this.#o.regions ?? []) this.#knownRegions.add(typeof region === 'string' ? region : region.id);
   }
 
@@ -151,15 +165,123 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     if (typeof session?.id !== 'string' || !ID.test(session.id)) throw invalidArgument('id', session?.id, `must match ${ID.source}`);
     if (typeof session.region !== 'string' || session.region.length === 0) throw invalidArgument('region', session.region, 'must be a region id');
     if (this.#sessions.has(session.id)) throw invalidArgument('id', session.id, 'is already registered');
-    const info: SessionInfo = { id: session.id, region: session.region, state: 'active', metadata: { ...session.metadata }, migrations: 0, updatedAt: this.#clock.now() };
+    const info: SessionInfo = { id: session.id, region: session.region, state: 'active', epoch: 0, metadata: { ...session.metadata }, migrations: 0, updatedAt: this.#clock.now() };
     this.#sessions.set(info.id, info);
     this.#knownRegions.add(info.region);
+    this.#persist(info.id);
     return { ...info };
   }
 
-  /** Stops tracking a session (it is not touched in its region). */
+  /** Stops tracking a session (it is not touched in its region) and removes its registry record. */
   unregister(sessionId: string): boolean {
-    return this.#sessions.delete(sessionId);
+    const had = this.#sessions.delete(sessionId);
+    if (had) this.#persist(sessionId);
+    return had;
+  }
+
+  /**
+   * Reads every record of the session registry into this instance (a second
+   * control-plane instance calls it when it takes the lease): afterwards it
+   * knows, migrates, recovers and counts every session. Records replace this
+   * instance's view of the same ids. Returns how many were read.
+   */
+  async load(options: { signal?: AbortSignal } = {}): Promise<number> {
+    this.#assertOpen();
+    let after: string | undefined;
+    let count = 0;
+    for (;;) {
+      const page = await this.#registry.list({ limit: 1000, ...(after ? { after } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      for (const record of page.records) {
+        if (this.#running.has(record.id)) continue;
+        this.#sessions.set(record.id, { ...record, metadata: { ...record.metadata } });
+        this.#knownRegions.add(record.region);
+        count++;
+      }
+      if (!page.next) return count;
+      after = page.next;
+    }
+  }
+
+  /**
+   * Waits for the registry writes in flight and writes again those that failed
+   * (a registry outage); rejects with STORE_UNAVAILABLE naming how many
+   * sessions are still unsaved. `register()` returns before its record is
+   * written: call this where a second instance must see it.
+   */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#writes.values()]);
+    for (const id of [...this.#unsaved.keys()]) this.#persist(id);
+    await Promise.allSettled([...this.#writes.values()]);
+    if (this.#unsaved.size > 0) {
+      const ids = [...this.#unsaved.keys()];
+      const first = this.#unsaved.get(ids[0]!);
+      throw new MeridianError('STORE_UNAVAILABLE', `${ids.length} session record(s) could not be written to the session registry (first: "${ids[0]}"): ${first instanceof Error ? first.message : String(first)}`, {
+        cause: first,
+        details: { key: ids[0] },
+      });
+    }
+  }
+
+  /** Writes a session's current record (or its removal) to the registry, after the writes before it. */
+  #persist(sessionId: string): Promise<void> {
+    const previous = this.#writes.get(sessionId) ?? Promise.resolve();
+    const write = previous.then(async () => {
+      const current = this.#sessions.get(sessionId);
+      try {
+        if (current) await this.#registry.put({ ...current, metadata: { ...current.metadata } });
+        else await this.#registry.delete(sessionId);
+        this.#unsaved.delete(sessionId);
+      } catch (error) {
+        this.#unsaved.set(sessionId, error);
+        const code = (error as { code?: unknown })?.code;
+        this.#events.emit('registry:error', { sessionId, ...(typeof code === 'string' ? { code } : {}), error: error instanceof Error ? error.message : String(error) });
+      }
+    });
+    this.#writes.set(sessionId, write);
+    void write.finally(() => {
+      if (this.#writes.get(sessionId) === write) this.#writes.delete(sessionId);
+    });
+    return write;
+  }
+
+  /**
+   * The commit point of a move: the registry record goes to `target` under the
+   * next epoch by compare-and-set on the current one, so two control planes (or
+   * one working from a stale view) can never both activate the session.
+   * SESSION_FENCED when the registry holds another epoch.
+   */
+  async #commitMove(session: SessionInfo, target: string, state: SessionInfo['state'] = 'active'): Promise<number> {
+    await this.#writes.get(session.id);
+    const epoch = session.epoch + 1;
+    const record: SessionInfo = { ...session, metadata: { ...session.metadata }, region: target, state, epoch, updatedAt: this.#clock.now() };
+    delete record.pendingSnapshot;
+    try {
+      await this.#registry.put(record, { expectedEpoch: session.epoch });
+    } catch (error) {
+      if (!MeridianError.hasCode(error, 'PRECONDITION_FAILED')) throw error;
+      throw new MeridianError('SESSION_FENCED', `session "${session.id}" was moved by someone else (registry epoch is not ${session.epoch}): not activated in ${target}`, {
+        cause: error,
+        details: { sessionId: session.id, regionId: target, epoch },
+      });
+    }
+    this.#unsaved.delete(session.id);
+    Object.assign(session, { region: target, state, epoch, updatedAt: record.updatedAt });
+    delete session.pendingSnapshot;
+    this.#knownRegions.add(target);
+    return epoch;
+  }
+
+  /**
+   * Undoes a committed move: the record names `source` again, `migrating`,
+   * under a new epoch (epochs never go back). A registry that cannot take it
+   * now gets it from `flush()`; this instance's view is right at once.
+   */
+  async #moveBack(session: SessionInfo, source: string): Promise<void> {
+    try {
+      await this.#commitMove(session, source, 'migrating');
+    } catch {
+      this.#update(session, { region: source, state: 'migrating', epoch: session.epoch + 1 });
+    }
   }
 
   /** A session, or undefined. */
@@ -186,7 +308,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     const session = this.#sessions.get(sessionId);
     if (!session) throw new MeridianError('SESSION_NOT_FOUND', `No registered session "${sessionId}"`, { details: { sessionId } });
     if (typeof targetRegion !== 'string' || targetRegion.length === 0) throw invalidArgument('targetRegion', targetRegion, 'must be a region id');
-    if (this.#running.has(sessionId)) throw inProgress(sessionId);
+    if (this.#running.has(sessionId) || this.#recovery.busy(sessionId)) throw inProgress(sessionId);
     const migrationId = options.migrationId ?? randomUUID();
     if (!ID.test(migrationId)) throw invalidArgument('migrationId', migrationId, `must match ${ID.source}`);
     const handle = new OperationHandle<MigrationResult, MigrationProgress>(migrationId, 'migration');
@@ -226,12 +348,19 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     try {
       const outcome = await runSteps(
         [
-          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, (read) => (bytes = read)),
+          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, session.epoch + 1, (read) => (bytes = read)),
           {
             name: 'activate',
             run: async () => {
-              await this.#o.adapter.activate(ref, targetRegion, { signal });
-              this.#update(session, { state: 'active', region: targetRegion, pendingSnapshot: undefined });
+              const epoch = await this.#commitMove(session, targetRegion);
+              try {
+                await this.#o.adapter.activate(ref, targetRegion, { signal, epoch });
+              } catch (error) {
+                // Back to suspended in the dead source, snapshot still kept, under a new epoch.
+                await this.#commitMove(session, source, 'suspended').catch(() => this.#update(session, { region: source, state: 'suspended', epoch: session.epoch + 1 }));
+                this.#update(session, { pendingSnapshot: key });
+                throw error;
+              }
             },
           },
         ],
@@ -260,6 +389,71 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     } finally {
       await this.#locks.release(lock).catch(() => undefined);
     }
+  }
+
+  /**
+   * Brings back every session of a dead region (SIGKILLed, unreachable) from
+   * its latest checkpoint (or a migration snapshot kept for it, if newer):
+   * each is restored in its best healthy region (the router by
+   * `metadata.clientIp`, with residency if asked, the region drained meanwhile)
+   * or in `to`, committed in the registry under the next fencing epoch, and
+   * activated there under the per-session lock. Each recovered session reports
+   * its staleness; one with no usable checkpoint is reported lost, by id. A
+   * snapshot store or target that fails is tried again with backoff until
+   * `recoveryTimeoutMillis`; what is still not recovered stays suspended with
+   * its checkpoint kept, counted failed, for the next call. Copies the region
+   * still holds are discarded now if it answers, else on `reconcileRegion`.
+   */
+  recoverRegion(regionId: string, options: RecoverRegionOptions = {}): Promise<RegionRecoveryResult> {
+    return this.#recovery.recover(regionId, options);
+  }
+
+  /**
+   * Tells a region that came back which of its copies are stale: copies of
+   * sessions now active elsewhere (or under a newer epoch) are discarded, so
+   * they can never serve again; copies of sessions still registered there are
+   * activated again. `autoEvacuate` calls it on `region:healthy`.
+   */
+  reconcileRegion(regionId: string, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+    return this.#recovery.reconcile(regionId, options);
+  }
+
+  #recoveryHost(): RegionRecovery {
+    return new RegionRecovery({
+      clock: this.#clock,
+      adapter: this.#o.adapter,
+      codec: this.#o.codec,
+      store: this.#o.store,
+      router: this.#o.router,
+      locks: this.#locks,
+      lockTtlMillis: this.#o.lockTtlMillis,
+      concurrency: this.#o.recoveryConcurrency,
+      deadlineMillis: this.#o.recoveryTimeoutMillis,
+      events: this.#events,
+      assertOpen: () => this.#assertOpen(),
+      sessions: () => this.#sessions.values(),
+      session: (id) => this.#sessions.get(id),
+      running: (id) => this.#running.get(id)?.done,
+      update: (session, change) => this.#update(session, change),
+      commitMove: (session, target, state) => this.#commitMove(session, target, state),
+      bounded: (what, call) => this.#bounded(what, call),
+      counted: (outcome) => {
+        if ('lost' in outcome) {
+          this.#lost++;
+          return;
+        }
+        this.#recovered++;
+        this.#maxStalenessMillis = Math.max(this.#maxStalenessMillis, outcome.recovered.stalenessMillis);
+        this.#bytesMoved += outcome.bytes;
+        this.#recorder.ended('completed', outcome.durationMillis);
+        const session = this.#sessions.get(outcome.recovered.sessionId);
+        if (session) this.#update(session, { migrations: session.migrations + 1 });
+      },
+      reload: async (id) => {
+        const record = await this.#registry.get(id);
+        if (record) this.#sessions.set(id, { ...record, metadata: { ...record.metadata } });
+      },
+    });
   }
 
   /** Moves several sessions to one region, `concurrency` at a time. */
@@ -365,6 +559,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       failed: this.#failed,
       rolledBack: this.#rolledBack,
       lost: this.#lost,
+      recovered: this.#recovered,
+      maxStalenessMillis: this.#maxStalenessMillis,
       p50Millis: percentile(sorted, 50),
       p95Millis: percentile(sorted, 95),
       bytesMoved: this.#bytesMoved,
@@ -506,7 +702,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           this.#update(session, { state: 'migrating' });
         },
         undo: async () => {
-          await this.#bounded(`activate of session "${session.id}" in ${source}`, (c) => this.#o.adapter.activate(ref, source, c));
+          await this.#bounded(`activate of session "${session.id}" in ${source}`, (c) => this.#o.adapter.activate(ref, source, { ...c, epoch: session.epoch }));
           this.#update(session, { state: 'active', region: source });
         },
       },
@@ -517,17 +713,23 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           return `stored as ${key}`;
         },
       },
-      this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal),
+      this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal, session.epoch + 1),
       {
         name: 'activate',
         run: async () => {
-          await this.#o.adapter.activate(ref, target, call);
-          this.#update(session, { state: 'active', region: target });
+          // The registry first: once it names the target, no other control plane activates the source copy.
+          const epoch = await this.#commitMove(session, target);
+          try {
+            await this.#o.adapter.activate(ref, target, { ...call, epoch });
+          } catch (error) {
+            await this.#moveBack(session, source);
+            throw error;
+          }
         },
         undo: async () => {
           // Stop the target serving before the source resumes: never active twice.
           await this.#bounded(`suspend of session "${session.id}" in ${target}`, (c) => this.#o.adapter.suspend(ref, target, c));
-          this.#update(session, { state: 'migrating', region: source });
+          await this.#moveBack(session, source);
         },
       },
       {
@@ -567,7 +769,12 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         );
       }
       let outcomeName: 'rolled-back' | 'suspended' | 'lost';
-      if (sourceDead) {
+      // A dead source whose session has a checkpoint (or whose store cannot say) awaits recovery, not "lost".
+      const recoverable = sourceDead && (await this.#o.store.get(checkpointKey(session.id)).then(Boolean, () => true));
+      if (recoverable) {
+        outcomeName = 'suspended';
+        this.#update(session, { state: 'suspended', region: source });
+      } else if (sourceDead) {
         outcomeName = 'lost';
         this.#lost++;
         this.#update(session, { state: 'lost', region: source });
@@ -582,8 +789,9 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       }
       this.#recorder.ended('failed', this.#clock.now() - started);
       this.#events.emit('session:migration-failed', { ...base, failedStep: outcome.failedStep ?? 'unknown', error, resumedInSource, outcome: outcomeName, steps: outcome.steps });
-      if (sourceDead) this.#events.emit('session:lost', { sessionId: session.id, region: source, migrationId, error });
-      const where = { lost: `lost: ${source} is unreachable and no snapshot was taken`, 'rolled-back': `active again in ${source}`, suspended: `left suspended in ${source}, snapshot kept as ${key}` }[outcomeName];
+      if (outcomeName === 'lost') this.#events.emit('session:lost', { sessionId: session.id, region: source, reason: 'source-unreachable', migrationId, error });
+      const suspendedWhy = recoverable ? `left suspended: ${source} is unreachable; recoverRegion("${source}") restores it from its checkpoint` : `left suspended in ${source}, snapshot kept as ${key}`;
+      const where = { lost: `lost: ${source} is unreachable and no snapshot or checkpoint was taken`, 'rolled-back': `active again in ${source}`, suspended: suspendedWhy }[outcomeName];
       throw new MeridianError('MIGRATION_FAILED', `Migration of session "${session.id}" ${source} -> ${target} failed at "${outcome.failedStep}": ${error}; ${where}`, {
         cause: outcome.error,
         details: { sessionId: session.id, migrationId, failedStep: outcome.failedStep, resumedInSource, steps: outcome.steps },
@@ -599,7 +807,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * authentication; here: it is this session's, from this migration), and
    * creates the session suspended in `target`. Undo discards it there.
    */
-  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, onRead?: (bytes: number) => void): Step {
+  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, epoch: number, onRead?: (bytes: number) => void): Step {
     return {
       name: 'restore',
       run: async () => {
@@ -609,7 +817,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
         const mismatch = decoded.sessionId !== identity.sessionId || (identity.migrationId !== undefined && decoded.migrationId !== identity.migrationId);
         if (mismatch) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
-        await this.#o.adapter.restore(ref, target, decoded.state, { signal });
+        await this.#o.adapter.restore(ref, target, decoded.state, { signal, epoch });
         return 'integrity verified (checksum, authentication, identity)';
       },
       undo: async () => {
@@ -622,6 +830,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     Object.assign(session, change, { updatedAt: this.#clock.now() });
     if (change.region !== undefined) this.#knownRegions.add(change.region);
     if (change.pendingSnapshot === undefined && 'pendingSnapshot' in change) delete session.pendingSnapshot;
+    if (this.#sessions.get(session.id) === session) void this.#persist(session.id);
   }
 }
 

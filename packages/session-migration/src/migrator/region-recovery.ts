@@ -1,0 +1,392 @@
+import { MeridianError, sleep, type Clock, type FailedMigration, type HeldSession, type LeaseStore, type Router, type SessionAdapter, type SessionRef, type SnapshotStore } from '@meridian/core';
+import type { TypedEmitter } from '@meridian/core/spi';
+import PQueue from 'p-queue';
+import { decodeCheckpoint } from '../checkpoint/checkpoint-envelope.js';
+import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
+import type { SnapshotCodec } from '../codec/snapshot-codec.js';
+import type { MigratorEvents, SessionInfo, SessionLostEvent } from './migrator-types.js';
+
+/** Options of {@link SessionMigrator.recoverRegion}. */
+export interface RecoverRegionOptions {
+  /** A region id, or `nearest-healthy` (the router places each session by its `metadata.clientIp`). Default `nearest-healthy`. */
+  to?: string;
+  /** With `nearest-healthy`: where a session without `metadata.clientIp` goes. Default none (such a session is not recovered; it stays suspended, counted failed). */
+  fallbackTo?: string;
+  /** With `nearest-healthy`: only regions whose residency admits each session's client country. Default false. */
+  residency?: boolean;
+  /** Parallel recoveries. Default the migrator's `recoveryConcurrency`. */
+  concurrency?: number;
+  /** Stops the recovery between sessions (the ones not recovered stay suspended, checkpoint kept). */
+  signal?: AbortSignal;
+}
+
+/** A session restored from its checkpoint in another region. */
+export interface RecoveredSession {
+  /** Session id. */
+  sessionId: string;
+  /** The dead region. */
+  from: string;
+  /** Where it is active now. */
+  to: string;
+  /** Its new fencing epoch. */
+  epoch: number;
+  /** When the restored state was taken (clock ms). */
+  checkpointTakenAt: number;
+  /** How old the restored state was at activation. */
+  stalenessMillis: number;
+}
+
+/** A session nothing usable was left of. */
+export interface LostSession {
+  /** Session id. */
+  sessionId: string;
+  /** Why (`no-checkpoint`, `checkpoint-corrupt`). */
+  reason: SessionLostEvent['reason'];
+  /** In words. */
+  error: string;
+}
+
+/** What {@link SessionMigrator.recoverRegion} did. */
+export interface RegionRecoveryResult {
+  /** The dead region. */
+  regionId: string;
+  /** Sessions active elsewhere now, with their staleness. */
+  recovered: RecoveredSession[];
+  /** Sessions reported lost, by id. */
+  lost: LostSession[];
+  /** Sessions not recovered this time: still suspended, checkpoint kept; call again. */
+  failed: FailedMigration[];
+  /** Sessions left alone: moved or being moved by someone else meanwhile. */
+  skipped: string[];
+  /** Highest staleness among the recovered. */
+  maxStalenessMillis: number;
+  /** Wall time. */
+  durationMillis: number;
+}
+
+/** What {@link SessionMigrator.reconcileRegion} did. */
+export interface ReconcileResult {
+  /** The region that came back. */
+  regionId: string;
+  /** Stale copies removed. */
+  discarded: string[];
+  /** Copies of sessions still registered there, activated again under their epoch. */
+  reactivated: string[];
+  /** Copies that could not be handled now. */
+  failed: FailedMigration[];
+}
+
+/** @internal What the recovery needs of its migrator. */
+export interface RecoveryHost {
+  clock: Clock;
+  adapter: SessionAdapter;
+  codec: SnapshotCodec;
+  store: SnapshotStore;
+  router: Router | undefined;
+  locks: LeaseStore;
+  lockTtlMillis: number;
+  concurrency: number;
+  deadlineMillis: number;
+  events: TypedEmitter<MigratorEvents>;
+  assertOpen(): void;
+  sessions(): Iterable<SessionInfo>;
+  session(id: string): SessionInfo | undefined;
+  /** The migration of this session in flight here, if any. */
+  running(id: string): PromiseLike<unknown> | undefined;
+  update(session: SessionInfo, change: Partial<SessionInfo>): void;
+  commitMove(session: SessionInfo, target: string, state?: SessionInfo['state']): Promise<number>;
+  /** Bounded by the migrator's `timeoutMillis`. */
+  bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>): Promise<void>;
+  counted(outcome: { recovered: RecoveredSession; bytes: number; durationMillis: number } | { lost: true }): void;
+  /** Reads the session's record from the registry into the migrator's view (after a fenced commit). */
+  reload(id: string): Promise<void>;
+}
+
+type Outcome = { kind: 'recovered'; value: RecoveredSession } | { kind: 'lost'; value: LostSession } | { kind: 'failed'; error: string } | { kind: 'skipped' };
+
+/** A failure another try can fix (store down, target refused); anything else ends the session's recovery. */
+class Retry extends Error {}
+
+const BACKOFF_MIN = 100;
+const BACKOFF_MAX = 1000;
+
+/**
+ * @internal Restores the sessions of a dead region from their checkpoints in
+ * healthy regions, commits each move in the registry under a new fencing epoch,
+ * and later tells the region, when it comes back, which of its copies are stale.
+ */
+export class RegionRecovery {
+  /** Copies left in dead regions by recoveries (discard failed: the region was down): removed on reconcile. */
+  readonly #stale = new Map<string, Set<string>>();
+  readonly #recovering = new Set<string>();
+
+  constructor(private readonly host: RecoveryHost) {}
+
+  /** Whether this session is being recovered here now. */
+  busy(sessionId: string): boolean {
+    return this.#recovering.has(sessionId);
+  }
+
+  async recover(regionId: string, options: RecoverRegionOptions = {}): Promise<RegionRecoveryResult> {
+    const h = this.host;
+    h.assertOpen();
+    if (typeof regionId !== 'string' || regionId.length === 0) throw invalidArgument('regionId', regionId, 'must be a region id');
+    const to = options.to ?? 'nearest-healthy';
+    if (to === regionId) throw invalidArgument('to', to, 'is the region being recovered');
+    if (to === 'nearest-healthy' && !h.router) throw invalidArgument('to', to, 'needs a router in the SessionMigrator options (or name a region)');
+    const started = h.clock.now();
+    const deadline = started + h.deadlineMillis;
+    // Sessions already reported lost stay lost; migrating ones are waited for (their migration settles them first).
+    const sessions = [...h.sessions()].filter((s) => s.region === regionId && s.state !== 'lost' && !this.#recovering.has(s.id));
+    for (const s of sessions) {
+      this.#recovering.add(s.id);
+      // Not serving anywhere until recovered: counted honestly meanwhile.
+      if (s.state === 'active') h.update(s, { state: 'suspended' });
+    }
+    h.events.emit('region:recovering', { regionId, sessionCount: sessions.length });
+    if (to === 'nearest-healthy') h.router!.setDrained(regionId, true);
+    const result: RegionRecoveryResult = { regionId, recovered: [], lost: [], failed: [], skipped: [], maxStalenessMillis: 0, durationMillis: 0 };
+    try {
+      const queue = new PQueue({ concurrency: options.concurrency ?? h.concurrency });
+      await Promise.all(
+        sessions.map((session) =>
+          queue.add(async () => {
+            let outcome: Outcome;
+            try {
+              outcome = await this.#recoverOne(session, regionId, to, options, deadline);
+            } catch (error) {
+              outcome = { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
+            } finally {
+              this.#recovering.delete(session.id);
+            }
+            if (outcome.kind === 'recovered') {
+              result.recovered.push(outcome.value);
+              result.maxStalenessMillis = Math.max(result.maxStalenessMillis, outcome.value.stalenessMillis);
+            } else if (outcome.kind === 'lost') result.lost.push(outcome.value);
+            else if (outcome.kind === 'failed') result.failed.push({ sessionId: session.id, error: outcome.error });
+            else result.skipped.push(session.id);
+          }),
+        ),
+      );
+    } finally {
+      for (const s of sessions) this.#recovering.delete(s.id);
+      if (to === 'nearest-healthy') h.router!.setDrained(regionId, false);
+    }
+    result.durationMillis = h.clock.now() - started;
+    h.events.emit('region:recovered', {
+      regionId,
+      recovered: result.recovered.length,
+      lost: result.lost.length,
+      failed: result.failed.length,
+      maxStalenessMillis: result.maxStalenessMillis,
+      durationMillis: result.durationMillis,
+    });
+    return result;
+  }
+
+  async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, deadline: number): Promise<Outcome> {
+    const h = this.host;
+    for (let attempt = 0; ; attempt++) {
+      if (options.signal?.aborted) return { kind: 'failed', error: 'recovery was aborted before this session was recovered; checkpoint kept' };
+      // A migration of it in flight here settles first (it may find the source dead and leave it suspended).
+      await Promise.resolve(h.running(session.id)).catch(() => undefined);
+      if (session.region !== regionId || session.state === 'lost' || session.state === 'active') return { kind: 'skipped' };
+      try {
+        return await this.#tryOnce(session, regionId, to, options);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        if (!(error instanceof Retry)) return { kind: 'failed', error: why };
+        const pause = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt);
+        if (h.clock.now() + pause > deadline) return { kind: 'failed', error: `gave up after ${attempt + 1} tries (recoveryTimeoutMillis): ${why}; still suspended, checkpoint kept` };
+        try {
+          await sleep(h.clock, pause, options.signal);
+        } catch {
+          return { kind: 'failed', error: 'recovery was aborted; checkpoint kept' };
+        }
+      }
+    }
+  }
+
+  async #tryOnce(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions): Promise<Outcome> {
+    const h = this.host;
+    const begun = h.clock.now();
+    const lock = await h.locks.acquire(`session:${session.id}`, `recover-${regionId}-${session.id}`, h.lockTtlMillis).catch((error: unknown) => {
+      throw new Retry(`lock store: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    });
+    if (!lock) throw new Retry(`session "${session.id}" is locked by another migration or control plane`);
+    try {
+      const source = await this.#readLatest(session);
+      if ('lost' in source) {
+        h.update(session, { state: 'lost' });
+        h.counted({ lost: true });
+        h.events.emit('session:lost', { sessionId: session.id, region: regionId, reason: source.lost, error: source.error });
+        return { kind: 'lost', value: { sessionId: session.id, reason: source.lost, error: source.error } };
+      }
+      const target = await this.#target(session, regionId, to, options);
+      const ref: SessionRef = { id: session.id, region: regionId, metadata: { ...session.metadata } };
+      const epoch = session.epoch + 1;
+      try {
+        await h.bounded(`restore of session "${session.id}" in ${target}`, (c) => h.adapter.restore(ref, target, source.state, { ...c, epoch }));
+      } catch (error) {
+        await this.#discard(ref, target);
+        throw new Retry(`restore in ${target} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+      try {
+        await h.commitMove(session, target);
+      } catch (error) {
+        await this.#discard(ref, target);
+        if (MeridianError.hasCode(error, 'SESSION_FENCED')) {
+          // Someone else moved it: their record wins; this instance's view follows.
+          await h.reload(session.id).catch(() => undefined);
+          return { kind: 'skipped' };
+        }
+        throw new Retry(`session registry: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+      try {
+        await h.bounded(`activate of session "${session.id}" in ${target}`, (c) => h.adapter.activate(ref, target, { ...c, epoch }));
+      } catch (error) {
+        await this.#discard(ref, target);
+        // Not serving in the target: back to suspended in the dead region, under a new epoch (they never go back).
+        await h.commitMove(session, regionId, 'suspended').catch(() => h.update(session, { region: regionId, state: 'suspended', epoch: session.epoch + 1 }));
+        throw new Retry(`activate in ${target} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+      if (source.snapshotKey) await h.store.delete(source.snapshotKey).catch(() => undefined);
+      const now = h.clock.now();
+      const recovered: RecoveredSession = { sessionId: session.id, from: regionId, to: target, epoch, checkpointTakenAt: source.takenAt, stalenessMillis: Math.max(0, now - source.takenAt) };
+      h.counted({ recovered, bytes: source.bytes, durationMillis: now - begun });
+      h.events.emit('session:recovered', { ...recovered, bytes: source.bytes, durationMillis: now - begun });
+      this.#markStale(regionId, session.id);
+      // The dead region may still answer (an unhealthy, not dead, region): its copy must stop serving now.
+      void this.#discard(ref, regionId).then((removed) => removed && this.#stale.get(regionId)?.delete(session.id));
+      return { kind: 'recovered', value: recovered };
+    } finally {
+      await h.locks.release(lock).catch(() => undefined);
+    }
+  }
+
+  /** The freshest usable state: a migration snapshot kept for this session, else its checkpoint. */
+  async #readLatest(session: SessionInfo): Promise<{ state: unknown; takenAt: number; bytes: number; snapshotKey?: string } | { lost: LostSession['reason']; error: string }> {
+    const h = this.host;
+    const read = async (key: string) => {
+      try {
+        return await h.store.get(key);
+      } catch (error) {
+        if (MeridianError.hasCode(error, 'INVALID_ARGUMENT')) throw error;
+        throw new Retry(`snapshot store: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      }
+    };
+    if (session.pendingSnapshot) {
+      const stored = await read(session.pendingSnapshot);
+      const takenAt = Number(/^mig\.(\d+)\./.exec(session.pendingSnapshot)?.[1]);
+      if (stored && Number.isFinite(takenAt)) {
+        try {
+          const decoded = h.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
+          if (decoded.sessionId === session.id) return { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: session.pendingSnapshot };
+        } catch {
+          // Unreadable: fall back to the checkpoint.
+        }
+      }
+    }
+    const stored = await read(checkpointKey(session.id));
+    if (!stored) return { lost: 'no-checkpoint', error: `its region died before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
+    try {
+      const checkpoint = decodeCheckpoint(h.codec, stored.bytes, session.id);
+      return { state: checkpoint.state, takenAt: checkpoint.takenAt, bytes: stored.bytes.length };
+    } catch (error) {
+      if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;
+      return { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };
+    }
+  }
+
+  async #target(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions): Promise<string> {
+    if (to !== 'nearest-healthy') return to;
+    const ip = session.metadata.clientIp;
+    if (!ip) {
+      if (options.fallbackTo && options.fallbackTo !== regionId) return options.fallbackTo;
+      throw new Error(`session "${session.id}" has no metadata.clientIp to route by and no fallbackTo was given; still suspended, checkpoint kept`);
+    }
+    try {
+      const decision = await this.host.router!.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) });
+      if (decision.region === regionId) throw new MeridianError('NO_ELIGIBLE_REGION', `the router still sends ${ip} to ${regionId}`);
+      return decision.region;
+    } catch (error) {
+      // No healthy region yet (several down at once): another try may find one.
+      throw new Retry(`no target region: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  }
+
+  /** Removes a copy, bounded; true when it is gone. */
+  async #discard(ref: SessionRef, region: string): Promise<boolean> {
+    return this.host.bounded(`discard of session "${ref.id}" in ${region}`, (c) => this.host.adapter.discard(ref, region, c)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  #markStale(regionId: string, sessionId: string): void {
+    let ids = this.#stale.get(regionId);
+    if (!ids) this.#stale.set(regionId, (ids = new Set()));
+    ids.add(sessionId);
+  }
+
+  /**
+   * A region that came back: every copy it holds of a session registered
+   * elsewhere, or under an older epoch, is discarded; copies of sessions still
+   * registered there (their recovery never happened) are activated again under
+   * their epoch. With `SessionAdapter.list` every copy is checked; without it,
+   * the copies this instance recovered away from the region.
+   */
+  async reconcile(regionId: string, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+    const h = this.host;
+    h.assertOpen();
+    const result: ReconcileResult = { regionId, discarded: [], reactivated: [], failed: [] };
+    let held: HeldSession[];
+    if (h.adapter.list) {
+      const signal = options.signal ?? new AbortController().signal;
+      held = await h.adapter.list(regionId, { signal });
+    } else {
+      held = [...(this.#stale.get(regionId) ?? [])].map((id) => ({ id, status: 'suspended' as const }));
+    }
+    const queue = new PQueue({ concurrency: h.concurrency });
+    await Promise.all(
+      held.map((copy) =>
+        queue.add(async () => {
+          if (options.signal?.aborted || this.#recovering.has(copy.id)) return;
+          const session = h.session(copy.id);
+          if (!session) return; // Not a session this control plane knows: not ours to touch.
+          const ref: SessionRef = { id: copy.id, region: regionId, metadata: { ...session.metadata } };
+          const lock = await h.locks.acquire(`session:${copy.id}`, `reconcile-${regionId}-${copy.id}`, h.lockTtlMillis).catch(() => undefined);
+          if (!lock) return; // Moving right now: the next reconcile sees where it landed.
+          try {
+            const stale = session.region !== regionId || (copy.epoch !== undefined && copy.epoch < session.epoch);
+            if (stale) {
+              if (await this.#discard(ref, regionId)) {
+                result.discarded.push(copy.id);
+                this.#stale.get(regionId)?.delete(copy.id);
+              } else result.failed.push({ sessionId: copy.id, error: `discard in ${regionId} failed` });
+              return;
+            }
+            if (copy.status === 'suspended' && session.state !== 'migrating') {
+              // Its own copy, current epoch: the region kept it through the outage.
+              try {
+                await h.bounded(`activate of session "${copy.id}" in ${regionId}`, (c) => h.adapter.activate(ref, regionId, { ...c, epoch: session.epoch }));
+                h.update(session, { state: 'active' });
+                result.reactivated.push(copy.id);
+              } catch (error) {
+                result.failed.push({ sessionId: copy.id, error: (error as Error)?.message ?? String(error) });
+              }
+            }
+          } finally {
+            await h.locks.release(lock).catch(() => undefined);
+          }
+        }),
+      ),
+    );
+    h.events.emit('region:reconciled', { regionId, discarded: result.discarded.length, reactivated: result.reactivated.length, failed: result.failed.length });
+    return result;
+  }
+}
+
+function invalidArgument(field: string, value: unknown, why: string): MeridianError {
+  return new MeridianError('INVALID_ARGUMENT', `Invalid ${field} ${JSON.stringify(value)}: ${why}`, { details: { field } });
+}

@@ -103,7 +103,7 @@ export interface AutoEvacuation extends Disposable {
  */
 export function autoEvacuate(options: AutoEvacuateOptions): AutoEvacuation {
   const { migrator } = options;
-  const running = new Set<string>();
+  let closed = false;
   const started = new Set<Promise<void>>();
   const track = (work: Promise<void>): void => {
     started.add(work);
@@ -113,12 +113,21 @@ export function autoEvacuate(options: AutoEvacuateOptions): AutoEvacuation {
   const report = options.onOutcome ?? (() => undefined);
   const zero = { migrated: 0, recovered: 0, lost: 0, failed: 0 };
   const route = { ...(options.residency ? { residency: true } : {}) };
-  const perRegion = (regionId: string, trigger: string, action: 'evacuate' | 'recover' | 'reconcile'): void => {
-    if (running.has(regionId)) return;
+  type Action = 'evacuate' | 'recover' | 'reconcile';
+  // Per region: the work running, and at most one different piece of work waiting for it (the latest trigger).
+  const running = new Map<string, { action: Action; next?: { trigger: string; action: Action } }>();
+  const perRegion = (regionId: string, trigger: string, action: Action): void => {
+    const current = running.get(regionId);
+    if (current) {
+      // The same work already covers the region's sessions; different work (a recovery, then a reconcile) runs after it.
+      if (current.action !== action) current.next = { trigger, action };
+      return;
+    }
     const sessions = migrator.sessions(regionId);
     if (action === 'evacuate' && !sessions.some((s) => s.state === 'active')) return;
     if (action === 'recover' && !sessions.some((s) => s.state !== 'lost')) return;
-    running.add(regionId);
+    const slot: { action: Action; next?: { trigger: string; action: Action } } = { action };
+    running.set(regionId, slot);
     const base = { trigger, action, regionId };
     let work: Promise<void>;
     if (action === 'evacuate') {
@@ -133,7 +142,10 @@ export function autoEvacuate(options: AutoEvacuateOptions): AutoEvacuation {
     track(
       work
         .catch((error: unknown) => report({ ...base, ...zero, failed: migrator.sessions(regionId).length, error: error instanceof Error ? error.message : String(error) }))
-        .finally(() => running.delete(regionId)),
+        .finally(() => {
+          running.delete(regionId);
+          if (slot.next && !closed) perRegion(regionId, slot.next.trigger, slot.next.action);
+        }),
     );
   };
   const onDegraded = options.onDegraded ?? 'evacuate';
@@ -174,6 +186,7 @@ export function autoEvacuate(options: AutoEvacuateOptions): AutoEvacuation {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      closed = true;
       unwire();
       await Promise.allSettled([...started]);
     })();

@@ -1,0 +1,324 @@
+// Recovery of a dead region's sessions from their checkpoints, on virtual time:
+// staleness, lost by id, fencing epochs in the registry, a snapshot store that
+// is down mid-recovery, reconciliation of a region that comes back.
+import { randomBytes } from 'node:crypto';
+import { ManualClock, MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { TypedEmitter } from '@meridian/core/spi';
+import { autoEvacuate, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, checkpointKey, type AutoEvacuationOutcome } from '@meridian/session-migration';
+import { collectEvents } from '@meridian/testkit';
+import { describe, expect, it } from 'vitest';
+
+const key = randomBytes(32);
+const codec = new SnapshotCodec({ keys: [{ id: 'k1', key }] });
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Copy {
+  status: 'active' | 'suspended';
+  epoch: number;
+  state: { n: number };
+}
+
+/** Regions in memory that keep epochs and refuse what a local region refuses; a dead region refuses the connection. */
+function regionsAdapter() {
+  const held = new Map<string, Copy>();
+  const dead = new Set<string>();
+  const reach = (region: string) => {
+    if (dead.has(region)) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" did not answer: ECONNREFUSED`, { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+  };
+  const at = (id: string, region: string) => {
+    reach(region);
+    const copy = held.get(`${region}/${id}`);
+    if (!copy) throw new MeridianError('SESSION_NOT_FOUND', `session "${id}" is not in region "${region}"`, { details: { sessionId: id, regionId: region } });
+    return copy;
+  };
+  const adapter: SessionAdapter = {
+    snapshot: async (ref) => structuredClone(at(ref.id, ref.region).state),
+    suspend: async (ref, region) => void (at(ref.id, region).status = 'suspended'),
+    restore: async (ref, region, state, options) => {
+      reach(region);
+      const current = held.get(`${region}/${ref.id}`);
+      if (current && options.epoch !== undefined && options.epoch < current.epoch) throw new MeridianError('SESSION_FENCED', 'older epoch', { details: { sessionId: ref.id } });
+      held.set(`${region}/${ref.id}`, { status: 'suspended', epoch: options.epoch ?? 0, state: structuredClone(state) as { n: number } });
+    },
+    activate: async (ref, region, options) => {
+      const copy = at(ref.id, region);
+      if (options.epoch !== undefined && options.epoch < copy.epoch) {
+        throw new MeridianError('SESSION_FENCED', `epoch ${options.epoch} < ${copy.epoch}`, { details: { sessionId: ref.id, regionId: region, epoch: options.epoch, currentEpoch: copy.epoch } });
+      }
+      copy.status = 'active';
+      if (options.epoch !== undefined) copy.epoch = options.epoch;
+    },
+    discard: async (ref, region) => {
+      reach(region);
+      held.delete(`${region}/${ref.id}`);
+    },
+    version: async (ref) => at(ref.id, ref.region).state.n,
+    list: async (region): Promise<HeldSession[]> => {
+      reach(region);
+      return [...held.entries()].filter(([k]) => k.startsWith(`${region}/`)).map(([k, c]) => ({ id: k.slice(region.length + 1), status: c.status, epoch: c.epoch }));
+    },
+  };
+  /** Regions where each session is active, counted from the regions. */
+  const activeIn = (id: string) => [...held.entries()].filter(([k, c]) => k.endsWith(`/${id}`) && c.status === 'active' && !dead.has(k.split('/')[0]!)).map(([k]) => k.split('/')[0]);
+  return { adapter, held, dead, activeIn };
+}
+
+/** A snapshot store that can be switched off (every call STORE_UNAVAILABLE), as a store outage. */
+function switchableStore(inner = new MemorySnapshotStore()) {
+  let down = false;
+  const guard = () => {
+    if (down) throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store is down (test outage)');
+  };
+  const store: SnapshotStore = {
+    put: async (k, b, o) => (guard(), inner.put(k, b, o)),
+    get: async (k, o) => (guard(), inner.get(k, o)),
+    delete: async (k, o) => (guard(), inner.delete(k, o)),
+    list: async (p, o) => (guard(), inner.list(p, o)),
+  };
+  return { store, inner, setDown: (value: boolean) => (down = value) };
+}
+
+function setup(sessions = 10) {
+  const clock = new ManualClock(1_000_000);
+  const regions = regionsAdapter();
+  const storage = switchableStore();
+  const registry = new MemorySessionRegistry();
+  const migrator = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+  const checkpointer = new SessionCheckpointer({ adapter: regions.adapter, codec, store: storage.store, source: migrator, clock, checkpointIntervalMillis: 5_000 });
+  for (let i = 0; i < sessions; i++) {
+    regions.held.set(`us-east/s${i}`, { status: 'active', epoch: 0, state: { n: 1 } });
+    migrator.register({ id: `s${i}`, region: 'us-east' });
+  }
+  return { clock, regions, storage, registry, migrator, checkpointer };
+}
+
+describe('recoverRegion', () => {
+  it('restores every session of a dead region from its checkpoint, under the next epoch, with its staleness; one with no checkpoint is lost by id', async () => {
+    const { clock, regions, registry, migrator, checkpointer } = setup(3);
+    await checkpointer.checkpointNow();
+    clock.advance(1_500);
+    regions.held.get('us-east/s0')!.state.n = 2; // written after the checkpoint: lost with the region, and reported as staleness
+    regions.held.set('us-east/late', { status: 'active', epoch: 0, state: { n: 9 } });
+    migrator.register({ id: 'late', region: 'us-east' }); // registered after the last checkpoint round
+    regions.dead.add('us-east');
+    clock.advance(500);
+    const recovered = collectEvents(migrator, 'session:recovered');
+    const lost = collectEvents(migrator, 'session:lost');
+
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+
+    expect(result.recovered.map((r) => r.sessionId).sort()).toEqual(['s0', 's1', 's2']);
+    expect(result.recovered.every((r) => r.to === 'eu-west' && r.epoch === 1 && r.stalenessMillis === 2_000)).toBe(true);
+    expect(result.maxStalenessMillis).toBe(2_000);
+    expect(result.lost).toEqual([{ sessionId: 'late', reason: 'no-checkpoint', error: expect.stringContaining('before its first checkpoint') }]);
+    expect(lost.events).toEqual([expect.objectContaining({ sessionId: 'late', region: 'us-east', reason: 'no-checkpoint' })]);
+    expect(recovered.events).toHaveLength(3);
+    for (const id of ['s0', 's1', 's2']) {
+      expect(regions.activeIn(id)).toEqual(['eu-west']);
+      expect(regions.held.get(`eu-west/${id}`)).toMatchObject({ status: 'active', epoch: 1, state: { n: 1 } });
+      expect(await registry.get(id)).toMatchObject({ region: 'eu-west', state: 'active', epoch: 1, migrations: 1 });
+    }
+    expect(migrator.getSession('late')).toMatchObject({ state: 'lost', region: 'us-east' });
+    expect(migrator.statistics()).toMatchObject({ recovered: 3, lost: 1, maxStalenessMillis: 2_000, byState: { active: 3, lost: 1, suspended: 0, migrating: 0 } });
+    await checkpointer.close();
+  });
+
+  it('reports a tampered checkpoint, and one whose key was rotated out, as lost (checkpoint-corrupt): never restored from garbage', async () => {
+    const { regions, storage, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow();
+    const stored = (await storage.inner.get(checkpointKey('s0')))!;
+    const tampered = Buffer.from(stored.bytes);
+    tampered[tampered.length - 5]! ^= 0xff;
+    await storage.inner.put(checkpointKey('s0'), tampered);
+    const rotated = new SnapshotCodec({ keys: [{ id: 'k2', key: randomBytes(32) }] });
+    await storage.inner.put(checkpointKey('s1'), rotated.encode({ kind: 'meridian.checkpoint/1', sessionId: 's1', region: 'us-east', takenAt: 1, state: { n: 1 } }));
+    regions.dead.add('us-east');
+
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    expect(result.recovered).toEqual([]);
+    expect(result.lost.map((l) => [l.sessionId, l.reason]).sort()).toEqual([
+      ['s0', 'checkpoint-corrupt'],
+      ['s1', 'checkpoint-corrupt'],
+    ]);
+    expect(regions.held.has('eu-west/s0')).toBe(false);
+    expect(regions.held.has('eu-west/s1')).toBe(false);
+    await checkpointer.close();
+  });
+
+  it('rides out a snapshot store that is down for 2 s mid-recovery: backoff on the clock, 0 lost, all recovered', async () => {
+    const { clock, regions, storage, migrator, checkpointer } = setup(20);
+    await checkpointer.checkpointNow();
+    regions.dead.add('us-east');
+    storage.setDown(true);
+    const run = migrator.recoverRegion('us-east', { to: 'eu-west' });
+    for (let t = 0; t < 2_000; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    expect(migrator.statistics().byState).toMatchObject({ suspended: 20, active: 0 }); // honest while waiting
+    storage.setDown(false);
+    for (let t = 0; t < 2_000; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    const result = await run;
+    expect(result.lost).toEqual([]);
+    expect(result.failed).toEqual([]);
+    expect(result.recovered).toHaveLength(20);
+    for (let i = 0; i < 20; i++) expect(regions.activeIn(`s${i}`)).toEqual(['eu-west']);
+    await checkpointer.close();
+  });
+
+  it('a store down past recoveryTimeoutMillis leaves sessions suspended with their checkpoint kept (failed, not lost); a later call recovers them', async () => {
+    const { clock, regions, storage, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow();
+    regions.dead.add('us-east');
+    storage.setDown(true);
+    const run = migrator.recoverRegion('us-east', { to: 'eu-west' });
+    for (let t = 0; t < 12_000; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    const first = await run;
+    expect(first.failed.map((f) => f.sessionId).sort()).toEqual(['s0', 's1']);
+    expect(first.failed[0]!.error).toMatch(/gave up after .* snapshot store is down .* checkpoint kept/);
+    expect(first.lost).toEqual([]);
+    expect(migrator.statistics()).toMatchObject({ lost: 0, byState: { suspended: 2 } });
+    storage.setDown(false);
+    const second = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    expect(second.recovered).toHaveLength(2);
+    await checkpointer.close();
+  });
+
+  it('fencing: a second control plane that loaded the registry recovers; the first, working from its old view, cannot activate anything', async () => {
+    const { clock, regions, registry, storage, migrator: first, checkpointer } = setup(3);
+    await checkpointer.checkpointNow();
+    await first.flush();
+    const second = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000 });
+    expect(await second.load()).toBe(3);
+    expect(second.sessions('us-east')).toHaveLength(3);
+    regions.dead.add('us-east');
+    const byB = await second.recoverRegion('us-east', { to: 'eu-west' });
+    expect(byB.recovered).toHaveLength(3);
+
+    // The first instance still thinks the sessions are in us-east at epoch 0.
+    const byA = await first.recoverRegion('us-east', { to: 'ap-south' });
+    expect(byA.recovered).toEqual([]);
+    expect(byA.skipped.sort()).toEqual(['s0', 's1', 's2']);
+    for (let i = 0; i < 3; i++) {
+      expect(regions.activeIn(`s${i}`)).toEqual(['eu-west']);
+      expect(regions.held.has(`ap-south/s${i}`)).toBe(false); // its restored copies were discarded
+      expect(first.getSession(`s${i}`)).toMatchObject({ region: 'eu-west', epoch: 1 }); // its view followed the registry
+    }
+    // A registry put under an old epoch is refused: epochs never go back.
+    await expect(registry.put({ ...(await registry.get('s0'))!, region: 'us-east', epoch: 0 })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
+    await checkpointer.close();
+  });
+
+  it('reconcileRegion: a region that comes back has its stale copies discarded; copies of sessions still registered there are activated again', async () => {
+    const { regions, migrator, checkpointer } = setup(3);
+    await checkpointer.checkpointNow();
+    regions.dead.add('us-east');
+    await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    // s3 lives in us-east, was never recovered (registered after the outage was over, in a test); the region comes back holding everything.
+    regions.dead.delete('us-east');
+    for (let i = 0; i < 3; i++) regions.held.get(`us-east/s${i}`)!.status = 'suspended'; // a restarted region holds old copies suspended
+    regions.held.set('us-east/s3', { status: 'suspended', epoch: 0, state: { n: 5 } });
+    migrator.register({ id: 's3', region: 'us-east' });
+    const result = await migrator.reconcileRegion('us-east');
+    expect(result.discarded.sort()).toEqual(['s0', 's1', 's2']);
+    expect(result.reactivated).toEqual(['s3']);
+    for (let i = 0; i < 3; i++) expect(regions.activeIn(`s${i}`)).toEqual(['eu-west']);
+    expect(regions.activeIn('s3')).toEqual(['us-east']);
+    // An old copy activated under its old epoch is refused by the region that holds the new one.
+    await expect(regions.adapter.activate({ id: 's0', region: 'eu-west', metadata: {} }, 'eu-west', { signal: new AbortController().signal, epoch: 0 })).rejects.toMatchObject({ code: 'SESSION_FENCED' });
+    await checkpointer.close();
+  });
+
+  it('a migration out of a region that just died leaves its session suspended (checkpoint exists), and recovery brings it back', async () => {
+    const { regions, migrator, checkpointer } = setup(1);
+    await checkpointer.checkpointNow();
+    regions.dead.add('us-east');
+    await expect(migrator.migrate('s0', 'eu-west').done).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('recoverRegion') });
+    expect(migrator.getSession('s0')).toMatchObject({ state: 'suspended' });
+    expect(migrator.statistics().lost).toBe(0);
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    expect(result.recovered.map((r) => r.sessionId)).toEqual(['s0']);
+    await checkpointer.close();
+  });
+
+  it('refuses bad input with INVALID_ARGUMENT', async () => {
+    const { migrator } = setup(0);
+    await expect(migrator.recoverRegion('us-east', { to: 'us-east' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(migrator.recoverRegion('us-east')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('needs a router') });
+    await expect(migrator.recoverRegion('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('session registry write-through', () => {
+  it('flush() reports records a registry outage kept from being written, and writes them when it is back', async () => {
+    const registry = new MemorySessionRegistry();
+    let down = true;
+    const flaky = {
+      get: registry.get.bind(registry),
+      list: registry.list.bind(registry),
+      delete: registry.delete.bind(registry),
+      put: async (...args: Parameters<MemorySessionRegistry['put']>) => {
+        if (down) throw new MeridianError('STORE_UNAVAILABLE', 'registry down (test outage)');
+        return registry.put(...args);
+      },
+    };
+    const { adapter } = regionsAdapter();
+    const migrator = new SessionMigrator({ adapter, codec, store: new MemorySnapshotStore(), registry: flaky });
+    const errors = collectEvents(migrator, 'registry:error');
+    migrator.register({ id: 'a', region: 'us-east' });
+    await expect(migrator.flush()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('1 session record') });
+    expect(errors.events[0]).toMatchObject({ sessionId: 'a', code: 'STORE_UNAVAILABLE' });
+    down = false;
+    await migrator.flush();
+    expect(await registry.get('a')).toMatchObject({ region: 'us-east', epoch: 0, state: 'active' });
+    migrator.unregister('a');
+    await migrator.flush();
+    expect(await registry.get('a')).toBeUndefined();
+  });
+});
+
+describe('autoEvacuate triggers', () => {
+  it('recovers on region:unhealthy and reconciles on the way back to healthy', async () => {
+    const { regions, migrator, checkpointer } = setup(4);
+    await checkpointer.checkpointNow();
+    const monitor = new TypedEmitter<{
+      'region:degraded': import('@meridian/core').HealthTransition;
+      'region:unhealthy': import('@meridian/core').HealthTransition;
+      'region:healthy': import('@meridian/core').HealthTransition;
+    }>();
+    const outcomes: AutoEvacuationOutcome[] = [];
+    let settle!: () => void;
+    const wiring = autoEvacuate({
+      migrator,
+      monitor,
+      to: 'eu-west',
+      onOutcome: (o) => {
+        outcomes.push(o);
+        settle?.();
+      },
+    });
+    const transition = (type: 'region:unhealthy' | 'region:healthy', previous: 'healthy' | 'unhealthy') =>
+      monitor.emit(type, { regionId: 'us-east', state: type === 'region:healthy' ? 'healthy' : 'unhealthy', previous, reason: 'test', at: 0, health: {} as never });
+    regions.dead.add('us-east');
+    await new Promise<void>((resolve) => {
+      settle = resolve;
+      transition('region:unhealthy', 'healthy');
+    });
+    expect(outcomes[0]).toMatchObject({ trigger: 'region:unhealthy', action: 'recover', recovered: 4, lost: 0, failed: 0 });
+    regions.dead.delete('us-east');
+    await new Promise<void>((resolve) => {
+      settle = resolve;
+      transition('region:healthy', 'unhealthy');
+    });
+    expect(outcomes[1]).toMatchObject({ trigger: 'region:healthy', action: 'reconcile', discarded: 4, failed: 0 });
+    for (let i = 0; i < 4; i++) expect(regions.activeIn(`s${i}`)).toEqual(['eu-west']);
+    await wiring.close();
+    await checkpointer.close();
+  });
+});

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   MeridianError,
   noopMetrics,
@@ -72,6 +73,8 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
     this.#recorder = checkpointRecorder(this.#o.metrics ?? noopMetrics);
     const rate = this.#o.maxBytesPerSecond;
     this.#bucket = rate === undefined ? undefined : new TokenBucket({ ratePerSecond: rate, burst: rate, clock: this.#clock });
+    // One listener per session in flight (`concurrency` of them): not a leak.
+    setMaxListeners(0, this.#stop.signal);
   }
 
   on<K extends keyof WithErrorEvent<CheckpointerEvents> & string>(name: K, listener: Listener<WithErrorEvent<CheckpointerEvents>[K]>): Disposable {

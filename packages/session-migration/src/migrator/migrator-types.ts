@@ -89,7 +89,7 @@ export interface SessionRecoveredEvent {
   epoch: number;
   /** When the restored state was taken (clock ms). */
   checkpointTakenAt: number;
-  /** How old the restored state was when it was activated: writes newer than this were lost. */
+  /** From the time the restored state was taken to the start of the recovery: an upper bound of the window whose writes were lost. */
   stalenessMillis: number;
   /** Encoded checkpoint bytes read. */
   bytes: number;

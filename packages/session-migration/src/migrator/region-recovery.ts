@@ -32,7 +32,11 @@ export interface RecoveredSession {
   epoch: number;
   /** When the restored state was taken (clock ms). */
   checkpointTakenAt: number;
-  /** How old the restored state was at activation. */
+  /**
+   * From the time the restored state was taken to the start of the recovery (the
+   * region was dead by then): an upper bound of the window whose writes were
+   * lost with the region.
+   */
   stalenessMillis: number;
 }
 
@@ -153,7 +157,7 @@ export class RegionRecovery {
           queue.add(async () => {
             let outcome: Outcome;
             try {
-              outcome = await this.#recoverOne(session, regionId, to, options, deadline);
+              outcome = await this.#recoverOne(session, regionId, to, options, started, deadline);
             } catch (error) {
               outcome = { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
             } finally {
@@ -184,7 +188,7 @@ export class RegionRecovery {
     return result;
   }
 
-  async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, deadline: number): Promise<Outcome> {
+  async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number, deadline: number): Promise<Outcome> {
     const h = this.host;
     for (let attempt = 0; ; attempt++) {
       if (options.signal?.aborted) return { kind: 'failed', error: 'recovery was aborted before this session was recovered; checkpoint kept' };
@@ -192,7 +196,7 @@ export class RegionRecovery {
       await Promise.resolve(h.running(session.id)).catch(() => undefined);
       if (session.region !== regionId || session.state === 'lost' || session.state === 'active') return { kind: 'skipped' };
       try {
-        return await this.#tryOnce(session, regionId, to, options);
+        return await this.#tryOnce(session, regionId, to, options, started);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         if (!(error instanceof Retry)) return { kind: 'failed', error: why };
@@ -207,7 +211,7 @@ export class RegionRecovery {
     }
   }
 
-  async #tryOnce(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions): Promise<Outcome> {
+  async #tryOnce(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number): Promise<Outcome> {
     const h = this.host;
     const begun = h.clock.now();
     const lock = await h.locks.acquire(`session:${session.id}`, `recover-${regionId}-${session.id}`, h.lockTtlMillis).catch((error: unknown) => {
@@ -252,7 +256,7 @@ export class RegionRecovery {
       }
       if (source.snapshotKey) await h.store.delete(source.snapshotKey).catch(() => undefined);
       const now = h.clock.now();
-      const recovered: RecoveredSession = { sessionId: session.id, from: regionId, to: target, epoch, checkpointTakenAt: source.takenAt, stalenessMillis: Math.max(0, now - source.takenAt) };
+      const recovered: RecoveredSession = { sessionId: session.id, from: regionId, to: target, epoch, checkpointTakenAt: source.takenAt, stalenessMillis: Math.max(0, started - source.takenAt) };
       h.counted({ recovered, bytes: source.bytes, durationMillis: now - begun });
       h.events.emit('session:recovered', { ...recovered, bytes: source.bytes, durationMillis: now - begun });
       this.#markStale(regionId, session.id);

@@ -33,6 +33,7 @@ export const localProviderOptionsSchema = z
     stopGraceMillis: z.number().int().min(0).max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(2_000),
     seed: z.number().int().default(1),
     workerPath: z.string().min(1).optional(),
+    dataDir: z.string().min(1, 'must be a non-empty path').optional(),
   })
   .strict();
 
@@ -85,4 +86,18 @@ export interface LocalProviderOptions {
   seed?: number;
   /** Custom worker script (advanced). Default the built-in region server. */
   workerPath?: string;
+  /**
+   * Keeps each region's sessions on disk, so they survive a killed region. Default none: sessions live in the
+   * region process's memory and a restarted region is empty.
+   *
+   * The provider creates `${dataDir}/${regionId}/sessions` when it starts a region; the region writes one file per
+   * session on every change (atomically: a SIGKILL never leaves a torn file; no fsync, so a machine crash may
+   * lose recent writes) and removes it when the session is deleted. A restarted region loads every file back
+   * **suspended**, marked `fenced: 'restarted'`: it serves none of them until the control plane activates them
+   * again (with their epoch), since meanwhile they may have been recovered in another region. Files it cannot
+   * read are skipped with a message on stderr. The region-wide version counter does not go back across restarts.
+   * Key/value and replica data stay in memory. One provider per directory: two running the same region ids on
+   * the same `dataDir` would overwrite each other's files.
+   */
+  dataDir?: string;
 }

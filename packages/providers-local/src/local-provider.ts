@@ -18,6 +18,8 @@ import {
   type RegionStatus,
   type TrafficWeights,
 } from '@meridian/core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { FencingGate, invalidConfig, parseOptions, throwIfAborted, TypedEmitter, validateTrafficWeights } from '@meridian/core/spi';
 import { request } from 'undici';
 import type { LocalFault } from './fault.js';
@@ -85,6 +87,8 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   readonly #slots = new Map<string, Slot>();
   readonly #events = new TypedEmitter<LocalProviderEvents>();
   readonly #workerPath: string;
+  /** Absolute `dataDir`, when sessions persist. */
+  readonly #dataDir: string | undefined;
   #weights: TrafficWeights | undefined;
   readonly #fencing = new FencingGate();
   #frontDoor: FrontDoor | undefined;
@@ -95,6 +99,8 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   constructor(options: LocalProviderOptions) {
     this.#options = parseOptions(localProviderOptionsSchema, options, 'LocalProvider options');
     this.#workerPath = this.#options.workerPath ?? defaultWorkerPath();
+    // Absolute, so the regions' files do not depend on the worker's working directory.
+    this.#dataDir = this.#options.dataDir === undefined ? undefined : resolve(this.#options.dataDir);
     // Region fields are validated by core (one schema, duplicate ids refused);
     // the endpoint is known only once a process listens, so a placeholder stands in.
     const regions = defineRegions(
@@ -385,6 +391,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
   async #start(slot: Slot, signal?: AbortSignal): Promise<void> {
     this.#assertOpen();
     if (slot.process && !slot.process.hasExited) await this.#end(slot, 'terminate');
+    if (this.#dataDir) this.#createSessionDir(slot.config.id, this.#dataDir);
     this.#installExitHook();
     const proc = new RegionProcess(
       {
@@ -395,6 +402,7 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
         seed: this.#options.seed,
         workerPath: this.#workerPath,
         startTimeoutMillis: this.#options.startTimeoutMillis,
+        ...(this.#dataDir ? { dataDir: this.#dataDir } : {}),
       },
       signal,
     );
@@ -408,6 +416,20 @@ export class LocalProvider implements RegionProvider, EventSource<WithErrorEvent
     slot.port = ready.port;
     if (slot.fault.kind !== 'none') await proc.setFault(slot.fault);
     this.#events.emit('process:ready', { regionId: slot.config.id, pid: ready.pid, endpoint: this.#endpoint(slot) });
+  }
+
+  /** Creates the region's session directory, so a path that cannot be written fails the start, not every write. */
+  #createSessionDir(regionId: string, dataDir: string): void {
+    const dir = join(dataDir, regionId, 'sessions');
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new MeridianError('PROVIDER_ERROR', `region "${regionId}" cannot create its session directory ${dir}: ${code ?? (error as Error).message}`, {
+        cause: error,
+        details: { regionId, operation: 'create session directory', code },
+      });
+    }
   }
 
   async #end(slot: Slot, how: 'kill' | 'terminate'): Promise<void> {

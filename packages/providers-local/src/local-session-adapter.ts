@@ -1,4 +1,4 @@
-import { MeridianError, type AdapterCallOptions, type SessionAdapter, type SessionRef } from '@meridian/core';
+import { MeridianError, type AdapterCallOptions, type HeldSession, type SessionAdapter, type SessionRef } from '@meridian/core';
 import { request } from 'undici';
 import type { LocalProvider } from './local-provider.js';
 
@@ -7,6 +7,8 @@ import type { LocalProvider } from './local-provider.js';
  * tests of the migration protocol over real sockets. A region that does not
  * answer is REGION_UNAVAILABLE; a session a region does not hold is SESSION_NOT_FOUND.
  * `version` reads the session's change counter (every write increments it) without its state.
+ * `restore` and `activate` pass their fencing epoch to the region, which refuses one
+ * lower than its copy's with SESSION_FENCED; `list` reports every copy a region holds.
  */
 export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapter {
   const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, body?: unknown) => {
@@ -29,11 +31,36 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
     }
   };
   const expectOk = (result: { status: number; json: Record<string, unknown> }, session: SessionRef, region: string, what: string) => {
+    if (result.status === 409 && result.json.code === 'SESSION_FENCED') {
+      const { epoch, currentEpoch } = result.json;
+      throw new MeridianError('SESSION_FENCED', `region "${region}" refused ${what} of session "${session.id}": ${String(result.json.error ?? 'a stale epoch')}`, {
+        details: {
+          sessionId: session.id,
+          regionId: region,
+          ...(typeof epoch === 'number' ? { epoch } : {}),
+          ...(typeof currentEpoch === 'number' ? { currentEpoch } : {}),
+        },
+      });
+    }
+    // A write the region refuses because its copy is suspended: the session may serve only after an activation.
+    if (result.status === 409 && result.json.code === 'SESSION_SUSPENDED') {
+      throw new MeridianError('PRECONDITION_FAILED', `region "${region}" refused ${what} of session "${session.id}": it is suspended there`, {
+        details: { key: session.id, regionId: region },
+      });
+    }
     if (result.status === 404) throw new MeridianError('SESSION_NOT_FOUND', `session "${session.id}" is not in region "${region}" (${what})`, { details: { sessionId: session.id, regionId: region } });
     if (result.status >= 300) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to ${what} of session "${session.id}"`, { details: { regionId: region } });
     return result.json;
   };
   const path = (session: SessionRef) => `/sessions/${encodeURIComponent(session.id)}`;
+  // The epoch goes in the query; a malformed one is the caller's mistake, caught before anything is sent.
+  const epochQuery = (epoch: number | undefined): string => {
+    if (epoch === undefined) return '';
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new MeridianError('INVALID_ARGUMENT', `epoch must be an integer >= 0, got ${epoch}`, { details: { field: 'epoch' } });
+    }
+    return `epoch=${epoch}`;
+  };
   return {
     async snapshot(session, options) {
       return expectOk(await call(session.region, 'GET', path(session), options), session, session.region, 'snapshot').state;
@@ -42,10 +69,12 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
       expectOk(await call(region, 'POST', `${path(session)}/suspend`, options), session, region, 'suspend');
     },
     async restore(session, region, state, options) {
-      expectOk(await call(region, 'PUT', `${path(session)}?status=suspended`, options, state), session, region, 'restore');
+      const epoch = epochQuery(options.epoch);
+      expectOk(await call(region, 'PUT', `${path(session)}?status=suspended${epoch ? `&${epoch}` : ''}`, options, state), session, region, 'restore');
     },
     async activate(session, region, options) {
-      expectOk(await call(region, 'POST', `${path(session)}/activate`, options), session, region, 'activate');
+      const epoch = epochQuery(options.epoch);
+      expectOk(await call(region, 'POST', `${path(session)}/activate${epoch ? `?${epoch}` : ''}`, options), session, region, 'activate');
     },
     async discard(session, region, options) {
       const result = await call(region, 'DELETE', path(session), options);
@@ -55,6 +84,19 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
       const json = expectOk(await call(session.region, 'GET', `${path(session)}/version`, options), session, session.region, 'version');
       // The region's start time keeps a restarted region (whose counter starts again at 1) from repeating a version.
       return `${String(json.incarnation)}:${String(json.version)}`;
+    },
+    async list(region, options) {
+      const result = await call(region, 'GET', '/sessions', options);
+      const items = result.json.items;
+      if (result.status !== 200 || !Array.isArray(items)) {
+        throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to the list of its sessions`, { details: { regionId: region } });
+      }
+      return items.map((item: Record<string, unknown>): HeldSession => ({
+        id: String(item.key),
+        // Anything but an explicit 'active' is held, not served.
+        status: item.status === 'active' ? 'active' : 'suspended',
+        ...(typeof item.epoch === 'number' ? { epoch: item.epoch } : {}),
+      }));
     },
   };
 }

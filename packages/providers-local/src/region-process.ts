@@ -12,6 +12,8 @@ export interface RegionProcessSpec {
   seed: number;
   workerPath: string;
   startTimeoutMillis: number;
+  /** Root of the regions' session files (`LocalProviderOptions.dataDir`); none: memory only. */
+  dataDir?: string;
 }
 
 /** A started region process. */
@@ -47,6 +49,8 @@ export class RegionProcess {
         MERIDIAN_SEED: String(spec.seed),
         // The /replica API shapes its Merkle tree as core does.
         MERIDIAN_MERKLE_LEAF_DEPTH: String(MERKLE_LEAF_DEPTH),
+        // Always set (empty: memory only), so a MERIDIAN_DATA_DIR in the deploy env cannot turn persistence on.
+        MERIDIAN_DATA_DIR: spec.dataDir ?? '',
       },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',

@@ -3,13 +3,21 @@
 // @meridian/providers-local. Plain JavaScript so it runs from src/ (tests) and
 // dist/ (published) alike without a build step. Controlled over the IPC channel.
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { createReplicaApi } from './replica-api.mjs';
+import { SessionApi, VersionCounter } from './session-api.mjs';
 
 const regionId = process.env.MERIDIAN_REGION_ID ?? 'local';
 const host = process.env.MERIDIAN_HOST ?? '127.0.0.1';
 const port = Number(process.env.MERIDIAN_PORT ?? '0');
 const maxBodyBytes = 1024 * 1024;
 const startedAt = Date.now();
+// Changes with every start, so a version read from a restarted region never equals one read before.
+const incarnation = `${startedAt}-${process.pid}`;
+// Opt-in persistence of sessions (LocalProviderOptions.dataDir); empty or unset: memory only.
+const dataDir = process.env.MERIDIAN_DATA_DIR || undefined;
+const regionDir = dataDir ? join(dataDir, regionId) : undefined;
+const log = (/** @type {string} */ message) => process.stderr.write(`region ${regionId}: ${message}\n`);
 
 /** @type {{ kind: 'none' } | { kind: 'hang' } | { kind: 'slow', ms: number } | { kind: 'fail', fraction: number }} */
 let fault = { kind: 'none' };
@@ -26,9 +34,10 @@ function random() {
 
 /** @type {Map<string, { value: unknown, version: number, updatedAt: number }>} */
 const kv = new Map();
-/** @type {Map<string, { state: unknown, status: 'active' | 'suspended', version: number, updatedAt: number }>} */
-const sessions = new Map();
-let kvVersion = 0;
+// Every write (kv and sessions) takes the next value of this region-wide counter: a session's version grows on each
+// of its writes and is never reused for another state, even after the session is discarded and restored.
+const versions = new VersionCounter(regionDir && join(regionDir, 'version.json'), log);
+const sessions = new SessionApi({ dir: regionDir && join(regionDir, 'sessions'), counter: versions, incarnation, log });
 // Replicated records (the ReplicaStore of this region): see replica-api.mjs. The
 // provider passes core's Merkle leaf depth, so the tree is shaped as core's.
 const leafDepth = Number(process.env.MERIDIAN_MERKLE_LEAF_DEPTH ?? '3');
@@ -85,36 +94,32 @@ function readJson(req) {
 
 const KEY = /^[A-Za-z0-9._:-]{1,256}$/;
 
+const BAD_KEY = 'key must match [A-Za-z0-9._:-]{1,256}';
+
 /**
- * A resource collection: GET list, GET/PUT/DELETE one item.
- * @param {Map<string, any>} store
- * @param {string} field
+ * The key/value collection (memory only): GET list, GET/PUT/DELETE one item.
  * @param {string | undefined} key
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
  */
-async function collection(store, field, key, req, res) {
+async function keyValues(key, req, res) {
   if (key === undefined) {
     if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
-    return send(res, 200, { items: [...store.entries()].map(([k, v]) => ({ key: k, ...v })) });
+    return send(res, 200, { items: [...kv.entries()].map(([k, v]) => ({ key: k, ...v })) });
   }
-  if (!KEY.test(key)) return send(res, 400, { error: 'key must match [A-Za-z0-9._:-]{1,256}' });
+  if (!KEY.test(key)) return send(res, 400, { error: BAD_KEY });
   if (req.method === 'GET') {
-    const item = store.get(key);
-    return item ? send(res, 200, { key, ...item }) : send(res, 404, { error: `no ${field} "${key}"` });
+    const item = kv.get(key);
+    return item ? send(res, 200, { key, ...item }) : send(res, 404, { error: `no value "${key}"` });
   }
   if (req.method === 'PUT') {
     const value = await readJson(req);
-    // Every write takes the next value of a region-wide counter: a session's version grows on each of its
-    // writes and is never reused for another state, even after the session is discarded and restored.
-    const version = ++kvVersion;
-    // Sessions carry a status: a restored copy waits suspended until activated.
-    const status = field === 'state' ? (new URL(req.url ?? '/', 'http://x').searchParams.get('status') === 'suspended' ? 'suspended' : 'active') : undefined;
-    store.set(key, { [field]: value, ...(status ? { status } : {}), version, updatedAt: Date.now() });
-    return send(res, 200, { key, version, ...(status ? { status } : {}) });
+    const version = versions.next();
+    kv.set(key, { value, version, updatedAt: Date.now() });
+    return send(res, 200, { key, version });
   }
   if (req.method === 'DELETE') {
-    return store.delete(key) ? send(res, 204) : send(res, 404, { error: `no ${field} "${key}"` });
+    return kv.delete(key) ? send(res, 204) : send(res, 404, { error: `no value "${key}"` });
   }
   return send(res, 405, { error: 'method not allowed' });
 }
@@ -123,18 +128,11 @@ async function collection(store, field, key, req, res) {
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://region.invalid');
   const [, first, second, ...rest] = url.pathname.split('/');
-  if (first === 'sessions' && second && rest.length === 1 && req.method === 'POST' && (rest[0] === 'suspend' || rest[0] === 'activate')) {
-    const session = sessions.get(decodeURIComponent(second));
-    if (!session) return send(res, 404, { error: `no session "${second}"` });
-    session.status = rest[0] === 'suspend' ? 'suspended' : 'active';
-    session.updatedAt = Date.now();
-    return send(res, 200, { key: second, status: session.status });
-  }
-  // The version of a session's state without its state (SessionAdapter.version): a checkpointer's cheap "changed?".
-  if (first === 'sessions' && second && rest.length === 1 && rest[0] === 'version' && req.method === 'GET') {
-    const session = sessions.get(decodeURIComponent(second));
-    if (!session) return send(res, 404, { error: `no session "${second}"` });
-    return send(res, 200, { key: second, version: session.version, incarnation: `${startedAt}-${process.pid}`, updatedAt: session.updatedAt });
+  if (first === 'sessions' && rest.length <= 1) {
+    const id = second === undefined || second === '' ? undefined : decodeURIComponent(second);
+    if (id !== undefined && !KEY.test(id)) return send(res, 400, { error: BAD_KEY });
+    const reply = await sessions.handle(req.method ?? 'GET', id, rest[0], url.searchParams, () => readJson(req));
+    return send(res, reply.status, reply.body);
   }
   if (first === 'replica' && rest.length === 0) {
     const reply = await replica.handle(req, second || undefined, url.searchParams);
@@ -149,9 +147,7 @@ async function handle(req, res) {
     case 'health':
       return send(res, 200, { status: 'ok', region: regionId, uptimeMillis: Date.now() - startedAt });
     case 'kv':
-      return collection(kv, 'value', key, req, res);
-    case 'sessions':
-      return collection(sessions, 'state', key, req, res);
+      return keyValues(key, req, res);
     default:
       return send(res, 404, { error: 'not found' });
   }

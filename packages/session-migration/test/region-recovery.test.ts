@@ -123,6 +123,23 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
+  it('dates an unchanged session by the last round that found its checkpoint current (the round manifest), not by when it was written', async () => {
+    const { clock, regions, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow(); // both written at t0
+    clock.advance(5_000);
+    regions.held.get('us-east/s1')!.state.n = 7; // s1 changes; s0 does not
+    await checkpointer.checkpointNow(); // t0+5000: s0 unchanged (confirmed), s1 written
+    clock.advance(5_000);
+    await checkpointer.checkpointNow(); // t0+10000: both confirmed unchanged
+    clock.advance(800);
+    regions.dead.add('us-east');
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    const staleness = Object.fromEntries(result.recovered.map((r) => [r.sessionId, r.stalenessMillis]));
+    expect(staleness).toEqual({ s0: 800, s1: 800 });
+    expect(regions.held.get('eu-west/s1')?.state).toEqual({ n: 7 });
+    await checkpointer.close();
+  });
+
   it('reports a tampered checkpoint, and one whose key was rotated out, as lost (checkpoint-corrupt): never restored from garbage', async () => {
     const { regions, storage, migrator, checkpointer } = setup(2);
     await checkpointer.checkpointNow();

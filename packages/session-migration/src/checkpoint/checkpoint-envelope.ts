@@ -42,3 +42,37 @@ export function decodeCheckpoint(codec: SnapshotCodec, bytes: Buffer, sessionId?
     state: value.state,
   };
 }
+
+const ROUND_KIND = 'meridian.checkpoint-round/1';
+
+/**
+ * @internal A round's manifest for one region: the sessions whose checkpoint the
+ * round found current (written, or unchanged since), by the version or state
+ * hash the checkpoint holds. A recovery uses it to tell how old a state really
+ * is: an unchanged session's checkpoint may have been written long ago but was
+ * still its state when this round started.
+ */
+export interface CheckpointRoundManifest {
+  kind: typeof ROUND_KIND;
+  region: string;
+  startedAt: number;
+  confirmed: Record<string, string | number>;
+}
+
+/** @internal */
+export function encodeRoundManifest(codec: SnapshotCodec, manifest: Omit<CheckpointRoundManifest, 'kind'>): Buffer {
+  return codec.encode({ kind: ROUND_KIND, ...manifest } satisfies CheckpointRoundManifest);
+}
+
+/** @internal Decodes a round manifest; undefined when it is not one (or not this region's). Throws SNAPSHOT_CORRUPT as the codec does. */
+export function decodeRoundManifest(codec: SnapshotCodec, bytes: Buffer, regionId: string): CheckpointRoundManifest | undefined {
+  const value = codec.decode<Partial<CheckpointRoundManifest> | null>(bytes);
+  if (value === null || typeof value !== 'object' || value.kind !== ROUND_KIND || value.region !== regionId) return undefined;
+  if (typeof value.startedAt !== 'number' || value.confirmed === null || typeof value.confirmed !== 'object') return undefined;
+  return value as CheckpointRoundManifest;
+}
+
+/** @internal What identifies a checkpoint's state in a manifest: the adapter's version, else the state's hash. */
+export function checkpointIdentity(checkpoint: { version?: string | number; stateSha256?: string }): string | number | undefined {
+  return checkpoint.version ?? checkpoint.stateSha256;
+}

@@ -15,8 +15,8 @@ import {
 } from '@meridian/core';
 import { parseOptions, TokenBucket, TypedEmitter } from '@meridian/core/spi';
 import PQueue from 'p-queue';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-envelope.js';
-import { checkpointKey } from './checkpoint-keys.js';
+import { decodeCheckpoint, encodeCheckpoint, encodeRoundManifest } from './checkpoint-envelope.js';
+import { checkpointKey, checkpointRoundKey } from './checkpoint-keys.js';
 import { checkpointRecorder, type CheckpointRecorder } from './checkpoint-metrics.js';
 import { checkpointerOptionsSchema, type CheckpointSession, type ParsedCheckpointerOptions, type SessionCheckpointerOptions } from './checkpoint-options.js';
 import type { CheckpointerEvents, CheckpointerStatus, CheckpointFailedEvent, CheckpointRound, SessionCheckpoint, SessionCheckpointStatus } from './checkpoint-types.js';
@@ -28,7 +28,8 @@ interface Known extends SessionCheckpointStatus {
   stateSha256?: string;
 }
 
-type Outcome = { result: 'written'; bytes: number } | { result: 'unchanged' };
+/** `identity`: the version or state hash the stored checkpoint holds, when this round found it current. */
+type Outcome = { result: 'written'; bytes: number; identity: string | number } | { result: 'unchanged'; identity?: string | number };
 
 class StageFailure extends Error {
   constructor(
@@ -183,6 +184,7 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
     const tracked = new Set(sessions.map((s) => s.id));
     for (const id of this.#known.keys()) if (!tracked.has(id)) this.#known.delete(id);
     let storeDown: StoreFailure | undefined;
+    const confirmed = new Map<string, Record<string, string | number>>();
     const queue = new PQueue({ concurrency: this.#o.concurrency });
     for (const session of sessions) {
       void queue.add(async () => {
@@ -194,6 +196,11 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
           const outcome = await this.#checkpointOne(session);
           counts[outcome.result]++;
           if (outcome.result === 'written') counts.bytes += outcome.bytes;
+          if (outcome.identity !== undefined) {
+            let region = confirmed.get(session.region);
+            if (!region) confirmed.set(session.region, (region = {}));
+            region[session.id] = outcome.identity;
+          }
         } catch (error) {
           if (this.#stop.signal.aborted) {
             counts.skipped++;
@@ -215,6 +222,7 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
       });
     }
     await queue.onIdle();
+    if (!storeDown && !this.#stop.signal.aborted) await this.#writeManifests(confirmed, startedAt);
     const round: CheckpointRound = { startedAt, durationMillis: this.#clock.now() - startedAt, sessions: sessions.length, ...counts };
     this.#rounds++;
     this.#lastRound = round;
@@ -234,6 +242,25 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
     return round;
   }
 
+  /**
+   * One small manifest per region per round: which checkpoints were still the
+   * sessions' state when the round started. Without it a recovery could only
+   * date an unchanged session's state by when its checkpoint was written,
+   * overstating its staleness. Best effort: a failed write leaves the previous
+   * manifest, which still tells the truth about its own round.
+   */
+  async #writeManifests(confirmed: Map<string, Record<string, string | number>>, startedAt: number): Promise<void> {
+    await Promise.all(
+      [...confirmed].map(async ([region, sessions]) => {
+        try {
+          await this.#o.store.put(checkpointRoundKey(region), encodeRoundManifest(this.#o.codec, { region, startedAt, confirmed: sessions }), { signal: this.#stop.signal });
+        } catch {
+          // Kept: the previous round's manifest.
+        }
+      }),
+    );
+  }
+
   #nextRoundAfter(startedAt: number): number {
     const scheduled = this.#nextRoundAt ?? startedAt;
     const interval = this.#o.checkpointIntervalMillis;
@@ -249,14 +276,14 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
       let version: string | number | undefined;
       if (adapter.version) {
         version = await stage('adapter', () => adapter.version!(ref, { signal }));
-        if (known && known.region === session.region && known.version === version) return { result: 'unchanged' };
+        if (known && known.region === session.region && known.version === version) return { result: 'unchanged', identity: version };
       }
       const takenAt = this.#clock.now();
       const state = await stage('adapter', () => adapter.snapshot(ref, { signal }));
       let stateSha256: string | undefined;
       if (version === undefined) {
         stateSha256 = createHash('sha256').update(JSON.stringify(state) ?? 'undefined').digest('hex');
-        if (known && known.region === session.region && known.stateSha256 === stateSha256) return { result: 'unchanged' };
+        if (known && known.region === session.region && known.stateSha256 === stateSha256) return { result: 'unchanged', identity: stateSha256 };
       }
       const bytes = await stage('encode', async () =>
         encodeCheckpoint(codec, { sessionId: session.id, region: session.region, ...(version === undefined ? {} : { version }), takenAt, ...(stateSha256 ? { stateSha256 } : {}), state }),
@@ -272,7 +299,8 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
         bytes: bytes.length,
         etag: written.etag,
       });
-      return written.written ? { result: 'written', bytes: bytes.length } : { result: 'unchanged' };
+      // A newer checkpoint by another instance: this round cannot vouch for it.
+      return written.written ? { result: 'written', bytes: bytes.length, identity: (version ?? stateSha256)! } : { result: 'unchanged' };
     });
   }
 

@@ -1,8 +1,8 @@
 import { MeridianError, sleep, type Clock, type FailedMigration, type HeldSession, type LeaseStore, type Router, type SessionAdapter, type SessionRef, type SnapshotStore } from '@meridian/core';
 import type { TypedEmitter } from '@meridian/core/spi';
 import PQueue from 'p-queue';
-import { decodeCheckpoint } from '../checkpoint/checkpoint-envelope.js';
-import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
+import { checkpointIdentity, decodeCheckpoint, decodeRoundManifest, type CheckpointRoundManifest } from '../checkpoint/checkpoint-envelope.js';
+import { checkpointKey, checkpointRoundKey } from '../checkpoint/checkpoint-keys.js';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 import type { MigratorEvents, SessionInfo, SessionLostEvent } from './migrator-types.js';
 
@@ -150,6 +150,7 @@ export class RegionRecovery {
     h.events.emit('region:recovering', { regionId, sessionCount: sessions.length });
     if (to === 'nearest-healthy') h.router!.setDrained(regionId, true);
     const result: RegionRecoveryResult = { regionId, recovered: [], lost: [], failed: [], skipped: [], maxStalenessMillis: 0, durationMillis: 0 };
+    const manifest = this.#manifest(regionId);
     try {
       const queue = new PQueue({ concurrency: options.concurrency ?? h.concurrency });
       await Promise.all(
@@ -157,7 +158,7 @@ export class RegionRecovery {
           queue.add(async () => {
             let outcome: Outcome;
             try {
-              outcome = await this.#recoverOne(session, regionId, to, options, started, deadline);
+              outcome = await this.#recoverOne(session, regionId, to, options, started, deadline, manifest);
             } catch (error) {
               outcome = { kind: 'failed', error: error instanceof Error ? error.message : String(error) };
             } finally {
@@ -188,7 +189,7 @@ export class RegionRecovery {
     return result;
   }
 
-  async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number, deadline: number): Promise<Outcome> {
+  async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number, deadline: number, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<Outcome> {
     const h = this.host;
     for (let attempt = 0; ; attempt++) {
       if (options.signal?.aborted) return { kind: 'failed', error: 'recovery was aborted before this session was recovered; checkpoint kept' };
@@ -196,7 +197,7 @@ export class RegionRecovery {
       await Promise.resolve(h.running(session.id)).catch(() => undefined);
       if (session.region !== regionId || session.state === 'lost' || session.state === 'active') return { kind: 'skipped' };
       try {
-        return await this.#tryOnce(session, regionId, to, options, started);
+        return await this.#tryOnce(session, regionId, to, options, started, manifest);
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         if (!(error instanceof Retry)) return { kind: 'failed', error: why };
@@ -211,7 +212,7 @@ export class RegionRecovery {
     }
   }
 
-  async #tryOnce(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number): Promise<Outcome> {
+  async #tryOnce(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<Outcome> {
     const h = this.host;
     const begun = h.clock.now();
     const lock = await h.locks.acquire(`session:${session.id}`, `recover-${regionId}-${session.id}`, h.lockTtlMillis).catch((error: unknown) => {
@@ -219,7 +220,7 @@ export class RegionRecovery {
     });
     if (!lock) throw new Retry(`session "${session.id}" is locked by another migration or control plane`);
     try {
-      const source = await this.#readLatest(session);
+      const source = await this.#readLatest(session, manifest);
       if ('lost' in source) {
         h.update(session, { state: 'lost' });
         h.counted({ lost: true });
@@ -269,7 +270,7 @@ export class RegionRecovery {
   }
 
   /** The freshest usable state: a migration snapshot kept for this session, else its checkpoint. */
-  async #readLatest(session: SessionInfo): Promise<{ state: unknown; takenAt: number; bytes: number; snapshotKey?: string } | { lost: LostSession['reason']; error: string }> {
+  async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<{ state: unknown; takenAt: number; bytes: number; snapshotKey?: string } | { lost: LostSession['reason']; error: string }> {
     const h = this.host;
     const read = async (key: string) => {
       try {
@@ -295,11 +296,34 @@ export class RegionRecovery {
     if (!stored) return { lost: 'no-checkpoint', error: `its region died before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
     try {
       const checkpoint = decodeCheckpoint(h.codec, stored.bytes, session.id);
-      return { state: checkpoint.state, takenAt: checkpoint.takenAt, bytes: stored.bytes.length };
+      // A later round that found this very state still current dates it from that round's start.
+      const identity = checkpointIdentity(checkpoint);
+      const round = await manifest();
+      const confirmedAt = round && identity !== undefined && round.confirmed[session.id] === identity ? round.startedAt : undefined;
+      return { state: checkpoint.state, takenAt: Math.max(checkpoint.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length };
     } catch (error) {
       if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;
       return { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * The region's latest round manifest, read once per recovery (again after a
+   * failed read, by the next session that needs it). None, or unreadable: states
+   * are dated by their checkpoint alone, which overstates staleness, never understates it.
+   */
+  #manifest(regionId: string): () => Promise<CheckpointRoundManifest | undefined> {
+    let cached: Promise<CheckpointRoundManifest | undefined> | undefined;
+    return () => {
+      cached ??= this.host.store.get(checkpointRoundKey(regionId)).then(
+        (stored) => (stored ? decodeRoundManifest(this.host.codec, stored.bytes, regionId) : undefined),
+        () => {
+          cached = undefined;
+          return undefined;
+        },
+      );
+      return cached.catch(() => undefined);
+    };
   }
 
   async #target(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions): Promise<string> {

@@ -1,7 +1,7 @@
 // Headless Chromium (Debian's package; CI installs it). On a machine without it
 // the tests are skipped with the reason printed; CI fails on any skipped test.
 import { randomBytes } from 'node:crypto';
-import { MeridianError } from '@meridian/core';
+import { MeridianError, type SessionAdapter } from '@meridian/core';
 import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { requireSystemTool, skipUnless } from '@meridian/testkit';
 import { describe, expect, it } from 'vitest';
@@ -28,11 +28,16 @@ describe('browser sessions between regions (headless Chromium)', skipUnless(chro
     const regions = await BrowserRegions.launch(['region-a', 'region-b']);
     try {
       await regions.open('s', 'region-a', `${site.url}/login?user=grace`);
-      const broken = Object.assign(Object.create(regions) as BrowserRegions, {
+      // Delegates to the real regions (an Object.create copy would lack their private fields and fail at the first call).
+      const broken: SessionAdapter = {
+        snapshot: (session, options) => regions.snapshot(session, options),
+        suspend: (session, region, options) => regions.suspend(session, region, options),
         restore: async () => {
           throw new Error('region-b browser crashed');
         },
-      });
+        activate: (session, region, options) => regions.activate(session, region, options),
+        discard: (session, region, options) => regions.discard(session, region, options),
+      };
       const migrator = new SessionMigrator({
         adapter: broken,
         codec: new SnapshotCodec({ keys: [{ id: 'k', key: randomBytes(32) }] }),
@@ -41,6 +46,7 @@ describe('browser sessions between regions (headless Chromium)', skipUnless(chro
       migrator.register({ id: 's', region: 'region-a' });
       const error = await migrator.migrate('s', 'region-b').then(() => undefined, (e: unknown) => e);
       expect(MeridianError.hasCode(error, 'MIGRATION_FAILED')).toBe(true);
+      expect((error as Error).message).toContain('at "restore"');
       expect(regions.isActive('s', 'region-a')).toBe(true);
       expect(regions.context('s', 'region-b')).toBeUndefined();
       const page = regions.context('s', 'region-a')!.pages()[0]!;

@@ -1,9 +1,12 @@
-// Logs into a site in a browser running in region A (cookie + localStorage),
-// moves the session to region B with Meridian's SessionMigrator, and shows the
-// page in region B still logged in with the same storage.
+// Part 1: logs into a site in a browser running in region A (cookie +
+// localStorage), moves the session to region B with Meridian's SessionMigrator,
+// and shows the page in region B still logged in with the same storage.
+// Part 2 (src/kill-demo.ts): region A's Chromium is SIGKILLed mid-session and
+// the session is recovered in region B from its last checkpoint.
 import { randomBytes } from 'node:crypto';
 import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { BrowserRegions } from './browser-regions.js';
+import { runKillDemo } from './kill-demo.js';
 import { startSite } from './site.js';
 
 export async function runDemo(log: (line: string) => void = console.log): Promise<{ before: string; after: string; storage: string }> {
@@ -40,7 +43,13 @@ export async function runDemo(log: (line: string) => void = console.log): Promis
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
-  runDemo().then(
+  const main = async () => {
+    console.log('== 1. live migration: region-a -> region-b ==');
+    await runDemo();
+    console.log('\n== 2. region-a killed: recovery from the last checkpoint ==');
+    await runKillDemo();
+  };
+  main().then(
     () => process.exit(0),
     (error: unknown) => {
       console.error(error);

@@ -8,6 +8,10 @@
 import { FailoverManager, HealthMonitor, MeridianError, type EventSource, type EventsOf } from '@meridian/core';
 import { GeoRouter } from '@meridian/georouter';
 import { createLocalProvider } from '@meridian/providers-local';
+import { autoEvacuate, type AutoEvacuation, type SessionCheckpointer } from '@meridian/session-migration';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { openDemoDatabase, SAMPLE_CLIENTS } from './clients-by-ip.js';
 import { formatStats, since, startClients } from './clients.js';
 import { startSessions } from './sessions.js';
@@ -38,11 +42,15 @@ function expectEvent<S extends Pick<EventSource<EventsOf<S>>, 'on' | '~events'>,
 }
 
 async function main(): Promise<void> {
-  const provider = createLocalProvider({ regions });
+  // Regions keep their sessions on disk, so the killed one comes back holding stale copies (which must never serve).
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'meridian-quickstart-'));
+  const provider = createLocalProvider({ regions, dataDir });
   const monitor = new HealthMonitor({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, degradedLatencyMillis: 150 });
   let manager: FailoverManager | undefined;
   let clients: ReturnType<typeof startClients> | undefined;
   let router: GeoRouter | undefined;
+  let checkpointer: SessionCheckpointer | undefined;
+  let wiring: AutoEvacuation | undefined;
   let retriedLogged = 0;
 
   for (const name of ['region:healthy', 'region:degraded', 'region:unhealthy'] as const) {
@@ -87,8 +95,14 @@ async function main(): Promise<void> {
     const routeSamples = (): string => routeTable(SAMPLE_CLIENTS.map((c) => ({ ...c, decision: geo.route({ ip: c.ip }) })));
     log(`Routing sample clients by geography and latency, with ${label}:\n${routeSamples()}`);
 
-    const migrator = await startSessions(provider, geo, ['eu-west', 'ap-south', 'ru-central'], 300);
-    log(`Registered 300 live sessions: ${JSON.stringify(migrator.statistics().byRegion)}`);
+    const sessions = await startSessions(provider, geo, ['us-east', 'eu-west', 'ap-south', 'ru-central'], 400);
+    const migrator = sessions.migrator;
+    checkpointer = sessions.checkpointer;
+    log(`Registered 400 live sessions: ${JSON.stringify(migrator.statistics().byRegion)}; checkpointed every second`);
+    // A dead region's sessions come back from their checkpoints; a region back from the dead is reconciled.
+    // (The brownout below is evacuated by hand, to show it step by step.)
+    wiring = autoEvacuate({ migrator, monitor, onDegraded: 'ignore' });
+    migrator.on('region:reconciled', (e) => log(`RECONCILED ${e.regionId}: ${e.discarded} stale session copies it came back with discarded, ${e.reactivated} reactivated`));
 
     clients = startClients(door.url);
     await pause(1_500);
@@ -97,6 +111,7 @@ async function main(): Promise<void> {
 
     log('Killing us-east (the primary) with SIGKILL, as a crash would ...');
     const failedOver = expectEvent(manager, 'failover:completed', (r) => r.kind === 'automatic');
+    const recovered = expectEvent(migrator, 'region:recovered', (e) => e.regionId === 'us-east');
     const killedAt = Date.now();
     // The first answer from elsewhere that needed no retry: from then on, traffic goes around us-east.
     const moved = clients.next((r) => r.at >= killedAt && r.region !== 'us-east' && r.attempts === 1);
@@ -106,6 +121,11 @@ async function main(): Promise<void> {
     log(`Traffic moved off us-east ${firstElsewhere.at - killedAt} ms after the kill (first request served by ${firstElsewhere.region} without a retry)`);
     await pause(1_000);
     log(`Users during the outage and failover: ${formatStats(since(mark, clients.stats()))}`);
+    const recovery = await recovered;
+    log(
+      `Sessions of us-east after the kill: ${recovery.recovered} recovered (max staleness ${recovery.maxStalenessMillis} ms), ${recovery.lost} lost` +
+        ` — restored from their checkpoints in ${recovery.durationMillis} ms; sessions now ${JSON.stringify(migrator.statistics().byRegion)}`,
+    );
     mark = clients.stats();
     log(`The same clients routed again, us-east unhealthy:\n${routeSamples()}`);
 
@@ -127,7 +147,9 @@ async function main(): Promise<void> {
 
     log('Restoring us-east; it must stay healthy for the 4 s hold-down before traffic returns ...');
     const failedBack = expectEvent(manager, 'failover:completed', (r) => r.kind === 'failback');
+    const reconciled = expectEvent(migrator, 'region:reconciled', (e) => e.regionId === 'us-east');
     await provider.restore('us-east');
+    await reconciled;
     await failedBack;
     await pause(500);
     log(`Users while failing back: ${formatStats(since(mark, clients.stats()))}`);
@@ -145,13 +167,16 @@ async function main(): Promise<void> {
     clients = undefined;
     log(`Region health:\n${healthTable(monitor.snapshot())}`);
     log(`Users in all: ${formatStats(total)}`);
-    log('Done: the killed region went unhealthy and came back; traffic failed over, failed back, the drill rolled back, and the data converged after a partition.');
+    log('Done: the killed region went unhealthy and came back; traffic failed over, its sessions were recovered elsewhere, traffic failed back, the drill rolled back, and the data converged after a partition.');
   } finally {
     await clients?.stop();
+    await wiring?.close();
+    await checkpointer?.close();
     await manager?.close();
     await router?.close();
     await monitor.close();
     await provider.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -21,7 +21,7 @@ describe('quickstart demo', () => {
       /8\.8\.8\.8 +California, US +us-east +\d+ km +nearest eligible region/,
       /81\.2\.69\.160 +London, GB +eu-west +\d+ km/,
       /10\.0\.0\.7 +private network +us-east +- +private address: fallback region/,
-      /Registered 300 live sessions: \{"eu-west":100,"ap-south":100,"ru-central":100\}/,
+      /Registered 400 live sessions: \{"us-east":100,"eu-west":100,"ap-south":100,"ru-central":100\}; checkpointed every second/,
       /Killing us-east/,
       // The front door sees the refused connections first: passive detection ejects us-east.
       /EJECTED  us-east by passive detection: 3 consecutive gateway failures/,
@@ -30,12 +30,14 @@ describe('quickstart demo', () => {
       /Traffic moved off us-east \d+ ms after the kill \(first request served by eu-west without a retry\)/,
       // Requests that finished between the snapshot and the kill count for us-east too; none failed.
       /Users during the outage and failover: \d+ served, 0 failed \((us-east \d+, )?eu-west \d+\)/,
+      /Sessions of us-east after the kill: 100 recovered \(max staleness \d+ ms\), 0 lost — restored from their checkpoints in \d+ ms; sessions now \{"us-east":0,/,
       /The same clients routed again, us-east unhealthy/,
       /8\.8\.8\.8 +California, US +eu-west/,
       /EVENT region:degraded +ap-south +healthy -> degraded: latency EWMA \d+ ms > 150 ms/,
-      /EVACUATED ap-south: 100 moved, 0 failed; sessions now \{[^}]*\}, p50 \d+ ms, p95 \d+ ms/,
+      /EVACUATED ap-south: [1-9]\d* moved, 0 failed; sessions now \{[^}]*\}, p50 \d+ ms, p95 \d+ ms/,
       /EVENT region:healthy +us-east +unhealthy -> healthy: passive ejection ended early: 2 successful probes in a row/,
       /FAILBACK scheduled us-east/,
+      /RECONCILED us-east: 100 stale session copies it came back with discarded, 0 reactivated/,
       /FAILOVER completed failback +eu-west -> us-east/,
       /Users while failing back: \d+ served, 0 failed/,
       /DRILL .*target served: true, rolled back: true/,
@@ -48,7 +50,7 @@ describe('quickstart demo', () => {
       /EVENT sync:conflict +inventory:sku-1 in [a-z-]+: 2 concurrent writes, kept \{"stock":3,"by":"ru-central"\} from ru-central/,
       /EVENT sync:lag +ru-central back in step/,
       /SYNC +converged in \d+ ms: 4 regions identical \(71 keys\); 1 conflict resolved \(latest-wins\): inventory:sku-1 = \{"stock":3,"by":"ru-central"\}/,
-      /Done: the killed region went unhealthy and came back; traffic failed over, failed back, the drill rolled back, and the data converged after a partition/,
+      /Done: the killed region went unhealthy and came back; traffic failed over, its sessions were recovered elsewhere, traffic failed back, the drill rolled back, and the data converged after a partition/,
     ];
     let from = 0;
     for (const pattern of order) {

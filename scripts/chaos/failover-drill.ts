@@ -1,5 +1,8 @@
 import type { FailoverReport, HealthMonitor } from '@meridian/core';
+import { createLocalSessionAdapter } from '@meridian/providers-local';
+import { autoEvacuate, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { waitForEvent } from '@meridian/testkit';
+import { randomBytes } from 'node:crypto';
 import { startLab, type Lab, type LabOptions } from './lab.js';
 import { check, type ScenarioContext, type ScenarioOutcome } from './scenario.js';
 
@@ -17,6 +20,12 @@ export interface FailoverDrill {
   heal: (lab: Lab) => Promise<void>;
   /** Also wait for the automatic failback once healed. */
   failback: boolean;
+  /**
+   * Sessions are checkpointed (every `checkpointIntervalMillis`) and `autoEvacuate`
+   * recovers the primary's from their checkpoints when it goes unhealthy, and
+   * reconciles it when it comes back; the scenario waits for both.
+   */
+  recoverSessions?: { checkpointIntervalMillis: number };
 }
 
 const PRIMARY = 'us-east';
@@ -46,7 +55,10 @@ export async function runFailoverDrill(ctx: ScenarioContext, drill: FailoverDril
   check(lab.provider.traffic()[PRIMARY] === 100, `traffic should start on ${PRIMARY}: ${JSON.stringify(lab.provider.traffic())}`);
   await new Promise((resolve) => setTimeout(resolve, 300)); // writes land on the primary and replicate
 
+  const sessions = drill.recoverSessions ? await startSessionRecovery(ctx, lab, monitor, drill.recoverSessions.checkpointIntervalMillis) : undefined;
   await drill.prepare?.(lab);
+  const recovered = sessions ? waitForEvent(sessions.migrator, 'region:recovered', { filter: (e) => e.regionId === PRIMARY, timeoutMillis: 15_000 }) : undefined;
+  recovered?.catch(() => undefined);
   const failedOver = waitForEvent(manager, 'failover:completed', { filter: (r) => r.kind === 'automatic', timeoutMillis: 10_000 });
   const started = performance.now();
   await drill.inject(lab);
@@ -58,6 +70,14 @@ export async function runFailoverDrill(ctx: ScenarioContext, drill: FailoverDril
   await new Promise((resolve) => setTimeout(resolve, 300)); // writes continue in the secondary
 
   let reaction = `failover ${PRIMARY}→${SECONDARY}`;
+  if (recovered) {
+    const r = await recovered;
+    ctx.log(`sessions of ${PRIMARY}: ${r.recovered} recovered from checkpoints in ${r.durationMillis} ms, max staleness ${r.maxStalenessMillis} ms, ${r.lost} lost, ${r.failed} failed`);
+    check(r.lost === 0 && r.failed === 0, `sessions of ${PRIMARY} not all recovered: ${r.lost} lost, ${r.failed} failed`);
+    reaction += `, ${r.recovered} sessions recovered (max staleness ${r.maxStalenessMillis} ms, ${r.lost} lost)`;
+  }
+  const reconciled = sessions ? waitForEvent(sessions.migrator, 'region:reconciled', { filter: (e) => e.regionId === PRIMARY, timeoutMillis: 15_000 }) : undefined;
+  reconciled?.catch(() => undefined);
   const failedBack = drill.failback ? waitForEvent(manager, 'failover:completed', { filter: (r) => r.kind === 'failback', timeoutMillis: 15_000 }) : undefined;
   failedBack?.catch(() => undefined);
   await drill.heal(lab);
@@ -67,6 +87,36 @@ export async function runFailoverDrill(ctx: ScenarioContext, drill: FailoverDril
     check(lab.provider.traffic()[PRIMARY] === 100, `traffic not back on ${PRIMARY}: ${JSON.stringify(lab.provider.traffic())}`);
     reaction += `, failback after heal`;
   }
+  if (reconciled) {
+    const r = await reconciled;
+    ctx.log(`${PRIMARY} came back: ${r.discarded} stale session copies discarded, ${r.reactivated} reactivated, ${r.failed} failed`);
+    reaction += `, ${r.discarded} stale copies discarded on return`;
+  }
   const { lost, checked, clients } = await lab.nothingLost();
   return { reactionSeen: true, reaction, timeToReactMillis, lost, checked, clients };
+}
+
+/**
+ * The lab's sessions under a migrator, checkpointed every interval, and
+ * `autoEvacuate` on the monitor: an unhealthy region's sessions are recovered in
+ * the secondary from their checkpoints, a region back from the dead reconciled.
+ */
+async function startSessionRecovery(ctx: ScenarioContext, lab: Lab, monitor: HealthMonitor, checkpointIntervalMillis: number) {
+  const adapter = createLocalSessionAdapter(lab.provider);
+  const codec = new SnapshotCodec({ keys: [{ id: 'chaos', key: randomBytes(32) }] });
+  const store = new MemorySnapshotStore();
+  const migrator = new SessionMigrator({ adapter, codec, store, regions: lab.ids });
+  for (const s of lab.sessions) migrator.register({ id: s.id, region: s.region });
+  const checkpointer = new SessionCheckpointer({ adapter, codec, store, source: migrator, checkpointIntervalMillis });
+  const first = await checkpointer.checkpointNow();
+  check(first.written === lab.sessions.length, `first checkpoint round wrote ${first.written} of ${lab.sessions.length} sessions`);
+  await checkpointer.start();
+  const wiring = autoEvacuate({ migrator, monitor, to: SECONDARY, onDegraded: 'ignore' });
+  migrator.on('session:lost', (e) => ctx.log(`session ${e.sessionId} lost: ${e.reason} (${e.error})`));
+  ctx.defer(async () => {
+    await wiring.close();
+    await checkpointer.close();
+    await migrator.close();
+  });
+  return { migrator, checkpointer };
 }

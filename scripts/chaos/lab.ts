@@ -21,6 +21,8 @@ const FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS = 2_000;
 export interface LabOptions {
   /** Regions in network namespaces (root only). Default false. */
   netns?: boolean;
+  /** Regions persist their sessions here (loopback mode only). Default none: a restarted region is empty. */
+  dataDir?: string;
   /** Sessions placed per region at the start. Default 2. */
   sessionsPerRegion?: number;
   /** Regions that hold sessions. Default all. */
@@ -61,7 +63,7 @@ export interface Lab extends RegionSet {
 
 /** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writes every 25 ms, client requests through the front door. */
 export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): Promise<Lab> {
-  const regions = await startRegions(ctx, { netns: options.netns });
+  const regions = await startRegions(ctx, { netns: options.netns, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const { ids, provider } = regions;
   const endpoints = Object.fromEntries(ids.map((id) => [id, regions.endpoint(id)]));
   const sessions: PlacedSession[] = [];

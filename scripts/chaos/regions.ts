@@ -25,10 +25,11 @@ export interface RegionSet {
  * partition is a real packet drop. Tracked for the leak check, stopped by the
  * runner's clean-up.
  */
-export async function startRegions(ctx: ScenarioContext, options: { count?: number; netns?: boolean } = {}): Promise<RegionSet> {
+export async function startRegions(ctx: ScenarioContext, options: { count?: number; netns?: boolean; dataDir?: string } = {}): Promise<RegionSet> {
   const seeds = seedRegions(options.count ?? 3);
   const ids = seeds.map((r) => r.id);
-  const provider = createLocalProvider({ regions: seeds });
+  // With a data directory the regions keep their sessions on disk: a killed region comes back holding (suspended) copies.
+  const provider = createLocalProvider({ regions: seeds, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   ctx.defer(() => provider.stop());
   if (!options.netns) {
     provider.on('process:ready', (e) => ctx.trackPids([e.pid]));

@@ -232,6 +232,8 @@ export function runSessionRegistryConformance(name: string, makeFixture: () => P
       await expect(put({ id: 'é' })).rejects.toSatisfy(invalidField('id'));
       await expect(put({ region: '' })).rejects.toSatisfy(invalidField('region'));
       await expect(put({ region: 7 })).rejects.toSatisfy(invalidField('region'));
+      await expect(put({ region: 'EU West' })).rejects.toSatisfy(invalidField('region'));
+      await expect(put({ region: 'eu-\ud800' })).rejects.toSatisfy(invalidField('region'));
       await expect(put({ state: 'sleeping' })).rejects.toSatisfy(invalidField('state'));
       await expect(put({ epoch: -1 })).rejects.toSatisfy(invalidField('epoch'));
       await expect(put({ epoch: 1.5 })).rejects.toSatisfy(invalidField('epoch'));
@@ -256,6 +258,7 @@ export function runSessionRegistryConformance(name: string, makeFixture: () => P
       await expect(registry.list({ limit: 2.5 })).rejects.toSatisfy(invalidField('limit'));
       await expect(registry.list({ after: 'not valid' })).rejects.toSatisfy(invalidField('after'));
       await expect(registry.list({ region: '' })).rejects.toSatisfy(invalidField('region'));
+      await expect(registry.list({ region: 'EU West' })).rejects.toSatisfy(invalidField('region'));
       expect(await registry.get('ok')).toBeUndefined();
       expect((await registry.list()).records).toEqual([]);
     });

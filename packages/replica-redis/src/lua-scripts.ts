@@ -7,7 +7,8 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(name: string, source: string): LuaScript {
+/** A script with its SHA-1 computed once. */
+export function luaScript(name: string, source: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source, 'utf8').digest('hex') };
 }
 
@@ -18,7 +19,7 @@ function script(name: string, source: string): LuaScript {
  * per write. Each write checks its key's current etag (from its leaf line)
  * and changes nothing unless it matches; the whole call runs atomically.
  */
-export const APPLY_SCRIPT = script(
+export const APPLY_SCRIPT = luaScript(
   'apply',
   `
 local seqKey, records, origins, log, digests = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -72,7 +73,7 @@ return out
  * origin's). ARGV: since, limit. Returns head, remaining, then key and record
  * JSON (false if missing) per record, ascending seq.
  */
-export const SCAN_SCRIPT = script(
+export const SCAN_SCRIPT = luaScript(
   'scan',
   `
 local after = '(' .. ARGV[1]
@@ -93,7 +94,7 @@ return out
  * Leaf lines are "<40 hex> <40 hex>" with distinct key hashes, so Lua's string
  * order (strcoll) equals byte order whatever the server's locale.
  */
-export const DIGEST_SCRIPT = script(
+export const DIGEST_SCRIPT = luaScript(
   'digest',
   `
 local cache, p, depth = KEYS[1], ARGV[1], tonumber(ARGV[2])
@@ -120,7 +121,7 @@ return out
 );
 
 /** Leaf entries. ARGV: prefix, then the leaves. Returns key and leaf line, flat. */
-export const ENTRIES_SCRIPT = script(
+export const ENTRIES_SCRIPT = luaScript(
   'entries',
   `
 local out = {}

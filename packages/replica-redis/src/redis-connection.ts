@@ -17,13 +17,14 @@ export interface OwnedConnection {
 const MAX_RECONNECT_DELAY_MILLIS = 1000;
 
 /**
- * Connects to `url`. A first connection that fails, or is not ready within
+ * Connects to `url`; `what` (e.g. `RedisReplicaStore.connect`) starts the
+ * messages. A first connection that fails, or is not ready within
  * `connectTimeoutMillis` (a server that accepts but never answers), is
  * `STORE_UNAVAILABLE` at once (no retry loop hidden in a factory); once
  * connected, a lost connection is retried in the background (50 ms doubling to
  * 1 s) while calls fail fast with `STORE_UNAVAILABLE` instead of queueing.
  */
-export async function connectUrl(url: string, connectTimeoutMillis: number, signal?: AbortSignal): Promise<OwnedConnection> {
+export async function connectUrl(url: string, connectTimeoutMillis: number, signal: AbortSignal | undefined, what: string): Promise<OwnedConnection> {
   let connected = false;
   let last: Error | undefined;
   const client = createClient({
@@ -46,8 +47,8 @@ export async function connectUrl(url: string, connectTimeoutMillis: number, sign
     await bounded(client.connect(), signal, connectTimeoutMillis, 'connectTimeoutMillis');
   } catch (cause) {
     destroy();
-    if (signal?.aborted) throw new MeridianError('ABORTED', 'RedisReplicaStore.connect was aborted', { cause: signal.reason });
-    throw new MeridianError('STORE_UNAVAILABLE', `RedisReplicaStore.connect: cannot connect to Redis at ${hostOfUrl(url)}: ${(cause as Error).message}`, {
+    if (signal?.aborted) throw new MeridianError('ABORTED', `${what} was aborted`, { cause: signal.reason });
+    throw new MeridianError('STORE_UNAVAILABLE', `${what}: cannot connect to Redis at ${hostOfUrl(url)}: ${(cause as Error).message}`, {
       cause,
       details: { target: hostOfUrl(url) },
     });

@@ -1,78 +1,21 @@
-import { hasMethods, invalidConfig, parseOptions } from '@meridian/core/spi';
-import { z } from 'zod';
-import type { RedisClientLike } from './redis-client-like.js';
-
-const isRedisUrl = (value: string): boolean => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-};
+import { parseRedisConnectionOptions, redisConnectionOptionsSchema, type ParsedRedisConnectionOptions, type RedisConnectionOptions } from './redis-connection-options.js';
 
 /** @internal */
-export const redisReplicaStoreOptionsSchema = z
-  .object({
-    url: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host').optional(),
-    client: z.custom<RedisClientLike>((v) => hasMethods(v, ['sendCommand']) && typeof (v as RedisClientLike).isOpen === 'boolean', 'must be a node-redis client (createClient())').optional(),
-    prefix: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'must have no spaces or control characters')
-      .default('meridian:replica'),
-    connectTimeoutMillis: z.number().int().positive().max(600_000).optional(),
-    commandTimeoutMillis: z.number().int().positive().max(600_000).default(10_000),
-  })
-  .strict()
-  .superRefine((o, ctx) => {
-    if (o.url === undefined && o.client === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'give url (redis://host:port) or client' });
-    if (o.url !== undefined && o.client !== undefined) ctx.addIssue({ code: 'custom', path: ['client'], message: 'give url or client, not both' });
-    if (o.client !== undefined && o.connectTimeoutMillis !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['connectTimeoutMillis'], message: 'applies to url only: a given client connects with its own settings' });
-    }
-    if (o.client !== undefined && !o.client.isOpen) ctx.addIssue({ code: 'custom', path: ['client'], message: 'must be connected (call client.connect() first)' });
-  });
+export const redisReplicaStoreOptionsSchema = redisConnectionOptionsSchema('meridian:replica');
 
 /** Options of {@link createRedisReplicaStore} and `RedisReplicaStore.connect`. */
-export interface RedisReplicaStoreOptions {
-  /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. The store connects and owns this client. Give this or `client`. */
-  url?: string;
-  /** A node-redis client the host already has, connected (or connecting). Reused as is; `close()` leaves it open. Give this or `url`. */
-  client?: RedisClientLike;
+export interface RedisReplicaStoreOptions extends RedisConnectionOptions {
   /** Start of every Redis key the store uses; stores with the same prefix share the data. Default `meridian:replica`. */
   prefix?: string;
-  /** Bound on each connection attempt, with `url`. Default 5000. */
-  connectTimeoutMillis?: number;
-  /** Bound on each Redis call; past it the call fails with `STORE_UNAVAILABLE`. Default 10000. */
-  commandTimeoutMillis?: number;
 }
 
 /** Options after validation, defaults applied. */
-export type ParsedRedisReplicaStoreOptions = z.output<typeof redisReplicaStoreOptionsSchema>;
-
-const WHERE = 'RedisReplicaStore options';
+export type ParsedRedisReplicaStoreOptions = ParsedRedisConnectionOptions;
 
 /**
  * Validates options; throws `INVALID_CONFIG` naming each bad path and value,
  * with any password in `url` hidden.
  */
 export function parseRedisReplicaStoreOptions(input: unknown): ParsedRedisReplicaStoreOptions {
-  const result = redisReplicaStoreOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  // Messages render the values they reject: render them from a copy whose url shows no password.
-  const shown = input !== null && typeof input === 'object' && 'url' in input ? { ...input, url: redactUrl((input as { url: unknown }).url) } : input;
-  parseOptions(redisReplicaStoreOptionsSchema, shown, WHERE);
-  throw invalidConfig(WHERE, [{ path: 'url', message: 'must be a redis:// or rediss:// URL with a host', value: '[redacted]' }]);
-}
-
-/** The URL with everything between `://` and the last `@` (user and password) replaced. */
-export function redactUrl(url: unknown): unknown {
-  if (typeof url !== 'string') return url;
-  const at = url.lastIndexOf('@');
-  if (at < 0) return url;
-  const scheme = url.indexOf('://');
-  const start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
-  return `${url.slice(0, start)}[redacted]${url.slice(at)}`;
+  return parseRedisConnectionOptions(redisReplicaStoreOptionsSchema, input, 'RedisReplicaStore options');
 }

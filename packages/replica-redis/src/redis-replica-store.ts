@@ -11,14 +11,10 @@ import {
 } from '@meridian/core';
 import { checkKeys, checkPrefixes, checkScan, checkWrites, MERKLE_LEAF_DEPTH, throwIfAborted } from '@meridian/core/spi';
 import { APPLY_SCRIPT, DIGEST_SCRIPT, ENTRIES_SCRIPT, SCAN_SCRIPT } from './lua-scripts.js';
-import { describeClient, type RedisClientLike, type RedisCommandOptions } from './redis-client-like.js';
-import { connectUrl, type OwnedConnection } from './redis-connection.js';
-import { toStoreError } from './redis-errors.js';
+import { RedisCaller } from './redis-caller.js';
 import { originLog, redisKeys, type RedisKeys } from './redis-keys.js';
 import { parseRedisReplicaStoreOptions, type RedisReplicaStoreOptions } from './redis-replica-store-options.js';
 import { readEntry, readRecord, writeArgs } from './record-codec.js';
-
-import { bounded } from './bounded.js';
 import { runScript, type Exec } from './run-script.js';
 
 // Writes per script call: bounds how long one call holds the (single-threaded) server.
@@ -33,20 +29,12 @@ const WRITES_PER_CALL = 500;
  * may share a prefix.
  */
 export class RedisReplicaStore implements ReplicaStore {
-  readonly #client: RedisClientLike;
-  readonly #owned: OwnedConnection | undefined;
+  readonly #caller: RedisCaller;
   readonly #keys: RedisKeys;
-  readonly #target: string;
-  readonly #timeout: number;
-  readonly #inFlight = new Set<Promise<unknown>>();
-  #closed = false;
 
-  private constructor(client: RedisClientLike, owned: OwnedConnection | undefined, keys: RedisKeys, target: string, timeout: number) {
-    this.#client = client;
-    this.#owned = owned;
-    this.#keys = keys;
-    this.#target = target;
-    this.#timeout = timeout;
+  private constructor(caller: RedisCaller) {
+    this.#caller = caller;
+    this.#keys = redisKeys(caller.prefix);
   }
 
   /**
@@ -55,11 +43,7 @@ export class RedisReplicaStore implements ReplicaStore {
    */
   static async connect(options: RedisReplicaStoreOptions, callOptions: ReplicaCallOptions = {}): Promise<RedisReplicaStore> {
     const o = parseRedisReplicaStoreOptions(options);
-    throwIfAborted(callOptions.signal, 'RedisReplicaStore.connect');
-    const keys = redisKeys(o.prefix);
-    if (o.client) return new RedisReplicaStore(o.client, undefined, keys, describeClient(o.client), o.commandTimeoutMillis);
-    const owned = await connectUrl(o.url!, o.connectTimeoutMillis ?? 5000, callOptions.signal);
-    return new RedisReplicaStore(owned.client, owned, keys, describeClient(owned.client), o.commandTimeoutMillis);
+    return new RedisReplicaStore(await RedisCaller.connect('RedisReplicaStore', 'store', o, callOptions.signal));
   }
 
   /** The key prefix this store works under. */
@@ -140,9 +124,7 @@ export class RedisReplicaStore implements ReplicaStore {
    * open for its owner. Idempotent.
    */
   async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.allSettled([...this.#inFlight]);
-    this.#owned?.destroy();
+    await this.#caller.close();
   }
 
   /** Calls `close()`, for `await using`. */
@@ -150,30 +132,8 @@ export class RedisReplicaStore implements ReplicaStore {
     await this.close();
   }
 
-  // One Redis round trip (or a few, for big batches) with the store's checks and error mapping.
-  async #call<T>(what: string, options: ReplicaCallOptions | undefined, run: (exec: Exec) => Promise<T>): Promise<T> {
-    const name = `RedisReplicaStore.${what}`;
-    if (this.#closed) throw new MeridianError('STORE_UNAVAILABLE', `${name}: the store is closed`);
-    const signal = options?.signal;
-    throwIfAborted(signal, name);
-    const context = { what: name, target: this.#target, prefix: this.#keys.prefix, signal };
-    if (!this.#client.isReady) {
-      const last = this.#owned?.lastError();
-      const why = this.#client.isOpen ? `not connected (reconnecting${last ? `: ${last.message}` : ''})` : 'closed by its owner';
-      throw new MeridianError('STORE_UNAVAILABLE', `${name}: Redis at ${this.#target} is ${why}`, { cause: last, details: { target: this.#target, prefix: this.#keys.prefix } });
-    }
-    const command: RedisCommandOptions = { timeout: this.#timeout, typeMapping: {} };
-    if (signal) command.abortSignal = signal;
-    const exec: Exec = (args) => bounded(this.#client.sendCommand(args, command), signal, this.#timeout);
-    const pending = run(exec);
-    this.#inFlight.add(pending);
-    try {
-      return await pending;
-    } catch (error) {
-      throw toStoreError(error, context);
-    } finally {
-      this.#inFlight.delete(pending);
-    }
+  #call<T>(what: string, options: ReplicaCallOptions | undefined, run: (exec: Exec) => Promise<T>): Promise<T> {
+    return this.#caller.call(what, options?.signal, run);
   }
 }
 

@@ -28,6 +28,8 @@ export { runSnapshotStoreConformance } from './snapshot-store-conformance.js';
 export type { SnapshotStoreFixture } from './snapshot-store-conformance.js';
 export { referenceDigests, replicaRecord, runReplicaStoreConformance, scanAll } from './replica-store-conformance.js';
 export type { ReplicaStoreFixture } from './replica-store-conformance.js';
+export { listAll, runSessionRegistryConformance, sessionRecord } from './session-registry-conformance.js';
+export type { SessionRegistryFixture } from './session-registry-conformance.js';
 export { findRedisServer, redisServerRequirement, startRedisServer } from './redis-server.js';
 export type { RedisServer } from './redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';

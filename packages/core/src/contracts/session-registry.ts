@@ -8,7 +8,7 @@ export type SessionState = 'active' | 'migrating' | 'suspended' | 'lost';
 export interface SessionRecord {
   /** Session id, `^[A-Za-z0-9._:-]{1,128}$`. */
   id: string;
-  /** Region it is active in (or was, while migrating, suspended or lost). */
+  /** Region it is active in (or was, while migrating, suspended or lost): a region id, `REGION_ID_PATTERN`. */
   region: string;
   /** Its state. */
   state: SessionState;

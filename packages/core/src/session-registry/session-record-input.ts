@@ -1,5 +1,6 @@
 import { MeridianError } from '../errors/meridian-error.js';
 import type { SessionRecord, SessionRegistryListOptions, SessionRegistryPutOptions } from '../contracts/session-registry.js';
+import { REGION_ID_PATTERN } from '../regions/region.js';
 
 /** Session ids every registry accepts (the migrator's own rule). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -9,6 +10,12 @@ const MAX_LIST_LIMIT = 10_000;
 function invalid(field: string, value: unknown, why: string): MeridianError {
   const shown = typeof value === 'string' ? JSON.stringify(value.length > 140 ? `${value.slice(0, 140)}…` : value) : String(value);
   return new MeridianError('INVALID_ARGUMENT', `Invalid session record ${field} ${shown}: ${why}`, { details: { field } });
+}
+
+// A region is a Region's id: the same rule as everywhere else, so a registry can use it in key names as is
+// (any string used to pass here, including ones a UTF-8 store cannot keep, such as a lone surrogate).
+function checkRegion(region: unknown): void {
+  if (typeof region !== 'string' || !REGION_ID_PATTERN.test(region)) throw invalid('region', region, `must be a region id (${REGION_ID_PATTERN.source})`);
 }
 
 /** Checks a session id (`INVALID_ARGUMENT` naming it). */
@@ -24,7 +31,7 @@ export function checkSessionId(id: unknown, field = 'id'): asserts id is string 
 export function checkSessionRecord(record: SessionRecord): SessionRecord {
   if (record === null || typeof record !== 'object') throw invalid('', record, 'must be an object');
   checkSessionId(record.id);
-  if (typeof record.region !== 'string' || record.region.length === 0 || record.region.length > 128) throw invalid('region', record.region, 'must be a region id');
+  checkRegion(record.region);
   if (!STATES.has(record.state)) throw invalid('state', record.state, 'must be active, migrating, suspended or lost');
   if (!Number.isSafeInteger(record.epoch) || record.epoch < 0) throw invalid('epoch', record.epoch, 'must be an integer >= 0');
   if (!Number.isSafeInteger(record.migrations) || record.migrations < 0) throw invalid('migrations', record.migrations, 'must be an integer >= 0');
@@ -56,7 +63,7 @@ export function checkListOptions(options: SessionRegistryListOptions): number {
   const limit = options.limit ?? 1000;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw invalid('limit', limit, `must be an integer from 1 to ${MAX_LIST_LIMIT}`);
   if (options.after !== undefined) checkSessionId(options.after, 'after');
-  if (options.region !== undefined && (typeof options.region !== 'string' || options.region.length === 0)) throw invalid('region', options.region, 'must be a region id');
+  if (options.region !== undefined) checkRegion(options.region);
   return limit;
 }
 

@@ -300,6 +300,25 @@ describe('session registry write-through', () => {
   });
 });
 
+describe('two control planes on one registry', () => {
+  it('a write-through refused for a stale epoch makes this instance follow the registry, not retry forever', async () => {
+    const registry = new MemorySessionRegistry();
+    const { adapter } = regionsAdapter();
+    const a = new SessionMigrator({ adapter, codec, store: new MemorySnapshotStore(), registry });
+    a.register({ id: 'x', region: 'us-east' });
+    await a.flush();
+    // Another instance moved it meanwhile.
+    await registry.put({ ...(await registry.get('x'))!, region: 'eu-west', epoch: 3 }, { expectedEpoch: 0 });
+    const errors = collectEvents(a, 'registry:error');
+    a.unregister('x');
+    a.register({ id: 'x', region: 'us-east', metadata: { again: '1' } }); // written at epoch 0: refused
+    await a.flush();
+    expect(errors.events[0]).toMatchObject({ sessionId: 'x', code: 'PRECONDITION_FAILED', error: expect.stringContaining('follows the registry') });
+    expect(a.getSession('x')).toMatchObject({ region: 'eu-west', epoch: 3 });
+    expect(await registry.get('x')).toMatchObject({ region: 'eu-west', epoch: 3 });
+  });
+});
+
 describe('autoEvacuate triggers', () => {
   it('recovers on region:unhealthy and reconciles on the way back to healthy', async () => {
     const { regions, migrator, checkpointer } = setup(4);

@@ -232,8 +232,14 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         else await this.#registry.delete(sessionId);
         this.#unsaved.delete(sessionId);
       } catch (error) {
-        this.#unsaved.set(sessionId, error);
         const code = (error as { code?: unknown })?.code;
+        if (MeridianError.hasCode(error, 'PRECONDITION_FAILED') && (await this.#follow(sessionId))) {
+          // Another instance moved it under a newer epoch: its record wins, this view follows (never written again over it).
+          this.#unsaved.delete(sessionId);
+          this.#events.emit('registry:error', { sessionId, code: 'PRECONDITION_FAILED', error: `${error instanceof Error ? error.message : String(error)}; this instance now follows the registry's record` });
+          return;
+        }
+        this.#unsaved.set(sessionId, error);
         this.#events.emit('registry:error', { sessionId, ...(typeof code === 'string' ? { code } : {}), error: error instanceof Error ? error.message : String(error) });
       }
     });
@@ -242,6 +248,16 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       if (this.#writes.get(sessionId) === write) this.#writes.delete(sessionId);
     });
     return write;
+  }
+
+  /** Replaces this instance's view of a session by the registry's record (not while it moves here); true when it did. */
+  async #follow(sessionId: string): Promise<boolean> {
+    if (this.#running.has(sessionId) || this.#recovery.busy(sessionId)) return false;
+    const record = await this.#registry.get(sessionId).catch(() => undefined);
+    if (!record) return false;
+    this.#sessions.set(sessionId, { ...record, metadata: { ...record.metadata } });
+    this.#knownRegions.add(record.region);
+    return true;
   }
 
   /**
@@ -451,7 +467,9 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       },
       reload: async (id) => {
         const record = await this.#registry.get(id);
-        if (record) this.#sessions.set(id, { ...record, metadata: { ...record.metadata } });
+        if (!record) return;
+        this.#sessions.set(id, { ...record, metadata: { ...record.metadata } });
+        this.#knownRegions.add(record.region);
       },
     });
   }

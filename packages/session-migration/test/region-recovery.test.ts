@@ -140,8 +140,8 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
-  it('reports a tampered checkpoint, and one whose key was rotated out, as lost (checkpoint-corrupt): never restored from garbage', async () => {
-    const { regions, storage, migrator, checkpointer } = setup(2);
+  it('reports a tampered, a truncated and a rotated-out checkpoint as lost (checkpoint-corrupt): never restored from garbage', async () => {
+    const { regions, storage, migrator, checkpointer } = setup(3);
     await checkpointer.checkpointNow();
     const stored = (await storage.inner.get(checkpointKey('s0')))!;
     const tampered = Buffer.from(stored.bytes);
@@ -149,6 +149,8 @@ describe('recoverRegion', () => {
     await storage.inner.put(checkpointKey('s0'), tampered);
     const rotated = new SnapshotCodec({ keys: [{ id: 'k2', key: randomBytes(32) }] });
     await storage.inner.put(checkpointKey('s1'), rotated.encode({ kind: 'meridian.checkpoint/1', sessionId: 's1', region: 'us-east', takenAt: 1, state: { n: 1 } }));
+    const whole = (await storage.inner.get(checkpointKey('s2')))!.bytes;
+    await storage.inner.put(checkpointKey('s2'), whole.subarray(0, Math.floor(whole.length / 2)));
     regions.dead.add('us-east');
 
     const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
@@ -156,7 +158,10 @@ describe('recoverRegion', () => {
     expect(result.lost.map((l) => [l.sessionId, l.reason]).sort()).toEqual([
       ['s0', 'checkpoint-corrupt'],
       ['s1', 'checkpoint-corrupt'],
+      ['s2', 'checkpoint-corrupt'],
     ]);
+    expect(result.lost.find((l) => l.sessionId === 's1')!.error).toMatch(/k2/);
+    expect(regions.held.has('eu-west/s2')).toBe(false);
     expect(regions.held.has('eu-west/s0')).toBe(false);
     expect(regions.held.has('eu-west/s1')).toBe(false);
     await checkpointer.close();

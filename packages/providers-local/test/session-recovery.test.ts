@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { defineRegions, HealthMonitor, MeridianError, type SnapshotStore } from '@meridian/core';
+import { defineRegions, HealthMonitor } from '@meridian/core';
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createLocalProvider, createLocalSessionAdapter, type LocalProvider } from '@meridian/providers-local';
 import { autoEvacuate, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, type AutoEvacuationOutcome } from '@meridian/session-migration';
-import { dbipNetworks, findLeakedProcesses, seedRegions, waitForEvent, writeMmdb } from '@meridian/testkit';
+import { dbipNetworks, findLeakedProcesses, outageSnapshotStore, seedRegions, waitForEvent, writeMmdb } from '@meridian/testkit';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -34,21 +34,6 @@ afterEach(async () => {
   dataDir = undefined;
 });
 
-/** A snapshot store that can be switched off: every call STORE_UNAVAILABLE while it is down. */
-function switchable(inner: SnapshotStore) {
-  let down = false;
-  const guard = () => {
-    if (down) throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store is down (test outage)');
-  };
-  const store: SnapshotStore = {
-    put: async (k, b, o) => (guard(), inner.put(k, b, o)),
-    get: async (k, o) => (guard(), inner.get(k, o)),
-    delete: async (k, o) => (guard(), inner.delete(k, o)),
-    list: async (p, o) => (guard(), inner.list(p, o)),
-  };
-  return { store, setDown: (value: boolean) => void (down = value) };
-}
-
 async function scenario(options: { storeDownMillis?: number } = {}) {
   dataDir = mkdtempSync(join(os.tmpdir(), 'meridian-recovery-'));
   provider = createLocalProvider({ regions: seedRegions(4), dataDir });
@@ -62,7 +47,7 @@ async function scenario(options: { storeDownMillis?: number } = {}) {
   const monitor = new HealthMonitor({ regions: p.regions(), intervalMillis: 250, timeoutMillis: 200, failuresBeforeUnhealthy: 2, successesBeforeHealthy: 2, jitterFraction: 0 });
   const router = new GeoRouter({ regions: defineRegions(p.regions()), database: GeoDatabase.fromBuffer(writeMmdb({ networks: dbipNetworks() })), monitor });
   const codec = new SnapshotCodec({ keys: [{ id: 'k', key: randomBytes(32) }] });
-  const storage = switchable(new MemorySnapshotStore());
+  const storage = outageSnapshotStore(new MemorySnapshotStore());
   const adapter = createLocalSessionAdapter(p);
   const migrator = new SessionMigrator({ adapter, codec, store: storage.store, router, regions: p.regions() });
   cleanups.push(() => migrator.close());

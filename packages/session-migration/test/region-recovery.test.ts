@@ -2,10 +2,10 @@
 // staleness, lost by id, fencing epochs in the registry, a snapshot store that
 // is down mid-recovery, reconciliation of a region that comes back.
 import { randomBytes } from 'node:crypto';
-import { ManualClock, MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { ManualClock, MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter } from '@meridian/core';
 import { TypedEmitter } from '@meridian/core/spi';
 import { autoEvacuate, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, checkpointKey, type AutoEvacuationOutcome } from '@meridian/session-migration';
-import { collectEvents } from '@meridian/testkit';
+import { collectEvents, outageSnapshotStore } from '@meridian/testkit';
 import { describe, expect, it } from 'vitest';
 
 const key = randomBytes(32);
@@ -63,25 +63,10 @@ function regionsAdapter() {
   return { adapter, held, dead, activeIn };
 }
 
-/** A snapshot store that can be switched off (every call STORE_UNAVAILABLE), as a store outage. */
-function switchableStore(inner = new MemorySnapshotStore()) {
-  let down = false;
-  const guard = () => {
-    if (down) throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store is down (test outage)');
-  };
-  const store: SnapshotStore = {
-    put: async (k, b, o) => (guard(), inner.put(k, b, o)),
-    get: async (k, o) => (guard(), inner.get(k, o)),
-    delete: async (k, o) => (guard(), inner.delete(k, o)),
-    list: async (p, o) => (guard(), inner.list(p, o)),
-  };
-  return { store, inner, setDown: (value: boolean) => (down = value) };
-}
-
 function setup(sessions = 10) {
   const clock = new ManualClock(1_000_000);
   const regions = regionsAdapter();
-  const storage = switchableStore();
+  const storage = outageSnapshotStore(new MemorySnapshotStore());
   const registry = new MemorySessionRegistry();
   const migrator = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
   const checkpointer = new SessionCheckpointer({ adapter: regions.adapter, codec, store: storage.store, source: migrator, clock, checkpointIntervalMillis: 5_000 });

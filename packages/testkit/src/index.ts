@@ -33,6 +33,8 @@ export type { SessionRegistryFixture } from './session-registry-conformance.js';
 export { findRedisServer, redisServerRequirement, startRedisServer } from './redis-server.js';
 export type { RedisServer } from './redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
+export { outageSnapshotStore } from './outage-snapshot-store.js';
+export type { OutageSnapshotStore } from './outage-snapshot-store.js';
 export type { FaultyReplicaStore } from './faulty-replica-store.js';
 export { startFakeArm, startFakeKubeApiServer, startFakeRetailPrices } from './lazy-fakes.js';
 export type { FakeKubeApiServer, FakeKubeApiServerOptions, KubeconfigOptions, DeploymentFailure, FaultSpec, RbacRule, TokenGrant } from './kube/fake-kube-apiserver.js';

@@ -1,4 +1,5 @@
 import type { SessionRecord, SessionState, StepRecord } from '@meridian/core';
+import type { RecoveredSession } from './region-recovery.js';
 
 export type { SessionState };
 
@@ -78,19 +79,7 @@ export interface SessionLostEvent {
 }
 
 /** Payload of `session:recovered`: a session of a dead region is active elsewhere, restored from its checkpoint. */
-export interface SessionRecoveredEvent {
-  /** Session id. */
-  sessionId: string;
-  /** The region that died holding it. */
-  from: string;
-  /** Where it is active now. */
-  to: string;
-  /** Its new fencing epoch. */
-  epoch: number;
-  /** When the restored state was taken (clock ms). */
-  checkpointTakenAt: number;
-  /** From the time the restored state was taken to the start of the recovery: an upper bound of the window whose writes were lost. */
-  stalenessMillis: number;
+export interface SessionRecoveredEvent extends RecoveredSession {
   /** Encoded checkpoint bytes read. */
   bytes: number;
   /** Time from the start of this session's recovery to its activation. */

@@ -7,11 +7,6 @@ import { decodeSessionRecord, encodeSessionRecord, misfiled, unreadableRecord } 
 import { recordKey, regionIndex, sessionRegistryKeys, type SessionRegistryKeys } from './session-registry-keys.js';
 import { DELETE_SESSION_SCRIPT, LIST_SESSIONS_SCRIPT, PUT_SESSION_SCRIPT } from './session-registry-scripts.js';
 
-/** Options of one call. */
-interface CallOptions {
-  signal?: AbortSignal;
-}
-
 /**
  * A `SessionRegistry` on Redis, shared by every control-plane instance that
  * connects to the same server and prefix (one that takes over lists every
@@ -34,7 +29,7 @@ export class RedisSessionRegistry implements SessionRegistry {
    * Validates options (`INVALID_CONFIG`), then connects to `url` or adopts
    * `client`. A server that cannot be reached is `STORE_UNAVAILABLE`.
    */
-  static async connect(options: RedisSessionRegistryOptions, callOptions: CallOptions = {}): Promise<RedisSessionRegistry> {
+  static async connect(options: RedisSessionRegistryOptions, callOptions: { signal?: AbortSignal } = {}): Promise<RedisSessionRegistry> {
     const o = parseRedisSessionRegistryOptions(options);
     return new RedisSessionRegistry(await RedisCaller.connect('RedisSessionRegistry', 'registry', o, callOptions.signal));
   }
@@ -44,7 +39,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     return this.#keys.prefix;
   }
 
-  async get(id: string, options: CallOptions = {}): Promise<SessionRecord | undefined> {
+  async get(id: string, options: { signal?: AbortSignal } = {}): Promise<SessionRecord | undefined> {
     checkSessionId(id);
     const text = await this.#caller.call('get', options.signal, (exec) => exec(['GET', recordKey(this.#keys, id)]));
     return text === null || text === undefined ? undefined : decodeSessionRecord(text, id, this.#keys.prefix);
@@ -100,7 +95,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     throw putRefused(checked.id, why);
   }
 
-  async delete(id: string, options: CallOptions = {}): Promise<boolean> {
+  async delete(id: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     checkSessionId(id);
     const k = this.#keys;
     const outcome = await this.#caller.call('delete', options.signal, (exec) => runScript(exec, DELETE_SESSION_SCRIPT, [recordKey(k, id), k.ids], [k.regionPrefix, id]));
@@ -127,6 +122,6 @@ export class RedisSessionRegistry implements SessionRegistry {
  * Connects a {@link RedisSessionRegistry}: `createRedisSessionRegistry({ url })`,
  * or `{ client }` to reuse a node-redis client the host already has.
  */
-export function createRedisSessionRegistry(options: RedisSessionRegistryOptions, callOptions: CallOptions = {}): Promise<RedisSessionRegistry> {
+export function createRedisSessionRegistry(options: RedisSessionRegistryOptions, callOptions: { signal?: AbortSignal } = {}): Promise<RedisSessionRegistry> {
   return RedisSessionRegistry.connect(options, callOptions);
 }

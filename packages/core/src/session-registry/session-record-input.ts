@@ -24,7 +24,7 @@ export function checkSessionId(id: unknown, field = 'id'): asserts id is string 
 }
 
 /**
- * The checks every {@link SessionRegistry} makes before writing, so the
+ * The checks every `SessionRegistry` makes before writing, so the
  * implementations refuse the same records with the same messages.
  * @returns a copy holding only the record's fields.
  */

@@ -1,5 +1,6 @@
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { ProbeOutcome } from './health-types.js';
+import { describeError, ProbeResponseHandler, type ProbeResponseCheck } from './probe-response-handler.js';
 import type { Prober, ProbeTarget } from './prober.js';
 
 /** An inclusive range of HTTP statuses. */
@@ -24,44 +25,53 @@ export interface HttpProberOptions {
   connections?: number;
 }
 
+// Parsed request of each probed URL; bounded so a monitor whose regions churn keeps no garbage.
+const MAX_CACHED_URLS = 1024;
+
 /**
  * The default prober: `GET` over a keep-alive undici Agent, so a probe costs a
  * request, not a TCP handshake. Connection errors, resets, timeouts, unparseable
  * responses, unexpected statuses and rejected bodies are all failures, returned
  * (never thrown) with a short reason.
+ *
+ * Each request goes through undici's `dispatch` with a {@link ProbeResponseHandler}
+ * and request options parsed once per URL: no URL parsing, response stream or
+ * header object per sample, which is what a monitor sending several samples per
+ * probe to every region spends its CPU on.
  */
 export function createHttpProber(options: HttpProberOptions = {}): Prober {
   const expected = options.expectedStatus ?? { min: 200, max: 299 };
-  const maxBodyBytes = options.maxBodyBytes ?? 65536;
+  const check: ProbeResponseCheck = { min: expected.min, max: expected.max, maxBodyBytes: options.maxBodyBytes ?? 65536 };
+  if (options.bodyPredicate) check.bodyPredicate = options.bodyPredicate;
+  const headers = { 'user-agent': 'meridian-health/1', ...options.headers };
+  const requests = new Map<string, Dispatcher.DispatchOptions>();
   let agent: Agent | undefined;
 
+  const requestOf = (url: string): Dispatcher.DispatchOptions => {
+    let request = requests.get(url);
+    if (request === undefined) {
+      const parsed = new URL(url);
+      request = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}`, method: 'GET', headers };
+      if (requests.size >= MAX_CACHED_URLS) requests.clear();
+      requests.set(url, request);
+    }
+    return request;
+  };
+
   return {
-    async probe(target: ProbeTarget, { signal }): Promise<ProbeOutcome> {
-      agent ??= new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: options.connections ?? 4 });
+    probe(target: ProbeTarget, { signal }): Promise<ProbeOutcome> {
+      if (signal.aborted) return Promise.resolve({ ok: false, error: describeError(undefined, signal) });
+      let request: Dispatcher.DispatchOptions;
       try {
-        const response = await request(target.url, {
-          method: 'GET',
-          dispatcher: agent,
-          signal,
-          headers: { 'user-agent': 'meridian-health/1', ...options.headers },
-        });
-        const status = response.statusCode;
-        if (status < expected.min || status > expected.max) {
-          await response.body.dump().catch(() => undefined);
-          return { ok: false, status, error: `status ${status} outside ${expected.min}-${expected.max}` };
-        }
-        if (!options.bodyPredicate) {
-          await response.body.dump();
-          return { ok: true, status };
-        }
-        const body = await readLimited(response.body, maxBodyBytes);
-        if (body === undefined) return { ok: false, status, error: `body larger than ${maxBodyBytes} bytes` };
-        return options.bodyPredicate(body, status)
-          ? { ok: true, status }
-          : { ok: false, status, error: 'body rejected by predicate' };
+        request = requestOf(target.url);
       } catch (error) {
-        return { ok: false, error: describeError(error, signal) };
+        return Promise.resolve({ ok: false, error: describeError(error, signal) });
       }
+      agent ??= new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: options.connections ?? 4 });
+      const handler = new ProbeResponseHandler(check, signal);
+      // Errors, even synchronous ones (a closed agent), reach the handler's onResponseError.
+      agent.dispatch(request, handler);
+      return handler.outcome;
     },
     async close(): Promise<void> {
       const current = agent;
@@ -69,31 +79,4 @@ export function createHttpProber(options: HttpProberOptions = {}): Prober {
       await current?.destroy().catch(() => undefined);
     },
   };
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function describeError(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    return reason instanceof Error ? reason.message : 'aborted';
-  }
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    const cause = (error as { cause?: { code?: string } }).cause;
-    return [code, cause?.code, error.message].filter(Boolean).join(': ');
-  }
-  return String(error);
 }

@@ -1,10 +1,12 @@
 // Benchmarks of the health monitor against a real local region process.
 // Every figure is printed as a ratio against a baseline measured in this run:
 //  1. CPU per 1000 probes vs CPU of raw undici sending the same requests to the same
-//     region (SAMPLES parallel keep-alive GETs per probe, as the monitor sends);
+//     region (SAMPLES parallel keep-alive GETs per probe, as the monitor sends), with
+//     `request()` and, the floor, with `dispatch()` and a handler that does nothing;
 //  2. time from kill to `region:unhealthy` vs intervalMillis × failuresBeforeUnhealthy.
 import { HealthMonitor, ManualClock } from '@meridian/core';
 import { createLocalProvider } from '@meridian/providers-local';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { summarize, writeResult } from './report.js';
 
@@ -41,12 +43,19 @@ async function rawGet(endpoint: string, agent: Agent): Promise<void> {
   await (await request(`${endpoint}/health`, { dispatcher: agent })).body.dump();
 }
 
-async function rawRound(endpoint: string, agent: Agent, perProbe: number): Promise<{ cpu: number; wall: number }> {
+// undici's lowest level: no response stream, no body read, nothing judged.
+function dispatchGet(endpoint: string, agent: Agent): Promise<void> {
+  return new Promise((resolve) => {
+    agent.dispatch({ origin: endpoint, path: '/health', method: 'GET' }, { onRequestStart() {}, onResponseEnd: () => resolve(), onResponseError: () => resolve() });
+  });
+}
+
+async function rawRound(endpoint: string, agent: Agent, perProbe: number, get = rawGet): Promise<{ cpu: number; wall: number }> {
   const cpu = process.cpuUsage();
   const wall = performance.now();
   const gets = new Array<Promise<void>>(perProbe);
   for (let i = 0; i < PROBES; i++) {
-    for (let s = 0; s < perProbe; s++) gets[s] = rawGet(endpoint, agent);
+    for (let s = 0; s < perProbe; s++) gets[s] = get(endpoint, agent);
     await Promise.all(gets);
   }
   return { cpu: cpuMillis(cpu), wall: performance.now() - wall };
@@ -84,18 +93,22 @@ async function probeOverhead(endpoint: string): Promise<Record<string, number | 
     await rawRound(endpoint, agent, SAMPLES);
     await monitorRound(endpoint);
     await rawRound(endpoint, agent, 1);
+    await rawRound(endpoint, agent, SAMPLES, dispatchGet);
   }
   const raw: Array<{ cpu: number; wall: number }> = [];
   const single: Array<{ cpu: number; wall: number }> = [];
+  const dispatched: Array<{ cpu: number; wall: number }> = [];
   const mon: Array<{ cpu: number; wall: number }> = [];
   for (let round = 0; round < ROUNDS; round++) {
     raw.push(await rawRound(endpoint, agent, SAMPLES));
     mon.push(await monitorRound(endpoint));
     single.push(await rawRound(endpoint, agent, 1));
+    dispatched.push(await rawRound(endpoint, agent, SAMPLES, dispatchGet));
   }
   await agent.close();
   const rawCpu = median(raw.map((r) => r.cpu));
   const singleCpu = median(single.map((r) => r.cpu));
+  const dispatchCpu = median(dispatched.map((r) => r.cpu));
   const monCpu = median(mon.map((r) => r.cpu));
   const spread = (rounds: Array<{ cpu: number }>): number[] => rounds.map((r) => Math.round((r.cpu / PROBES) * 1000 * 10) / 10);
   return {
@@ -107,9 +120,12 @@ async function probeOverhead(endpoint: string): Promise<Record<string, number | 
     cpuRatioVsRawUndici: monCpu / rawCpu,
     rawSingleGetCpuMillisPer1000: (singleCpu / PROBES) * 1000,
     cpuRatioVsOneRawGet: monCpu / singleCpu,
+    rawDispatchCpuMillisPer1000: (dispatchCpu / PROBES) * 1000,
+    cpuRatioVsRawDispatch: monCpu / dispatchCpu,
     // CPU ms per 1000 of every round, to show the noise behind the medians.
     rawCpuRounds: spread(raw),
     monitorCpuRounds: spread(mon),
+    rawDispatchCpuRounds: spread(dispatched),
     // Each monitor round against the raw round run just before it.
     pairedRatios: mon.map((m, i) => Math.round((m.cpu / raw[i]!.cpu) * 1000) / 1000),
     rawWallMillisPer1000: (median(raw.map((r) => r.wall)) / PROBES) * 1000,
@@ -155,6 +171,15 @@ async function killToUnhealthy(): Promise<Record<string, unknown>> {
   };
 }
 
+// The figures measured before a change (`before`, written by hand with its date) stay in the file across reruns.
+function recordedBefore(): unknown {
+  try {
+    return (JSON.parse(readFileSync(new URL('./results/health-monitor.json', import.meta.url), 'utf8')) as { before?: unknown }).before;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const provider = createLocalProvider({ regions: [{ id: 'bench', location: { lat: 0, lon: 0 } }] });
   await provider.deploy({ name: 'bench', regions: [] });
@@ -165,13 +190,13 @@ async function main(): Promise<void> {
     await provider.stop();
   }
   console.log(
-    `probe CPU: monitor ${(overhead.monitorCpuMillisPer1000 as number).toFixed(1)} ms / 1000 probes vs raw undici ${(overhead.rawCpuMillisPer1000 as number).toFixed(1)} ms / 1000 × ${SAMPLES} parallel GETs = ${(overhead.cpuRatioVsRawUndici as number).toFixed(3)}x (${(overhead.cpuRatioVsOneRawGet as number).toFixed(2)}x one GET)`,
+    `probe CPU: monitor ${(overhead.monitorCpuMillisPer1000 as number).toFixed(1)} ms / 1000 probes vs raw undici ${(overhead.rawCpuMillisPer1000 as number).toFixed(1)} ms / 1000 × ${SAMPLES} parallel GETs = ${(overhead.cpuRatioVsRawUndici as number).toFixed(3)}x (${(overhead.cpuRatioVsRawDispatch as number).toFixed(2)}x raw dispatch, ${(overhead.cpuRatioVsOneRawGet as number).toFixed(2)}x one GET)`,
   );
   const detection = await killToUnhealthy();
   console.log(
     `kill -> region:unhealthy: mean ${detection.meanMillis} ms, max ${detection.maxMillis} ms = ${(detection.meanRatio as number).toFixed(2)}x / ${(detection.maxRatio as number).toFixed(2)}x of interval × failures (bound ${(detection.boundRatio as number).toFixed(2)}x)`,
   );
-  console.log(`written ${writeResult('health-monitor', { probeOverhead: overhead, killToUnhealthy: detection })}`);
+  console.log(`written ${writeResult('health-monitor', { before: recordedBefore(), probeOverhead: overhead, killToUnhealthy: detection })}`);
 }
 
 main().then(

@@ -34,10 +34,10 @@ const MAX_CACHED_URLS = 1024;
  * responses, unexpected statuses and rejected bodies are all failures, returned
  * (never thrown) with a short reason.
  *
- * Each request goes through undici's `dispatch` with a {@link ProbeResponseHandler}
+ * Each request goes through undici's `dispatch` with a response handler of its own
  * and request options parsed once per URL: no URL parsing, response stream or
- * header object per sample, which is what a monitor sending several samples per
- * probe to every region spends its CPU on.
+ * header object per sample, the work that made a probe of several samples cost
+ * more CPU than the requests it sends.
  */
 export function createHttpProber(options: HttpProberOptions = {}): Prober {
   const expected = options.expectedStatus ?? { min: 200, max: 299 };

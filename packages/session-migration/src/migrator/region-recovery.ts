@@ -33,6 +33,12 @@ export interface RecoveredSession {
   /** When the restored state was taken (clock ms). */
   checkpointTakenAt: number;
   /**
+   * Where the state came from: `live` when the region still answered (a false
+   * alarm, a brownout: its copy was suspended and snapshotted, nothing lost),
+   * `checkpoint`, or `snapshot` (kept by a migration that found the source dead).
+   */
+  restoredFrom: 'live' | 'checkpoint' | 'snapshot';
+  /**
    * From the time the restored state was taken to the start of the recovery (the
    * region was dead by then): an upper bound of the window whose writes were
    * lost with the region.
@@ -91,6 +97,8 @@ export interface RecoveryHost {
   lockTtlMillis: number;
   concurrency: number;
   deadlineMillis: number;
+  /** The migrator's `timeoutMillis`. */
+  timeoutMillis: number;
   events: TypedEmitter<MigratorEvents>;
   assertOpen(): void;
   sessions(): Iterable<SessionInfo>;
@@ -99,14 +107,26 @@ export interface RecoveryHost {
   running(id: string): PromiseLike<unknown> | undefined;
   update(session: SessionInfo, change: Partial<SessionInfo>): void;
   commitMove(session: SessionInfo, target: string, state?: SessionInfo['state']): Promise<number>;
-  /** Bounded by the migrator's `timeoutMillis`. */
-  bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>): Promise<void>;
+  /** Bounded by the migrator's `timeoutMillis`, or `millis`. */
+  bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>, millis?: number): Promise<void>;
   counted(outcome: { recovered: RecoveredSession; bytes: number; durationMillis: number } | { lost: true }): void;
   /** Reads the session's record from the registry into the migrator's view (after a fenced commit). */
   reload(id: string): Promise<void>;
 }
 
 type Outcome = { kind: 'recovered'; value: RecoveredSession } | { kind: 'lost'; value: LostSession } | { kind: 'failed'; error: string } | { kind: 'skipped' };
+
+/** A state to restore, and where it came from. */
+interface RestoreSource {
+  state: unknown;
+  takenAt: number;
+  bytes: number;
+  snapshotKey?: string;
+  restoredFrom: RecoveredSession['restoredFrom'];
+}
+
+/** How long a recovery waits for the region it recovers from to answer (a dead one refuses at once). */
+const LIVE_CHECK_MILLIS = 1_000;
 
 /** A failure another try can fix (store down, target refused); anything else ends the session's recovery. */
 class Retry extends Error {}
@@ -220,7 +240,10 @@ export class RegionRecovery {
     });
     if (!lock) throw new Retry(`session "${session.id}" is locked by another migration or control plane`);
     try {
-      const source = await this.#readLatest(session, manifest);
+      const ref: SessionRef = { id: session.id, region: regionId, metadata: { ...session.metadata } };
+      // A region declared unhealthy may still answer (a false alarm under load, a brownout): its copy must stop
+      // serving before another region's starts, and then its live state beats any checkpoint.
+      const source = (await this.#liveState(ref, regionId)) ?? (await this.#readLatest(session, manifest));
       if ('lost' in source) {
         h.update(session, { state: 'lost' });
         h.counted({ lost: true });
@@ -228,7 +251,6 @@ export class RegionRecovery {
         return { kind: 'lost', value: { sessionId: session.id, reason: source.lost, error: source.error } };
       }
       const target = await this.#target(session, regionId, to, options);
-      const ref: SessionRef = { id: session.id, region: regionId, metadata: { ...session.metadata } };
       const epoch = session.epoch + 1;
       try {
         await h.bounded(`restore of session "${session.id}" in ${target}`, (c) => h.adapter.restore(ref, target, source.state, { ...c, epoch }));
@@ -237,7 +259,8 @@ export class RegionRecovery {
         throw new Retry(`restore in ${target} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
       try {
-        await h.commitMove(session, target);
+        // `migrating` until the target serves: nobody is told it is active there before it is.
+        await h.commitMove(session, target, 'migrating');
       } catch (error) {
         await this.#discard(ref, target);
         if (MeridianError.hasCode(error, 'SESSION_FENCED')) {
@@ -255,9 +278,18 @@ export class RegionRecovery {
         await h.commitMove(session, regionId, 'suspended').catch(() => h.update(session, { region: regionId, state: 'suspended', epoch: session.epoch + 1 }));
         throw new Retry(`activate in ${target} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
+      h.update(session, { state: 'active' });
       if (source.snapshotKey) await h.store.delete(source.snapshotKey).catch(() => undefined);
       const now = h.clock.now();
-      const recovered: RecoveredSession = { sessionId: session.id, from: regionId, to: target, epoch, checkpointTakenAt: source.takenAt, stalenessMillis: Math.max(0, started - source.takenAt) };
+      const recovered: RecoveredSession = {
+        sessionId: session.id,
+        from: regionId,
+        to: target,
+        epoch,
+        checkpointTakenAt: source.takenAt,
+        restoredFrom: source.restoredFrom,
+        stalenessMillis: source.restoredFrom === 'live' ? 0 : Math.max(0, started - source.takenAt),
+      };
       h.counted({ recovered, bytes: source.bytes, durationMillis: now - begun });
       h.events.emit('session:recovered', { ...recovered, bytes: source.bytes, durationMillis: now - begun });
       this.#markStale(regionId, session.id);
@@ -269,8 +301,31 @@ export class RegionRecovery {
     }
   }
 
+  /**
+   * When the region still answers: suspends its copy (so it never serves beside
+   * the recovered one) and takes its live state. Undefined when it does not
+   * answer within a short bound (dead: the usual case, refused at once) or does
+   * not hold the session; a copy suspended but not snapshotted stays suspended.
+   */
+  async #liveState(ref: SessionRef, regionId: string): Promise<RestoreSource | undefined> {
+    const h = this.host;
+    const bound = Math.min(LIVE_CHECK_MILLIS, h.timeoutMillis);
+    try {
+      await h.bounded(`suspend of session "${ref.id}" in ${regionId}`, (c) => h.adapter.suspend(ref, regionId, c), bound);
+    } catch {
+      return undefined;
+    }
+    let state: unknown;
+    try {
+      await h.bounded(`snapshot of session "${ref.id}" in ${regionId}`, async (c) => void (state = await h.adapter.snapshot(ref, c)), bound);
+    } catch {
+      return undefined;
+    }
+    return { state, takenAt: h.clock.now(), bytes: 0, restoredFrom: 'live' };
+  }
+
   /** The freshest usable state: a migration snapshot kept for this session, else its checkpoint. */
-  async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<{ state: unknown; takenAt: number; bytes: number; snapshotKey?: string } | { lost: LostSession['reason']; error: string }> {
+  async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<RestoreSource | { lost: LostSession['reason']; error: string }> {
     const h = this.host;
     const read = async (key: string) => {
       try {
@@ -286,7 +341,7 @@ export class RegionRecovery {
       if (stored && Number.isFinite(takenAt)) {
         try {
           const decoded = h.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
-          if (decoded.sessionId === session.id) return { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: session.pendingSnapshot };
+          if (decoded.sessionId === session.id) return { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: session.pendingSnapshot, restoredFrom: 'snapshot' };
         } catch {
           // Unreadable: fall back to the checkpoint.
         }
@@ -300,7 +355,7 @@ export class RegionRecovery {
       const identity = checkpointIdentity(checkpoint);
       const round = await manifest();
       const confirmedAt = round && identity !== undefined && round.confirmed[session.id] === identity ? round.startedAt : undefined;
-      return { state: checkpoint.state, takenAt: Math.max(checkpoint.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length };
+      return { state: checkpoint.state, takenAt: Math.max(checkpoint.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length, restoredFrom: 'checkpoint' };
     } catch (error) {
       if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;
       return { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };

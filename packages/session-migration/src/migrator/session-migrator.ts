@@ -368,7 +368,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           {
             name: 'activate',
             run: async () => {
-              const epoch = await this.#commitMove(session, targetRegion);
+              const epoch = await this.#commitMove(session, targetRegion, 'migrating');
               try {
                 await this.#o.adapter.activate(ref, targetRegion, { signal, epoch });
               } catch (error) {
@@ -377,6 +377,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
                 this.#update(session, { pendingSnapshot: key });
                 throw error;
               }
+              this.#update(session, { state: 'active' });
             },
           },
         ],
@@ -445,6 +446,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       lockTtlMillis: this.#o.lockTtlMillis,
       concurrency: this.#o.recoveryConcurrency,
       deadlineMillis: this.#o.recoveryTimeoutMillis,
+      timeoutMillis: this.#o.timeoutMillis,
       events: this.#events,
       assertOpen: () => this.#assertOpen(),
       sessions: () => this.#sessions.values(),
@@ -452,7 +454,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       running: (id) => this.#running.get(id)?.done,
       update: (session, change) => this.#update(session, change),
       commitMove: (session, target, state) => this.#commitMove(session, target, state),
-      bounded: (what, call) => this.#bounded(what, call),
+      bounded: (what, call, millis) => this.#bounded(what, call, millis),
       counted: (outcome) => {
         if ('lost' in outcome) {
           this.#lost++;
@@ -659,8 +661,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * Runs an undo or cleanup call bounded by `timeoutMillis` on the clock: its
    * signal aborts then, and an adapter that ignores the signal is given up on.
    */
-  async #bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>): Promise<void> {
-    const timeoutMillis = this.#o.timeoutMillis;
+  async #bounded(what: string, call: (options: { signal: AbortSignal }) => Promise<void>, timeoutMillis = this.#o.timeoutMillis): Promise<void> {
     const controller = new AbortController();
     let timer: { cancel(): void } | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -736,13 +737,15 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         name: 'activate',
         run: async () => {
           // The registry first: once it names the target, no other control plane activates the source copy.
-          const epoch = await this.#commitMove(session, target);
+          // `migrating` until the target serves: nobody is told it is active there before it is.
+          const epoch = await this.#commitMove(session, target, 'migrating');
           try {
             await this.#o.adapter.activate(ref, target, { ...call, epoch });
           } catch (error) {
             await this.#moveBack(session, source);
             throw error;
           }
+          this.#update(session, { state: 'active' });
         },
         undo: async () => {
           // Stop the target serving before the source resumes: never active twice.

@@ -1,6 +1,6 @@
 // Uncached route() alone, for `node --cpu-prof --import tsx bench/route.profile.ts`
 // (the profile then shows where an uncached decision's time goes; read it with
-// `node bench/cpuprofile-summary.mjs <file>.cpuprofile`). Same IPs and regions as router.bench.ts.
+// `node --import tsx bench/cpuprofile-summary.ts <file>.cpuprofile`). Same IPs and regions as router.bench.ts.
 import { fileURLToPath } from 'node:url';
 import { defineRegions } from '@meridian/core';
 import { GeoDatabase, GeoRouter, locateDbipCityLite } from '@meridian/georouter';

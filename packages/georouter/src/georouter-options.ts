@@ -13,7 +13,7 @@ const has = <T>(methods: string[], what: string) => z.custom<T>((v) => hasMethod
 export const geoRouterOptionsSchema = z
   .object({
     regions: z.array(z.unknown()).min(1, 'at least one region is required'),
-    database: z.custom<GeoDatabase>((v) => typeof (v as GeoDatabase)?.locate === 'function', 'must be a GeoDatabase (GeoDatabase.open(path))').optional(),
+    database: z.custom<GeoDatabase>((v) => typeof (v as GeoDatabase)?.place === 'function', 'must be a GeoDatabase (GeoDatabase.open(path))').optional(),
     monitor: has<HealthSource>(['on', 'get'], 'a HealthMonitor (with on, get)').optional(),
     scorer: z.custom<Scorer>((v) => typeof v === 'function', 'must be a function').optional(),
     degradedPenalty: z.number().min(1).max(1000).default(2),

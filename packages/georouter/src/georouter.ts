@@ -18,9 +18,9 @@ import { addressKey } from './cache/cache-key.js';
 import { LruCache } from './cache/lru-cache.js';
 import type { GeoDatabaseInfo } from './geo/geo-database.js';
 import type { GeoLookup } from './geo/geo-lookup.js';
-import type { ClientLocation } from './geo/geo-record.js';
 import { preparedDistanceKm, preparePoint, type PreparedPoint } from './geo/haversine.js';
 import { NO_GEO_DATABASE, noGeoDatabase } from './geo/no-geo-database.js';
+import { NOWHERE, type Place } from './geo/place.js';
 import { geoRouterOptionsSchema, type GeoRouterOptions, type HealthSource, type ResolvedGeoRouterOptions } from './georouter-options.js';
 import type { GeoRouteDecision, GeoRouteRequest, GeoRouterEvents, GeoRouterStats } from './georouter-types.js';
 import { parseIp, type ParsedIp } from './ip/parse-ip.js';
@@ -245,17 +245,16 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     const special = specialRange(ip.address, ip.version, ip.v4);
     // Why there can be no location: a special range, or no data for this IP version (never a guess from another tree).
     const noLocation = special ? `${special} address` : this.#db.uncovered(ip.version);
-    const location: ClientLocation | undefined = noLocation ? undefined : this.#db.locate(ip.address, ip.version);
-    const decision = this.#choose(request, location, noLocation);
+    const place = (noLocation ? undefined : this.#db.place(ip)) ?? NOWHERE;
+    const decision = this.#choose(request, place, noLocation);
     if (useCache) this.#cache.set(cacheKey, Object.freeze({ ...decision, cached: true }), now + this.#o.cache.ttlMillis);
     return decision;
   }
 
-  #choose(request: GeoRouteRequest, location: ClientLocation | undefined, noLocation: string | undefined): GeoRouteDecision {
+  #choose(request: GeoRouteRequest, place: Place, noLocation: string | undefined): GeoRouteDecision {
     if (request.preferredRegion !== undefined) getByRegionId(this.#byId, request.preferredRegion);
     if (request.allowedRegions) for (const id of request.allowedRegions) getByRegionId(this.#byId, id);
-    const hasPoint = location?.lat !== undefined && location.lon !== undefined;
-    const client = hasPoint ? preparePoint({ lat: location!.lat!, lon: location!.lon! }) : undefined;
+    const hasPoint = place.located;
     // One input object per route, refilled per region (scorers must not keep it).
     const input: ScoreInput = { region: this.#views[0]!.region, distanceKm: undefined, latencyMillis: undefined, preferred: false, state: 'unknown' };
     const reasons: Record<string, string> = {};
@@ -263,12 +262,12 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     let bestScore = Number.POSITIVE_INFINITY;
     let bestDistance: number | undefined;
     for (const view of this.#views) {
-      const why = this.#ineligible(view, request, location, true);
+      const why = this.#ineligible(view, request, place.country, true);
       if (why !== undefined) {
         reasons[view.region.id] = why;
         continue;
       }
-      const distanceKm = client ? preparedDistanceKm(client, view.point) : undefined;
+      const distanceKm = hasPoint ? preparedDistanceKm(place, view.point) : undefined;
       input.region = view.region;
       input.distanceKm = distanceKm;
       input.latencyMillis = view.latencyMillis;
@@ -289,11 +288,11 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
         `No region qualifies for ${request.ip}: ${Object.entries(reasons)
           .map(([id, why]) => `${id} (${why})`)
           .join(', ')}`,
-        { details: { reasons, country: location?.country } },
+        { details: { reasons, country: place.country } },
       );
     }
     const reason = hasPoint
-      ? `nearest eligible region${location!.city ? ` to ${location!.city}` : ''}${location!.country ? ` (${location!.country})` : ''}${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : ''}`
+      ? `nearest eligible region${place.city ? ` to ${place.city}` : ''}${place.country ? ` (${place.country})` : ''}${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : ''}`
       : this.#o.database === undefined
         ? `${NO_GEO_DATABASE}: best by latency and weight${request.preferredRegion === best.region.id ? ', preferred' : ''}${best.state === 'degraded' ? ', degraded' : best.state === 'unhealthy' ? ', unhealthy' : ''}`
         : `${noLocation ?? 'no location for this address'}: ${this.#o.fallbackRegion === best.region.id ? 'fallback region' : 'best by latency and weight'}`;
@@ -306,12 +305,12 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
     };
     if (best.latencyMillis !== undefined) decision.latencyMillis = best.latencyMillis;
     if (bestDistance !== undefined) decision.distanceKm = bestDistance;
-    if (location?.country) decision.country = location.country;
+    if (place.country) decision.country = place.country;
     return decision;
   }
 
   /** Why a region cannot take this request, or undefined when it can. */
-  #ineligible(view: RegionView, request: GeoRouteRequest, location: ClientLocation | undefined, checkResidency: boolean): string | undefined {
+  #ineligible(view: RegionView, request: GeoRouteRequest, country: string | undefined, checkResidency: boolean): string | undefined {
     if (view.drained) return 'drained';
     if (request.allowedRegions && !request.allowedRegions.includes(view.region.id)) return 'not in allowedRegions';
     if (request.requireHealthy !== false && view.state === 'unhealthy') return 'unhealthy';
@@ -319,8 +318,8 @@ export class GeoRouter implements Router, EventSource<WithErrorEvent<GeoRouterEv
       return `latency ${view.latencyMillis.toFixed(0)} ms > ${request.maxLatencyMillis} ms`;
     }
     if (request.residency && checkResidency) {
-      if (!location?.country) return 'client country unknown: residency cannot be proven';
-      if (!view.region.residency?.includes(location.country)) return `residency does not admit ${location.country}`;
+      if (!country) return 'client country unknown: residency cannot be proven';
+      if (!view.region.residency?.includes(country)) return `residency does not admit ${country}`;
     }
     return undefined;
   }

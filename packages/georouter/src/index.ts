@@ -3,7 +3,7 @@ export { GeoRouter } from './georouter.js';
 export type { AffinityOptions, GeoRouterOptions, HealthSource, RouteCacheOptions } from './georouter-options.js';
 export type { AffinityBrokenEvent, DatabaseReloadedEvent, GeoRouteDecision, GeoRouteRequest, GeoRouterEvents, GeoRouterStats, RouteDecisionEvent } from './georouter-types.js';
 export { GeoDatabase } from './geo/geo-database.js';
-export type { GeoDatabaseFiles, GeoDatabaseInfo, GeoDatabaseSource } from './geo/geo-database.js';
+export type { GeoDatabaseFiles, GeoDatabaseInfo, GeoDatabaseOptions, GeoDatabaseSource } from './geo/geo-database.js';
 export type { ClientLocation } from './geo/geo-record.js';
 export { haversineKm } from './geo/haversine.js';
 export { parseIp } from './ip/parse-ip.js';

@@ -4,11 +4,12 @@
  * the slots, clearing bits, and evicts the first entry not used since its last
  * pass. O(1) amortised, never more than `maxEntries` entries, and no Map
  * iteration (deleting from the front of a Map leaves tombstones that make
- * `keys().next()` slow on large maps).
+ * `keys().next()` slow on large maps). Keys are strings, or numbers (MMDB data
+ * offsets: small integers, the fastest Map keys).
  */
-export class LruCache<V> {
-  readonly #index = new Map<string, number>();
-  readonly #keys: Array<string | undefined>;
+export class LruCache<V, K extends string | number = string> {
+  readonly #index = new Map<K, number>();
+  readonly #keys: Array<K | undefined>;
   readonly #values: Array<V | undefined>;
   readonly #expires: Float64Array;
   readonly #referenced: Uint8Array;
@@ -17,14 +18,14 @@ export class LruCache<V> {
   #hand = 0;
 
   constructor(private readonly maxEntries: number) {
-    this.#keys = new Array<string | undefined>(maxEntries);
+    this.#keys = new Array<K | undefined>(maxEntries);
     this.#values = new Array<V | undefined>(maxEntries);
     this.#expires = new Float64Array(maxEntries);
     this.#referenced = new Uint8Array(maxEntries);
   }
 
   /** The live value; undefined when absent or expired. */
-  get(key: string, now: number): V | undefined {
+  get(key: K, now: number): V | undefined {
     const slot = this.#index.get(key);
     if (slot === undefined) return undefined;
     if (now >= this.#expires[slot]!) {
@@ -36,7 +37,7 @@ export class LruCache<V> {
   }
 
   /** Stores a value, evicting (second chance) when full. */
-  set(key: string, value: V, expiresAt: number): void {
+  set(key: K, value: V, expiresAt: number): void {
     let slot = this.#index.get(key);
     if (slot === undefined) {
       slot = this.#free.pop() ?? (this.#used < this.maxEntries ? this.#used++ : this.#evict());
@@ -51,7 +52,7 @@ export class LruCache<V> {
   }
 
   /** Removes one key. */
-  delete(key: string): void {
+  delete(key: K): void {
     const slot = this.#index.get(key);
     if (slot !== undefined) this.#release(slot);
   }

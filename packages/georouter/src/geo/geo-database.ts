@@ -1,8 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { MeridianError } from '@meridian/core';
+import { parseOptions } from '@meridian/core/spi';
 import { Reader } from 'maxmind';
+import { z } from 'zod';
+import type { ParsedIp } from '../ip/parse-ip.js';
 import { readLocation, type ClientLocation } from './geo-record.js';
+import { MmdbFile } from './mmdb-file.js';
+import type { Place } from './place.js';
 
 /** What a database file says about itself. */
 export interface GeoDatabaseInfo {
@@ -33,14 +38,30 @@ export interface GeoDatabaseFiles {
   ipv6?: string;
 }
 
-type Slot = 'any' | 'ipv4' | 'ipv6';
-type Readers = Partial<Record<Slot, Reader<Record<string, unknown>>>>;
+/** Options of {@link GeoDatabase.open} and {@link GeoDatabase.fromBuffer}. */
+export interface GeoDatabaseOptions {
+  /**
+   * Most records kept decoded per file for routing (0: decode on every route).
+   * An entry is the location fields of one MMDB record (coordinates, country,
+   * city), shared by every address of every network pointing at that record.
+   * Default 50000 (about 250 bytes each on the heap, so at most about 13 MiB per file).
+   */
+  cachedRecords?: number;
+}
 
-function load(bytes: Buffer, source: string): Reader<Record<string, unknown>> {
+const geoDatabaseOptionsSchema = z
+  .object({ cachedRecords: z.number().int().min(0).max(10_000_000).default(50_000) })
+  .strict()
+  .prefault({});
+
+type Slot = 'any' | 'ipv4' | 'ipv6';
+type Files = Partial<Record<Slot, MmdbFile>>;
+
+function load(bytes: Buffer, source: string, cachedRecords: number): MmdbFile {
   try {
     const reader = new Reader<Record<string, unknown>>(bytes);
     if (!reader.metadata || typeof reader.metadata.nodeCount !== 'number') throw new Error('no metadata');
-    return reader;
+    return new MmdbFile(reader, bytes, cachedRecords);
   } catch (error) {
     throw new MeridianError('GEO_DATABASE_ERROR', `${source} is not a valid MaxMind DB (MMDB) file: ${(error as Error).message}`, {
       cause: error,
@@ -74,26 +95,27 @@ function slotsOf(source: GeoDatabaseSource): Array<[Slot, string]> {
   return slots;
 }
 
-async function loadAll(slots: Array<[Slot, string]>): Promise<Readers> {
-  const readers: Readers = {};
+async function loadAll(slots: Array<[Slot, string]>, cachedRecords: number): Promise<Files> {
+  const files: Files = {};
   for (const [slot, path] of slots) {
-    const reader = load(await readSource(path), path);
+    const file = load(await readSource(path), path, cachedRecords);
+    const reader = file.reader;
     // An IPv4 tree walked with an IPv6 address answers from its first 32 bits: a wrong location, silently.
     if (slot === 'ipv6' && reader.metadata.ipVersion !== 6) {
       throw new MeridianError('GEO_DATABASE_ERROR', `${path} is an IPv4-only database (ip_version ${reader.metadata.ipVersion}): it cannot serve as the IPv6 file`, {
         details: { source: path, ipVersion: reader.metadata.ipVersion },
       });
     }
-    readers[slot] = reader;
+    files[slot] = file;
   }
-  return readers;
+  return files;
 }
 
-/** The reader that holds addresses of `version`, if any: an IPv4-only file never answers for IPv6. */
-function readerFor(readers: Readers, version: 4 | 6): Reader<Record<string, unknown>> | undefined {
-  if (version === 4) return readers.ipv4 ?? readers.any;
-  if (readers.ipv6) return readers.ipv6;
-  return readers.any?.metadata.ipVersion === 6 ? readers.any : undefined;
+/** The file that holds addresses of `version`, if any: an IPv4-only file never answers for IPv6. */
+function fileFor(files: Files, version: 4 | 6): MmdbFile | undefined {
+  if (version === 4) return files.ipv4 ?? files.any;
+  if (files.ipv6) return files.ipv6;
+  return files.any?.reader.metadata.ipVersion === 6 ? files.any : undefined;
 }
 
 /**
@@ -102,15 +124,16 @@ function readerFor(readers: Readers, version: 4 | 6): Reader<Record<string, unkn
  * lookup never sees a half-loaded database and a bad file never replaces a good one.
  */
 export class GeoDatabase {
-  #readers: Readers;
+  #files: Files;
   #watchers: FSWatcher[] = [];
   #debounce: NodeJS.Timeout | undefined;
 
   private constructor(
-    readers: Readers,
+    files: Files,
     private readonly slots: Array<[Slot, string]>,
+    private readonly cachedRecordsPerFile: number,
   ) {
-    this.#readers = readers;
+    this.#files = files;
   }
 
   /**
@@ -118,20 +141,22 @@ export class GeoDatabase {
    * when missing, not an MMDB, or an IPv4-only file given as `ipv6`. A single
    * IPv4-only file answers no IPv6 address (no location, never a guess).
    */
-  static async open(source: GeoDatabaseSource): Promise<GeoDatabase> {
+  static async open(source: GeoDatabaseSource, options: GeoDatabaseOptions = {}): Promise<GeoDatabase> {
+    const { cachedRecords } = parseOptions(geoDatabaseOptionsSchema, options, 'GeoDatabase options');
     const slots = slotsOf(source);
-    return new GeoDatabase(await loadAll(slots), slots);
+    return new GeoDatabase(await loadAll(slots, cachedRecords), slots, cachedRecords);
   }
 
   /** Uses bytes already in memory (tests, embedded databases); an IPv4-only database answers no IPv6 address. */
-  static fromBuffer(bytes: Buffer): GeoDatabase {
-    return new GeoDatabase({ any: load(bytes, '(buffer)') }, []);
+  static fromBuffer(bytes: Buffer, options: GeoDatabaseOptions = {}): GeoDatabase {
+    const { cachedRecords } = parseOptions(geoDatabaseOptionsSchema, options, 'GeoDatabase options');
+    return new GeoDatabase({ any: load(bytes, '(buffer)', cachedRecords) }, [], cachedRecords);
   }
 
   /** Metadata of each file in use. */
   info(): GeoDatabaseInfo[] {
-    return (Object.entries(this.#readers) as Array<[Slot, Reader<Record<string, unknown>>]>).map(([slot, reader]) => {
-      const m = reader.metadata;
+    return (Object.entries(this.#files) as Array<[Slot, MmdbFile]>).map(([slot, file]) => {
+      const m = file.reader.metadata;
       const source = this.slots.find(([s]) => s === slot)?.[1] ?? '(buffer)';
       return { source, databaseType: m.databaseType, ipVersion: m.ipVersion, builtAt: m.buildEpoch.getTime(), nodeCount: m.nodeCount };
     });
@@ -143,15 +168,15 @@ export class GeoDatabase {
    * metadata) holds no IPv6 address.
    */
   uncovered(version: 4 | 6): string | undefined {
-    if (readerFor(this.#readers, version)) return undefined;
+    if (fileFor(this.#files, version)) return undefined;
     if (version === 4) return 'no IPv4 data in the geo database (only an IPv6 file was given)';
-    return this.#readers.ipv4 ? 'no IPv6 data in the geo database (only an IPv4 file was given)' : 'no IPv6 data in the geo database (it is IPv4-only)';
+    return this.#files.ipv4 ? 'no IPv6 data in the geo database (only an IPv4 file was given)' : 'no IPv6 data in the geo database (it is IPv4-only)';
   }
 
   /** The raw record for an address (as maxmind returns it), or null; always null for a version no file holds (see {@link GeoDatabase.uncovered}). */
   record(address: string, version: 4 | 6 = address.includes(':') ? 6 : 4): Record<string, unknown> | null {
-    const reader = readerFor(this.#readers, version);
-    return reader ? reader.get(address) : null;
+    const file = fileFor(this.#files, version);
+    return file ? file.reader.get(address) : null;
   }
 
   /** The client's location, or undefined when the database has no record. */
@@ -159,10 +184,24 @@ export class GeoDatabase {
     return readLocation(this.record(address, version));
   }
 
+  /**
+   * The router's lookup: the same location as {@link GeoDatabase.locate}, from
+   * only the fields it needs, kept per record (see `cachedRecords`).
+   * @internal
+   */
+  place(ip: ParsedIp): Place | undefined {
+    return fileFor(this.#files, ip.version)?.place(ip);
+  }
+
+  /** Records kept decoded now, in all files (each file holds at most `cachedRecords`). */
+  get cachedRecords(): number {
+    return Object.values(this.#files).reduce((n, file) => n + file.cachedRecords, 0);
+  }
+
   /** Reads every file again and swaps them in when all are valid; the old ones keep serving otherwise. */
   async reload(): Promise<GeoDatabaseInfo[]> {
     if (this.slots.length === 0) throw new MeridianError('INVALID_ARGUMENT', 'An in-memory geo database cannot be reloaded from disk');
-    this.#readers = await loadAll(this.slots);
+    this.#files = await loadAll(this.slots, this.cachedRecordsPerFile);
     return this.info();
   }
 

@@ -1,3 +1,5 @@
+import { selectFields, type FieldSelection } from './mmdb-fields.js';
+
 /** Where a client is, as far as the database knows. */
 export interface ClientLocation {
   /** Latitude, when known. */
@@ -11,6 +13,17 @@ export interface ClientLocation {
 }
 
 type Loose = Record<string, unknown> | null | undefined;
+
+/** Every field {@link readLocation} reads, in either shape: the part of a record routing decodes. */
+export const LOCATION_FIELDS: FieldSelection = selectFields({
+  latitude: true,
+  longitude: true,
+  country_code: true,
+  city: { names: { en: true } },
+  location: { latitude: true, longitude: true },
+  country: { iso_code: true },
+  registered_country: { iso_code: true },
+});
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

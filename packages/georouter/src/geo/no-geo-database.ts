@@ -19,7 +19,7 @@ function nothingToReload(): MeridianError {
 export function noGeoDatabase(): GeoLookup {
   return {
     uncovered: () => NO_GEO_DATABASE,
-    locate: () => undefined,
+    place: () => undefined,
     reload: () => Promise.reject(nothingToReload()),
     watch: () => {
       throw nothingToReload();

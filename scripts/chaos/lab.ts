@@ -4,7 +4,7 @@ import { scanAll, startChaosProxy, type ChaosProxy } from '@meridian/testkit';
 import { describeClientCounts, startClientTraffic, type ClientTraffic, type ClientTrafficOptions } from './client-traffic.js';
 import { startRegions, type RegionSet } from './regions.js';
 import type { ClientOutcome, ScenarioContext } from './scenario.js';
-import { countLostSessions, createSession, type PlacedSession } from './session-census.js';
+import { countLostSessions, placeSessions, type PlacedSession } from './session-census.js';
 import { startWriteWorkload, type WriteWorkload } from './write-workload.js';
 
 /** Probe settings of the failover scenarios: detection in about a second, probe timeout far below 5 s. */
@@ -70,7 +70,7 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
   for (const region of options.sessionRegions ?? ids) {
     for (let i = 0; i < (options.sessionsPerRegion ?? 2); i++) sessions.push({ id: `s-${region}-${i}`, region, state: { cart: [region, i], theme: 'dark' } });
   }
-  await Promise.all(sessions.map((s) => createSession(endpoints[s.region]!, s)));
+  await placeSessions(endpoints, sessions);
 
   const open: ReplicaStore[] = [];
   const store = (endpoint: string): ReplicaStore => {

@@ -31,9 +31,10 @@ export function writersFor(scale: number): number {
 /**
  * A scenario's deadline at a scale: its own (scale 1) plus a tenth of it per
  * step above 1, e.g. 30 s → 57 s at scale 10. What grows with the volume is
- * placing, migrating and counting sessions and the final sync (at scale 10 a
- * scenario took 1–14 s longer than at scale 1); the faults and the reactions
- * take as long at any scale.
+ * placing, migrating and counting sessions and the final sync; the faults and
+ * the reactions take as long at any scale. The slowest scenario,
+ * azurite-restart (40 s at scale 1), took 14–28 s at scale 10 and 28 s at
+ * scale 20 (deadlines 76 s and 116 s) on 2 cores shared with other benchmarks.
  */
 export function scaledDeadline(baseMillis: number, scale: number): number {
   return Math.round(baseMillis * (1 + (scale - 1) / 10));

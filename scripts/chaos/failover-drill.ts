@@ -92,8 +92,8 @@ export async function runFailoverDrill(ctx: ScenarioContext, drill: FailoverDril
     ctx.log(`${PRIMARY} came back: ${r.discarded} stale session copies discarded, ${r.reactivated} reactivated, ${r.failed} failed`);
     reaction += `, ${r.discarded} stale copies discarded on return`;
   }
-  const { lost, checked, clients } = await lab.nothingLost();
-  return { reactionSeen: true, reaction, timeToReactMillis, lost, checked, clients };
+  const { lost, checked, clients, volume } = await lab.nothingLost();
+  return { reactionSeen: true, reaction, timeToReactMillis, lost, checked, clients, volume };
 }
 
 /**

@@ -1,10 +1,11 @@
 import { CrossRegionSync, type Clock, FailoverManager, HealthMonitor, ReplicaWriter, type FailoverManagerOptions, type HealthMonitorOptions, type PassiveOutcome, type ReplicaStore } from '@meridian/core';
 import { createLocalReplicaStore, type FrontDoor } from '@meridian/providers-local';
 import { scanAll, startChaosProxy, type ChaosProxy } from '@meridian/testkit';
-import { describeClientCounts, startClientTraffic, type ClientTraffic, type ClientTrafficOptions } from './client-traffic.js';
+import { DEFAULT_CLIENT_RATE, describeClientCounts, startClientTraffic, type ClientTraffic, type ClientTrafficOptions } from './client-traffic.js';
 import { startRegions, type RegionSet } from './regions.js';
-import type { ClientOutcome, ScenarioContext } from './scenario.js';
-import { countLostSessions, createSession, type PlacedSession } from './session-census.js';
+import { writersFor } from './scale.js';
+import type { ClientOutcome, ScenarioContext, ScenarioVolume } from './scenario.js';
+import { countLostSessions, placeSessions, type PlacedSession } from './session-census.js';
 import { startWriteWorkload, type WriteWorkload } from './write-workload.js';
 
 /** Probe settings of the failover scenarios: detection in about a second, probe timeout far below 5 s. */
@@ -23,7 +24,7 @@ export interface LabOptions {
   netns?: boolean;
   /** Regions persist their sessions here (loopback mode only). Default none: a restarted region is empty. */
   dataDir?: string;
-  /** Sessions placed per region at the start. Default 2. */
+  /** Sessions placed per region at the start. Default 2 × `ctx.scale`; a scenario that sets it scales it itself. */
   sessionsPerRegion?: number;
   /** Regions that hold sessions. Default all. */
   sessionRegions?: string[];
@@ -31,7 +32,7 @@ export interface LabOptions {
   syncProxy?: string;
   /** Sync's clock (default the system clock) and whether it runs on its own timer (default true). */
   sync?: { clock?: Clock; start?: boolean };
-  /** Start the background write workload. Default true. */
+  /** Start the background write workload (`writersFor(ctx.scale)` writers, each a write every 25 ms). Default true. */
   writes?: boolean;
   /** Client traffic through the front door (default 50 req/s, 1 in 10 a POST); `false` for none. Not in netns mode: no front door there. */
   clients?: false | Omit<ClientTrafficOptions, 'url' | 'signal' | 'dispatcher'>;
@@ -58,19 +59,19 @@ export interface Lab extends RegionSet {
   /** Sessions not active in exactly one region with their state (regions that do not answer hold none). */
   lostSessions(): Promise<{ lost: number; checked: number }>;
   /** Stops the client traffic (its requests in flight finish), pauses writes, syncs until nothing moves, counts sessions and acknowledged writes missing anywhere. */
-  nothingLost(): Promise<{ lost: number; checked: number; clients: ClientOutcome }>;
+  nothingLost(): Promise<{ lost: number; checked: number; clients: ClientOutcome; volume: ScenarioVolume }>;
 }
 
-/** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writes every 25 ms, client requests through the front door. */
+/** Starts a lab: regions, sessions spread over them, sync running every 100 ms, writers each writing every 25 ms, client requests through the front door. */
 export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): Promise<Lab> {
   const regions = await startRegions(ctx, { netns: options.netns, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
   const { ids, provider } = regions;
   const endpoints = Object.fromEntries(ids.map((id) => [id, regions.endpoint(id)]));
   const sessions: PlacedSession[] = [];
   for (const region of options.sessionRegions ?? ids) {
-    for (let i = 0; i < (options.sessionsPerRegion ?? 2); i++) sessions.push({ id: `s-${region}-${i}`, region, state: { cart: [region, i], theme: 'dark' } });
+    for (let i = 0; i < (options.sessionsPerRegion ?? 2 * ctx.scale); i++) sessions.push({ id: `s-${region}-${i}`, region, state: { cart: [region, i], theme: 'dark' } });
   }
-  await Promise.all(sessions.map((s) => createSession(endpoints[s.region]!, s)));
+  await placeSessions(endpoints, sessions);
 
   const open: ReplicaStore[] = [];
   const store = (endpoint: string): ReplicaStore => {
@@ -104,16 +105,20 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
   };
   const stop = new AbortController();
   ctx.defer(() => stop.abort());
-  const workload = startWriteWorkload({ writers, targets: serving, signal: AbortSignal.any([ctx.signal, stop.signal]) });
+  const workload = startWriteWorkload({ writers, targets: serving, concurrency: writersFor(ctx.scale), signal: AbortSignal.any([ctx.signal, stop.signal]) });
   if (options.writes === false) await workload.pause();
 
   let frontDoor: FrontDoor | undefined;
   let clients: ClientTraffic | undefined;
   let clientsLogged = false;
+  let clientsFrom = 0;
+  let clientSeconds = 0;
   const stopClients = async (): Promise<ClientOutcome> => {
     if (!clients) return { notApplicable: regions.hosts ? 'regions in network namespaces: no front door over them' : 'no client traffic in this scenario' };
+    // Sending stops now; the wait below is for the answers.
+    clientSeconds ||= (performance.now() - clientsFrom) / 1000;
     const counts = await clients.stop();
-    if (!clientsLogged) ctx.log(describeClientCounts(counts));
+    if (!clientsLogged) ctx.log(`${describeClientCounts(counts)} (${(counts.sent / clientSeconds).toFixed(0)} req/s over ${clientSeconds.toFixed(1)} s)`);
     clientsLogged = true;
     return counts;
   };
@@ -126,7 +131,10 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
   };
   if (!regions.hosts && options.clients !== false) {
     frontDoor = await provider.startFrontDoor({ upstreamTimeoutMillis: FRONT_DOOR_UPSTREAM_TIMEOUT_MILLIS, retry: { perTryTimeoutMillis: 1_000 }, monitor: passive });
-    clients = startClientTraffic({ ratePerSecond: ctx.clientRatePerSecond, ...options.clients, url: frontDoor.url, signal: ctx.signal });
+    // Never past the scenario: a minute's worth per scale step outlasts every scaled deadline (scale.ts).
+    const ratePerSecond = options.clients?.ratePerSecond ?? ctx.clientRatePerSecond ?? DEFAULT_CLIENT_RATE;
+    clients = startClientTraffic({ ratePerSecond, maxRequests: ratePerSecond * 60 * ctx.scale, ...options.clients, url: frontDoor.url, signal: ctx.signal });
+    clientsFrom = performance.now();
     // Registered after the provider's stop, so it runs before it: no request meets the door closing.
     ctx.defer(() => stopClients());
   }
@@ -184,7 +192,8 @@ export async function startLab(ctx: ScenarioContext, options: LabOptions = {}): 
       const census = await countLostSessions(endpoints, sessions);
       for (const line of census.details.slice(0, 5)) ctx.log(line);
       ctx.log(`writes acknowledged ${workload.acked.size}, refused ${workload.refused()}; sessions ${sessions.length}`);
-      return { lost: lostWrites + census.lost, checked: workload.acked.size + sessions.length, clients: await clientsStopped };
+      const clients = await clientsStopped;
+      return { lost: lostWrites + census.lost, checked: workload.acked.size + sessions.length, clients, volume: { sessions: sessions.length, writes: workload.acked.size, clientSeconds } };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { findLeakedProcesses } from '@meridian/testkit';
 import { missedClientGoals } from './client-goals.js';
+import { scaledDeadline } from './scale.js';
 import type { ChaosScenario, ScenarioContext, ScenarioReport } from './scenario.js';
 
 const CLEANUP_MILLIS = 15_000;
@@ -23,12 +24,13 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  * overrun) its clean-ups run, and a region process left alive fails it (and is
  * killed, by pid, so the next scenario starts clean).
  */
-export async function runScenario(scenario: ChaosScenario, options: { deadlineMillis?: number; clientRatePerSecond?: number } = {}): Promise<ScenarioReport> {
+export async function runScenario(scenario: ChaosScenario, options: { deadlineMillis?: number; clientRatePerSecond?: number; scale?: number } = {}): Promise<ScenarioReport> {
   const base = { id: scenario.id, title: scenario.title, expected: scenario.expected };
   const notRun = scenario.notRunReason?.();
   if (notRun) return { ...base, outcome: 'not-run', reactionSeen: false, reaction: notRun, durationMillis: 0, log: [] };
 
-  const deadlineMillis = options.deadlineMillis ?? scenario.deadlineMillis;
+  const scale = options.scale ?? 1;
+  const deadlineMillis = options.deadlineMillis ?? scaledDeadline(scenario.deadlineMillis, scale);
   const controller = new AbortController();
   const cleanups: Array<() => unknown> = [];
   const pids = new Set<number>();
@@ -40,6 +42,7 @@ export async function runScenario(scenario: ChaosScenario, options: { deadlineMi
       for (const pid of list) pids.add(pid);
     },
     log: (line) => void log.push(line),
+    scale,
     ...(options.clientRatePerSecond ? { clientRatePerSecond: options.clientRatePerSecond } : {}),
   };
   const started = performance.now();

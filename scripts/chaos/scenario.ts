@@ -14,6 +14,8 @@ export interface ScenarioContext {
   log(line: string): void;
   /** Client requests per second through the front door, where a scenario has one (`--client-rate`); the lab's default (50) when unset. */
   readonly clientRatePerSecond?: number;
+  /** Volume multiplier (`--scale`, 1 by default): sessions placed, writers, batch sizes grow with it. */
+  readonly scale: number;
 }
 
 /** What a scenario measured. */
@@ -30,6 +32,18 @@ export interface ScenarioOutcome {
   checked: number;
   /** Client requests sent through the front door during the scenario, or why there were none (no regions behind a front door). */
   clients: ClientOutcome;
+  /** What the lab's census checked, for the run's totals; absent in scenarios without a lab. */
+  volume?: ScenarioVolume;
+}
+
+/** The volume one scenario's lab carried: summed into the run's totals. */
+export interface ScenarioVolume {
+  /** Sessions placed and counted in the regions at the end. */
+  sessions: number;
+  /** Writes the regions acknowledged, each looked for in every region at the end. */
+  writes: number;
+  /** Seconds the client traffic ran (its requests over these give the rate achieved); 0 without a front door. */
+  clientSeconds: number;
 }
 
 /** What clients saw, or why a scenario has no client traffic. */
@@ -74,6 +88,7 @@ export interface ScenarioReport {
   checked?: number;
   /** As measured; absent when the scenario did not run or failed before measuring. */
   clients?: ClientOutcome;
+  volume?: ScenarioVolume;
   durationMillis: number;
   error?: string;
   log: string[];

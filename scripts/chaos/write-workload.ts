@@ -6,15 +6,16 @@ export interface WriteWorkload {
   readonly acked: Map<string, unknown>;
   /** Writes refused or timed out (not acknowledged: the app saw the error). */
   readonly refused: () => number;
-  /** Stops writing; resolves once the write in flight has settled. */
+  /** Stops writing; resolves once the writes in flight have settled. */
   pause(): Promise<void>;
   /** Writes again. */
   resume(): void;
 }
 
 /**
- * Every `everyMillis`, one write through the in-region writer of a region that
- * has traffic (round robin over the regions `targets()` names). A write counts
+ * `concurrency` writers (default 1), each writing every `everyMillis` through
+ * the in-region writer of a region that has traffic (round robin over the
+ * regions `targets()` names), as that many app instances would. A write counts
  * only once its region acknowledged it; a region that is down refuses it.
  */
 export function startWriteWorkload(options: {
@@ -22,15 +23,18 @@ export function startWriteWorkload(options: {
   targets: () => string[];
   everyMillis?: number;
   timeoutMillis?: number;
+  concurrency?: number;
   signal: AbortSignal;
 }): WriteWorkload {
   const acked = new Map<string, unknown>();
   let refused = 0;
   let n = 0;
   let paused = false;
-  let inFlight: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
   const every = options.everyMillis ?? 25;
-  const loop = async (): Promise<void> => {
+  const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms));
+  const loop = async (startAfterMillis: number): Promise<void> => {
+    await sleep(startAfterMillis);
     while (!options.signal.aborted) {
       if (!paused) {
         const targets = options.targets();
@@ -39,23 +43,27 @@ export function startWriteWorkload(options: {
         const value = { n, region };
         n++;
         if (region) {
-          inFlight = options.writers[region]!.put(key, value, { signal: AbortSignal.timeout(options.timeoutMillis ?? 500) }).then(
+          const write = options.writers[region]!.put(key, value, { signal: AbortSignal.timeout(options.timeoutMillis ?? 500) }).then(
             () => void acked.set(key, value),
             () => void refused++,
           );
-          await inFlight;
+          inFlight.add(write);
+          await write;
+          inFlight.delete(write);
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, every));
+      await sleep(every);
     }
   };
-  void loop();
+  // Spread over one period, so the writers do not all fire on the same tick.
+  const writers = options.concurrency ?? 1;
+  for (let i = 0; i < writers; i++) void loop((i * every) / writers);
   return {
     acked,
     refused: () => refused,
     async pause() {
       paused = true;
-      await inFlight;
+      await Promise.all(inFlight);
     },
     resume() {
       paused = false;

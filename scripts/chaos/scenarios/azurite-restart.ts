@@ -11,8 +11,9 @@ import { check, type ChaosScenario } from '../scenario.js';
 const AZURE = fileURLToPath(new URL('../../../packages/providers-azure/src/index.ts', import.meta.url));
 /** Azurite is a devDependency of @meridian/providers-azure: resolved from there. */
 const AZURE_PACKAGE = fileURLToPath(new URL('../../../packages/providers-azure/package.json', import.meta.url));
+/** Sessions in the batch, × `ctx.scale`. */
 const SESSIONS = 24;
-/** Azurite is restarted right after this many sources were suspended: in the middle of the batch. */
+/** Azurite is restarted right after this many sources were suspended (× `ctx.scale`): a third into the batch. */
 const RESTART_AT_SUSPEND = 8;
 /** Lock TTL: far longer than one migration here; a lock whose release met the restart frees itself after it. */
 const LOCK_TTL_MILLIS = 3_000;
@@ -30,7 +31,7 @@ function azuriteMissing(): string | undefined {
 
 /**
  * 12c. Azurite (Blob storage holding the snapshots and the per-session locks,
- * data on disk) is restarted in the middle of a 24-session batch migration:
+ * data on disk) is restarted in the middle of a 24-session (× scale) batch migration:
  * the transfers that meet it down roll back and the sessions resume in the
  * source; a retry after it is back moves them; every session ends active in
  * exactly one region with its state, and no lock stays held.
@@ -48,7 +49,8 @@ export const azuriteRestart: ChaosScenario = {
     const azurite = await startAzurite({ persistence: 'disk', resolveFrom: AZURE_PACKAGE });
     ctx.defer(() => azurite.stop());
     ctx.trackPids([azurite.pid!]);
-    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: SESSIONS });
+    const sessions = SESSIONS * ctx.scale;
+    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: sessions });
 
     // One try per request, bounded: a store that is down fails the step at once instead of hanging the migration.
     const connection = { connectionString: azurite.connectionString, maxTries: 1, tryTimeoutMillis: 2_000 };
@@ -62,7 +64,7 @@ export const azuriteRestart: ChaosScenario = {
       ...real,
       suspend: async (...args) => {
         const result = await real.suspend(...args);
-        if (++suspends === RESTART_AT_SUSPEND) {
+        if (++suspends === RESTART_AT_SUSPEND * ctx.scale) {
           // The restart begins (SIGTERM) now: this session's transfer, and those after it, meet Azurite going down.
           restartedAt = performance.now();
           restarting = azurite.restart().then(() => ctx.trackPids([azurite.pid!]));
@@ -120,14 +122,15 @@ export const azuriteRestart: ChaosScenario = {
     const leftovers = await store.list();
     // Snapshots of rolled-back attempts whose delete met Azurite down: encrypted garbage, never restored (the retries used new keys).
     ctx.log(`snapshots left in the container: ${leftovers.length}`);
-    const { lost, checked, clients } = await lab.nothingLost();
+    const { lost, checked, clients, volume } = await lab.nothingLost();
     return {
       reactionSeen: true,
-      reaction: `${failures.length}/${SESSIONS} rolled back to source (${[...steps].map(([s, n]) => `${n} at ${s}`).join(', ')}), ${refused} refused at lock; all moved on retry (${rounds} round${rounds === 1 ? '' : 's'})`,
+      reaction: `${failures.length}/${sessions} rolled back to source (${[...steps].map(([s, n]) => `${n} at ${s}`).join(', ')}), ${refused} refused at lock; all moved on retry (${rounds} round${rounds === 1 ? '' : 's'})`,
       timeToReactMillis,
       lost: census.lost + lost + held,
-      checked: checked + SESSIONS, // the sessions and acknowledged writes, plus one lock per session
+      checked: checked + sessions, // the sessions and acknowledged writes, plus one lock per session
       clients,
+      volume,
     };
   },
 };

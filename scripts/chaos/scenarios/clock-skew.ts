@@ -56,8 +56,8 @@ export const clockSkew: ChaosScenario = {
       const order = (await scanAll(createLocalReplicaStoreOnce(lab.endpoint(id), ctx))).map((r) => r.key).filter((k) => SKEWED_KEYS.includes(k));
       check(JSON.stringify(order) === JSON.stringify(SKEWED_KEYS), `${id} applied ${JSON.stringify(order)}, expected ${JSON.stringify(SKEWED_KEYS)} in order`);
     }
-    const { lost, checked, clients } = await lab.nothingLost();
-    return { reactionSeen: true, reaction: `${skewEvents.length} record(s) held, then applied in order`, timeToReactMillis, lost, checked, clients };
+    const { lost, checked, clients, volume } = await lab.nothingLost();
+    return { reactionSeen: true, reaction: `${skewEvents.length} record(s) held, then applied in order`, timeToReactMillis, lost, checked, clients, volume };
   },
 };
 

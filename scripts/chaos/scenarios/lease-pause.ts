@@ -92,7 +92,7 @@ export const leasePause: ChaosScenario = {
 
     await lab.provider.failRate('us-east', 0);
     stalled.thaw();
-    const { lost, checked, clients } = await lab.nothingLost();
-    return { reactionSeen: true, reaction: `b took over (token ${acquired.token}), a fenced: LEASE_HELD + LEASE_LOST`, timeToReactMillis, lost, checked, clients };
+    const { lost, checked, clients, volume } = await lab.nothingLost();
+    return { reactionSeen: true, reaction: `b took over (token ${acquired.token}), a fenced: LEASE_HELD + LEASE_LOST`, timeToReactMillis, lost, checked, clients, volume };
   },
 };

@@ -38,7 +38,7 @@ export const probeLoss: ChaosScenario = {
     check(primary.length >= PROBES, `only ${primary.length} probes of us-east in 20 s`);
     await lab.provider.failRate('us-east', 0);
     ctx.log(`${failed}/60 requests failed; ${primary.filter((p) => !p.ok).length}/${primary.length} probes (3 samples each) failed`);
-    const { lost, checked, clients } = await lab.nothingLost();
+    const { lost, checked, clients, volume } = await lab.nothingLost();
     const calm = started.length === 0 && unhealthy.length === 0 && lab.provider.traffic()['us-east'] === 100;
     return {
       reactionSeen: calm,
@@ -46,6 +46,7 @@ export const probeLoss: ChaosScenario = {
       lost,
       checked,
       clients,
+      volume,
     };
   },
 };

@@ -24,7 +24,7 @@ export const regionKill: ChaosScenario = {
       // The primary holds sessions too: checkpointed every 500 ms, recovered in
       // the secondary when it dies. Regions keep sessions on disk, so the
       // restarted primary comes back holding stale copies, which are reconciled away.
-      lab: { sessionsPerRegion: 20, dataDir: sessionDir(ctx) },
+      lab: { sessionsPerRegion: 20 * ctx.scale, dataDir: sessionDir(ctx) },
       recoverSessions: { checkpointIntervalMillis: 500 },
       // Writes the primary acknowledged must have left it before it dies: the
       // kill comes once replication has caught up; writes go on right after.

@@ -6,6 +6,7 @@ import { collectEvents } from '@meridian/testkit';
 import { startLab } from '../lab.js';
 import { check, type ChaosScenario } from '../scenario.js';
 
+/** Sessions in the batch and snapshots written before the store fails (a third in), each × `ctx.scale`. */
 const SESSIONS = 24;
 const PUTS_BEFORE_OUTAGE = 8;
 
@@ -40,8 +41,9 @@ export const storageOutage: ChaosScenario = {
   // The fault is off the clients' path (front door → regions): every request must be served.
   clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
-    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: SESSIONS });
-    const store = failingStore(new MemorySnapshotStore(), PUTS_BEFORE_OUTAGE);
+    const sessions = SESSIONS * ctx.scale;
+    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: sessions });
+    const store = failingStore(new MemorySnapshotStore(), PUTS_BEFORE_OUTAGE * ctx.scale);
     const codec = new SnapshotCodec({ keys: [{ id: 'chaos', key: randomBytes(32) }] });
     const migrator = new SessionMigrator({ adapter: createLocalSessionAdapter(lab.provider), codec, store, timeoutMillis: 5_000, concurrency: 4 });
     for (const s of lab.sessions) migrator.register({ id: s.id, region: s.region });
@@ -64,14 +66,15 @@ export const storageOutage: ChaosScenario = {
     store.heal();
     const retry = await migrator.batchMigrate(batch.failed.map((f) => f.sessionId), 'eu-west');
     check(retry.failed.length === 0, `retry after the outage failed for ${retry.failed.length}`);
-    const { lost, checked, clients } = await lab.nothingLost();
+    const { lost, checked, clients, volume } = await lab.nothingLost();
     return {
       reactionSeen: true,
-      reaction: `${batch.failed.length}/${SESSIONS} rolled back to source, all moved on retry`,
+      reaction: `${batch.failed.length}/${sessions} rolled back to source, all moved on retry`,
       timeToReactMillis,
       lost: census.lost + lost,
       checked, // the same sessions again, plus the writes
       clients,
+      volume,
     };
   },
 };

@@ -33,9 +33,9 @@ export const syncPartition: ChaosScenario = {
     check(!status.reachable, `${CUT} should be unreachable for sync during the partition`);
     ctx.log(`during the partition: ${cutWrites} writes acknowledged in ${CUT}, lag ${status.lagMillis} ms`);
     lab.syncProxy!.heal();
-    const { lost, checked, clients } = await lab.nothingLost();
+    const { lost, checked, clients, volume } = await lab.nothingLost();
     const after = lab.sync.status().regions;
     check(after.every((r) => r.reachable && r.lagMillis === 0), `not in step after healing: ${JSON.stringify(after.map((r) => [r.regionId, r.reachable, r.lagMillis]))}`);
-    return { reactionSeen: true, reaction: `${CUT} unreachable (${error.error.code}), converged after heal`, timeToReactMillis, lost, checked, clients };
+    return { reactionSeen: true, reaction: `${CUT} unreachable (${error.error.code}), converged after heal`, timeToReactMillis, lost, checked, clients, volume };
   },
 };

@@ -6,6 +6,7 @@ import { collectEvents } from '@meridian/testkit';
 import { startLab } from '../lab.js';
 import { check, type ChaosScenario } from '../scenario.js';
 
+/** Sessions evacuated, × `ctx.scale`. */
 const SESSIONS = 16;
 
 /**
@@ -21,7 +22,8 @@ export const targetCrash: ChaosScenario = {
   // The crashed target has no traffic weight, so no client request goes to it: every one must be served.
   clientGoals: { maxFailedGets: 0, maxFailedPosts: 0 },
   run: async (ctx) => {
-    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: SESSIONS });
+    const sessions = SESSIONS * ctx.scale;
+    const lab = await startLab(ctx, { sessionRegions: ['us-east'], sessionsPerRegion: sessions });
     // The target serves no traffic of its own yet, so the apps' writes go elsewhere (its memory dies with it).
     await lab.provider.setTraffic({ 'us-east': 50, 'ap-south': 50 });
     const real = createLocalSessionAdapter(lab.provider);
@@ -48,21 +50,22 @@ export const targetCrash: ChaosScenario = {
     const first = await migrator.evacuate('us-east', { to: 'eu-west' });
     ctx.log(`evacuation to eu-west: ${first.migrated.length} migrated, ${first.failed.length} rolled back (${failures[0]?.failedStep}: ${failures[0]?.error})`);
     check(killedAt !== undefined, 'the target was never killed');
-    check(first.migrated.length === 0 && first.failed.length === SESSIONS, `expected all ${SESSIONS} to roll back, got ${first.migrated.length} migrated`);
+    check(first.migrated.length === 0 && first.failed.length === sessions, `expected all ${sessions} to roll back, got ${first.migrated.length} migrated`);
     check(failures.every((f) => f.resumedInSource), 'a failed migration did not resume in its source');
     const census = await lab.lostSessions();
 
     await lab.provider.restore('eu-west'); // back, empty
     const second = await migrator.evacuate('us-east', { to: 'ap-south' });
-    check(second.migrated.length === SESSIONS, `re-evacuation to ap-south moved ${second.migrated.length} of ${SESSIONS}`);
-    const { lost, checked, clients } = await lab.nothingLost();
+    check(second.migrated.length === sessions, `re-evacuation to ap-south moved ${second.migrated.length} of ${sessions}`);
+    const { lost, checked, clients, volume } = await lab.nothingLost();
     return {
       reactionSeen: true,
-      reaction: `${first.failed.length}/${SESSIONS} rolled back, then all moved to ap-south`,
+      reaction: `${first.failed.length}/${sessions} rolled back, then all moved to ap-south`,
       timeToReactMillis: Math.round((firstRollback ?? performance.now()) - killedAt),
       lost: census.lost + lost,
       checked, // the same sessions again, plus the writes
       clients,
+      volume,
     };
   },
 };

@@ -201,6 +201,22 @@ describe('passive rules: recovery confirmed by active probes', () => {
     await t.monitor.stop();
   });
 
+  it('probes already failing the region when it is ejected saw it fail too: it is back as soon as they see it recover', async () => {
+    const { t, tick, setUp } = await probing();
+    setUp(false);
+    for (let i = 0; i < 3; i++) await tick();
+    expect(t.monitor.get('us-east')).toMatchObject({ state: 'unhealthy', consecutiveFailures: 3 });
+    // Real traffic ejects it just before it recovers: no probe fails during the ejection.
+    for (let i = 0; i < 3; i++) t.monitor.report('us-east', { ok: false, failure: 'gateway' });
+    expect(t.monitor.get('us-east').ejectionRule).toBe('consecutive-gateway-failures');
+    setUp(true);
+    await tick();
+    await tick();
+    expect(t.monitor.get('us-east')).toMatchObject({ state: 'healthy', reason: expect.stringContaining('ended early') });
+    expect(t.monitor.get('us-east').ejectedUntil).toBeUndefined();
+    await t.monitor.stop();
+  });
+
   it('when probes never saw a failure (errors only real traffic meets), the ejection runs its full time, then probes confirm', async () => {
     const { t, tick } = await probing();
     for (let i = 0; i < 10; i++) t.monitor.report('us-east', { ok: false, status: 500 });

@@ -60,7 +60,7 @@ export class RegionHealthTracker {
   #ejectionRule: EjectionRule | undefined;
   // Set by an ejection while probes run: probes must confirm before traffic returns.
   #awaitingProbes = false;
-  // Whether active probes, too, saw the region fail during the current ejection.
+  // Whether active probes, too, saw the region fail: during the current ejection, or failing it when it began.
   #probesSawFailure = false;
   #ejections = 0;
   #lastEjectionAt: number | undefined;
@@ -86,10 +86,10 @@ export class RegionHealthTracker {
 
   /**
    * Records an active probe; returns the new effective state. An ejection ends
-   * early once probes that saw the region fail during it see it recover
-   * (`successesBeforeHealthy` in a row): they can judge what made it fail. When
-   * probes never saw a failure (errors only real traffic meets), the ejection
-   * runs its full time.
+   * early once probes that saw the region fail (during it, or already failing
+   * it when it began) see it recover (`successesBeforeHealthy` in a row): they
+   * can judge what made it fail. When probes never saw a failure (errors only
+   * real traffic meets), the ejection runs its full time.
    */
   recordProbe(probe: ProbeEvent): HealthState {
     this.#probes++;
@@ -166,7 +166,10 @@ export class RegionHealthTracker {
     this.#ejectedUntil = now + Math.min(baseEjectionMillis * this.#ejections, maxEjectionMillis);
     this.#ejectionRule = fired.rule;
     this.#ejectionReason = fired.reason;
-    this.#probesSawFailure = false;
+    // Probes failing it now (or that judged it unhealthy) saw the same failure, even if it recovers
+    // before their next probe: a region healed right after real traffic ejected it is not kept out
+    // for the whole ejection.
+    this.#probesSawFailure = this.#failures > 0 || this.#active === 'unhealthy';
     this.#endedByProbes = false;
     this.#passiveFailures = 0;
     this.#gatewayFailures = 0;

@@ -20,6 +20,16 @@ import type { PendingConflict, SyncEvents, SyncPairStatus, SyncRegionState } fro
 import { syncRecorder, type SyncRecorder } from './sync-metrics.js';
 import { purgeTombstones } from './tombstone-gc.js';
 
+/**
+ * One Merkle walk between two regions, shared by both directions of the pair in
+ * a round, with each region's store head read before the walk began: whatever
+ * came after is pushed by the direction it belongs to.
+ */
+interface SharedWalk {
+  diff: MerkleDiff;
+  headBefore: Record<string, number>;
+}
+
 interface RegionSlot {
   id: string;
   store: ReplicaStore;
@@ -321,14 +331,14 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     }
     const due = this.#pairs.filter((p) => p.due(now));
     // Both directions of a region pair that catch up in this round share one Merkle walk.
-    const walks = new Map<string, Promise<MerkleDiff>>();
+    const walks = new Map<string, Promise<SharedWalk>>();
     const report: SyncRoundReport = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
     this.#lastRoundAt = this.#clock.now();
     this.#reportLag();
     return report;
   }
 
-  async #runPair(pair: SyncPair, signal: AbortSignal, walks: Map<string, Promise<MerkleDiff>>): Promise<SyncPairRound> {
+  async #runPair(pair: SyncPair, signal: AbortSignal, walks: Map<string, Promise<SharedWalk>>): Promise<SyncPairRound> {
     const source = this.#slot(pair.from);
     const target = this.#slot(pair.to);
     const started = this.#clock.now();
@@ -353,17 +363,15 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
       if (pair.targetHead !== undefined && targetHead < pair.targetHead) pair.needsCatchUp = true;
       pair.targetHead = targetHead;
       if (pair.needsCatchUp) {
-        // The head first: anything written during the walk is pushed afterwards.
-        const head = (await source.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
         const [first, second] = [pair.from, pair.to].sort() as [string, string];
         const walkKey = `${first}\u0000${second}`;
         let walk = walks.get(walkKey);
         const shared = walk !== undefined;
         if (!walk) {
-          walk = merkleDiff(this.#slot(first).store, this.#slot(second).store, signal);
+          walk = this.#walk(pair, targetHead, signal);
           walks.set(walkKey, walk);
         }
-        const diff = await walk;
+        const { diff, headBefore } = await walk;
         if (!shared) pair.metadataBytes += diff.metadataBytes;
         const keys = pair.from === first ? diff.aToB : diff.bToA;
         for (let i = 0; i < keys.length; i += this.#o.maxBatchRecords) {
@@ -373,7 +381,9 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
           bytes += result.bytes;
           if (result.heldKey !== undefined) throw new MeridianError('CLOCK_SKEW', `catch-up of ${pair.to} from ${pair.from} is held by "${result.heldKey}"`);
         }
-        pair.cursor = Math.max(pair.cursor ?? 0, head);
+        // Not this pair's head now: the other direction may have started the walk, and a write
+        // since it read this source is in neither the diff nor, past such a cursor, the push.
+        pair.cursor = Math.max(pair.cursor ?? 0, headBefore[pair.from]!);
         pair.needsCatchUp = false;
       }
       const pushed = await this.#push(pair, source, target, signal);
@@ -395,6 +405,15 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
       this.#events.emit('sync:error', { from: pair.from, to: pair.to, error: failure.info, attempt: failure.attempt, retryInMillis: failure.retryInMillis });
       return { from: pair.from, to: pair.to, ok: false, records, bytes, catchUp };
     }
+  }
+
+  /** The Merkle walk between a pair's regions; `targetHead` was read before it, the source's is read first. */
+  async #walk(pair: SyncPair, targetHead: number, signal: AbortSignal): Promise<SharedWalk> {
+    // The heads first: anything written during the walk is pushed afterwards, in either direction.
+    const sourceHead = (await this.#slot(pair.from).store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
+    const [first, second] = [pair.from, pair.to].sort() as [string, string];
+    const diff = await merkleDiff(this.#slot(first).store, this.#slot(second).store, signal);
+    return { diff, headBefore: { [pair.from]: sourceHead, [pair.to]: targetHead } };
   }
 
   async #push(pair: SyncPair, source: RegionSlot, target: RegionSlot, signal: AbortSignal): Promise<{ records: number; bytes: number }> {

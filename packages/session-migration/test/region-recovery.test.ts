@@ -93,7 +93,7 @@ describe('recoverRegion', () => {
     const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
 
     expect(result.recovered.map((r) => r.sessionId).sort()).toEqual(['s0', 's1', 's2']);
-    expect(result.recovered.every((r) => r.to === 'eu-west' && r.epoch === 1 && r.stalenessMillis === 2_000)).toBe(true);
+    expect(result.recovered.every((r) => r.to === 'eu-west' && r.epoch === 1 && r.stalenessMillis === 2_000 && r.restoredFrom === 'checkpoint')).toBe(true);
     expect(result.maxStalenessMillis).toBe(2_000);
     expect(result.lost).toEqual([{ sessionId: 'late', reason: 'no-checkpoint', error: expect.stringContaining('before its first checkpoint') }]);
     expect(lost.events).toEqual([expect.objectContaining({ sessionId: 'late', region: 'us-east', reason: 'no-checkpoint' })]);
@@ -122,6 +122,20 @@ describe('recoverRegion', () => {
     const staleness = Object.fromEntries(result.recovered.map((r) => [r.sessionId, r.stalenessMillis]));
     expect(staleness).toEqual({ s0: 800, s1: 800 });
     expect(regions.held.get('eu-west/s1')?.state).toEqual({ n: 7 });
+    await checkpointer.close();
+  });
+
+  it('a region declared unhealthy that still answers (a false alarm): its copy is suspended first and its live state restored — nothing lost, never active twice', async () => {
+    const { regions, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow();
+    regions.held.get('us-east/s0')!.state.n = 42; // written after the checkpoint
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    expect(result.recovered.map((r) => [r.sessionId, r.restoredFrom, r.stalenessMillis]).sort()).toEqual([
+      ['s0', 'live', 0],
+      ['s1', 'live', 0],
+    ]);
+    expect(regions.held.get('eu-west/s0')).toMatchObject({ status: 'active', state: { n: 42 } });
+    for (const id of ['s0', 's1']) expect(regions.activeIn(id)).toEqual(['eu-west']);
     await checkpointer.close();
   });
 

@@ -1,4 +1,6 @@
 import type { ApplyResult, ReplicaEntry, ReplicaRecord, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+import { ChangeLog, type ChangeEntry } from './change-log.js';
+import { cloneJson } from './json-clone.js';
 import { checkPrefixes, EMPTY_LEAF_DIGEST, leafDigest, leafOf, merkleDigests } from './merkle.js';
 import { checkKeys, checkScan, checkWrites } from './replica-input.js';
 import { keyHash, recordEtag, toRecord } from './replica-record.js';
@@ -15,8 +17,9 @@ export class ReplicaIndex {
   readonly #records = new Map<string, StoredRecord>();
   readonly #leaves = new Map<string, Map<string, string>>();
   readonly #digests = new Map<string, string>();
-  // Appended on every write; entries whose seq no longer matches the record are stale and skipped.
-  #log: Array<{ seq: number; key: string }> = [];
+  readonly #log = new ChangeLog();
+  // Each key's current entry in the log.
+  readonly #changes = new Map<string, ChangeEntry>();
   #seq = 0;
 
   /** Loads records read back from disk (any order). */
@@ -34,7 +37,7 @@ export class ReplicaIndex {
     checkKeys(keys);
     return keys.map((key) => {
       const found = this.#records.get(key);
-      return found ? structuredClone(found) : undefined;
+      return found ? cloneJson(found) : undefined;
     });
   }
 
@@ -80,18 +83,8 @@ export class ReplicaIndex {
   /** Changes after `since`, oldest first. */
   scan(options: ScanOptions): ScanPage {
     checkScan(options);
-    const { since, origin, limit } = options;
-    const records: StoredRecord[] = [];
-    let remaining = 0;
-    for (let i = this.#firstAfter(since); i < this.#log.length; i++) {
-      const entry = this.#log[i]!;
-      const record = this.#records.get(entry.key);
-      if (!record || record.seq !== entry.seq) continue;
-      if (origin !== undefined && record.origin !== origin) continue;
-      if (records.length < limit) records.push(structuredClone(record));
-      else remaining++;
-    }
-    return { records, remaining, head: this.#seq };
+    const page = this.#log.page(options.since, options.origin, options.limit);
+    return { records: page.entries.map((e) => cloneJson(this.#records.get(e.key)!)), remaining: page.remaining, head: this.#seq };
   }
 
   /** Merkle digests of prefixes. */
@@ -134,33 +127,20 @@ export class ReplicaIndex {
     this.#digests.delete(leaf);
     this.#records.set(record.key, record);
     this.#seq = Math.max(this.#seq, record.seq);
-    this.#log.push({ seq: record.seq, key: record.key });
-    this.#compact();
+    const change = this.#changes.get(record.key);
+    if (change) this.#log.retire(change);
+    this.#changes.set(record.key, this.#log.append(record.seq, record.key, record.origin));
+    this.#log.compact();
   }
 
   #delete(key: string): void {
     if (!this.#records.delete(key)) return;
+    this.#log.retire(this.#changes.get(key)!);
+    this.#changes.delete(key);
     const leaf = leafOf(keyHash(key));
     this.#leaves.get(leaf)?.delete(key);
     this.#digests.delete(leaf);
     // A purge is a change too: the sequence moves so `head` tells watchers something happened.
     this.#seq += 1;
-  }
-
-  #firstAfter(since: number): number {
-    let lo = 0;
-    let hi = this.#log.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#log[mid]!.seq <= since) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  // Keeps the log within twice the live records so memory stays proportional to the data.
-  #compact(): void {
-    if (this.#log.length < 1024 || this.#log.length < 2 * this.#records.size) return;
-    this.#log = [...this.#records.values()].sort((a, b) => a.seq - b.seq).map((r) => ({ seq: r.seq, key: r.key }));
   }
 }

@@ -135,6 +135,7 @@ export type { Prober, ProbeTarget } from './health/prober.js';
 
 export type {
   ApplyResult,
+  MerkleSummary,
   ReplicaCallOptions,
   ReplicaEntry,
   ReplicaRecord,

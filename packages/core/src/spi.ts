@@ -33,9 +33,23 @@ export { SESSION_ID_PATTERN, checkListOptions, checkPutOptions, checkSessionId, 
 export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';
 
 // ReplicaStore implementations (e.g. @meridian/replica-redis): the reference's own checks, records and digests.
-export { MERKLE_LEAF_DEPTH } from './contracts/replica-store.js';
+export { MERKLE_LEAF_DEPTH, MERKLE_MAX_BITS, MERKLE_TREE_VERSION } from './contracts/replica-store.js';
 export { MAX_KEY_BYTES, checkKey, checkRecord, keyHash, parseStoredRecord, recordEtag, toRecord } from './sync/replica-record.js';
-export { EMPTY_LEAF_DIGEST, checkPrefixes, childrenOf, leafDigest, leafOf, merkleDigests } from './sync/merkle.js';
+export {
+  EMPTY_SUMMARY,
+  checkNodes,
+  childrenOf,
+  fingerprintOf,
+  hashInNode,
+  isFingerprint,
+  isSummary,
+  leafOf,
+  merkleSummaries,
+  nodeName,
+  parseNode,
+  xorFingerprints,
+} from './sync/merkle.js';
+export type { MerkleNode } from './sync/merkle.js';
 export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
 // The sync wire format, for a transport between regions.
 export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';

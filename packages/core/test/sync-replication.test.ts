@@ -105,8 +105,9 @@ describe('replication', () => {
     // 100 changed keys, each may come from both sources: at most 2 × 100 records' worth.
     expect(sent).toBeLessThan(2 * 100 * perRecord * 1.5);
     expect(sent).toBeGreaterThan(0);
-    // Two Merkle walks (us-east/ap-south, eu-west/ap-south), each shared by both directions.
-    expect(meta).toBeLessThan(fullCopy * 0.3);
+    // Two Merkle walks (us-east/ap-south, eu-west/ap-south), each shared by both directions and each
+    // reading under 3 % of a full copy for this 1 % change (tree version 2; version 1 read about 11 %).
+    expect(meta).toBeLessThan(fullCopy * 0.06);
     const [a, b, c] = await fx.snapshot();
     expect(b).toEqual(a);
     expect(c).toEqual(a);

@@ -1,6 +1,7 @@
 import {
   MeridianError,
   type ApplyResult,
+  type MerkleSummary,
   type ReplicaCallOptions,
   type ReplicaEntry,
   type ReplicaStore,
@@ -9,7 +10,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
-import { checkKeys, checkPrefixes, checkScan, hasMethods, invalidConfig, parseOptions, throwIfAborted } from '@meridian/core/spi';
+import { checkKeys, checkNodes, checkScan, hasMethods, invalidConfig, parseOptions, throwIfAborted } from '@meridian/core/spi';
 import { Agent } from 'undici';
 import type { LocalProvider } from './local-provider.js';
 import { localReplicaStoreOptionsSchema, type LocalReplicaStoreOptions } from './local-replica-store-options.js';
@@ -19,7 +20,7 @@ import { ReplicaReplies } from './replica-wire.js';
 
 /**
  * A `ReplicaStore` held by a local region process and reached over its
- * `/replica` HTTP API (protocol 1): the region's replicated data lives in that
+ * `/replica` HTTP API (protocol 2): the region's replicated data lives in that
  * process, so killing, hanging or slowing the region affects it like a real
  * remote store. Create it with {@link createLocalReplicaStore}.
  */
@@ -64,20 +65,20 @@ export class LocalReplicaStore implements ReplicaStore {
     return this.#replies.scan(reply, options.since, options.limit);
   }
 
-  async digest(prefixes: readonly string[], options: ReplicaCallOptions = {}): Promise<Record<string, string>> {
+  async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check('digest', options);
-    checkPrefixes(prefixes, false);
-    if (prefixes.length === 0) return {};
-    const reply = await this.#call({ what: 'digest', method: 'POST', path: '/replica/digest', body: { prefixes }, signal: options.signal });
-    return this.#replies.digest(reply, prefixes);
+    checkNodes(nodes);
+    if (nodes.length === 0) return [];
+    const reply = await this.#call({ what: 'digest', method: 'POST', path: '/replica/digest', body: { nodes }, signal: options.signal });
+    return this.#replies.digest(reply, nodes);
   }
 
-  async entries(leaves: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
+  async entries(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
     this.#check('entries', options);
-    checkPrefixes(leaves, true);
-    if (leaves.length === 0) return [];
-    const reply = await this.#call({ what: 'entries', method: 'POST', path: '/replica/entries', body: { leaves }, signal: options.signal });
-    return this.#replies.entries(reply, leaves);
+    checkNodes(nodes);
+    if (nodes.length === 0) return [];
+    const reply = await this.#call({ what: 'entries', method: 'POST', path: '/replica/entries', body: { nodes }, signal: options.signal });
+    return this.#replies.entries(reply, nodes);
   }
 
   /** Closes the store's own connections (an injected dispatcher is left open). Idempotent. */

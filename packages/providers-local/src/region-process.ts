@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { MeridianError } from '@meridian/core';
-import { MERKLE_LEAF_DEPTH } from '@meridian/core/spi';
 import type { LocalFault } from './fault.js';
 
 /** How to start one region process. */
@@ -47,8 +46,6 @@ export class RegionProcess {
         MERIDIAN_HOST: spec.host,
         MERIDIAN_PORT: String(spec.port),
         MERIDIAN_SEED: String(spec.seed),
-        // The /replica API shapes its Merkle tree as core does.
-        MERIDIAN_MERKLE_LEAF_DEPTH: String(MERKLE_LEAF_DEPTH),
         // Always set (empty: memory only), so a MERIDIAN_DATA_DIR in the deploy env cannot turn persistence on.
         MERIDIAN_DATA_DIR: spec.dataDir ?? '',
       },

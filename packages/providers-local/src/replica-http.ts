@@ -4,8 +4,12 @@ import { MeridianError } from '@meridian/core';
 import { throwIfAborted } from '@meridian/core/spi';
 import { request, type Dispatcher } from 'undici';
 
-/** Wire protocol version spoken with a region's `/replica` API. */
-export const REPLICA_PROTOCOL = 1;
+/**
+ * Wire protocol version spoken with a region's `/replica` API. 2 carries
+ * anti-entropy tree version 2 (`MERKLE_TREE_VERSION`); a region of another
+ * version is refused with `SYNC_PROTOCOL_ERROR`.
+ */
+export const REPLICA_PROTOCOL = 2;
 /** @internal Request header carrying {@link REPLICA_PROTOCOL}. */
 export const PROTOCOL_HEADER = 'x-meridian-replica-protocol';
 /** Largest request body a region accepts (after decompression): 16 MiB. */
@@ -74,7 +78,7 @@ async function encodeBody(call: ReplicaCall): Promise<{ body?: Buffer; headers: 
  * Sends one call and returns the JSON reply of a 200, after the checks every
  * reply gets: any failure to get an answer is `STORE_UNAVAILABLE` (so is a 5xx),
  * a caller's abort is `ABORTED`, a 400 or 413 is `INVALID_ARGUMENT` with the
- * region's message, and anything not JSON with `protocol: 1` is `SYNC_PROTOCOL_ERROR`.
+ * region's message, and anything not JSON with `protocol: 2` is `SYNC_PROTOCOL_ERROR`.
  * @internal
  */
 export async function callReplica(target: ReplicaTarget, call: ReplicaCall): Promise<Record<string, unknown>> {

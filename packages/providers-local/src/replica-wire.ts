@@ -1,19 +1,19 @@
-import { type ApplyResult, type ReplicaEntry, type ScanPage, type StoredRecord } from '@meridian/core';
-import { keyHash, leafOf, MERKLE_LEAF_DEPTH, parseStoredRecord } from '@meridian/core/spi';
+import { type ApplyResult, type MerkleSummary, type ReplicaEntry, type ScanPage, type StoredRecord } from '@meridian/core';
+import { hashInNode, isFingerprint, isSummary, keyHash, parseNode, parseStoredRecord } from '@meridian/core/spi';
 import { z } from 'zod';
 import { protocolError, type ReplicaTarget } from './replica-http.js';
 import type { WireWrite } from './replica-input.js';
 
-// Reply shapes of the /replica API (protocol 1). Records themselves are checked
-// by core's parseStoredRecord, the one record schema.
-const etag = z.string().regex(/^[0-9a-f]{40}$/, 'not an etag');
+// Reply shapes of the /replica API (protocol 2). Records themselves are checked
+// by core's parseStoredRecord, the one record schema; tree summaries by isSummary.
 const count = z.number().int().nonnegative();
 const getReply = z.object({ records: z.array(z.unknown()) });
 const applyReply = z.object({ applied: z.array(z.string()), rejected: z.array(z.string()) });
 const scanReply = z.object({ records: z.array(z.unknown()), remaining: count, head: count });
-const leafDepth = z.number().int().positive();
-const digestReply = z.object({ leafDepth, digests: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}$/, 'not a SHA-1 digest')) });
-const entriesReply = z.object({ leafDepth, entries: z.array(z.object({ key: z.string().min(1), etag })) });
+const summary = z.custom<MerkleSummary>(isSummary, 'not a [fingerprint, count] summary');
+const digestReply = z.object({ summaries: z.array(summary) });
+const entry = z.tuple([z.string().min(1), z.string().refine(isFingerprint, 'not a fingerprint (16 hex digits)')]);
+const entriesReply = z.object({ entries: z.array(entry) });
 
 /** @internal Decodes the replies of one store's region, failing with `SYNC_PROTOCOL_ERROR`. */
 export class ReplicaReplies {
@@ -54,30 +54,21 @@ export class ReplicaReplies {
     return { records, remaining: page.remaining, head: page.head };
   }
 
-  digest(reply: unknown, prefixes: readonly string[]): Record<string, string> {
-    const { digests, leafDepth: depth } = this.#parse(digestReply, reply, 'digest');
-    this.#checkDepth(depth, 'digest');
-    const out: Record<string, string> = {};
-    for (const prefix of prefixes) {
-      const digest = digests[prefix];
-      if (digest === undefined) this.#fail('digest', `no digest for prefix ${JSON.stringify(prefix)}`);
-      out[prefix] = digest;
-    }
-    return out;
+  digest(reply: unknown, nodes: readonly string[]): MerkleSummary[] {
+    const { summaries } = this.#parse(digestReply, reply, 'digest');
+    if (summaries.length !== nodes.length) this.#fail('digest', `${summaries.length} summaries for ${nodes.length} nodes`);
+    return summaries;
   }
 
-  entries(reply: unknown, leaves: readonly string[]): ReplicaEntry[] {
-    const { entries, leafDepth: depth } = this.#parse(entriesReply, reply, 'entries');
-    this.#checkDepth(depth, 'entries');
-    const asked = new Set(leaves);
-    const stray = entries.find((e) => !asked.has(leafOf(keyHash(e.key))));
-    if (stray) this.#fail('entries', `key ${JSON.stringify(stray.key)} is not in the leaves asked for`);
+  entries(reply: unknown, nodes: readonly string[]): ReplicaEntry[] {
+    const { entries } = this.#parse(entriesReply, reply, 'entries');
+    const asked = nodes.map((name) => parseNode(name)!);
+    const stray = entries.find(([key]) => {
+      const hash = keyHash(key);
+      return !asked.some((node) => hashInNode(hash, node));
+    });
+    if (stray) this.#fail('entries', `key ${JSON.stringify(stray[0])} is not in the nodes asked for`);
     return entries;
-  }
-
-  // A tree of another shape gives digests that never match: refuse it instead of syncing forever.
-  #checkDepth(depth: number, what: string): void {
-    if (depth !== MERKLE_LEAF_DEPTH) this.#fail(what, `its Merkle leaves are ${depth} hex digits deep, this client's MERKLE_LEAF_DEPTH is ${MERKLE_LEAF_DEPTH}`);
   }
 
   #parse<T>(schema: z.ZodType<T>, reply: unknown, what: string): T {

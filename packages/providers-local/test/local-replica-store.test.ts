@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { MemoryReplicaStore, MeridianError, type ReplicaWrite } from '@meridian/core';
-import { keyHash, MERKLE_LEAF_DEPTH, recordEtag } from '@meridian/core/spi';
+import { fingerprintOf, keyHash, nodeName, recordEtag } from '@meridian/core/spi';
 import { createLocalProvider, createLocalReplicaStore, MAX_REPLICA_BODY_BYTES, type LocalProvider, type LocalReplicaStore } from '@meridian/providers-local';
 import {
   findLeakedProcesses,
-  referenceDigests,
+  referenceSummaries,
   replicaRecord,
   runReplicaStoreConformance,
   scanAll,
@@ -18,8 +18,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 const REGION = 'us-east';
 const PROTOCOL_HEADER = 'x-meridian-replica-protocol';
 const pids = new Set<number>();
-// Every leaf of the Merkle tree, whatever core's depth.
-const ALL_LEAVES = Array.from({ length: 16 ** MERKLE_LEAF_DEPTH }, (_, i) => i.toString(16).padStart(MERKLE_LEAF_DEPTH, '0'));
 
 /** A provider running one fresh region: its replica store starts empty. */
 async function startRegion(): Promise<LocalProvider> {
@@ -115,7 +113,7 @@ describe('LocalReplicaStore against a real region process', () => {
     expect(error.code).toBe('STORE_UNAVAILABLE');
     expect(error.message).toContain('LocalReplicaStore.digest: region "us-east" is unavailable: it answered status 500');
     await provider!.slow(REGION, 100);
-    expect(await s.digest([''])).toEqual(referenceDigests([], ['']));
+    expect(await s.digest([''])).toEqual(referenceSummaries([], ['']));
   });
 
   it('an abort in flight ends the call at once with ABORTED', async () => {
@@ -130,7 +128,7 @@ describe('LocalReplicaStore against a real region process', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
-  it('sends a large batch gzip-compressed; the digests equal the reference and a memory store given the same writes', async () => {
+  it('sends a large batch gzip-compressed; the tree summaries equal the reference and a memory store given the same writes', async () => {
     const sent: Array<{ path: string; encoding: unknown }> = [];
     const agent = new Agent();
     const dispatcher = agent.compose((dispatch) => (opts, handler) => {
@@ -151,16 +149,18 @@ describe('LocalReplicaStore against a real region process', () => {
 
       const records = await scanAll(s);
       expect(records).toHaveLength(2_000);
-      const prefixes = ['', ...'0123456789abcdef'.split(''), '00', '7c', 'ff', 'a'.repeat(MERKLE_LEAF_DEPTH)];
-      const digests = await s.digest(prefixes);
-      expect(digests).toEqual(referenceDigests(records, prefixes));
+      const hash = keyHash('user:7');
+      const nodes = ['', '8/1', ...'0123456789abcdef'.split(''), '00', '7c', 'ff', 'aaa', ...[5, 13, 20, 64].map((bits) => nodeName(hash, bits))];
+      const summaries = await s.digest(nodes);
+      expect(summaries).toEqual(referenceSummaries(records, nodes));
       const memory = new MemoryReplicaStore();
       await memory.apply(writes);
-      expect(digests).toEqual(await memory.digest(prefixes));
+      expect(summaries).toEqual(await memory.digest(nodes));
 
-      const entries = await s.entries(ALL_LEAVES);
+      const entries = await s.entries(['']);
       expect(entries).toHaveLength(2_000);
-      expect(new Map(entries.map((e) => [e.key, e.etag]))).toEqual(new Map(records.map((r) => [r.key, r.etag])));
+      expect(new Map(entries)).toEqual(new Map(records.map((r) => [r.key, fingerprintOf(r.etag)])));
+      expect(await s.entries([nodeName(hash, 20)])).toEqual([['user:7', fingerprintOf(records.find((r) => r.key === 'user:7')!.etag)]]);
       expect((await s.scan({ since: 0, limit: 5, origin: 'eu-west' })).remaining).toBe(667 - 5);
       // Small bodies go as they are.
       await s.getMany(['user:1']);
@@ -181,25 +181,27 @@ describe('the region /replica API on the wire', () => {
   async function call(path: string, options: { method?: 'GET' | 'POST'; body?: Buffer | string; headers?: Record<string, string> } = {}) {
     const res = await request(`${provider!.regions()[0]!.endpoint}${path}`, {
       method: options.method ?? 'POST',
-      headers: { [PROTOCOL_HEADER]: '1', ...options.headers },
+      headers: { [PROTOCOL_HEADER]: '2', ...options.headers },
       ...(options.body === undefined ? {} : { body: options.body }),
       signal: AbortSignal.timeout(5_000),
     });
     return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
   }
 
-  it('speaks only protocol 1, and says so in every answer', async () => {
+  it('speaks only protocol 2, and says so in every answer', async () => {
     provider = await startRegion();
     const missing = await call('/replica/get', { body: '{"keys":[]}', headers: { [PROTOCOL_HEADER]: '' } });
-    expect(missing).toMatchObject({ status: 400, body: { protocol: 1 } });
-    const other = await call('/replica/get', { body: '{"keys":[]}', headers: { [PROTOCOL_HEADER]: '2' } });
-    expect(other.status).toBe(400);
-    expect(other.body).toEqual({ error: expect.stringContaining('replica protocol "2": this region speaks 1'), protocol: 1 });
-    expect(await call('/replica/get', { body: '{"keys":["a"]}' })).toEqual({ status: 200, body: { protocol: 1, records: [null] } });
-    expect(await call('/replica/scan?since=0&limit=1', { method: 'GET' })).toEqual({ status: 200, body: { protocol: 1, records: [], remaining: 0, head: 0 } });
-    expect(await call('/replica/digest', { body: '{"prefixes":[]}' })).toEqual({ status: 200, body: { protocol: 1, leafDepth: MERKLE_LEAF_DEPTH, digests: {} } });
-    expect(await call('/replica/nope', { body: '{}' })).toMatchObject({ status: 404, body: { protocol: 1 } });
-    expect(await call('/replica/scan?since=0&limit=1')).toMatchObject({ status: 405, body: { protocol: 1 } });
+    expect(missing).toMatchObject({ status: 400, body: { protocol: 2 } });
+    // A client of protocol 1 (anti-entropy tree version 1) is refused, not answered in a tree it cannot read.
+    const older = await call('/replica/digest', { body: '{"prefixes":[""]}', headers: { [PROTOCOL_HEADER]: '1' } });
+    expect(older.status).toBe(400);
+    expect(older.body).toEqual({ error: expect.stringContaining('replica protocol "1": this region speaks 2'), protocol: 2 });
+    expect(await call('/replica/get', { body: '{"keys":["a"]}' })).toEqual({ status: 200, body: { protocol: 2, records: [null] } });
+    expect(await call('/replica/scan?since=0&limit=1', { method: 'GET' })).toEqual({ status: 200, body: { protocol: 2, records: [], remaining: 0, head: 0 } });
+    expect(await call('/replica/digest', { body: '{"nodes":["","8/1"]}' })).toEqual({ status: 200, body: { protocol: 2, summaries: [['0000000000000000', 0], ['0000000000000000', 0]] } });
+    expect(await call('/replica/entries', { body: '{"nodes":[""]}' })).toEqual({ status: 200, body: { protocol: 2, entries: [] } });
+    expect(await call('/replica/nope', { body: '{}' })).toMatchObject({ status: 404, body: { protocol: 2 } });
+    expect(await call('/replica/scan?since=0&limit=1')).toMatchObject({ status: 405, body: { protocol: 2 } });
   });
 
   it('refuses bad input with 400 naming the problem, and bodies over 16 MiB with 413', async () => {
@@ -210,24 +212,25 @@ describe('the region /replica API on the wire', () => {
       ['/replica/apply', JSON.stringify({ writes: [{ key: 'k', record: replicaRecord('k', 1), expected: null }] }), /writes\[0\]\.record\.etag must be 40/],
       ['/replica/apply', JSON.stringify({ writes: [{ key: 'k', record: null, expected: 'x' }] }), /writes\[0\]\.expected must be an etag/],
       ['/replica/get', JSON.stringify({ keys: ['ok', 'bad\u0001'] }), /keys\[1\] "bad\\u0001" contains a control character/],
-      ['/replica/digest', JSON.stringify({ prefixes: ['a'.repeat(MERKLE_LEAF_DEPTH + 1)] }), new RegExp(`is not lower-case hex of at most ${MERKLE_LEAF_DEPTH} digits`)],
-      ['/replica/entries', JSON.stringify({ leaves: ['a'] }), /prefix "a" is not a leaf/],
+      ['/replica/digest', JSON.stringify({ nodes: ['a'.repeat(17)] }), /node "a{17}" is not a Merkle node name/],
+      ['/replica/digest', JSON.stringify({ prefixes: [''] }), /nodes must be an array of Merkle node names/],
+      ['/replica/entries', JSON.stringify({ nodes: ['9/1'] }), /node "9\/1" is not a Merkle node name/],
       ['/replica/get', '{"keys":', /body is not valid JSON/],
     ];
     for (const [path, body, message] of cases) {
       const reply = await call(path, { body });
       expect(reply.status, path).toBe(400);
-      expect(reply.body).toEqual({ error: expect.stringMatching(message), protocol: 1 });
+      expect(reply.body).toEqual({ error: expect.stringMatching(message), protocol: 2 });
     }
     const scan = await call('/replica/scan?since=-1&limit=1', { method: 'GET' });
-    expect(scan).toEqual({ status: 400, body: { error: 'scan since must be a non-negative integer, got "-1"', protocol: 1 } });
+    expect(scan).toEqual({ status: 400, body: { error: 'scan since must be a non-negative integer, got "-1"', protocol: 2 } });
     const notGzip = await call('/replica/get', { body: '{"keys":[]}', headers: { 'content-encoding': 'gzip' } });
     expect(notGzip.body.error).toMatch(/body is not valid gzip/);
     // A small gzip body that inflates past the limit (a "zip bomb") is refused without inflating it all.
     const bomb = gzipSync(Buffer.alloc(MAX_REPLICA_BODY_BYTES + 1, 0x20));
     expect(bomb.length).toBeLessThan(100_000);
     const inflated = await call('/replica/apply', { body: bomb, headers: { 'content-encoding': 'gzip' } });
-    expect(inflated).toEqual({ status: 413, body: { error: `decompressed body is over the limit of ${MAX_REPLICA_BODY_BYTES} bytes`, protocol: 1 } });
+    expect(inflated).toEqual({ status: 413, body: { error: `decompressed body is over the limit of ${MAX_REPLICA_BODY_BYTES} bytes`, protocol: 2 } });
     const raw = await call('/replica/apply', { body: Buffer.alloc(MAX_REPLICA_BODY_BYTES + 1, 0x20) });
     expect(raw.status).toBe(413);
     // The region still serves its other APIs.
@@ -260,34 +263,36 @@ describe('LocalReplicaStore against a scripted server', () => {
   it.each<[string, ScriptedBehaviour, RegExp]>([
     ['a body that is not JSON', { kind: 'ok', body: '<html>busy</html>' }, /status 200 with a body that is not JSON: "<html>busy<\/html>"/],
     ['bytes that are not HTTP', { kind: 'garbage' }, /the reply is not HTTP/],
-    ['another protocol version', ok({ protocol: 2, records: [stored] }), /it speaks protocol 2/],
+    ['another protocol version', ok({ protocol: 1, records: [stored] }), /it speaks protocol 1/],
     ['no protocol version', ok({ records: [stored] }), /status 200 without a protocol version/],
     ['a 404 from a server without the replica API', { kind: 'status', status: 404, body: '{"error":"not found"}' }, /status 404 without a protocol version/],
-    ['a malformed record', ok({ protocol: 1, records: [{ ...stored, version: 'yesterday' }] }), /records\[0\] returned a malformed record: version: not an HLC timestamp/],
-    ['a record without an etag', ok({ protocol: 1, records: [{ ...stored, etag: undefined }] }), /records\[0\] returned a malformed record: etag/],
-    ['a record of another key', ok({ protocol: 1, records: [{ ...stored, key: 'b' }] }), /records\[0\] is key "b", asked for "a"/],
-    ['too few records', ok({ protocol: 1, records: [] }), /0 records for 1 keys/],
+    ['a malformed record', ok({ protocol: 2, records: [{ ...stored, version: 'yesterday' }] }), /records\[0\] returned a malformed record: version: not an HLC timestamp/],
+    ['a record without an etag', ok({ protocol: 2, records: [{ ...stored, etag: undefined }] }), /records\[0\] returned a malformed record: etag/],
+    ['a record of another key', ok({ protocol: 2, records: [{ ...stored, key: 'b' }] }), /records\[0\] is key "b", asked for "a"/],
+    ['too few records', ok({ protocol: 2, records: [] }), /0 records for 1 keys/],
   ])('answering %s is SYNC_PROTOCOL_ERROR', async (_name, behaviour, message) => {
     const s = await scripted(behaviour);
     const error = await errorOf(s.getMany(['a']));
     expect(error.code).toBe('SYNC_PROTOCOL_ERROR');
-    expect(error.message).toMatch(/^LocalReplicaStore\.getMany: region at http:\/\/127\.0\.0\.1:\d+ broke replica protocol 1: /);
+    expect(error.message).toMatch(/^LocalReplicaStore\.getMany: region at http:\/\/127\.0\.0\.1:\d+ broke replica protocol 2: /);
     expect(error.message).toMatch(message);
   });
 
   it('checks the other replies too', async () => {
-    // A leaf that does not hold key "a".
-    const LEAF = ALL_LEAVES.find((leaf) => !keyHash('a').startsWith(leaf))!;
+    // The half of the tree that does not hold key "a".
+    const OTHER_HALF = parseInt(keyHash('a')[0]!, 16) < 8 ? '8/1' : '0/1';
     const s = await scripted({ kind: 'ok' });
     const cases: Array<[unknown, () => Promise<unknown>, RegExp]> = [
-      [{ protocol: 1, records: [], remaining: -1, head: 0 }, () => s.scan({ since: 0, limit: 5 }), /remaining/],
-      [{ protocol: 1, records: [stored, { ...stored, seq: 1 }], remaining: 0, head: 1 }, () => s.scan({ since: 0, limit: 5 }), /records\[1\]\.seq 1 is not above 1/],
-      [{ protocol: 1, applied: ['zzz'], rejected: [] }, () => s.apply([{ key: 'a', record, expected: null }]), /key "zzz" was not in the batch/],
-      [{ protocol: 1, leafDepth: MERKLE_LEAF_DEPTH, digests: {} }, () => s.digest(['']), /no digest for prefix ""/],
-      [{ protocol: 1, leafDepth: MERKLE_LEAF_DEPTH, digests: { '': 'nope' } }, () => s.digest(['']), /not a SHA-1 digest/],
-      [{ protocol: 1, leafDepth: MERKLE_LEAF_DEPTH + 1, digests: { '': stored.etag } }, () => s.digest(['']), /Merkle leaves are \d+ hex digits deep, this client's MERKLE_LEAF_DEPTH is/],
-      [{ protocol: 1, entries: [] }, () => s.entries([LEAF]), /leafDepth/],
-      [{ protocol: 1, leafDepth: MERKLE_LEAF_DEPTH, entries: [{ key: 'a', etag: stored.etag }] }, () => s.entries([LEAF]), /key "a" is not in the leaves asked for/],
+      [{ protocol: 2, records: [], remaining: -1, head: 0 }, () => s.scan({ since: 0, limit: 5 }), /remaining/],
+      [{ protocol: 2, records: [stored, { ...stored, seq: 1 }], remaining: 0, head: 1 }, () => s.scan({ since: 0, limit: 5 }), /records\[1\]\.seq 1 is not above 1/],
+      [{ protocol: 2, applied: ['zzz'], rejected: [] }, () => s.apply([{ key: 'a', record, expected: null }]), /key "zzz" was not in the batch/],
+      [{ protocol: 2, summaries: [] }, () => s.digest(['']), /0 summaries for 1 nodes/],
+      [{ protocol: 2, summaries: [['nope', 1]] }, () => s.digest(['']), /summaries\.0: not a \[fingerprint, count\] summary/],
+      [{ protocol: 2, summaries: [['0123456789abcdef', 0]] }, () => s.digest(['']), /not a \[fingerprint, count\] summary/],
+      // A region answering in tree version 1 under the new protocol number is still refused.
+      [{ protocol: 2, digests: { '': stored.etag } }, () => s.digest(['']), /summaries: /],
+      [{ protocol: 2, entries: [{ key: 'a', etag: stored.etag }] }, () => s.entries([OTHER_HALF]), /entries\.0/],
+      [{ protocol: 2, entries: [['a', fingerprintOf(stored.etag)]] }, () => s.entries([OTHER_HALF]), /key "a" is not in the nodes asked for/],
     ];
     for (const [body, run, message] of cases) {
       server!.queue(ok(body));
@@ -298,7 +303,7 @@ describe('LocalReplicaStore against a scripted server', () => {
   });
 
   it('a 400 is INVALID_ARGUMENT with the region’s message; a 503 or a reset is STORE_UNAVAILABLE', async () => {
-    const s = await scripted({ kind: 'status', status: 400, body: '{"error":"keys[0] must be a string","protocol":1}' });
+    const s = await scripted({ kind: 'status', status: 400, body: '{"error":"keys[0] must be a string","protocol":2}' });
     const invalid = await errorOf(s.getMany(['a']));
     expect(invalid.code).toBe('INVALID_ARGUMENT');
     expect(invalid.message).toContain('refused the request: keys[0] must be a string');
@@ -318,8 +323,8 @@ describe('LocalReplicaStore against a scripted server', () => {
       [() => s.apply([{ key: 'e', record: null, expected: 'not-an-etag' }]), /expected must be an etag/],
       [() => s.getMany(['ok', 7 as never]), /keys\[1\] must be a string/],
       [() => s.scan({ since: 0, limit: 0 }), /scan limit must be a positive integer/],
-      [() => s.digest(['ABC']), /prefix "ABC"/],
-      [() => s.entries(['0']), /is not a leaf/],
+      [() => s.digest(['ABC']), /node "ABC" is not a Merkle node name/],
+      [() => s.entries(['a/4']), /node "a\/4" is not a Merkle node name/],
     ];
     for (const [run, message] of calls) {
       const error = await errorOf(run());

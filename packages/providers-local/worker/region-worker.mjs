@@ -38,13 +38,8 @@ const kv = new Map();
 // of its writes and is never reused for another state, even after the session is discarded and restored.
 const versions = new VersionCounter(regionDir && join(regionDir, 'version.json'), log);
 const sessions = new SessionApi({ dir: regionDir && join(regionDir, 'sessions'), counter: versions, incarnation, log });
-// Replicated records (the ReplicaStore of this region): see replica-api.mjs. The
-// provider passes core's Merkle leaf depth, so the tree is shaped as core's.
-const leafDepth = Number(process.env.MERIDIAN_MERKLE_LEAF_DEPTH ?? '3');
-if (!Number.isInteger(leafDepth) || leafDepth < 1 || leafDepth > 8) {
-  throw new Error(`MERIDIAN_MERKLE_LEAF_DEPTH must be an integer from 1 to 8, got ${process.env.MERIDIAN_MERKLE_LEAF_DEPTH}`);
-}
-const replica = createReplicaApi({ leafDepth });
+// Replicated records (the ReplicaStore of this region): see replica-api.mjs.
+const replica = createReplicaApi();
 
 /**
  * @param {import('node:http').ServerResponse} res

@@ -1,16 +1,17 @@
 // @ts-check
 // The region's /replica API: the HTTP face of its ReplicaIndex, spoken by
 // @meridian/providers-local's LocalReplicaStore. Every request carries
-// `x-meridian-replica-protocol: 1` and every answer `"protocol": 1`, so a
+// `x-meridian-replica-protocol: 2` and every answer `"protocol": 2`, so a
 // client and a region of different versions refuse each other instead of
-// misreading each other's data.
+// misreading each other's data. Protocol 2 carries anti-entropy tree version 2
+// (`digest` and `entries` of tree nodes); protocol 1 carried version 1.
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { ReplicaIndex } from './replica-index.mjs';
-import { BadInput, checkKeys, checkPrefixes, checkScan, checkWrites } from './replica-input.mjs';
+import { BadInput, checkKeys, checkNodes, checkScan, checkWrites } from './replica-input.mjs';
 
 /** Version of the wire protocol this region speaks. */
-export const REPLICA_PROTOCOL = 1;
+export const REPLICA_PROTOCOL = 2;
 /** Request header that carries the client's protocol version. */
 export const PROTOCOL_HEADER = 'x-meridian-replica-protocol';
 /** Largest request body, after gzip decompression. */
@@ -83,11 +84,10 @@ async function readBody(req) {
 
 /**
  * The /replica API of one region, holding that region's replicated records in memory.
- * @param {{ leafDepth: number }} options `leafDepth`: core's MERKLE_LEAF_DEPTH, passed by the provider
  * @returns {{ handle(req: import('node:http').IncomingMessage, operation: string | undefined, query: URLSearchParams): Promise<Reply> }}
  */
-export function createReplicaApi({ leafDepth }) {
-  const index = new ReplicaIndex(leafDepth);
+export function createReplicaApi() {
+  const index = new ReplicaIndex();
 
   /** @param {import('node:http').IncomingMessage} req @param {string} operation @param {URLSearchParams} query @returns {Promise<Reply>} */
   async function run(req, operation, query) {
@@ -100,10 +100,9 @@ export function createReplicaApi({ leafDepth }) {
         req.resume();
         return ok(index.scan(checkScan(query)));
       case 'digest':
-        // The depth goes with every answer about the tree, so a client built for another depth notices.
-        return ok({ leafDepth, digests: index.digest(checkPrefixes((await readBody(req)).prefixes, false, leafDepth)) });
+        return ok({ summaries: index.digest(checkNodes((await readBody(req)).nodes)) });
       default:
-        return ok({ leafDepth, entries: index.entries(checkPrefixes((await readBody(req)).leaves, true, leafDepth)) });
+        return ok({ entries: index.entries(checkNodes((await readBody(req)).nodes)) });
     }
   }
 

@@ -1,29 +1,78 @@
 // @ts-check
 // A region's replicated data, in memory: records by key, a change log ordered
-// by sequence for scans, and Merkle leaves with cached digests. It follows
-// core's ReplicaIndex (packages/core/src/sync/replica-index.ts), the reference;
-// the ReplicaStore conformance suite checks that both answer alike. Etags are
-// computed by the client (core's recordEtag) and arrive with each record.
+// by sequence for scans, and the anti-entropy tree (version 2: XOR fingerprints
+// and counts per node). It follows core's ReplicaIndex
+// (packages/core/src/sync/replica-index.ts), the reference; the ReplicaStore
+// conformance suite checks that both answer alike. Etags are computed by the
+// client (core's recordEtag) and arrive with each record.
 import { createHash } from 'node:crypto';
 
-const HEX = '0123456789abcdef';
+// Records are grouped by the first 12 bits of their key hash (4096 leaves, as core's MERKLE_LEAF_DEPTH of 3 hex
+// digits), with every summary from the root down to the leaves kept current. Only the layout: answers do not depend on it.
+const LEAF_BITS = 12;
+const EMPTY_FINGERPRINT = '0000000000000000';
 
 /** @typedef {{ value?: unknown, deleted: boolean, version: string, origin: string }} Version */
 /** @typedef {Version & { key: string, vv: Record<string, string>, conflicts?: Version[], etag: string }} IncomingRecord */
 /** @typedef {IncomingRecord & { seq: number }} StoredRecord */
 /** @typedef {{ key: string, record: IncomingRecord | null, expected: string | null }} Write */
 
+/** @typedef {{ hex: string, bits: number }} TreeNode a node: the first `bits` bits of a key hash, as hex */
+
 /** @param {string} text */
 function sha1(text) {
   return createHash('sha1').update(text, 'utf8').digest('hex');
 }
 
-/** @param {readonly string[]} lines "<keyHash> <etag>" of one leaf, any order */
-function leafDigest(lines) {
-  return sha1([...lines].sort().map((line) => `${line}\n`).join(''));
+/** @param {string} hex a key hash or a node's hex @returns {number} the storage leaf it starts in */
+function leafNumber(hex) {
+  return parseInt(hex.slice(0, LEAF_BITS / 4).padEnd(LEAF_BITS / 4, '0'), 16);
 }
 
-const EMPTY_LEAF_DIGEST = leafDigest([]);
+/** @param {string} hash @param {TreeNode} node @returns {boolean} the key hash starts with the node's bits */
+function hashInNode(hash, node) {
+  const whole = node.bits >> 2;
+  if (hash.slice(0, whole) !== node.hex.slice(0, whole)) return false;
+  const shift = 4 - (node.bits % 4);
+  return shift === 4 || parseInt(hash[whole] ?? '0', 16) >> shift === parseInt(node.hex[whole] ?? '0', 16) >> shift;
+}
+
+/** @param {number} n */
+const hex8 = (n) => n.toString(16).padStart(8, '0');
+
+/**
+ * Summaries of every node down to the leaves, kept current: XOR is its own
+ * inverse, so a write takes the old fingerprint out and puts the new one in
+ * along one path. Node `i` of level `l` sits at (1 << l) - 1 + i.
+ */
+class SummaryTree {
+  #high = new Uint32Array((2 << LEAF_BITS) - 1);
+  #low = new Uint32Array((2 << LEAF_BITS) - 1);
+  #count = new Uint32Array((2 << LEAF_BITS) - 1);
+
+  /** @param {number} leaf @param {string} etag @param {1 | -1} delta */
+  change(leaf, etag, delta) {
+    const high = parseInt(etag.slice(0, 8), 16);
+    const low = parseInt(etag.slice(8, 16), 16);
+    for (let level = 0; level <= LEAF_BITS; level++) {
+      const at = (1 << level) - 1 + (leaf >>> (LEAF_BITS - level));
+      this.#high[at] = /** @type {number} */ (this.#high[at]) ^ high;
+      this.#low[at] = /** @type {number} */ (this.#low[at]) ^ low;
+      this.#count[at] = /** @type {number} */ (this.#count[at]) + delta;
+    }
+  }
+
+  /** @param {number} level @param {number} index @returns {[string, number]} */
+  summary(level, index) {
+    const at = (1 << level) - 1 + index;
+    return [hex8(/** @type {number} */ (this.#high[at])) + hex8(/** @type {number} */ (this.#low[at])), /** @type {number} */ (this.#count[at])];
+  }
+}
+
+/** @param {string} a @param {string} b 16 hex digits each @returns {string} their XOR */
+function xor(a, b) {
+  return hex8((parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) >>> 0) + hex8((parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16)) >>> 0);
+}
 
 /**
  * The record as stored: known fields only, vector keys sorted, no value on a
@@ -43,24 +92,17 @@ function toStored(record, seq) {
   return out;
 }
 
-/** Records of one region with compare-and-set writes, scans by sequence and Merkle digests. */
+/** Records of one region with compare-and-set writes, scans by sequence and anti-entropy tree summaries. */
 export class ReplicaIndex {
   /** @type {Map<string, StoredRecord>} */
   #records = new Map();
-  /** @type {Map<string, Map<string, string>>} leaf -> key -> "<keyHash> <etag>" */
-  #leaves = new Map();
-  /** @type {Map<string, string>} */
-  #digests = new Map();
+  /** @type {Array<Map<string, string> | undefined>} per storage leaf (its number): key -> key hash */
+  #leaves = [];
+  #tree = new SummaryTree();
   // Appended on every write; an entry whose seq no longer matches its record is stale and skipped.
   /** @type {Array<{ seq: number, key: string }>} */
   #log = [];
   #seq = 0;
-  #leafDepth;
-
-  /** @param {number} leafDepth hex digits of the key hash that name a leaf: core's MERKLE_LEAF_DEPTH, given by the provider */
-  constructor(leafDepth) {
-    this.#leafDepth = leafDepth;
-  }
 
   /** @param {readonly string[]} keys @returns {Array<StoredRecord | null>} */
   getMany(keys) {
@@ -104,54 +146,46 @@ export class ReplicaIndex {
     return { records, remaining, head: this.#seq };
   }
 
-  /** @param {readonly string[]} prefixes @returns {Record<string, string>} */
-  digest(prefixes) {
-    /** @type {Map<string, string>} */
-    const memo = new Map();
-    /** @param {string} prefix @returns {string} */
-    const digest = (prefix) => {
-      if (prefix.length === this.#leafDepth) return this.#leafDigest(prefix);
-      let known = memo.get(prefix);
-      if (known === undefined) {
-        known = sha1([...HEX].map((d) => digest(prefix + d)).join(''));
-        memo.set(prefix, known);
+  /** @param {readonly TreeNode[]} nodes @returns {Array<[string, number]>} */
+  digest(nodes) {
+    return nodes.map((node) => {
+      if (node.bits <= LEAF_BITS) return this.#tree.summary(node.bits, leafNumber(node.hex) >>> (LEAF_BITS - node.bits));
+      // Below the leaves: summed from the leaf's records.
+      let fingerprint = EMPTY_FINGERPRINT;
+      let count = 0;
+      for (const [key, hash] of this.#leaves[leafNumber(node.hex)] ?? []) {
+        if (!hashInNode(hash, node)) continue;
+        fingerprint = xor(fingerprint, /** @type {StoredRecord} */ (this.#records.get(key)).etag.slice(0, 16));
+        count++;
       }
-      return known;
-    };
-    /** @type {Record<string, string>} */
-    const out = {};
-    for (const prefix of prefixes) out[prefix] = digest(prefix);
-    return out;
+      return [fingerprint, count];
+    });
   }
 
-  /** @param {readonly string[]} leaves @returns {Array<{ key: string, etag: string }>} */
-  entries(leaves) {
+  /** @param {readonly TreeNode[]} nodes @returns {Array<[string, string]>} [key, fingerprint] of every record in the nodes */
+  entries(nodes) {
+    /** @type {Array<[string, string]>} */
     const out = [];
-    for (const leaf of leaves) {
-      for (const key of this.#leaves.get(leaf)?.keys() ?? []) out.push({ key, etag: /** @type {StoredRecord} */ (this.#records.get(key)).etag });
+    for (const node of nodes) {
+      const first = leafNumber(node.hex);
+      const last = node.bits >= LEAF_BITS ? first : first + (1 << (LEAF_BITS - node.bits)) - 1;
+      for (let leaf = first; leaf <= last; leaf++) {
+        for (const [key, hash] of this.#leaves[leaf] ?? []) {
+          if (node.bits <= LEAF_BITS || hashInNode(hash, node)) out.push([key, /** @type {StoredRecord} */ (this.#records.get(key)).etag.slice(0, 16)]);
+        }
+      }
     }
     return out;
-  }
-
-  /** @param {string} leaf */
-  #leafDigest(leaf) {
-    let digest = this.#digests.get(leaf);
-    if (digest === undefined) {
-      const lines = this.#leaves.get(leaf);
-      digest = lines ? leafDigest([...lines.values()]) : EMPTY_LEAF_DIGEST;
-      this.#digests.set(leaf, digest);
-    }
-    return digest;
   }
 
   /** @param {StoredRecord} record */
   #set(record) {
     const hash = sha1(record.key);
-    const leaf = hash.slice(0, this.#leafDepth);
-    let lines = this.#leaves.get(leaf);
-    if (!lines) this.#leaves.set(leaf, (lines = new Map()));
-    lines.set(record.key, `${hash} ${record.etag}`);
-    this.#digests.delete(leaf);
+    const leaf = leafNumber(hash);
+    const previous = this.#records.get(record.key);
+    if (previous) this.#tree.change(leaf, previous.etag, -1);
+    this.#tree.change(leaf, record.etag, 1);
+    (this.#leaves[leaf] ??= new Map()).set(record.key, hash);
     this.#records.set(record.key, record);
     this.#seq = Math.max(this.#seq, record.seq);
     this.#log.push({ seq: record.seq, key: record.key });
@@ -160,10 +194,12 @@ export class ReplicaIndex {
 
   /** @param {string} key */
   #delete(key) {
-    if (!this.#records.delete(key)) return;
-    const leaf = sha1(key).slice(0, this.#leafDepth);
-    this.#leaves.get(leaf)?.delete(key);
-    this.#digests.delete(leaf);
+    const record = this.#records.get(key);
+    if (!record) return;
+    this.#records.delete(key);
+    const leaf = leafNumber(sha1(key));
+    this.#tree.change(leaf, record.etag, -1);
+    this.#leaves[leaf]?.delete(key);
     // A purge is a change too: the sequence moves so `head` tells watchers something happened.
     this.#seq += 1;
   }

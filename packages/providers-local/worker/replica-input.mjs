@@ -1,6 +1,6 @@
 // @ts-check
 // Shape checks for the region's /replica API. They mirror core's rules
-// (checkKey, the record schema in replica-record.ts, checkPrefixes) so the
+// (checkKey, the record schema in replica-record.ts, checkNodes) so the
 // region refuses what every other ReplicaStore refuses. Each failure throws a
 // BadInput whose message names the offending field; the API answers it with 400.
 /** Longest key in UTF-8 bytes (core's MAX_KEY_BYTES). */
@@ -9,7 +9,9 @@ const MAX_KEY_BYTES = 1024;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HLC = /^\d{15}\.\d{6}\..+$/;
 const ETAG = /^[0-9a-f]{40}$/;
-const PREFIX = /^[0-9a-f]*$/;
+// A tree node name: `<hex>` or `<hex>/<bits>` (core's parseNode has the same rules).
+const NODE = /^([0-9a-f]{0,16})(?:\/([1-9][0-9]?))?$/;
+const MAX_NODE_BITS = 64;
 
 /** Input the API refuses with 400. */
 export class BadInput extends Error {}
@@ -100,20 +102,24 @@ export function checkWrites(writes) {
 }
 
 /**
- * @param {unknown} prefixes @param {boolean} exactLeaf true for `entries` (leaves only)
- * @param {number} depth hex digits of a leaf
- * @returns {string[]}
+ * Names of anti-entropy tree nodes, parsed: lower-case hex digits, with
+ * "/<bits>" when the bits (at most 64) are not a multiple of 4, the unused
+ * bits zero.
+ * @param {unknown} nodes @returns {Array<{ hex: string, bits: number }>}
  */
-export function checkPrefixes(prefixes, exactLeaf, depth) {
-  const name = exactLeaf ? 'leaves' : 'prefixes';
-  if (!Array.isArray(prefixes)) throw new BadInput(`${name} must be an array of hex strings`);
-  for (const p of prefixes) {
-    const ok = typeof p === 'string' && PREFIX.test(p) && (exactLeaf ? p.length === depth : p.length <= depth);
-    if (!ok) {
-      throw new BadInput(`prefix ${show(p)} is not ${exactLeaf ? `a leaf (${depth} lower-case hex digits)` : `lower-case hex of at most ${depth} digits`}`);
-    }
-  }
-  return prefixes;
+export function checkNodes(nodes) {
+  if (!Array.isArray(nodes)) throw new BadInput('nodes must be an array of Merkle node names');
+  return nodes.map((name) => {
+    const match = typeof name === 'string' ? NODE.exec(name) : null;
+    const hex = match?.[1] ?? '';
+    const bits = match?.[2] === undefined ? hex.length * 4 : Number(match[2]);
+    const partial = bits % 4;
+    const canonical =
+      match !== null &&
+      (match[2] === undefined || (bits <= MAX_NODE_BITS && partial !== 0 && hex.length === Math.ceil(bits / 4) && parseInt(hex.slice(-1), 16) % (1 << (4 - partial)) === 0));
+    if (!canonical) throw new BadInput(`node ${show(name)} is not a Merkle node name (lower-case hex, "/<bits>" when not a multiple of 4, at most ${MAX_NODE_BITS} bits, unused bits zero)`);
+    return { hex, bits };
+  });
 }
 
 /**

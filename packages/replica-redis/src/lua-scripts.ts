@@ -88,46 +88,127 @@ return out
 `,
 );
 
+// Lua shared by the tree scripts. A node arrives as its hex digits and its bits (parsed and checked by the client).
+// Fingerprints are 16 hex digits, XORed as two 32-bit halves (LuaBitOp wraps numbers modulo 2^32). A leaf line is
+// "<key hash, 40 hex> <etag, 40 hex>": the record's fingerprint is the etag's first 16 digits (columns 42 to 57).
+const TREE_HELPERS = `
+local p, depth = ARGV[1], tonumber(ARGV[2])
+local leafBits = depth * 4
+local hex = '0123456789abcdef'
+local function digitOf(s, i) return tonumber(string.sub(s, i, i), 16) end
+-- True when the key hash starts with the node's bits.
+local function inNode(hash, nodeHex, bits)
+  local whole = math.floor(bits / 4)
+  if string.sub(hash, 1, whole) ~= string.sub(nodeHex, 1, whole) then return false end
+  local partial = bits % 4
+  if partial == 0 then return true end
+  local scale = 2 ^ (4 - partial)
+  return math.floor(digitOf(hash, whole + 1) / scale) == math.floor(digitOf(nodeHex, whole + 1) / scale)
+end
+local function leafName(n) return string.format('%0' .. depth .. 'x', n) end
+local function leafNumber(nodeHex) return tonumber(string.sub(nodeHex .. string.rep('0', depth), 1, depth), 16) end
+`;
+
 /**
- * Merkle digests, computed on the server (see the ReplicaStore contract).
- * KEYS: digests (the cache). ARGV: prefix, leaf depth, then the prefixes.
- * Leaf lines are "<40 hex> <40 hex>" with distinct key hashes, so Lua's string
- * order (strcoll) equals byte order whatever the server's locale.
+ * Summaries of anti-entropy tree nodes (tree version 2, see the ReplicaStore
+ * contract), computed on the server. KEYS: digests (the cache). ARGV: prefix,
+ * leaf depth, then hex and bits per node. Returns fingerprint and count per
+ * node, flat. Summaries of whole-digit nodes down to the leaves are cached as
+ * "<fingerprint>:<count>" under the fields the apply script clears along a
+ * written key's path (the same fields tree version 1 used, so a writer of
+ * either version keeps the cache true; a value in the old form is recomputed).
+ * Nodes between whole digits are combined from their cached children; nodes
+ * below the leaves from the leaf's lines.
  */
 export const DIGEST_SCRIPT = luaScript(
   'digest',
-  `
-local cache, p, depth = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local hex = '0123456789abcdef'
-local function digest(prefix)
+  `${TREE_HELPERS}
+local cache = KEYS[1]
+local function halves(fp) return tonumber(string.sub(fp, 1, 8), 16), tonumber(string.sub(fp, 9, 16), 16) end
+local function whole(prefix)
   local known = redis.call('HGET', cache, prefix)
-  if known then return known end
-  local parts = {}
+  if known and string.match(known, '^%x+:%d+$') and string.sub(known, 17, 17) == ':' then
+    return string.sub(known, 1, 16), tonumber(string.sub(known, 18))
+  end
+  local h, l, n = 0, 0, 0
   if #prefix == depth then
     local lines = redis.call('HVALS', p .. ':leaf:' .. prefix)
-    table.sort(lines)
-    for i = 1, #lines do parts[i] = lines[i] .. '\\n' end
+    for i = 1, #lines do
+      local eh, el = halves(string.sub(lines[i], 42, 57))
+      h, l = bit.bxor(h, eh), bit.bxor(l, el)
+    end
+    n = #lines
   else
-    for i = 1, 16 do parts[i] = digest(prefix .. string.sub(hex, i, i)) end
+    for i = 1, 16 do
+      local fp, c = whole(prefix .. string.sub(hex, i, i))
+      local ch, cl = halves(fp)
+      h, l, n = bit.bxor(h, ch), bit.bxor(l, cl), n + c
+    end
   end
-  known = redis.sha1hex(table.concat(parts))
-  redis.call('HSET', cache, prefix, known)
-  return known
+  local fp = bit.tohex(h, 8) .. bit.tohex(l, 8)
+  redis.call('HSET', cache, prefix, fp .. ':' .. n)
+  return fp, n
+end
+local function summary(nodeHex, bits)
+  local partial = bits % 4
+  if bits <= leafBits and partial == 0 then return whole(nodeHex) end
+  local h, l, n = 0, 0, 0
+  if bits <= leafBits then
+    -- Between whole digits: the children of the enclosing whole-digit node whose digit starts with the node's bits.
+    local parent = string.sub(nodeHex, 1, #nodeHex - 1)
+    local scale = 2 ^ (4 - partial)
+    local top = math.floor(digitOf(nodeHex, #nodeHex) / scale)
+    for d = 0, 15 do
+      if math.floor(d / scale) == top then
+        local fp, c = whole(parent .. string.sub(hex, d + 1, d + 1))
+        local ch, cl = halves(fp)
+        h, l, n = bit.bxor(h, ch), bit.bxor(l, cl), n + c
+      end
+    end
+  else
+    local lines = redis.call('HVALS', p .. ':leaf:' .. string.sub(nodeHex, 1, depth))
+    for i = 1, #lines do
+      if inNode(lines[i], nodeHex, bits) then
+        local eh, el = halves(string.sub(lines[i], 42, 57))
+        h, l, n = bit.bxor(h, eh), bit.bxor(l, el), n + 1
+      end
+    end
+  end
+  return bit.tohex(h, 8) .. bit.tohex(l, 8), n
 end
 local out = {}
-for i = 3, #ARGV do out[#out + 1] = digest(ARGV[i]) end
+for i = 3, #ARGV, 2 do
+  local fp, n = summary(ARGV[i], tonumber(ARGV[i + 1]))
+  out[#out + 1] = fp
+  out[#out + 1] = n
+end
 return out
 `,
 );
 
-/** Leaf entries. ARGV: prefix, then the leaves. Returns key and leaf line, flat. */
+/**
+ * The records of tree nodes. ARGV: prefix, leaf depth, then hex and bits per
+ * node. Returns key and fingerprint per record, flat: the leaves a node spans,
+ * or the lines of its leaf that fall in it when it is deeper than the leaves.
+ */
 export const ENTRIES_SCRIPT = luaScript(
   'entries',
-  `
+  `${TREE_HELPERS}
 local out = {}
-for i = 2, #ARGV do
-  local flat = redis.call('HGETALL', ARGV[1] .. ':leaf:' .. ARGV[i])
-  for j = 1, #flat do out[#out + 1] = flat[j] end
+for i = 3, #ARGV, 2 do
+  local nodeHex, bits = ARGV[i], tonumber(ARGV[i + 1])
+  local first = leafNumber(nodeHex)
+  local last = first
+  if bits < leafBits then last = first + 2 ^ (leafBits - bits) - 1 end
+  for leaf = first, last do
+    local flat = redis.call('HGETALL', p .. ':leaf:' .. leafName(leaf))
+    for j = 1, #flat, 2 do
+      if bits <= leafBits or inNode(flat[j + 1], nodeHex, bits) then
+        out[#out + 1] = flat[j]
+        out[#out + 1] = string.sub(flat[j + 1], 42, 57)
+      end
+    end
+  end
 end
 return out
 `,

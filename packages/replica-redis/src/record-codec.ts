@@ -1,5 +1,5 @@
 import { MeridianError, type ReplicaEntry, type ReplicaWrite, type StoredRecord } from '@meridian/core';
-import { keyHash, leafOf, parseStoredRecord, recordEtag, toRecord } from '@meridian/core/spi';
+import { isFingerprint, keyHash, leafOf, parseStoredRecord, recordEtag, toRecord } from '@meridian/core/spi';
 
 /** Arguments of one write for the apply script: key, leaf, expected, leaf line, origin, record JSON after `{`. */
 export function writeArgs(write: ReplicaWrite): string[] {
@@ -29,11 +29,10 @@ export function readRecord(text: unknown, key: string, prefix: string): StoredRe
   return record;
 }
 
-const LINE = /^[0-9a-f]{40} ([0-9a-f]{40})$/;
-
-/** A leaf entry read back from its line `"<keyHash> <etag>"`. */
-export function readEntry(key: unknown, line: unknown, prefix: string): ReplicaEntry {
-  const match = typeof key === 'string' && typeof line === 'string' ? LINE.exec(line) : null;
-  if (!match) throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${prefix}"): malformed Merkle leaf entry ${JSON.stringify(String(line)).slice(0, 100)}`);
-  return { key: key as string, etag: match[1]! };
+/** An entry read back from the entries script: a key and its record's fingerprint (cut from its leaf line on the server). */
+export function readEntry(key: unknown, fingerprint: unknown, prefix: string): ReplicaEntry {
+  if (typeof key !== 'string' || !isFingerprint(fingerprint)) {
+    throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${prefix}"): malformed tree entry ${JSON.stringify([key, fingerprint]).slice(0, 100)}`);
+  }
+  return [key, fingerprint];
 }

@@ -5,8 +5,8 @@
  * - `P:records`: hash, key → stored record JSON (with `seq` and `etag`)
  * - `P:origin`: hash, key → origin of its current record
  * - `P:log`, `P:log:<origin>`: sorted sets, key scored by its current `seq` (scan)
- * - `P:leaf:<hex>`: hash per Merkle leaf, key → `"<keyHash> <etag>"`
- * - `P:digests`: hash, prefix → cached Merkle digest (cleared along a written key's path)
+ * - `P:leaf:<hex>`: hash per storage leaf of the anti-entropy tree, key → `"<keyHash> <etag>"`
+ * - `P:digests`: hash, whole-digit node → cached tree summary `"<fingerprint>:<count>"` (cleared along a written key's path)
  */
 export interface RedisKeys {
   readonly prefix: string;

@@ -1,6 +1,7 @@
 import {
   MeridianError,
   type ApplyResult,
+  type MerkleSummary,
   type ReplicaCallOptions,
   type ReplicaEntry,
   type ReplicaStore,
@@ -9,7 +10,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
-import { checkKeys, checkPrefixes, checkScan, checkWrites, MERKLE_LEAF_DEPTH, throwIfAborted } from '@meridian/core/spi';
+import { checkKeys, checkNodes, checkScan, checkWrites, isSummary, MERKLE_LEAF_DEPTH, parseNode, throwIfAborted } from '@meridian/core/spi';
 import { APPLY_SCRIPT, DIGEST_SCRIPT, ENTRIES_SCRIPT, SCAN_SCRIPT } from './lua-scripts.js';
 import { RedisCaller } from './redis-caller.js';
 import { originLog, redisKeys, type RedisKeys } from './redis-keys.js';
@@ -23,9 +24,9 @@ const WRITES_PER_CALL = 500;
 /**
  * A `ReplicaStore` on Redis. Every write is a compare-and-set on the record's
  * etag, run atomically on the server by a Lua script that also assigns the
- * change sequence and keeps the per-origin change logs and Merkle leaves; Merkle
- * digests are computed (and cached) on the server, so anti-entropy never pulls
- * the entries to the client. Several store objects, in one process or many,
+ * change sequence and keeps the per-origin change logs and the anti-entropy
+ * tree's leaves; tree summaries are computed (and cached) on the server, so
+ * anti-entropy never pulls the entries to the client. Several store objects, in one process or many,
  * may share a prefix.
  */
 export class RedisReplicaStore implements ReplicaStore {
@@ -88,30 +89,30 @@ export class RedisReplicaStore implements ReplicaStore {
     return { records, remaining: Number(reply[1]), head: Number(reply[0]) };
   }
 
-  async digest(prefixes: readonly string[], options: ReplicaCallOptions = {}): Promise<Record<string, string>> {
-    checkPrefixes(prefixes, false);
-    const wanted = [...new Set(prefixes)];
+  async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
+    checkNodes(nodes);
+    const wanted = [...new Set(nodes)];
     const k = this.#keys;
     const reply = (await this.#call('digest', options, (exec) =>
-      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, DIGEST_SCRIPT, [k.digests], [k.prefix, String(MERKLE_LEAF_DEPTH), ...wanted]),
+      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, DIGEST_SCRIPT, [k.digests], [k.prefix, String(MERKLE_LEAF_DEPTH), ...nodeArgs(wanted)]),
     )) as unknown[];
-    const out: Record<string, string> = {};
-    wanted.forEach((prefix, i) => {
-      const digest = reply[i];
-      if (typeof digest !== 'string' || !/^[0-9a-f]{40}$/.test(digest)) {
-        throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${k.prefix}"): malformed digest for "${prefix}"`);
+    const found = new Map<string, MerkleSummary>();
+    wanted.forEach((node, i) => {
+      const summary = [reply[2 * i], reply[2 * i + 1]];
+      if (!isSummary(summary)) {
+        throw new MeridianError('SYNC_PROTOCOL_ERROR', `RedisReplicaStore (prefix "${k.prefix}"): malformed summary ${JSON.stringify(summary)} for node "${node}"`);
       }
-      out[prefix] = digest;
+      found.set(node, summary);
     });
-    return out;
+    return nodes.map((node) => found.get(node)!);
   }
 
-  async entries(leaves: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
-    checkPrefixes(leaves, true);
-    const wanted = [...new Set(leaves)];
+  async entries(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
+    checkNodes(nodes);
+    const wanted = [...new Set(nodes)];
     const k = this.#keys;
     const flat = (await this.#call('entries', options, (exec) =>
-      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, ENTRIES_SCRIPT, [], [k.prefix, ...wanted]),
+      wanted.length === 0 ? Promise.resolve([]) : runScript(exec, ENTRIES_SCRIPT, [], [k.prefix, String(MERKLE_LEAF_DEPTH), ...nodeArgs(wanted)]),
     )) as unknown[];
     const out: ReplicaEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) out.push(readEntry(flat[i], flat[i + 1], k.prefix));
@@ -135,6 +136,14 @@ export class RedisReplicaStore implements ReplicaStore {
   #call<T>(what: string, options: ReplicaCallOptions | undefined, run: (exec: Exec) => Promise<T>): Promise<T> {
     return this.#caller.call(what, options?.signal, run);
   }
+}
+
+/** A tree script's arguments for checked node names: hex and bits per node. */
+function nodeArgs(nodes: readonly string[]): string[] {
+  return nodes.flatMap((name) => {
+    const node = parseNode(name)!;
+    return [node.hex, String(node.bits)];
+  });
 }
 
 /**

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { MeridianError, type ReplicaStore } from '@meridian/core';
-import { MERKLE_LEAF_DEPTH, keyHash, leafDigest, leafOf, recordEtag } from '@meridian/core/spi';
+import { CrossRegionSync, MemoryReplicaStore, MeridianError, ReplicaWriter, type ReplicaStore } from '@meridian/core';
+import { MERKLE_LEAF_DEPTH, fingerprintOf, keyHash, leafOf, nodeName, recordEtag } from '@meridian/core/spi';
 import { createRedisReplicaStore, RedisReplicaStore } from '@meridian/replica-redis';
 import {
   findLeakedProcesses,
   getFreePort,
-  referenceDigests,
+  referenceSummaries,
   replicaRecord,
   runReplicaStoreConformance,
   redisServerRequirement,
@@ -67,7 +67,7 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
       await Promise.all(open.splice(0).map((s) => s.close!()));
     });
 
-    it('gives digests equal to the reference for 2,000 keys, computed on the server', async () => {
+    it('gives tree summaries equal to the reference for 2,000 keys, computed on the server', async () => {
       const store = await connect();
       const keys = Array.from({ length: 2000 }, (_, i) => `session:${i}:${'é'.repeat(i % 5)}`);
       const started = performance.now();
@@ -75,16 +75,16 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
       const applyMillis = performance.now() - started;
       const all = await scanAll(store);
       expect(all).toHaveLength(2000);
-      // Every prefix of up to two digits, and the leaves of the first 300 keys.
-      const hex = '0123456789abcdef'.split('');
-      const upper = MERKLE_LEAF_DEPTH >= 2 ? ['', ...hex, ...hex.flatMap((a) => hex.map((b) => a + b))] : ['', ...hex];
-      const prefixes = [...new Set([...upper, ...keys.slice(0, 300).map((key) => leafOf(keyHash(key)))])];
+      // Every node of up to 8 bits, and the path of the first 300 keys at every depth down to 24 bits.
+      const upper = Array.from({ length: 9 }, (_, bits) => Array.from({ length: 2 ** bits }, (_, i) => nodeName((i << (8 - bits)).toString(16).padStart(2, '0'), bits))).flat();
+      const deep = keys.slice(0, 300).flatMap((key) => [9, 11, 12, 13, 16, 24].map((bits) => nodeName(keyHash(key), bits)));
+      const nodes = [...new Set([...upper, ...deep])];
       const t0 = performance.now();
-      const cold = await store.digest(prefixes);
+      const cold = await store.digest(nodes);
       const coldMillis = performance.now() - t0;
-      expect(cold).toEqual(referenceDigests(all, prefixes));
+      expect(cold).toEqual(referenceSummaries(all, nodes));
       const t1 = performance.now();
-      expect(await store.digest([''])).toEqual({ '': cold[''] });
+      expect(await store.digest([''])).toEqual([cold[0]]);
       const warmMillis = performance.now() - t1;
 
       // A second store object on the same prefix sees the same tree, and a write changes only its path.
@@ -92,25 +92,71 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
       const key = keys[1234]!;
       const [current] = await other.getMany([key]);
       await other.apply([{ key, record: replicaRecord(key, 'changed'), expected: current!.etag }]);
-      const after = await store.digest(prefixes);
-      expect(after).toEqual(referenceDigests(await scanAll(store), prefixes));
-      const leaf = leafOf(keyHash(key));
-      const changed = prefixes.filter((p) => after[p] !== cold[p]);
-      expect(changed.sort()).toEqual(prefixes.filter((p) => leaf.startsWith(p)).sort());
+      const after = await store.digest(nodes);
+      expect(after).toEqual(referenceSummaries(await scanAll(store), nodes));
+      const path = new Set(Array.from({ length: 65 }, (_, bits) => nodeName(keyHash(key), bits)));
+      const changed = nodes.filter((_, i) => after[i]![0] !== cold[i]![0]);
+      expect(changed.sort()).toEqual(nodes.filter((n) => path.has(n)).sort());
       console.log(
-        `replica-redis: 2000 keys applied in ${applyMillis.toFixed(0)} ms; digest of ${prefixes.length} prefixes (leaf depth ${MERKLE_LEAF_DEPTH}) ${coldMillis.toFixed(1)} ms cold, root ${warmMillis.toFixed(1)} ms cached`,
+        `replica-redis: 2000 keys applied in ${applyMillis.toFixed(0)} ms; summaries of ${nodes.length} nodes ${coldMillis.toFixed(1)} ms cold, root ${warmMillis.toFixed(1)} ms cached`,
       );
     });
 
-    it("sorts a crowded leaf's lines on the server exactly as JavaScript does", async () => {
+    it('splits a crowded leaf below its 12 bits exactly, and recomputes a summary cached in the old form', async () => {
       const store = await connect();
       const leaf = leafOf(keyHash('anchor'));
       const keys = ['anchor'];
       for (let i = 0; keys.length < 60; i++) if (leafOf(keyHash(`crowd:${i}`)) === leaf) keys.push(`crowd:${i}`);
       await store.apply(keys.map((key) => ({ key, record: replicaRecord(key, key), expected: null })));
-      const lines = (await store.entries([leaf])).map((e) => `${keyHash(e.key)} ${e.etag}`);
-      expect(lines).toHaveLength(60);
-      expect(await store.digest([leaf, ''])).toEqual({ [leaf]: leafDigest(lines), '': referenceDigests(await scanAll(store), [''])[''] });
+      const all = await scanAll(store);
+      const nodes = [leaf, ...[13, 14, 15, 16, 20, 64].map((bits) => nodeName(keyHash('anchor'), bits)), ...[13, 14].map((bits) => nodeName(keyHash('crowd:7'), bits))];
+      expect(await store.digest(nodes)).toEqual(referenceSummaries(all, nodes));
+      const entries = await store.entries([leaf]);
+      expect(new Map(entries)).toEqual(new Map(all.map((r) => [r.key, fingerprintOf(r.etag)])));
+      expect(await store.entries([nodeName(keyHash('anchor'), 64)])).toEqual([['anchor', fingerprintOf(all.find((r) => r.key === 'anchor')!.etag)]]);
+
+      // Tree version 1 cached 40-hex digests under the same fields: such a value is not a summary and is recomputed.
+      const raw = createClient({ url: server.url });
+      await raw.connect();
+      try {
+        await raw.hSet(`${store.prefix}:digests`, { '': 'a'.repeat(40), [leaf]: 'b'.repeat(40) });
+        expect(await store.digest(['', leaf])).toEqual(referenceSummaries(all, ['', leaf]));
+        expect(await raw.hGet(`${store.prefix}:digests`, '')).toMatch(/^[0-9a-f]{16}:60$/);
+      } finally {
+        raw.destroy();
+      }
+    });
+
+    it('converges with a memory store through anti-entropy, and then agrees with it on the whole tree', async () => {
+      const redis = await connect();
+      const memory = new MemoryReplicaStore();
+      const east = new ReplicaWriter({ regionId: 'us-east', store: redis });
+      const west = new ReplicaWriter({ regionId: 'eu-west', store: memory });
+      for (let i = 0; i < 600; i++) await east.put(`k${i}`, { i });
+      for (let i = 400; i < 900; i++) await west.put(`k${i}`, { west: i });
+      const sync = new CrossRegionSync({
+        regions: [
+          { id: 'us-east', store: redis },
+          { id: 'eu-west', store: memory },
+        ],
+      });
+      try {
+        for (let round = 0; round < 10; round++) {
+          const report = await sync.syncNow();
+          if (report.pairs.every((p) => p.ok && p.records === 0 && !p.catchUp)) break;
+        }
+        const [a, b] = await Promise.all([scanAll(redis), scanAll(memory)]);
+        expect(new Map(a.map((r) => [r.key, r.etag]))).toEqual(new Map(b.map((r) => [r.key, r.etag])));
+        expect(a).toHaveLength(900);
+        // In step, a walk reads one root summary from each: both stores compute the same tree.
+        const metadata = () => sync.status().pairs.reduce((n, p) => n + p.metadataBytes, 0);
+        const before = metadata();
+        const report = await sync.antiEntropy();
+        expect(report.pairs.every((p) => p.ok && p.records === 0)).toBe(true);
+        expect(metadata() - before).toBe(2 * JSON.stringify((await redis.digest([''])) as unknown).length);
+      } finally {
+        await sync.close();
+      }
     });
 
     it('lets exactly one of two store objects racing on the same prefix win each compare-and-set', async () => {
@@ -153,7 +199,7 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
       const empty = await store.scan({ since: 0, limit: 10 });
       expect(empty).toEqual({ records: [], remaining: 0, head: second!.seq + 1 });
       expect((await store.scan({ since: 0, limit: 10, origin: 'eu-west' })).records).toEqual([]);
-      expect(await store.digest([''])).toEqual(referenceDigests([], ['']));
+      expect(await store.digest([''])).toEqual(referenceSummaries([], ['']));
       // Purging an absent key is applied (the precondition holds) but changes nothing, as in core's stores.
       expect(await store.apply([{ key: 'never', record: null, expected: null }])).toEqual({ applied: ['never'], rejected: [] });
       expect((await store.scan({ since: 0, limit: 1 })).head).toBe(second!.seq + 1);
@@ -253,6 +299,7 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
         () => store.scan({ since: 0, limit: 1, signal: controller.signal }),
         () => store.digest([''], { signal: controller.signal }),
         () => store.entries(['0'.repeat(MERKLE_LEAF_DEPTH)], { signal: controller.signal }),
+        () => store.entries(['8/1'], { signal: controller.signal }),
       ]) {
         await expect(call()).rejects.toSatisfy(coded('ABORTED'));
       }
@@ -308,7 +355,7 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
         expect(page).toEqual({ records: [], remaining: 0, head: 0 });
         expect(await store.apply([{ key: 'after', record: replicaRecord('after', 2), expected: null }])).toEqual({ applied: ['after'], rejected: [] });
         expect((await store.getMany(['after']))[0]!.value).toBe(2);
-        expect(await store.digest([''])).toEqual(referenceDigests(await scanAll(store), ['']));
+        expect(await store.digest([''])).toEqual(referenceSummaries(await scanAll(store), ['']));
       } finally {
         await store.close();
         await store.close();

@@ -1,4 +1,4 @@
-import { MeridianError, type ApplyResult, type ReplicaCallOptions, type ReplicaEntry, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
+import { MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
 
 /** A ReplicaStore wrapper whose link can be cut, as a partition cuts it. */
 export interface FaultyReplicaStore extends ReplicaStore {
@@ -54,13 +54,13 @@ export function faultyReplicaStore(inner: ReplicaStore, name = 'region'): Faulty
       gate('scan');
       return inner.scan(options);
     },
-    async digest(prefixes: readonly string[], options?: ReplicaCallOptions): Promise<Record<string, string>> {
+    async digest(nodes: readonly string[], options?: ReplicaCallOptions): Promise<MerkleSummary[]> {
       gate('digest');
-      return inner.digest(prefixes, options);
+      return inner.digest(nodes, options);
     },
-    async entries(leaves: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]> {
+    async entries(nodes: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]> {
       gate('entries');
-      return inner.entries(leaves, options);
+      return inner.entries(nodes, options);
     },
   };
 }

@@ -26,7 +26,7 @@ export { runProviderConformance } from './provider-conformance.js';
 export type { ProviderFixture } from './provider-conformance.js';
 export { runSnapshotStoreConformance } from './snapshot-store-conformance.js';
 export type { SnapshotStoreFixture } from './snapshot-store-conformance.js';
-export { referenceDigests, replicaRecord, runReplicaStoreConformance, scanAll } from './replica-store-conformance.js';
+export { referenceSummaries, replicaRecord, runReplicaStoreConformance, scanAll } from './replica-store-conformance.js';
 export type { ReplicaStoreFixture } from './replica-store-conformance.js';
 export { listAll, runSessionRegistryConformance, sessionRecord } from './session-registry-conformance.js';
 export type { SessionRegistryFixture } from './session-registry-conformance.js';

@@ -1,5 +1,5 @@
-import { MeridianError, encodeHlc, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
-import { keyHash, leafDigest, leafOf, merkleDigests, recordEtag } from '@meridian/core/spi';
+import { MeridianError, encodeHlc, type MerkleSummary, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
+import { EMPTY_SUMMARY, childrenOf, fingerprintOf, hashInNode, keyHash, leafOf, merkleSummaries, nodeName, parseNode, recordEtag, xorFingerprints } from '@meridian/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /** What a ReplicaStore backend gives the conformance suite. */
@@ -31,23 +31,22 @@ export async function scanAll(store: ReplicaStore): Promise<StoredRecord[]> {
   }
 }
 
-/** Merkle digests computed from the records by core's reference implementation. */
-export function referenceDigests(records: readonly StoredRecord[], prefixes: readonly string[]): Record<string, string> {
-  const leaves = new Map<string, string[]>();
-  for (const r of records) {
-    const hash = keyHash(r.key);
-    const lines = leaves.get(leafOf(hash)) ?? [];
-    lines.push(`${hash} ${r.etag}`);
-    leaves.set(leafOf(hash), lines);
-  }
-  return merkleDigests(prefixes, (leaf) => leafDigest(leaves.get(leaf) ?? []));
+/** Tree summaries computed from the records by core's reference implementation. */
+export function referenceSummaries(records: readonly StoredRecord[], nodes: readonly string[]): MerkleSummary[] {
+  return merkleSummaries(records, nodes);
+}
+
+/** A node's summary as its two children combine it. */
+function combined(zero: MerkleSummary, one: MerkleSummary): MerkleSummary {
+  return [xorFingerprints(zero[0], one[0]), zero[1] + one[1]];
 }
 
 /**
  * The behaviour every ReplicaStore must have (memory, file, local region API,
  * Redis): compare-and-set writes, tombstones and purges, ordered change scans
- * with origin filter and paging, Merkle digests identical to core's reference,
- * leaf entries, input validation, abort, and (when durable) surviving a reopen.
+ * with origin filter and paging, anti-entropy tree summaries identical to
+ * core's reference at every depth, entries of any node, input validation,
+ * abort, and (when durable) surviving a reopen.
  */
 export function runReplicaStoreConformance(name: string, makeFixture: () => Promise<ReplicaStoreFixture>, options: { durable?: boolean } = {}): void {
   describe(`ReplicaStore conformance: ${name}`, () => {
@@ -64,8 +63,8 @@ export function runReplicaStoreConformance(name: string, makeFixture: () => Prom
     it('starts empty', async () => {
       expect(await store.getMany(['a', 'b'])).toEqual([undefined, undefined]);
       expect(await store.scan({ since: 0, limit: 10 })).toEqual({ records: [], remaining: 0, head: 0 });
-      expect(await store.digest(['', '0', 'ab'])).toEqual(referenceDigests([], ['', '0', 'ab']));
-      expect(await store.entries(['000', 'fff'])).toEqual([]);
+      expect(await store.digest(['', '0/1', 'ab', 'a4/7', '0123456789abcdef'])).toEqual(Array.from({ length: 5 }, () => EMPTY_SUMMARY));
+      expect(await store.entries(['', '000', 'fff', '8/1'])).toEqual([]);
     });
 
     it('writes when the key is absent and returns the record with its seq and etag', async () => {
@@ -147,36 +146,49 @@ export function runReplicaStoreConformance(name: string, makeFixture: () => Prom
       expect(await store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1 })).toEqual({ records: [], remaining: 0, head: all.head });
     });
 
-    it('gives Merkle digests equal to the reference, changing only along the path of a changed key', async () => {
+    it('gives tree summaries equal to the reference at every depth, changing only along the path of a changed key', async () => {
       const writes = Array.from({ length: 300 }, (_, i) => ({ key: `user:${i}`, record: replicaRecord(`user:${i}`, { i }), expected: null }));
       await store.apply(writes);
-      const prefixes = ['', ...'0123456789abcdef'.split(''), '00', '3f', 'a0', 'ff', '000', '3fa', 'fff'];
-      const before = await store.digest(prefixes);
-      expect(before).toEqual(referenceDigests(await scanAll(store), prefixes));
-
       const key = 'user:42';
-      const leaf = leafOf(keyHash(key));
+      const hash = keyHash(key);
+      // Above, at and below the storage leaves, whole hex digits and not.
+      const path = [0, 1, 2, 3, 4, 7, 8, 11, 12, 13, 15, 16, 20, 40, 64].map((bits) => nodeName(hash, bits));
+      const elsewhere = parseInt(hash[0]!, 16) < 8 ? '8/1' : '0/1';
+      const nodes = [...path, elsewhere, ...'0123456789abcdef'.split(''), '00', '3f', 'a0', 'ff', '000', '3fa', 'fff', '4/2', 'c/2', 'a4/7'];
+      const before = await store.digest(nodes);
+      expect(before).toEqual(referenceSummaries(await scanAll(store), nodes));
+      expect(before[0]![1]).toBe(300);
+      // A node is its two children combined, so a walk can infer one child from the other.
+      for (const name of ['', 'a', '3f', '000', nodeName(hash, 13), nodeName(hash, 30)]) {
+        const [node, zero, one] = await store.digest([name, ...childrenOf(parseNode(name)!)]);
+        expect(combined(zero!, one!)).toEqual(node);
+      }
+
       const current = (await store.getMany([key]))[0]!;
-      await store.apply([{ key, record: replicaRecord(key, { i: 'changed' }), expected: current.etag }]);
-      const wanted = ['', leaf[0]!, leaf.slice(0, 2), leaf, leaf[0] === '0' ? '1' : '0'];
-      const after = await store.digest(wanted);
-      expect(after).toEqual(referenceDigests(await scanAll(store), wanted));
-      expect(await store.digest([])).toEqual({});
-      expect(after['']).not.toBe(before['']);
-      expect(after[leaf[0]!]).not.toBe(before[leaf[0]!]);
-      const untouched = leaf[0] === '0' ? '1' : '0';
-      expect(after[untouched]).toBe(before[untouched]);
+      const next = replicaRecord(key, { i: 'changed' });
+      await store.apply([{ key, record: next, expected: current.etag }]);
+      const after = await store.digest(nodes);
+      expect(after).toEqual(referenceSummaries(await scanAll(store), nodes));
+      expect(await store.digest([])).toEqual([]);
+      path.forEach((_, i) => expect(after[i]![0]).not.toBe(before[i]![0]));
+      expect(after[path.length]).toEqual(before[path.length]); // the other half of the tree
+      // Deep enough, the node holds the key alone: its fingerprint is the record's.
+      expect(after[path.length - 1]).toEqual([fingerprintOf(recordEtag(next)), 1]);
     });
 
-    it('lists the entries of whole leaves', async () => {
+    it('lists the records of any node as [key, fingerprint] entries', async () => {
       const keys = Array.from({ length: 40 }, (_, i) => `e${i}`);
       await store.apply(keys.map((key) => ({ key, record: replicaRecord(key, key), expected: null })));
-      const leaf = leafOf(keyHash('e7'));
-      const expected = (await store.getMany(keys))
-        .filter((r) => leafOf(keyHash(r!.key)) === leaf)
-        .map((r) => ({ key: r!.key, etag: r!.etag }));
-      const got = await store.entries([leaf]);
-      expect([...got].sort((a, b) => a.key.localeCompare(b.key))).toEqual(expected.sort((a, b) => a.key.localeCompare(b.key)));
+      const stored = (await store.getMany(keys)).map((r) => r!);
+      const hash = keyHash('e7');
+      for (const name of ['', '8/1', leafOf(hash), nodeName(hash, 13), nodeName(hash, 64)]) {
+        const node = parseNode(name)!;
+        const expected = stored.filter((r) => hashInNode(keyHash(r.key), node)).map((r) => [r.key, fingerprintOf(r.etag)]);
+        const got = await store.entries([name]);
+        expect([...got].sort((x, y) => x[0].localeCompare(y[0]))).toEqual(expected.sort((x, y) => x[0]!.localeCompare(y[0]!)));
+      }
+      // Several nodes in one call: their entries together.
+      expect((await store.entries(['0/1', '8/1'])).map(([key]) => key).sort()).toEqual([...keys].sort());
     });
 
     it('lets exactly one of two racing writers with the same precondition win', async () => {
@@ -198,8 +210,10 @@ export function runReplicaStoreConformance(name: string, makeFixture: () => Prom
       await expect(store.apply([{ key: 'bad\u0000key', record: replicaRecord('bad\u0000key', 1), expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
       expect(await store.getMany(['fine'])).toEqual([undefined]);
       await expect(store.digest(['xyz'])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
-      await expect(store.digest(['0000'])).rejects.toSatisfy(coded('INVALID_ARGUMENT')); // deeper than the leaves
-      await expect(store.entries(['0'])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+      await expect(store.digest(['0'.repeat(17)])).rejects.toSatisfy(coded('INVALID_ARGUMENT')); // deeper than MERKLE_MAX_BITS
+      await expect(store.digest(['9/1'])).rejects.toSatisfy(coded('INVALID_ARGUMENT')); // a bit past the node's set
+      await expect(store.digest(['a/4'])).rejects.toSatisfy(coded('INVALID_ARGUMENT')); // whole digits take no "/bits"
+      await expect(store.entries(['A'])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
       await expect(store.scan({ since: -1, limit: 1 })).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
       await expect(store.getMany([7 as never])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
     });

@@ -75,13 +75,15 @@ export interface ScanOptions {
   limit: number;
 }
 
-/** A leaf entry of the Merkle tree: a key's hash and etag, enough to compare without the value. */
-export interface ReplicaEntry {
-  /** The key. */
-  key: string;
-  /** `recordEtag()` of the key's record. */
-  etag: string;
-}
+/**
+ * What `digest` says of one node of the anti-entropy tree: `[fingerprint, count]`,
+ * the XOR of the fingerprints of the records in the node (16 lower-case hex
+ * digits; `'0000000000000000'` when empty) and how many records it holds.
+ */
+export type MerkleSummary = [fingerprint: string, count: number];
+
+/** A record as `entries` lists it: `[key, fingerprint]`, enough to compare without the value. */
+export type ReplicaEntry = [key: string, fingerprint: string];
 
 /** Per-call options of a ReplicaStore. */
 export interface ReplicaCallOptions {
@@ -95,12 +97,17 @@ export interface ReplicaCallOptions {
  * region's HTTP API (`@meridian/providers-local`), Redis
  * (`@meridian/replica-redis`). All pass testkit's `runReplicaStoreConformance`.
  *
- * Digests follow one definition so stores of different kinds can be compared:
- * a key's hash is the SHA-1 hex of its UTF-8 bytes; a leaf is the first
- * {@link MERKLE_LEAF_DEPTH} hex digits of that hash; a leaf's digest is the
- * SHA-1 hex of its entries' lines `"<keyHash> <etag>\n"` sorted; an inner
- * prefix's digest is the SHA-1 hex of its 16 children's digests concatenated
- * in order `0`–`f`. See `merkleDigests()` for the reference implementation.
+ * Anti-entropy compares stores through one tree, the same in every store (tree
+ * version 2). A record's *fingerprint* is the first 16 hex digits (64 bits) of
+ * its etag. A *node* is the set of keys whose key hash (SHA-1 of the key's
+ * UTF-8 bytes) starts with given bits, named by those bits in hex: `''` is the
+ * root, `'a'` the keys whose hash starts with the digit a, and when the bits
+ * are not a multiple of 4 the name ends in `/<bits>` with the unused bits zero:
+ * `'8/1'` (first bit 1), `'a4/7'` (1010010). Nodes go down to
+ * {@link MERKLE_MAX_BITS} bits. A node's summary is the XOR of its records'
+ * fingerprints and their count, so a node's summary is its two children's
+ * combined, and a client that knows a node and one child knows the other.
+ * See `merkleSummaries()` for the reference implementation.
  */
 export interface ReplicaStore {
   /** Current records for `keys` (undefined where absent), in the same order. */
@@ -109,13 +116,28 @@ export interface ReplicaStore {
   apply(writes: readonly ReplicaWrite[], options?: ReplicaCallOptions): Promise<ApplyResult>;
   /** Changes since a sequence number, for the push loop. */
   scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage>;
-  /** Merkle digests of hash prefixes (`''` is the root; at most `MERKLE_LEAF_DEPTH` hex digits). */
-  digest(prefixes: readonly string[], options?: ReplicaCallOptions): Promise<Record<string, string>>;
-  /** Entries of the given leaves (prefixes of exactly `MERKLE_LEAF_DEPTH` hex digits). */
-  entries(leaves: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]>;
+  /** Summaries of tree nodes, in the order of `nodes` (names as above; `INVALID_ARGUMENT` for any other). */
+  digest(nodes: readonly string[], options?: ReplicaCallOptions): Promise<MerkleSummary[]>;
+  /** The records of the given nodes as entries, in any order (a node's count tells the caller how many to expect). */
+  entries(nodes: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]>;
   /** Frees connections or locks. Idempotent. */
   close?(): Promise<void>;
 }
 
-/** Hex digits of the key hash that name a Merkle leaf: 4096 leaves (a few keys each at 10k keys, so a walk after a partition reads little besides what differs). */
+/**
+ * Hex digits of the key hash by which stores group their records and keep
+ * summaries (4096 groups; Redis keeps one hash per group). Nodes deeper than
+ * this are summed from a group's records when asked.
+ */
 export const MERKLE_LEAF_DEPTH = 3;
+
+/** Deepest tree node, in bits of the key hash. */
+export const MERKLE_MAX_BITS = 64;
+
+/**
+ * Version of the anti-entropy tree. 1 compared SHA-1 digests of hex prefixes
+ * down to {@link MERKLE_LEAF_DEPTH} digits; 2 is the XOR-fingerprint tree
+ * above. Wire protocols that carry the tree name it, so peers of different
+ * versions refuse each other instead of never agreeing.
+ */
+export const MERKLE_TREE_VERSION = 2;

@@ -412,7 +412,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     // The heads first: anything written during the walk is pushed afterwards, in either direction.
     const sourceHead = (await this.#slot(pair.from).store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
     const [first, second] = [pair.from, pair.to].sort() as [string, string];
-    const diff = await merkleDiff(this.#slot(first).store, this.#slot(second).store, signal);
+    const diff = await merkleDiff({ region: first, store: this.#slot(first).store }, { region: second, store: this.#slot(second).store }, signal);
     return { diff, headBefore: { [pair.from]: sourceHead, [pair.to]: targetHead } };
   }
 

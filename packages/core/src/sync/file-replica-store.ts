@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApplyResult, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import { ReplicaIndex } from './replica-index.js';
@@ -114,14 +114,14 @@ export class FileReplicaStore implements ReplicaStore {
     return this.#index.scan(options);
   }
 
-  async digest(prefixes: readonly string[], options: ReplicaCallOptions = {}): Promise<Record<string, string>> {
+  async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check(options, 'digest');
-    return this.#index.digest(prefixes);
+    return this.#index.digest(nodes);
   }
 
-  async entries(leaves: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
+  async entries(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
     this.#check(options, 'entries');
-    return this.#index.entries(leaves);
+    return this.#index.entries(nodes);
   }
 
   /** Waits for writes in flight, then releases the directory lock. Idempotent. */

@@ -1,4 +1,4 @@
-import type { ApplyResult, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import { ReplicaIndex } from './replica-index.js';
@@ -26,14 +26,14 @@ export class MemoryReplicaStore implements ReplicaStore {
     return this.#index.scan(options);
   }
 
-  async digest(prefixes: readonly string[], options: ReplicaCallOptions = {}): Promise<Record<string, string>> {
+  async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check(options, 'digest');
-    return this.#index.digest(prefixes);
+    return this.#index.digest(nodes);
   }
 
-  async entries(leaves: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
+  async entries(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
     this.#check(options, 'entries');
-    return this.#index.entries(leaves);
+    return this.#index.entries(nodes);
   }
 
   /** Number of keys held (tombstones included). */

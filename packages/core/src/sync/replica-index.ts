@@ -1,22 +1,25 @@
-import type { ApplyResult, ReplicaEntry, ReplicaRecord, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+import type { ApplyResult, MerkleSummary, ReplicaEntry, ReplicaRecord, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { ChangeLog, type ChangeEntry } from './change-log.js';
 import { cloneJson } from './json-clone.js';
-import { checkPrefixes, EMPTY_LEAF_DIGEST, leafDigest, leafOf, merkleDigests } from './merkle.js';
+import { checkNodes, EMPTY_SUMMARY, fingerprintOf, hashInNode, parseNode, xorFingerprints, type MerkleNode } from './merkle.js';
 import { checkKeys, checkScan, checkWrites } from './replica-input.js';
 import { keyHash, recordEtag, toRecord } from './replica-record.js';
+import { LEAF_BITS, SummaryTree } from './summary-tree.js';
 
 /** A change the index accepted: the stored record, or a purge. */
 export type IndexChange = { key: string; stored: StoredRecord } | { key: string; stored: null };
 
 /**
  * The in-memory heart of the memory and file stores: records by key, a change
- * log ordered by sequence for `scan`, and Merkle leaves with cached digests so
- * anti-entropy costs O(changed leaves), not O(keys).
+ * log ordered by sequence for `scan`, and the anti-entropy tree: keys grouped
+ * by storage leaf, with every summary down to the leaves kept current, so a
+ * walk costs what differs, not the number of keys.
  */
 export class ReplicaIndex {
   readonly #records = new Map<string, StoredRecord>();
-  readonly #leaves = new Map<string, Map<string, string>>();
-  readonly #digests = new Map<string, string>();
+  // Per storage leaf (its number), key -> key hash.
+  readonly #leaves: Array<Map<string, string> | undefined> = [];
+  readonly #tree = new SummaryTree();
   readonly #log = new ChangeLog();
   // Each key's current entry in the log.
   readonly #changes = new Map<string, ChangeEntry>();
@@ -87,18 +90,33 @@ export class ReplicaIndex {
     return { records: page.entries.map((e) => cloneJson(this.#records.get(e.key)!)), remaining: page.remaining, head: this.#seq };
   }
 
-  /** Merkle digests of prefixes. */
-  digest(prefixes: readonly string[]): Record<string, string> {
-    checkPrefixes(prefixes, false);
-    return merkleDigests(prefixes, (leaf) => this.#leafDigest(leaf));
+  /** Summaries of tree nodes. */
+  digest(nodes: readonly string[]): MerkleSummary[] {
+    checkNodes(nodes);
+    return nodes.map((name) => {
+      const node = parseNode(name)!;
+      if (node.bits <= LEAF_BITS) return this.#tree.summary(node.bits, leafNumber(node.hex) >>> (LEAF_BITS - node.bits));
+      // Below the leaves: summed from the leaf's records.
+      let summary = EMPTY_SUMMARY;
+      for (const [key, hash] of this.#leaves[leafNumber(node.hex)] ?? []) {
+        if (hashInNode(hash, node)) summary = [xorFingerprints(summary[0], fingerprintOf(this.#records.get(key)!.etag)), summary[1] + 1];
+      }
+      return summary;
+    });
   }
 
-  /** Entries of whole leaves. */
-  entries(leaves: readonly string[]): ReplicaEntry[] {
-    checkPrefixes(leaves, true);
+  /** The records of tree nodes, as entries. */
+  entries(nodes: readonly string[]): ReplicaEntry[] {
+    checkNodes(nodes);
     const out: ReplicaEntry[] = [];
-    for (const leaf of leaves) {
-      for (const key of this.#leaves.get(leaf)?.keys() ?? []) out.push({ key, etag: this.#records.get(key)!.etag });
+    for (const name of nodes) {
+      const node = parseNode(name)!;
+      const [first, last] = leafRange(node);
+      for (let leaf = first; leaf <= last; leaf++) {
+        for (const [key, hash] of this.#leaves[leaf] ?? []) {
+          if (node.bits <= LEAF_BITS || hashInNode(hash, node)) out.push([key, fingerprintOf(this.#records.get(key)!.etag)]);
+        }
+      }
     }
     return out;
   }
@@ -108,23 +126,13 @@ export class ReplicaIndex {
     return this.#records.size;
   }
 
-  #leafDigest(leaf: string): string {
-    let digest = this.#digests.get(leaf);
-    if (digest === undefined) {
-      const lines = this.#leaves.get(leaf);
-      digest = lines ? leafDigest([...lines.values()]) : EMPTY_LEAF_DIGEST;
-      this.#digests.set(leaf, digest);
-    }
-    return digest;
-  }
-
   #set(record: StoredRecord): void {
     const hash = keyHash(record.key);
-    const leaf = leafOf(hash);
-    let lines = this.#leaves.get(leaf);
-    if (!lines) this.#leaves.set(leaf, (lines = new Map()));
-    lines.set(record.key, `${hash} ${record.etag}`);
-    this.#digests.delete(leaf);
+    const leaf = leafNumber(hash);
+    const previous = this.#records.get(record.key);
+    if (previous) this.#tree.change(leaf, fingerprintOf(previous.etag), -1);
+    this.#tree.change(leaf, fingerprintOf(record.etag), 1);
+    (this.#leaves[leaf] ??= new Map()).set(record.key, hash);
     this.#records.set(record.key, record);
     this.#seq = Math.max(this.#seq, record.seq);
     const change = this.#changes.get(record.key);
@@ -134,13 +142,27 @@ export class ReplicaIndex {
   }
 
   #delete(key: string): void {
-    if (!this.#records.delete(key)) return;
+    const record = this.#records.get(key);
+    if (!record) return;
+    this.#records.delete(key);
     this.#log.retire(this.#changes.get(key)!);
     this.#changes.delete(key);
-    const leaf = leafOf(keyHash(key));
-    this.#leaves.get(leaf)?.delete(key);
-    this.#digests.delete(leaf);
+    const leaf = leafNumber(keyHash(key));
+    this.#tree.change(leaf, fingerprintOf(record.etag), -1);
+    this.#leaves[leaf]!.delete(key);
     // A purge is a change too: the sequence moves so `head` tells watchers something happened.
     this.#seq += 1;
   }
+}
+
+/** The storage leaf a key hash (or a node's hex) starts in. */
+function leafNumber(hex: string): number {
+  return parseInt(hex.slice(0, LEAF_BITS / 4).padEnd(LEAF_BITS / 4, '0'), 16);
+}
+
+/** The storage leaves a node spans (a node below the leaves lies in one). */
+function leafRange(node: MerkleNode): [number, number] {
+  const first = leafNumber(node.hex);
+  if (node.bits >= LEAF_BITS) return [first, first];
+  return [first, first + (1 << (LEAF_BITS - node.bits)) - 1];
 }

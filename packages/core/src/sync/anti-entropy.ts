@@ -98,14 +98,16 @@ export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal)
 
   const [entriesA, entriesB] = await Promise.all([entriesOf(a, settleA, signal), entriesOf(b, settleB, signal)]);
   metadataBytes += entriesA.bytes + entriesB.bytes;
-  const inA = new Map(entriesA.entries);
-  const inB = new Map(entriesB.entries);
-  return {
-    aToB: entriesA.entries.filter(([key, fingerprint]) => inB.get(key) !== fingerprint).map(([key]) => key),
-    bToA: entriesB.entries.filter(([key, fingerprint]) => inA.get(key) !== fingerprint).map(([key]) => key),
-    metadataBytes,
-    nodes,
-  };
+  return { aToB: missingFrom(entriesA.entries, entriesB.entries), bToA: missingFrom(entriesB.entries, entriesA.entries), metadataBytes, nodes };
+}
+
+/** Keys of `from` whose fingerprint `to` does not have (all of them when `to` is empty: a one-sided catch-up). */
+function missingFrom(from: readonly ReplicaEntry[], to: readonly ReplicaEntry[]): string[] {
+  if (to.length === 0) return from.map(([key]) => key);
+  const there = new Map(to);
+  const keys: string[] = [];
+  for (const [key, fingerprint] of from) if (there.get(key) !== fingerprint) keys.push(key);
+  return keys;
 }
 
 /** The node's other child: the parent without the known child, undefined if they do not add up. */

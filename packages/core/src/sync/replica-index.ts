@@ -6,6 +6,12 @@ import { checkKeys, checkScan, checkWrites } from './replica-input.js';
 import { keyHash, recordEtag, toRecord } from './replica-record.js';
 import { LEAF_BITS, SummaryTree } from './summary-tree.js';
 
+/** What a storage leaf keeps of a key. */
+interface LeafEntry {
+  hash: string;
+  fingerprint: string;
+}
+
 /** A change the index accepted: the stored record, or a purge. */
 export type IndexChange = { key: string; stored: StoredRecord } | { key: string; stored: null };
 
@@ -17,8 +23,8 @@ export type IndexChange = { key: string; stored: StoredRecord } | { key: string;
  */
 export class ReplicaIndex {
   readonly #records = new Map<string, StoredRecord>();
-  // Per storage leaf (its number), key -> key hash.
-  readonly #leaves: Array<Map<string, string> | undefined> = [];
+  // Per storage leaf (its number): key -> its hash and its record's fingerprint.
+  readonly #leaves = new Array<Map<string, LeafEntry> | undefined>(1 << LEAF_BITS).fill(undefined);
   readonly #tree = new SummaryTree();
   readonly #log = new ChangeLog();
   // Each key's current entry in the log.
@@ -98,9 +104,9 @@ export class ReplicaIndex {
       if (node.bits <= LEAF_BITS) return this.#tree.summary(node.bits, leafNumber(node.hex) >>> (LEAF_BITS - node.bits));
       // Below the leaves: summed from the leaf's records.
       let summary = EMPTY_SUMMARY;
-      for (const [key, hash] of this.#leaves[leafNumber(node.hex)] ?? []) {
-        if (hashInNode(hash, node)) summary = [xorFingerprints(summary[0], fingerprintOf(this.#records.get(key)!.etag)), summary[1] + 1];
-      }
+      this.#leaves[leafNumber(node.hex)]?.forEach(({ hash, fingerprint }) => {
+        if (hashInNode(hash, node)) summary = [xorFingerprints(summary[0], fingerprint), summary[1] + 1];
+      });
       return summary;
     });
   }
@@ -112,10 +118,11 @@ export class ReplicaIndex {
     for (const name of nodes) {
       const node = parseNode(name)!;
       const [first, last] = leafRange(node);
+      const whole = node.bits <= LEAF_BITS;
       for (let leaf = first; leaf <= last; leaf++) {
-        for (const [key, hash] of this.#leaves[leaf] ?? []) {
-          if (node.bits <= LEAF_BITS || hashInNode(hash, node)) out.push([key, fingerprintOf(this.#records.get(key)!.etag)]);
-        }
+        this.#leaves[leaf]?.forEach(({ hash, fingerprint }, key) => {
+          if (whole || hashInNode(hash, node)) out.push([key, fingerprint]);
+        });
       }
     }
     return out;
@@ -131,8 +138,9 @@ export class ReplicaIndex {
     const leaf = leafNumber(hash);
     const previous = this.#records.get(record.key);
     if (previous) this.#tree.change(leaf, fingerprintOf(previous.etag), -1);
-    this.#tree.change(leaf, fingerprintOf(record.etag), 1);
-    (this.#leaves[leaf] ??= new Map()).set(record.key, hash);
+    const fingerprint = fingerprintOf(record.etag);
+    this.#tree.change(leaf, fingerprint, 1);
+    (this.#leaves[leaf] ??= new Map()).set(record.key, { hash, fingerprint });
     this.#records.set(record.key, record);
     this.#seq = Math.max(this.#seq, record.seq);
     const change = this.#changes.get(record.key);

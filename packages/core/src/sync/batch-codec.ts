@@ -47,7 +47,19 @@ export interface EncodedBatch {
  * compressed payload that came out larger than the raw one is sent raw.
  */
 export async function encodeBatch(records: readonly ReplicaRecord[], options: EncodeOptions = {}): Promise<EncodedBatch> {
-  const raw = Buffer.from(JSON.stringify({ records }), 'utf8');
+  return encodeRecordsJson(
+    records.map((r) => JSON.stringify(r)),
+    options,
+  );
+}
+
+/**
+ * {@link encodeBatch} of records already serialized one by one (the same
+ * frame, byte for byte): a sender that measured each record's JSON does not
+ * serialize it twice.
+ */
+export async function encodeRecordsJson(recordsJson: readonly string[], options: EncodeOptions = {}): Promise<EncodedBatch> {
+  const raw = Buffer.from(`{"records":[${recordsJson.join(',')}]}`, 'utf8');
   const setting = options.compression ?? 'auto';
   let encoding: BatchEncoding =
     setting !== 'auto'

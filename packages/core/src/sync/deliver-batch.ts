@@ -1,6 +1,6 @@
 import type { ReplicaRecord, ReplicaStore, ReplicaWrite, StoredRecord } from '../contracts/replica-store.js';
 import { MeridianError } from '../errors/meridian-error.js';
-import { decodeBatch, encodeBatch, type EncodeOptions } from './batch-codec.js';
+import { decodeBatch, encodeRecordsJson, type EncodeOptions } from './batch-codec.js';
 import { queueAsManual, reconcile, type ReconcileContext, type Reconciled } from './conflict-resolution.js';
 import type { HybridLogicalClock } from './hlc.js';
 import { recordEtag, toRecord, valueBytes } from './replica-record.js';
@@ -52,21 +52,23 @@ const CAS_ATTEMPTS = 5;
  * with compare-and-set, re-settling keys a local writer changed meanwhile.
  */
 export async function deliverBatch(records: readonly StoredRecord[] | readonly ReplicaRecord[], ctx: DeliveryContext): Promise<DeliveryResult> {
-  const accepted: ReplicaRecord[] = [];
+  // Each accepted record as JSON: what the frame carries, and an upper bound of its value's size.
+  const accepted: string[] = [];
   let done = 0;
   let lastSeq: number | undefined;
   let heldKey: string | undefined;
   for (const record of records) {
-    const skew = ctx.targetHlc.skewOf(record.version);
     try {
       ctx.targetHlc.receive(record.version);
     } catch (error) {
       if (!MeridianError.hasCode(error, 'CLOCK_SKEW')) throw error;
-      ctx.onSkew(record.key, skew);
+      ctx.onSkew(record.key, ctx.targetHlc.skewOf(record.version));
       heldKey = record.key;
       break;
     }
-    const bytes = valueBytes(record.value);
+    const json = JSON.stringify(toRecord(record));
+    // A record's UTF-8 is at most 3 bytes per UTF-16 unit of its JSON: under the limit by that, its value is too.
+    const bytes = json.length * 3 > ctx.maxValueBytes ? valueBytes(record.value) : 0;
     if (bytes > ctx.maxValueBytes) {
       ctx.onRejectedRecord(
         record.key,
@@ -75,14 +77,14 @@ export async function deliverBatch(records: readonly StoredRecord[] | readonly R
         }),
       );
     } else {
-      accepted.push(toRecord(record));
+      accepted.push(json);
     }
     done += 1;
     if ('seq' in record) lastSeq = record.seq;
   }
   if (accepted.length === 0) return { done, lastSeq, bytes: 0, rawBytes: 0, heldKey, written: 0 };
 
-  const encoded = await encodeBatch(accepted, ctx.encode);
+  const encoded = await encodeRecordsJson(accepted, ctx.encode);
   await ctx.bucket?.take(encoded.frame.length, ctx.signal);
   const incoming = await decodeBatch(encoded.frame, { maxRawBytes: Math.max(ctx.maxBatchBytes, encoded.rawBytes), source: ctx.from });
 

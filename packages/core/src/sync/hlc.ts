@@ -14,7 +14,7 @@ export interface HlcTimestamp {
 const WALL_DIGITS = 15;
 const LOGICAL_DIGITS = 6;
 const MAX_LOGICAL = 10 ** LOGICAL_DIGITS - 1;
-const ENCODED = /^(\d{15})\.(\d{6})\.(.+)$/;
+const ENCODED = /^\d{15}\.\d{6}\..+$/;
 
 /**
  * Encodes a timestamp as a string whose plain string order is the HLC's total
@@ -27,11 +27,12 @@ export function encodeHlc(ts: HlcTimestamp): string {
 
 /** Parses an encoded timestamp; `SYNC_PROTOCOL_ERROR` when it is not one. */
 export function decodeHlc(encoded: string): HlcTimestamp {
-  const match = typeof encoded === 'string' ? ENCODED.exec(encoded) : null;
-  if (!match) {
+  if (!isHlc(encoded)) {
     throw new MeridianError('SYNC_PROTOCOL_ERROR', `"${String(encoded).slice(0, 80)}" is not an HLC timestamp (expected <15-digit wall>.<6-digit counter>.<node>)`);
   }
-  return { wall: Number(match[1]), logical: Number(match[2]), node: match[3]! };
+  // Fixed widths: cut rather than capture (this runs for every record a sync carries).
+  const node = WALL_DIGITS + 1 + LOGICAL_DIGITS + 1;
+  return { wall: Number(encoded.slice(0, WALL_DIGITS)), logical: Number(encoded.slice(WALL_DIGITS + 1, node - 1)), node: encoded.slice(node) };
 }
 
 /** True when `value` is a well-formed encoded timestamp. */

@@ -25,11 +25,6 @@ export class ChangeLog {
   #all: number[] = [];
   readonly #byOrigin = new Map<string, number[]>();
 
-  /** Entries still current. */
-  get live(): number {
-    return this.#live;
-  }
-
   /** Appends a write (its `seq` above every other); returns its entry. */
   append(seq: number, key: string, origin: string): ChangeEntry {
     const entry: ChangeEntry = { seq, key, origin, position: this.#entries.length, live: true };

@@ -25,6 +25,7 @@ import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
+import { overlappedTransfer } from './overlapped-transfer.js';
 import { RegionRecovery, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
 import type { MigrationProgress, MigrationStatistics, MigratorEvents, SessionInfo } from './migrator-types.js';
 
@@ -364,7 +365,11 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     try {
       const outcome = await runSteps(
         [
-          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, session.epoch + 1, (read) => (bytes = read)),
+          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, session.epoch + 1, async () => {
+            const stored = await this.#o.store.get(key, { signal });
+            bytes = stored?.bytes.length ?? 0;
+            return stored?.bytes;
+          }),
           {
             name: 'activate',
             run: async () => {
@@ -724,14 +729,15 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           this.#update(session, { state: 'active', region: source });
         },
       },
-      {
-        name: 'transfer',
-        run: async () => {
-          await this.#o.store.put(key, encoded!, { ifNoneMatch: '*', signal });
+      ...overlappedTransfer(
+        async (writeSignal) => {
+          await this.#o.store.put(key, encoded!, { ifNoneMatch: '*', signal: writeSignal });
           return `stored as ${key}`;
         },
-      },
-      this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal, session.epoch + 1),
+        // The bytes being written, not read back: the codec verifies them here as it would a read; the store's copy
+        // is what recover() reads, and the move waits for the store to acknowledge it (durably, for the file store).
+        this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal, session.epoch + 1, async () => encoded),
+      ),
       {
         name: 'activate',
         run: async () => {
@@ -821,18 +827,18 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   }
 
   /**
-   * Reads a snapshot back from the store, verifies it (codec: checksum and
-   * authentication; here: it is this session's, from this migration), and
-   * creates the session suspended in `target`. Undo discards it there.
+   * Verifies a snapshot (codec: checksum and authentication; here: it is this
+   * session's, from this migration) and creates the session suspended in
+   * `target` from it. `bytes` gives the snapshot: read from the store by a
+   * recovery, the bytes just written by a migration. Undo discards it there.
    */
-  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, epoch: number, onRead?: (bytes: number) => void): Step {
+  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, epoch: number, bytes: () => Promise<Buffer | undefined>): Step {
     return {
       name: 'restore',
       run: async () => {
-        const stored = await this.#o.store.get(key, { signal });
-        if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
-        onRead?.(stored.bytes.length);
-        const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
+        const snapshot = await bytes();
+        if (!snapshot) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
+        const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(snapshot);
         const mismatch = decoded.sessionId !== identity.sessionId || (identity.migrationId !== undefined && decoded.migrationId !== identity.migrationId);
         if (mismatch) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
         await this.#o.adapter.restore(ref, target, decoded.state, { signal, epoch });

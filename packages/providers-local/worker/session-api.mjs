@@ -19,7 +19,7 @@ import { join } from 'node:path';
  *   fenced?: 'restarted',
  * }} Session
  */
-/** @typedef {{ status: number, body?: Record<string, unknown> }} Reply */
+/** @typedef {{ status: number, body?: unknown }} Reply */
 
 // Versions reserved on disk at a time: one small write per this many writes keeps
 // the counter monotonic across restarts (see VersionCounter).
@@ -138,6 +138,12 @@ export class SessionApi {
     if (action === 'activate' || action === 'suspend') {
       if (method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
       return action === 'activate' ? this.#activate(id, parseEpoch(query)) : this.#suspend(id);
+    }
+    // The state alone, as JSON (SessionAdapter.snapshotJson): a migration passes it on without parsing it.
+    if (action === 'state') {
+      if (method !== 'GET') return { status: 405, body: { error: 'method not allowed' } };
+      const session = this.#sessions.get(id);
+      return session ? { status: 200, body: session.state } : notFound(id);
     }
     // The version of a session's state without its state (SessionAdapter.version): a checkpointer's cheap "changed?".
     if (action === 'version') {

@@ -247,6 +247,68 @@ describe('SessionMigrator', () => {
     expect(m.getSession('s3c')).toMatchObject({ region: 'us-east', state: 'active' });
   });
 
+  it('carries the state as text with an adapter that has snapshotJson and restoreJson: snapshot and restore are not called', async () => {
+    await createSession('t1', 'us-east', STATE);
+    const refused = async (): Promise<never> => {
+      throw new Error('the parsed-state calls are not used');
+    };
+    const m = migrator({ adapter: { ...adapter, snapshot: refused, restore: refused, snapshotJson: adapter.snapshotJson!, restoreJson: adapter.restoreJson! } });
+    m.register({ id: 't1', region: 'us-east' });
+    const migrated = collectEvents(m, 'session:migrated');
+    await m.migrate('t1', 'eu-west');
+    expect(migrated.events[0]!.steps.find((s) => s.name === 'restore')?.detail).toBe('integrity verified (checksum, authentication, identity)');
+    expect(await whereIs('t1')).toEqual({ active: ['eu-west'], suspended: [], state: STATE });
+  });
+
+  it('an adapter with only one of snapshotJson and restoreJson is used through snapshot and restore', async () => {
+    await createSession('t2', 'us-east', STATE);
+    const calls: string[] = [];
+    const m = migrator({
+      adapter: {
+        ...adapter,
+        snapshotJson: adapter.snapshotJson!,
+        snapshot: async (...args) => {
+          calls.push('snapshot');
+          return adapter.snapshot(...args);
+        },
+        restore: async (...args) => {
+          calls.push('restore');
+          await adapter.restore(...args);
+        },
+      },
+    });
+    m.register({ id: 't2', region: 'us-east' });
+    await m.migrate('t2', 'eu-west');
+    expect(calls).toEqual(['snapshot', 'restore']);
+    expect(await whereIs('t2')).toEqual({ active: ['eu-west'], suspended: [], state: STATE });
+  });
+
+  it('a snapshot carried as text and kept for a source that died is recovered like any other', async () => {
+    await createSession('t3', 'us-east', STATE);
+    const store = new MemorySnapshotStore();
+    let restores = 0;
+    const m = migrator({
+      store,
+      adapter: {
+        ...adapter,
+        snapshotJson: adapter.snapshotJson!,
+        restoreJson: async (...args) => {
+          if (restores++ === 0) {
+            await provider.kill('us-east');
+            throw new Error('target refused');
+          }
+          await adapter.restoreJson!(...args);
+        },
+      },
+    });
+    m.register({ id: 't3', region: 'us-east' });
+    await expect(m.migrate('t3', 'eu-west')).rejects.toThrow(/left suspended in us-east, snapshot kept/);
+    const kept = await store.get(m.getSession('t3')!.pendingSnapshot!);
+    expect(codec.decode<{ state: unknown }>(kept!.bytes).state).toEqual(STATE);
+    await m.recover('t3', 'ap-south');
+    expect(await whereIs('t3')).toEqual({ active: ['ap-south'], suspended: [], state: STATE });
+  });
+
   it('a discard that fails leaves only a suspended copy, never a second active one', async () => {
     await createSession('s4', 'us-east', STATE);
     const m = migrator({ adapter: faulty('discard', () => { throw new Error('source busy'); }) });

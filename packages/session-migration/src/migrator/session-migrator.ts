@@ -709,6 +709,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     this.#inFlight.add(key);
     let bytes = 0;
     let encoded: Buffer | undefined;
+    // The store write, started as soon as the snapshot is encoded (see the snapshot step).
+    let writing: Promise<unknown> | undefined;
     const identity: SnapshotIdentity = { sessionId: session.id, migrationId, from: source, to: target };
     const adapter = this.#o.adapter;
     // The state as text from the source to the target when the adapter can: never parsed here, nor serialised again.
@@ -726,6 +728,10 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
             encoded = this.#o.codec.encode({ ...identity, state });
           }
           bytes = encoded.length;
+          // The durable write (an fsync, for the file store) begins now, beside the suspend, instead of after it:
+          // the transfer step waits for it, and reports its failure.
+          writing = this.#o.store.put(key, encoded, { ifNoneMatch: '*', signal });
+          writing.catch(() => undefined);
           return `${bytes} bytes encoded`;
         },
       },
@@ -741,8 +747,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         },
       },
       ...overlappedTransfer(
-        async (writeSignal) => {
-          await this.#o.store.put(key, encoded!, { ifNoneMatch: '*', signal: writeSignal });
+        async () => {
+          await writing;
           return `stored as ${key}`;
         },
         // The bytes being written, not read back: the codec verifies them here as it would a read; the store's copy
@@ -791,6 +797,9 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         this.#events.emit('session:migrated', { ...base, durationMillis, bytes, steps: outcome.steps });
         return { sessionId: session.id, from: source, to: target, durationMillis };
       }
+      // A write still in flight (the migration failed before the transfer step waited for it) settles first, so the
+      // snapshot is deleted, or kept for a retry, as it really is in the store.
+      await writing?.catch(() => undefined);
       const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       const suspend = outcome.steps.find((s) => s.name === 'suspend');
       // The source refused the connection before any snapshot: it is dead, not "active again".

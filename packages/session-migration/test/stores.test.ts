@@ -38,6 +38,22 @@ describe('FileSnapshotStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('does not make a write whose caller aborted before its turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+    const store = new FileSnapshotStore(dir, { writeConcurrency: 1 });
+    const controller = new AbortController();
+    const writes = Array.from({ length: 20 }, (_, i) => store.put(`k:${i}`, Buffer.from(`${i}`)));
+    const aborted = store.put('k:aborted', Buffer.from('never'), { signal: controller.signal }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    controller.abort();
+    await Promise.all(writes);
+    expect(MeridianError.hasCode(await aborted, 'ABORTED')).toBe(true);
+    expect(await store.list('k:aborted')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reports a path that is a file, not a directory, as STORE_UNAVAILABLE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
     const file = join(dir, 'not-a-dir');

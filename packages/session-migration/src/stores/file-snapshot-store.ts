@@ -54,7 +54,11 @@ export class FileSnapshotStore implements SnapshotStore {
     return this.#serial(key, async () => {
       throwIfAborted(options.signal, 'SnapshotStore.put');
       checkConditions(key, await this.#currentEtag(key, options), options);
-      await this.#io('write', key, () => this.#writes.add(() => this.#write(key, bytes)));
+      await this.#writes.add(async () => {
+        // A write that waited its turn past its caller's abort is not made.
+        throwIfAborted(options.signal, 'SnapshotStore.put');
+        await this.#io('write', key, () => this.#write(key, bytes));
+      });
       return { etag: etagOf(bytes) };
     });
   }

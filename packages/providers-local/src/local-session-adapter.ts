@@ -9,19 +9,21 @@ import type { LocalProvider } from './local-provider.js';
  * `version` reads the session's change counter (every write increments it) without its state.
  * `restore` and `activate` pass their fencing epoch to the region, which refuses one
  * lower than its copy's with SESSION_FENCED; `list` reports every copy a region holds.
+ * `snapshotJson` and `restoreJson` carry the state as the JSON text the region sends
+ * and receives, so a migration never parses it (they are not enumerable: a copy made
+ * with spread to wrap `snapshot` or `restore` uses the wrapped calls).
  */
 export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapter {
-  const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, body?: unknown) => {
+  const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, json?: string) => {
     const endpoint = provider.regions().find((r) => r.id === region)?.endpoint;
     if (!endpoint) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" is not deployed`, { details: { regionId: region } });
     try {
       const res = await request(`${endpoint}${path}`, {
         method,
         signal: options.signal,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        ...(json === undefined ? {} : { body: json, headers: { 'content-type': 'application/json' } }),
       });
-      const text = await res.body.text();
-      return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+      return { status: res.statusCode, text: await res.body.text() };
     } catch (error) {
       if (options.signal.aborted) throw error;
       throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" did not answer ${method} ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
@@ -30,10 +32,20 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
       });
     }
   };
-  const expectOk = (result: { status: number; json: Record<string, unknown> }, session: SessionRef, region: string, what: string) => {
-    if (result.status === 409 && result.json.code === 'SESSION_FENCED') {
-      const { epoch, currentEpoch } = result.json;
-      throw new MeridianError('SESSION_FENCED', `region "${region}" refused ${what} of session "${session.id}": ${String(result.json.error ?? 'a stale epoch')}`, {
+  // Answers are parsed only when they are read: a state taken as text stays text.
+  const parse = (text: string, region: string): Record<string, unknown> => {
+    try {
+      return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch (error) {
+      throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered something that is not JSON`, { cause: error, details: { regionId: region } });
+    }
+  };
+  const expectText = (result: { status: number; text: string }, session: SessionRef, region: string, what: string): string => {
+    if (result.status < 300) return result.text;
+    const json = parse(result.text, region);
+    if (result.status === 409 && json.code === 'SESSION_FENCED') {
+      const { epoch, currentEpoch } = json;
+      throw new MeridianError('SESSION_FENCED', `region "${region}" refused ${what} of session "${session.id}": ${String(json.error ?? 'a stale epoch')}`, {
         details: {
           sessionId: session.id,
           regionId: region,
@@ -43,15 +55,15 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
       });
     }
     // A write the region refuses because its copy is suspended: the session may serve only after an activation.
-    if (result.status === 409 && result.json.code === 'SESSION_SUSPENDED') {
+    if (result.status === 409 && json.code === 'SESSION_SUSPENDED') {
       throw new MeridianError('PRECONDITION_FAILED', `region "${region}" refused ${what} of session "${session.id}": it is suspended there`, {
         details: { key: session.id, regionId: region },
       });
     }
     if (result.status === 404) throw new MeridianError('SESSION_NOT_FOUND', `session "${session.id}" is not in region "${region}" (${what})`, { details: { sessionId: session.id, regionId: region } });
-    if (result.status >= 300) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to ${what} of session "${session.id}"`, { details: { regionId: region } });
-    return result.json;
+    throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to ${what} of session "${session.id}"`, { details: { regionId: region } });
   };
+  const expectOk = (result: { status: number; text: string }, session: SessionRef, region: string, what: string) => parse(expectText(result, session, region, what), region);
   const path = (session: SessionRef) => `/sessions/${encodeURIComponent(session.id)}`;
   // The epoch goes in the query; a malformed one is the caller's mistake, caught before anything is sent.
   const epochQuery = (epoch: number | undefined): string => {
@@ -61,7 +73,7 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
     }
     return `epoch=${epoch}`;
   };
-  return {
+  const adapter: SessionAdapter = {
     async snapshot(session, options) {
       return expectOk(await call(session.region, 'GET', path(session), options), session, session.region, 'snapshot').state;
     },
@@ -70,7 +82,7 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
     },
     async restore(session, region, state, options) {
       const epoch = epochQuery(options.epoch);
-      expectOk(await call(region, 'PUT', `${path(session)}?status=suspended${epoch ? `&${epoch}` : ''}`, options, state), session, region, 'restore');
+      expectOk(await call(region, 'PUT', `${path(session)}?status=suspended${epoch ? `&${epoch}` : ''}`, options, JSON.stringify(state)), session, region, 'restore');
     },
     async activate(session, region, options) {
       const epoch = epochQuery(options.epoch);
@@ -87,7 +99,7 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
     },
     async list(region, options) {
       const result = await call(region, 'GET', '/sessions', options);
-      const items = result.json.items;
+      const items = parse(result.text, region).items;
       if (result.status !== 200 || !Array.isArray(items)) {
         throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to the list of its sessions`, { details: { regionId: region } });
       }
@@ -99,4 +111,16 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
       }));
     },
   };
+  // Not enumerable: an adapter copied with `{ ...adapter, restore: hook }` to wrap snapshot or restore leaves them
+  // behind, so the migration falls back to the wrapped calls instead of going around them.
+  const restoreAsText: NonNullable<SessionAdapter['restoreJson']> = async (session, region, json, options) => {
+    const epoch = epochQuery(options.epoch);
+    expectOk(await call(region, 'PUT', `${path(session)}?status=suspended${epoch ? `&${epoch}` : ''}`, options, json), session, region, 'restore');
+  };
+  const snapshotAsText: NonNullable<SessionAdapter['snapshotJson']> = async (session, options) =>
+    expectText(await call(session.region, 'GET', `${path(session)}/state`, options), session, session.region, 'snapshot');
+  return Object.defineProperties(adapter, {
+    snapshotJson: { value: snapshotAsText, enumerable: false },
+    restoreJson: { value: restoreAsText, enumerable: false },
+  });
 }

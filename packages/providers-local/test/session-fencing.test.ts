@@ -101,6 +101,22 @@ describe('fencing epochs in a region', () => {
     expect(await adapter.list!('us-east', call())).toEqual([]);
   });
 
+  it('carries a state as JSON text both ways (snapshotJson, restoreJson), fenced like restore; a spread copy leaves them behind', async () => {
+    const { p, adapter } = await deploy();
+    await write(p, 'text', { cart: ['book'], note: 'é ✓' });
+    const json = await adapter.snapshotJson!(ref('text'), call());
+    expect(JSON.parse(json)).toEqual({ cart: ['book'], note: 'é ✓' });
+    await adapter.restoreJson!(ref('text'), 'eu-west', json, { ...call(), epoch: 2 });
+    expect((await read(p, 'text', 'eu-west')).body).toMatchObject({ state: { cart: ['book'], note: 'é ✓' }, status: 'suspended', epoch: 2 });
+    const stale = await rejection(adapter.restoreJson!(ref('text'), 'eu-west', '{}', { ...call(), epoch: 1 }));
+    expect(stale).toMatchObject({ code: 'SESSION_FENCED', details: { epoch: 1, currentEpoch: 2 } });
+    expect((await rejection(adapter.snapshotJson!(ref('missing'), call()))).code).toBe('SESSION_NOT_FOUND');
+    expect((await rejection(adapter.restoreJson!(ref('text'), 'eu-west', 'not json', { ...call(), epoch: 3 }))).code).toBe('REGION_UNAVAILABLE');
+    // A wrapper made with spread overrides snapshot or restore: the text calls must not go around it.
+    expect({ ...adapter }).not.toHaveProperty('snapshotJson');
+    expect({ ...adapter }).not.toHaveProperty('restoreJson');
+  });
+
   it('keeps calls without an epoch working as before', async () => {
     const { p, adapter } = await deploy();
     expect((await write(p, 'plain', { n: 1 })).body).toMatchObject({ status: 'active', epoch: 0 });

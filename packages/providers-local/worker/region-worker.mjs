@@ -52,7 +52,14 @@ function send(res, status, body) {
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+/**
+ * Sends JSON that is already text, as it is.
+ * @param {import('node:http').ServerResponse} res @param {number} status @param {string} text
+ */
+function sendJsonText(res, status, text) {
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -61,7 +68,10 @@ function send(res, status, body) {
   res.end(text);
 }
 
-/** @param {import('node:http').IncomingMessage} req @returns {Promise<unknown>} */
+/**
+ * The body as text and parsed: refused with 400 unless it is JSON, 413 past maxBodyBytes.
+ * @param {import('node:http').IncomingMessage} req @returns {Promise<{ text: string, value: unknown }>}
+ */
 function readJson(req) {
   return new Promise((resolve, reject) => {
     /** @type {Buffer[]} */
@@ -77,8 +87,9 @@ function readJson(req) {
       chunks.push(chunk);
     });
     req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        resolve({ text, value: JSON.parse(text) });
       } catch {
         reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
       }
@@ -108,7 +119,7 @@ async function keyValues(key, req, res) {
     return item ? send(res, 200, { key, ...item }) : send(res, 404, { error: `no value "${key}"` });
   }
   if (req.method === 'PUT') {
-    const value = await readJson(req);
+    const { value } = await readJson(req);
     const version = versions.next();
     kv.set(key, { value, version, updatedAt: Date.now() });
     return send(res, 200, { key, version });
@@ -126,8 +137,8 @@ async function handle(req, res) {
   if (first === 'sessions' && rest.length <= 1) {
     const id = second === undefined || second === '' ? undefined : decodeURIComponent(second);
     if (id !== undefined && !KEY.test(id)) return send(res, 400, { error: BAD_KEY });
-    const reply = await sessions.handle(req.method ?? 'GET', id, rest[0], url.searchParams, () => readJson(req));
-    return send(res, reply.status, reply.body);
+    const reply = await sessions.handle(req.method ?? 'GET', id, rest[0], url.searchParams, async () => (await readJson(req)).text);
+    return reply.json === undefined ? send(res, reply.status, reply.body) : sendJsonText(res, reply.status, reply.json);
   }
   if (first === 'replica' && rest.length === 0) {
     const reply = await replica.handle(req, second || undefined, url.searchParams);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 /**
  * @typedef {{
- *   state: unknown,
+ *   json: string,
  *   status: 'active' | 'suspended',
  *   epoch: number,
  *   version: number,
@@ -19,7 +19,10 @@ import { join } from 'node:path';
  *   fenced?: 'restarted',
  * }} Session
  */
-/** @typedef {{ status: number, body?: Record<string, unknown> }} Reply */
+// A session's state is kept as the JSON text it arrived as: served back without serialising it again, and a
+// region holding many large sessions keeps a few strings per session instead of their object graphs for its
+// garbage collector to walk.
+/** @typedef {{ status: number, body?: Record<string, unknown>, json?: string }} Reply */
 
 // Versions reserved on disk at a time: one small write per this many writes keeps
 // the counter monotonic across restarts (see VersionCounter).
@@ -116,20 +119,20 @@ export class SessionApi {
    * @param {string | undefined} id
    * @param {string | undefined} action
    * @param {URLSearchParams} query
-   * @param {() => Promise<unknown>} readBody
+   * @param {() => Promise<string>} readBody the body's JSON text, checked to be JSON
    * @returns {Promise<Reply>}
    */
   async handle(method, id, action, query, readBody) {
     if (id === undefined) {
       if (action !== undefined) return { status: 404, body: { error: 'not found' } };
       if (method !== 'GET') return { status: 405, body: { error: 'method not allowed' } };
-      return { status: 200, body: { items: [...this.#sessions].map(([key, session]) => ({ key, ...session })) } };
+      return { status: 200, body: { items: [...this.#sessions].map(([key, session]) => view(key, session)) } };
     }
     if (action === undefined) {
       if (method === 'GET') {
         // Any status: a suspended copy is held, and the control plane may read it.
         const session = this.#sessions.get(id);
-        return session ? { status: 200, body: { key: id, ...session } } : notFound(id);
+        return session ? { status: 200, body: view(id, session) } : notFound(id);
       }
       if (method === 'PUT') return this.#put(id, query, await readBody());
       if (method === 'DELETE') return this.#delete(id);
@@ -138,6 +141,12 @@ export class SessionApi {
     if (action === 'activate' || action === 'suspend') {
       if (method !== 'POST') return { status: 405, body: { error: 'method not allowed' } };
       return action === 'activate' ? this.#activate(id, parseEpoch(query)) : this.#suspend(id);
+    }
+    // The state alone, as JSON (SessionAdapter.snapshotJson): a migration passes it on without parsing it.
+    if (action === 'state') {
+      if (method !== 'GET') return { status: 405, body: { error: 'method not allowed' } };
+      const session = this.#sessions.get(id);
+      return session ? { status: 200, json: session.json } : notFound(id);
     }
     // The version of a session's state without its state (SessionAdapter.version): a checkpointer's cheap "changed?".
     if (action === 'version') {
@@ -155,10 +164,10 @@ export class SessionApi {
    * epoch. A plain `PUT` is a client's write: it creates a missing session
    * active, updates an active one, and is refused for a suspended one, so no
    * client can revive a copy the control plane suspended or fenced.
-   * @param {string} id @param {URLSearchParams} query @param {unknown} state
+   * @param {string} id @param {URLSearchParams} query @param {string} json
    * @returns {Reply}
    */
-  #put(id, query, state) {
+  #put(id, query, json) {
     const status = query.get('status');
     if (status !== null && status !== 'suspended' && status !== 'active') throw httpError(400, 'status must be "suspended" or "active"');
     const epoch = parseEpoch(query);
@@ -166,7 +175,7 @@ export class SessionApi {
     if (status === 'suspended') {
       if (epoch !== undefined && current && current.epoch > epoch) return fenced(id, epoch, current.epoch);
       // Without an epoch (callers from before fencing) the copy keeps the one it had.
-      const written = this.#write(id, { state, status: 'suspended', epoch: epoch ?? current?.epoch ?? 0 });
+      const written = this.#write(id, { json, status: 'suspended', epoch: epoch ?? current?.epoch ?? 0 });
       return { status: 200, body: { key: id, version: written.version, status: written.status, epoch: written.epoch } };
     }
     if (epoch !== undefined) throw httpError(400, 'epoch is taken by a restore (status=suspended) or an activate only');
@@ -176,7 +185,7 @@ export class SessionApi {
         body: { code: 'SESSION_SUSPENDED', error: `session "${id}" is suspended in this region; only an activation serves it again`, key: id, epoch: current.epoch },
       };
     }
-    const written = this.#write(id, { state, status: 'active', epoch: current?.epoch ?? 0 });
+    const written = this.#write(id, { json, status: 'active', epoch: current?.epoch ?? 0 });
     return { status: 200, body: { key: id, version: written.version, status: written.status, epoch: written.epoch } };
   }
 
@@ -210,7 +219,7 @@ export class SessionApi {
 
   /**
    * A change of the state: takes the next region-wide version.
-   * @param {string} id @param {Pick<Session, 'state' | 'status' | 'epoch'>} fields
+   * @param {string} id @param {Pick<Session, 'json' | 'status' | 'epoch'>} fields
    */
   #write(id, fields) {
     return this.#keep(id, { ...fields, version: this.#counter.next(), updatedAt: Date.now() });
@@ -223,8 +232,9 @@ export class SessionApi {
    */
   #keep(id, session) {
     if (this.#dir) {
-      const { state, status, epoch, version, updatedAt } = session;
-      writeAtomic(join(this.#dir, fileOf(id)), JSON.stringify({ id, state, status, epoch, version, updatedAt }));
+      const { json, status, epoch, version, updatedAt } = session;
+      // The file's record is { id, state, status, epoch, version, updatedAt }, the state spliced in as it is held.
+      writeAtomic(join(this.#dir, fileOf(id)), `{"id":${JSON.stringify(id)},"state":${json},${JSON.stringify({ status, epoch, version, updatedAt }).slice(1)}`);
     }
     this.#sessions.set(id, session);
     return session;
@@ -250,7 +260,7 @@ export class SessionApi {
         continue;
       }
       const { id, state, epoch, version, updatedAt } = record;
-      this.#sessions.set(id, { state, status: 'suspended', epoch, version, updatedAt, fenced: 'restarted' });
+      this.#sessions.set(id, { json: JSON.stringify(state), status: 'suspended', epoch, version, updatedAt, fenced: 'restarted' });
       highest = Math.max(highest, version);
     }
     this.#counter.atLeast(highest);
@@ -287,6 +297,16 @@ function parseEpoch(query) {
   if (raw === null) return undefined;
   if (!EPOCH.test(raw)) throw httpError(400, 'epoch must be an integer >= 0');
   return Number(raw);
+}
+
+/**
+ * A session as the API shows it: its state parsed back from the text held (only for these reads, not for a
+ * migration's, which takes the text as it is).
+ * @param {string} key @param {Session} session
+ */
+function view(key, session) {
+  const { json, ...rest } = session;
+  return { key, state: JSON.parse(json), ...rest };
 }
 
 /** @param {string} id @returns {Reply} */

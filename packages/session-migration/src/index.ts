@@ -3,6 +3,7 @@ export { SnapshotCodec } from './codec/snapshot-codec.js';
 export type { SnapshotCompression, SnapshotHeader } from './codec/snapshot-codec.js';
 export type { SnapshotCodecOptions, SnapshotKey } from './codec/codec-options.js';
 export { FileSnapshotStore } from './stores/file-snapshot-store.js';
+export type { FileSnapshotStoreOptions } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
 export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';

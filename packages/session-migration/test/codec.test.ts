@@ -31,6 +31,26 @@ describe('SnapshotCodec', () => {
     expect(codec.decode(big)).toEqual(large);
   });
 
+  it('encodes JSON text as encode encodes the value, and decodes back to the text, verified, without parsing it', () => {
+    const codec = new SnapshotCodec({ keys: [k1] });
+    const medium = { ...session, blob: 'x'.repeat(10_000) };
+    const json = JSON.stringify(medium);
+    const fromText = codec.encodeJson(json);
+    expect(codec.header(fromText)).toEqual(codec.header(codec.encode(medium)));
+    expect(codec.decode(fromText)).toEqual(medium);
+    expect(codec.decodeJson(fromText)).toBe(json);
+    expect(codec.decodeJson(codec.encode(medium))).toBe(json);
+    // Verified as decode verifies: a changed byte is refused.
+    const tampered = Buffer.from(fromText);
+    tampered[tampered.length - 40]! ^= 1;
+    expect(meridianErrorOf(() => codec.decodeJson(tampered)).code).toBe('SNAPSHOT_CORRUPT');
+    // Text that is not JSON is carried, and refused by decode.
+    const broken = codec.encodeJson('{"unterminated":');
+    expect(codec.decodeJson(broken)).toBe('{"unterminated":');
+    expect(meridianErrorOf(() => codec.decode(broken))).toMatchObject({ code: 'SNAPSHOT_CORRUPT', message: expect.stringMatching(/not JSON/) });
+    expect(meridianErrorOf(() => codec.encodeJson(42 as never)).code).toBe('INVALID_ARGUMENT');
+  });
+
   it('encrypts: the plaintext is nowhere in the bytes, and two encodings differ (fresh IV)', () => {
     const codec = new SnapshotCodec({ keys: [k1] });
     const a = codec.encode(session);

@@ -131,6 +131,184 @@ describe('SessionMigrator', () => {
     expect(await whereIs('s3')).toEqual({ active: ['us-east'], suspended: [], state: STATE });
   });
 
+  it('restores from the bytes being written while the store writes them, and activates only once the write is acknowledged', async () => {
+    await createSession('s3a', 'us-east', STATE);
+    const inner = new MemorySnapshotStore();
+    let written = false;
+    let releaseWrite!: () => void;
+    const writeReleased = new Promise<void>((resolve) => (releaseWrite = resolve));
+    const store: SnapshotStore = {
+      put: async (key, bytes, options) => {
+        await writeReleased;
+        const result = await inner.put(key, bytes, options);
+        written = true;
+        return result;
+      },
+      // A migration restores from the bytes it holds: a read would fail it.
+      get: async () => {
+        throw new MeridianError('STORE_UNAVAILABLE', 'reads are down');
+      },
+      delete: inner.delete.bind(inner),
+      list: inner.list.bind(inner),
+    };
+    const writtenAtActivation: boolean[] = [];
+    const m = migrator({
+      store,
+      adapter: {
+        ...adapter,
+        // The write waits for the restore: a restore that waited for the write would never finish.
+        restore: async (...args) => {
+          await adapter.restore(...args);
+          releaseWrite();
+        },
+        activate: async (...args) => {
+          writtenAtActivation.push(written);
+          await adapter.activate(...args);
+        },
+      },
+    });
+    m.register({ id: 's3a', region: 'us-east' });
+    const progress: string[] = [];
+    const op = m.migrate('s3a', 'eu-west');
+    op.onProgress((p) => p.step.status === 'completed' && progress.push(p.step.name));
+    await op;
+    expect(progress).toEqual(['snapshot', 'suspend', 'transfer', 'restore', 'activate', 'discard-source']);
+    expect(writtenAtActivation).toEqual([true]);
+    expect(await whereIs('s3a')).toEqual({ active: ['eu-west'], suspended: [], state: STATE });
+    expect(await inner.list()).toEqual([]);
+  });
+
+  it('a write that fails after the early restore landed: the target copy is discarded before the source resumes', async () => {
+    await createSession('s3b', 'us-east', STATE);
+    const inner = new MemorySnapshotStore();
+    let restored!: () => void;
+    const restoreLanded = new Promise<void>((resolve) => (restored = resolve));
+    const store: SnapshotStore = {
+      put: async () => {
+        await restoreLanded;
+        throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store went down');
+      },
+      get: inner.get.bind(inner),
+      delete: inner.delete.bind(inner),
+      list: inner.list.bind(inner),
+    };
+    const order: string[] = [];
+    const m = migrator({
+      store,
+      adapter: {
+        ...adapter,
+        restore: async (...args) => {
+          await adapter.restore(...args);
+          restored();
+        },
+        discard: async (session, region, options) => {
+          order.push(`discard ${region}`);
+          await adapter.discard(session, region, options);
+        },
+        activate: async (session, region, options) => {
+          order.push(`activate ${region}`);
+          await adapter.activate(session, region, options);
+        },
+      },
+    });
+    m.register({ id: 's3b', region: 'us-east' });
+    const failed = collectEvents(m, 'session:migration-failed');
+    await expect(m.migrate('s3b', 'eu-west')).rejects.toThrow(/failed at "transfer".*snapshot store went down/);
+    expect(order).toEqual(['discard eu-west', 'activate us-east']);
+    expect(failed.events[0]).toMatchObject({ failedStep: 'transfer', resumedInSource: true, outcome: 'rolled-back' });
+    expect(await whereIs('s3b')).toEqual({ active: ['us-east'], suspended: [], state: STATE });
+  });
+
+  it('a migration aborted while the write is in flight discards the copy restored early', async () => {
+    await createSession('s3c', 'us-east', STATE);
+    const inner = new MemorySnapshotStore();
+    const controller = new AbortController();
+    const store: SnapshotStore = {
+      // A write that never finishes: only the abort ends it.
+      put: (_key, _bytes, options) =>
+        new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true })),
+      get: inner.get.bind(inner),
+      delete: inner.delete.bind(inner),
+      list: inner.list.bind(inner),
+    };
+    const m = migrator({
+      store,
+      adapter: {
+        ...adapter,
+        restore: async (...args) => {
+          await adapter.restore(...args);
+          controller.abort(new Error('operator stop'));
+        },
+      },
+    });
+    m.register({ id: 's3c', region: 'us-east' });
+    await expect(m.migrate('s3c', 'eu-west', { signal: controller.signal })).rejects.toThrow(/failed at "transfer".*operator stop/);
+    expect(await whereIs('s3c')).toEqual({ active: ['us-east'], suspended: [], state: STATE });
+    expect(m.getSession('s3c')).toMatchObject({ region: 'us-east', state: 'active' });
+  });
+
+  it('carries the state as text with an adapter that has snapshotJson and restoreJson: snapshot and restore are not called', async () => {
+    await createSession('t1', 'us-east', STATE);
+    const refused = async (): Promise<never> => {
+      throw new Error('the parsed-state calls are not used');
+    };
+    const m = migrator({ adapter: { ...adapter, snapshot: refused, restore: refused, snapshotJson: adapter.snapshotJson!, restoreJson: adapter.restoreJson! } });
+    m.register({ id: 't1', region: 'us-east' });
+    const migrated = collectEvents(m, 'session:migrated');
+    await m.migrate('t1', 'eu-west');
+    expect(migrated.events[0]!.steps.find((s) => s.name === 'restore')?.detail).toBe('integrity verified (checksum, authentication, identity)');
+    expect(await whereIs('t1')).toEqual({ active: ['eu-west'], suspended: [], state: STATE });
+  });
+
+  it('an adapter with only one of snapshotJson and restoreJson is used through snapshot and restore', async () => {
+    await createSession('t2', 'us-east', STATE);
+    const calls: string[] = [];
+    const m = migrator({
+      adapter: {
+        ...adapter,
+        snapshotJson: adapter.snapshotJson!,
+        snapshot: async (...args) => {
+          calls.push('snapshot');
+          return adapter.snapshot(...args);
+        },
+        restore: async (...args) => {
+          calls.push('restore');
+          await adapter.restore(...args);
+        },
+      },
+    });
+    m.register({ id: 't2', region: 'us-east' });
+    await m.migrate('t2', 'eu-west');
+    expect(calls).toEqual(['snapshot', 'restore']);
+    expect(await whereIs('t2')).toEqual({ active: ['eu-west'], suspended: [], state: STATE });
+  });
+
+  it('a snapshot carried as text and kept for a source that died is recovered like any other', async () => {
+    await createSession('t3', 'us-east', STATE);
+    const store = new MemorySnapshotStore();
+    let restores = 0;
+    const m = migrator({
+      store,
+      adapter: {
+        ...adapter,
+        snapshotJson: adapter.snapshotJson!,
+        restoreJson: async (...args) => {
+          if (restores++ === 0) {
+            await provider.kill('us-east');
+            throw new Error('target refused');
+          }
+          await adapter.restoreJson!(...args);
+        },
+      },
+    });
+    m.register({ id: 't3', region: 'us-east' });
+    await expect(m.migrate('t3', 'eu-west')).rejects.toThrow(/left suspended in us-east, snapshot kept/);
+    const kept = await store.get(m.getSession('t3')!.pendingSnapshot!);
+    expect(codec.decode<{ state: unknown }>(kept!.bytes).state).toEqual(STATE);
+    await m.recover('t3', 'ap-south');
+    expect(await whereIs('t3')).toEqual({ active: ['ap-south'], suspended: [], state: STATE });
+  });
+
   it('a discard that fails leaves only a suspended copy, never a second active one', async () => {
     await createSession('s4', 'us-east', STATE);
     const m = migrator({ adapter: faulty('discard', () => { throw new Error('source busy'); }) });

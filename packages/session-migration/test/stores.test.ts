@@ -24,6 +24,36 @@ describe('FileSnapshotStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('bounds the writes in flight (writeConcurrency) and lands every one of a burst', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+    const store = new FileSnapshotStore(join(dir, 'burst'), { writeConcurrency: 2 });
+    const keys = Array.from({ length: 200 }, (_, i) => `mig.1.s${i}.m.1`);
+    await Promise.all(keys.map((key, i) => store.put(key, Buffer.from(`snapshot ${i}`), { ifNoneMatch: '*' })));
+    expect(await store.list()).toEqual([...keys].sort());
+    expect((await store.get(keys[7]!))!.bytes.toString()).toBe('snapshot 7');
+    expect(readdirSync(join(dir, 'burst')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    for (const bad of [0, 1.5, -1, Number.NaN]) {
+      expect(() => new FileSnapshotStore(dir, { writeConcurrency: bad })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', message: expect.stringContaining('writeConcurrency') }));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does not make a write whose caller aborted before its turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
+    const store = new FileSnapshotStore(dir, { writeConcurrency: 1 });
+    const controller = new AbortController();
+    const writes = Array.from({ length: 20 }, (_, i) => store.put(`k:${i}`, Buffer.from(`${i}`)));
+    const aborted = store.put('k:aborted', Buffer.from('never'), { signal: controller.signal }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    controller.abort();
+    await Promise.all(writes);
+    expect(MeridianError.hasCode(await aborted, 'ABORTED')).toBe(true);
+    expect(await store.list('k:aborted')).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reports a path that is a file, not a directory, as STORE_UNAVAILABLE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-snapshots-'));
     const file = join(dir, 'not-a-dir');

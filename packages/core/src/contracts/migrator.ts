@@ -85,9 +85,11 @@ export interface HeldSession {
 
 /**
  * What a host supplies for its kind of session (browser contexts, game rooms, an
- * opaque blob): Meridian owns the protocol around these five calls, plus an
- * optional sixth, `version`, that lets a checkpointer skip unchanged sessions
- * without taking their snapshot.
+ * opaque blob): Meridian owns the protocol around these five calls. Optional
+ * ones add to it: `version` lets a checkpointer skip unchanged sessions
+ * without taking their snapshot, `snapshotJson` and `restoreJson` let a
+ * migration carry the state as text without parsing it, `list` lets a region
+ * that comes back be reconciled completely.
  */
 export interface SessionAdapter {
   /** Captures the session's state in its region (JSON-serialisable). */
@@ -100,6 +102,18 @@ export interface SessionAdapter {
   activate(session: SessionRef, region: string, options: ActivationCallOptions): Promise<void>;
   /** Removes the session from `region`; removing an absent one is not an error. */
   discard(session: SessionRef, region: string, options: AdapterCallOptions): Promise<void>;
+  /**
+   * Optional, with `restoreJson`: the session's state in its region
+   * (`session.region`) as JSON text: what `snapshot` returns, serialised. A
+   * migration then carries the text through the codec as it is, instead of
+   * parsing it and serialising it again, which for large states is most of a
+   * migration's own work. An adapter whose region holds the state as text (or
+   * receives it as text) implements both; without both, `snapshot` and
+   * `restore` are used.
+   */
+  snapshotJson?(session: SessionRef, options: AdapterCallOptions): Promise<string>;
+  /** Optional, with `snapshotJson`: `restore`, the state given as the JSON text `snapshotJson` returned. */
+  restoreJson?(session: SessionRef, region: string, json: string, options: ActivationCallOptions): Promise<void>;
   /**
    * Optional: a version or change counter of the session's state in its region
    * (`session.region`), read without transferring the state. It must change on

@@ -73,6 +73,17 @@ export class SnapshotCodec {
   encode(value: unknown): Buffer {
     const json = JSON.stringify(value);
     if (json === undefined) throw new MeridianError('INVALID_ARGUMENT', 'Snapshot value is not JSON-serialisable');
+    return this.encodeJson(json);
+  }
+
+  /**
+   * Encodes a value already serialised as JSON text, exactly as `encode` would
+   * encode the value. The text is not parsed here (that is the point: large
+   * states are not parsed only to be serialised again); text that is not JSON
+   * is refused by `decode` with SNAPSHOT_CORRUPT.
+   */
+  encodeJson(json: string): Buffer {
+    if (typeof json !== 'string') throw new MeridianError('INVALID_ARGUMENT', 'Snapshot JSON must be a string');
     const plain = Buffer.from(json, 'utf8');
     if (plain.length > this.#o.maxBytes) throw tooLarge(plain.length, this.#o.maxBytes, 'the session state');
     const compression: SnapshotCompression =
@@ -97,6 +108,19 @@ export class SnapshotCodec {
 
   /** Decodes, verifying checksum, key, authentication and size; throws rather than return anything doubtful. */
   decode<T = unknown>(bytes: Buffer): T {
+    const json = this.decodeJson(bytes);
+    try {
+      return JSON.parse(json) as T;
+    } catch (error) {
+      throw corrupt('payload is not JSON', error);
+    }
+  }
+
+  /**
+   * Decodes to the JSON text, verifying checksum, key, authentication and size
+   * as `decode` does, without parsing it: for a caller that passes the text on.
+   */
+  decodeJson(bytes: Buffer): string {
     const { header, headerNoTag, tag, ciphertext, iv } = this.#parse(bytes);
     const key = this.#keys.get(header.keyId);
     if (!key) throw corrupt(`encrypted with key "${header.keyId}", which is not among the configured keys`);
@@ -117,11 +141,7 @@ export class SnapshotCodec {
       throw corrupt('payload does not decompress', error);
     }
     if (plain.length !== header.plaintextBytes) throw corrupt(`payload is ${plain.length} bytes, header says ${header.plaintextBytes}`);
-    try {
-      return JSON.parse(plain.toString('utf8')) as T;
-    } catch (error) {
-      throw corrupt('payload is not JSON', error);
-    }
+    return plain.toString('utf8');
   }
 
   #parse(bytes: Buffer): { header: SnapshotHeader; headerNoTag: Buffer; tag: Buffer; ciphertext: Buffer; iv: Buffer } {

@@ -16,6 +16,7 @@ import {
   type MigrationResult,
   type Migrator,
   type Operation,
+  type SessionAdapter,
   type SessionRef,
   type SessionRegistry,
   type WithErrorEvent,
@@ -25,6 +26,8 @@ import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
+import { overlappedTransfer } from './overlapped-transfer.js';
+import { envelopeJson, stateJsonOf, type SnapshotIdentity } from './snapshot-envelope.js';
 import { RegionRecovery, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
 import type { MigrationProgress, MigrationStatistics, MigratorEvents, SessionInfo } from './migrator-types.js';
 
@@ -364,7 +367,11 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     try {
       const outcome = await runSteps(
         [
-          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, session.epoch + 1, (read) => (bytes = read)),
+          this.#restoreStep(ref, key, targetRegion, { sessionId }, signal, session.epoch + 1, async () => {
+            const stored = await this.#o.store.get(key, { signal });
+            bytes = stored?.bytes.length ?? 0;
+            return stored?.bytes;
+          }),
           {
             name: 'activate',
             run: async () => {
@@ -703,14 +710,29 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     this.#inFlight.add(key);
     let bytes = 0;
     let encoded: Buffer | undefined;
+    // The store write, started as soon as the snapshot is encoded (see the snapshot step).
+    let writing: Promise<unknown> | undefined;
+    const identity: SnapshotIdentity = { sessionId: session.id, migrationId, from: source, to: target };
+    const adapter = this.#o.adapter;
+    // The state as text from the source to the target when the adapter can: never parsed here, nor serialised again.
+    const asJson = jsonCapable(adapter);
 
     const steps: Step[] = [
       {
         name: 'snapshot',
         run: async () => {
-          const state = options.preserveState === false ? null : await this.#o.adapter.snapshot(ref, call);
-          encoded = this.#o.codec.encode({ sessionId: session.id, migrationId, from: source, to: target, state });
+          if (asJson) {
+            const state = options.preserveState === false ? 'null' : await adapter.snapshotJson!(ref, call);
+            encoded = this.#o.codec.encodeJson(envelopeJson(identity, state));
+          } else {
+            const state = options.preserveState === false ? null : await adapter.snapshot(ref, call);
+            encoded = this.#o.codec.encode({ ...identity, state });
+          }
           bytes = encoded.length;
+          // The durable write (an fsync, for the file store) begins now, beside the suspend, instead of after it:
+          // the transfer step waits for it, and reports its failure.
+          writing = this.#o.store.put(key, encoded, { ifNoneMatch: '*', signal });
+          writing.catch(() => undefined);
           return `${bytes} bytes encoded`;
         },
       },
@@ -725,14 +747,15 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           this.#update(session, { state: 'active', region: source });
         },
       },
-      {
-        name: 'transfer',
-        run: async () => {
-          await this.#o.store.put(key, encoded!, { ifNoneMatch: '*', signal });
+      ...overlappedTransfer(
+        async () => {
+          await writing;
           return `stored as ${key}`;
         },
-      },
-      this.#restoreStep(ref, key, target, { sessionId: session.id, migrationId }, signal, session.epoch + 1),
+        // The bytes being written, not read back: the codec verifies them here as it would a read; the store's copy
+        // is what recover() reads, and the move waits for the store to acknowledge it (durably, for the file store).
+        this.#restoreStep(ref, key, target, identity, signal, session.epoch + 1, async () => encoded),
+      ),
       {
         name: 'activate',
         run: async () => {
@@ -777,6 +800,9 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         this.#events.emit('session:migrated', { ...base, durationMillis, bytes, steps: outcome.steps });
         return { sessionId: session.id, from: source, to: target, durationMillis };
       }
+      // A write still in flight (the migration failed before the transfer step waited for it) settles first, so the
+      // snapshot is deleted, or kept for a retry, as it really is in the store.
+      await writing?.catch(() => undefined);
       const error = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       const suspend = outcome.steps.find((s) => s.name === 'suspend');
       // The source refused the connection before any snapshot: it is dead, not "active again".
@@ -824,25 +850,35 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   }
 
   /**
-   * Reads a snapshot back from the store, verifies it (codec: checksum and
-   * authentication; here: it is this session's, from this migration), and
-   * creates the session suspended in `target`. Undo discards it there.
+   * Verifies a snapshot (codec: checksum and authentication; here: it is this
+   * session's, from this migration) and creates the session suspended in
+   * `target` from it. `bytes` gives the snapshot: read from the store by a
+   * recovery, the bytes just written by a migration. A migration's snapshot
+   * (its `identity` complete) goes to an adapter with `restoreJson` as text.
+   * Undo discards it there.
    */
-  #restoreStep(ref: SessionRef, key: string, target: string, identity: { sessionId: string; migrationId?: string }, signal: AbortSignal, epoch: number, onRead?: (bytes: number) => void): Step {
+  #restoreStep(ref: SessionRef, key: string, target: string, identity: SnapshotIdentity | { sessionId: string }, signal: AbortSignal, epoch: number, bytes: () => Promise<Buffer | undefined>): Step {
+    const adapter = this.#o.adapter;
+    const mismatch = () => new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
     return {
       name: 'restore',
       run: async () => {
-        const stored = await this.#o.store.get(key, { signal });
-        if (!stored) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
-        onRead?.(stored.bytes.length);
-        const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(stored.bytes);
-        const mismatch = decoded.sessionId !== identity.sessionId || (identity.migrationId !== undefined && decoded.migrationId !== identity.migrationId);
-        if (mismatch) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} belongs to another session or migration`);
-        await this.#o.adapter.restore(ref, target, decoded.state, { signal, epoch });
+        const snapshot = await bytes();
+        if (!snapshot) throw new MeridianError('SNAPSHOT_CORRUPT', `snapshot ${key} is missing from the store`);
+        if ('migrationId' in identity && jsonCapable(adapter)) {
+          // Identity checked on the text: the envelope must begin with exactly this session's, migration's and regions' fields.
+          const state = stateJsonOf(this.#o.codec.decodeJson(snapshot), identity);
+          if (state === undefined) throw mismatch();
+          await adapter.restoreJson(ref, target, state, { signal, epoch });
+        } else {
+          const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(snapshot);
+          if (decoded.sessionId !== identity.sessionId || ('migrationId' in identity && decoded.migrationId !== identity.migrationId)) throw mismatch();
+          await adapter.restore(ref, target, decoded.state, { signal, epoch });
+        }
         return 'integrity verified (checksum, authentication, identity)';
       },
       undo: async () => {
-        await this.#bounded(`discard of session "${ref.id}" in ${target}`, (c) => this.#o.adapter.discard(ref, target, c));
+        await this.#bounded(`discard of session "${ref.id}" in ${target}`, (c) => adapter.discard(ref, target, c));
       },
     };
   }
@@ -871,6 +907,11 @@ function refusedConnection(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** Whether the adapter carries state as JSON text both ways (one without the other is not used). */
+function jsonCapable(adapter: SessionAdapter): adapter is SessionAdapter & Required<Pick<SessionAdapter, 'snapshotJson' | 'restoreJson'>> {
+  return typeof adapter.snapshotJson === 'function' && typeof adapter.restoreJson === 'function';
 }
 
 /** Whether another attempt could succeed: not when the session is not in its source. */

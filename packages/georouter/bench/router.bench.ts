@@ -9,8 +9,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defineRegions, MemoryMetrics } from '@meridian/core';
+import { MemoryMetrics } from '@meridian/core';
 import { GeoDatabase, GeoRouter, locateDbipCityLite } from '@meridian/georouter';
+import { benchRegions, publicIp } from './bench-inputs.js';
 import { Reader } from 'maxmind';
 
 const IPS = 300_000;
@@ -24,22 +25,6 @@ if (!paths) {
   process.exit(1);
 }
 
-// Deterministic random public IPv4 addresses (xorshift), skipping special ranges.
-let seed = 0x9e3779b9;
-function next(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return seed >>> 0;
-}
-function publicIp(): string {
-  for (;;) {
-    const n = next();
-    const a = n >>> 24;
-    if (a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && ((n >>> 16) & 0xc0) === 64) || (a === 169 && ((n >>> 16) & 255) === 254) || (a === 172 && ((n >>> 16) & 0xf0) === 16) || (a === 192 && ((n >>> 16) & 255) === 168)) continue;
-    return `${a}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-  }
-}
 
 function opsPerSecond(count: number, fn: (i: number) => void): number {
   const start = performance.now();
@@ -56,12 +41,7 @@ function heapMiB(): number {
   return process.memoryUsage().heapUsed / 2 ** 20;
 }
 
-const regions = defineRegions([
-  { id: 'us-east', location: { lat: 37.5, lon: -77.5 }, endpoint: 'https://us-east.example.com' },
-  { id: 'eu-west', location: { lat: 53.3, lon: -6.2 }, endpoint: 'https://eu-west.example.com' },
-  { id: 'ap-south', location: { lat: 1.3, lon: 103.8 }, endpoint: 'https://ap-south.example.com' },
-  { id: 'ru-central', location: { lat: 55.7, lon: 37.6 }, endpoint: 'https://ru-central.example.com' },
-]);
+const regions = benchRegions;
 
 async function main(): Promise<void> {
   const ips = Array.from({ length: IPS }, publicIp);

@@ -4,6 +4,7 @@ import PQueue from 'p-queue';
 import { checkpointIdentity, decodeCheckpoint, decodeRoundManifest, type CheckpointRoundManifest } from '../checkpoint/checkpoint-envelope.js';
 import { checkpointKey, checkpointRoundKey } from '../checkpoint/checkpoint-keys.js';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
+import { snapshotCreatedAt } from './migration-keys.js';
 import type { MigratorEvents, SessionInfo, SessionLostEvent } from './migrator-types.js';
 
 /** Options of {@link SessionMigrator.recoverRegion}. */
@@ -337,8 +338,8 @@ export class RegionRecovery {
     };
     if (session.pendingSnapshot) {
       const stored = await read(session.pendingSnapshot);
-      const takenAt = Number(/^mig\.(\d+)\./.exec(session.pendingSnapshot)?.[1]);
-      if (stored && Number.isFinite(takenAt)) {
+      const takenAt = snapshotCreatedAt(session.pendingSnapshot);
+      if (stored && takenAt !== undefined) {
         try {
           const decoded = h.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
           if (decoded.sessionId === session.id) return { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: session.pendingSnapshot, restoredFrom: 'snapshot' };

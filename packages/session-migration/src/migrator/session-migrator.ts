@@ -25,6 +25,7 @@ import { failureKind, OperationHandle, parseOptions, runSteps, TypedEmitter, typ
 import PQueue from 'p-queue';
 import { migrationRecorder, type MigrationRecorder } from './migration-metrics.js';
 import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
+import { snapshotCreatedAt, snapshotKey } from './migration-keys.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
 import { overlappedTransfer } from './overlapped-transfer.js';
 import { envelopeJson, stateJsonOf, type SnapshotIdentity } from './snapshot-envelope.js';
@@ -918,16 +919,4 @@ function jsonCapable(adapter: SessionAdapter): adapter is SessionAdapter & Requi
 function retryable(error: unknown): boolean {
   const cause = (error as { cause?: unknown } | null)?.cause;
   return !MeridianError.hasCode(cause, 'SESSION_NOT_FOUND') && !MeridianError.hasCode(error, 'SESSION_NOT_FOUND') && !MeridianError.hasCode(error, 'INVALID_ARGUMENT');
-}
-
-// Migration snapshot keys carry their creation time, so a sweep can age them from a listing alone.
-const SNAPSHOT_KEY = /^mig\.(\d+)\./;
-
-function snapshotKey(sessionId: string, migrationId: string, attempt: number, createdAt: number): string {
-  return `mig.${Math.max(0, Math.floor(createdAt))}.${sessionId}.${migrationId}.${attempt}`;
-}
-
-function snapshotCreatedAt(key: string): number | undefined {
-  const match = SNAPSHOT_KEY.exec(key);
-  return match ? Number(match[1]) : undefined;
 }

@@ -4,7 +4,6 @@ import { CrossRegionSync, MemoryReplicaStore, MeridianError, ReplicaWriter, type
 import { MERKLE_LEAF_DEPTH, fingerprintOf, keyHash, leafOf, nodeName, recordEtag } from '@meridian/core/spi';
 import { createRedisReplicaStore, RedisReplicaStore } from '@meridian/replica-redis';
 import {
-  findLeakedProcesses,
   getFreePort,
   referenceSummaries,
   replicaRecord,
@@ -12,11 +11,10 @@ import {
   redisServerRequirement,
   scanAll,
   skipUnless,
-  startRedisServer,
-  type RedisServer,
+  useRedisServer,
 } from '@meridian/testkit';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never);
 const freshPrefix = (): string => `test:${randomBytes(6).toString('hex')}`;
@@ -24,16 +22,7 @@ const freshPrefix = (): string => `test:${randomBytes(6).toString('hex')}`;
 // A real redis-server on loopback; where it is not installed, the file is skipped with the reason and the
 // install command printed (CI installs it and fails on any skipped test).
 describe('replica-redis against a real redis-server', skipUnless(redisServerRequirement()), () => {
-  let server: RedisServer;
-  const pids: number[] = [];
-  beforeAll(async () => {
-    server = await startRedisServer();
-    pids.push(server.pid!);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    expect(await findLeakedProcesses(pids)).toEqual([]);
-  });
+  const server = useRedisServer();
 
   // Reopen = close the client, connect a new one to the same server and prefix.
   runReplicaStoreConformance(
@@ -307,14 +296,7 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
   });
 
   describe('RedisReplicaStore when the server goes away', () => {
-    let own: RedisServer;
-    beforeAll(async () => {
-      own = await startRedisServer();
-      pids.push(own.pid!);
-    });
-    afterAll(async () => {
-      await own?.stop();
-    });
+    const own = useRedisServer();
 
     // Holds every command on the server (CLIENT PAUSE) so a call is really in flight.
     const pause = async (millis: number): Promise<void> => {
@@ -343,7 +325,6 @@ describe('replica-redis against a real redis-server', skipUnless(redisServerRequ
         expect(performance.now() - started).toBeLessThan(500); // fails fast, nothing queued
 
         await own.restart();
-        pids.push(own.pid!);
         // The client reconnects in the background (backoff up to 1 s); poll the store, bounded.
         const deadline = Date.now() + 10_000;
         let page = await store.scan({ since: 0, limit: 10 }).catch((e: unknown) => e);

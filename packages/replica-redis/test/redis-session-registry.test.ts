@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { MemorySessionRegistry, MeridianError, type SessionRecord, type SessionRegistry } from '@meridian/core';
 import { createRedisSessionRegistry, RedisSessionRegistry } from '@meridian/replica-redis';
 import {
-  findLeakedProcesses,
   listAll,
   redisServerRequirement,
   runSessionRegistryConformance,
   sessionRecord,
   skipUnless,
-  startRedisServer,
-  type RedisServer,
+  useRedisServer,
 } from '@meridian/testkit';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never);
 const freshPrefix = (): string => `test:${randomBytes(6).toString('hex')}`;
@@ -30,16 +28,7 @@ function everythingSaid(error: unknown): string {
 // A real redis-server on loopback; where it is not installed, the file is skipped with the reason and the
 // install command printed (CI installs it and fails on any skipped test).
 describe('RedisSessionRegistry against a real redis-server', skipUnless(redisServerRequirement()), () => {
-  let server: RedisServer;
-  const pids: number[] = [];
-  beforeAll(async () => {
-    server = await startRedisServer();
-    pids.push(server.pid!);
-  });
-  afterAll(async () => {
-    await server?.stop();
-    expect(await findLeakedProcesses(pids)).toEqual([]);
-  });
+  const server = useRedisServer();
 
   // The peer is a second connection on the same prefix: a second control-plane instance.
   runSessionRegistryConformance('redis', async () => {
@@ -203,15 +192,8 @@ describe('RedisSessionRegistry against a real redis-server', skipUnless(redisSer
 
   describe('RedisSessionRegistry when the server goes away', () => {
     const PASSWORD = 'registry-s3cret-pw';
-    let own: RedisServer;
+    const own = useRedisServer();
     let url: string;
-    beforeAll(async () => {
-      own = await startRedisServer();
-      pids.push(own.pid!);
-    });
-    afterAll(async () => {
-      await own?.stop();
-    });
 
     // The test server starts without a password: give it one, as production would have.
     const requirePassword = async (): Promise<void> => {
@@ -256,7 +238,6 @@ describe('RedisSessionRegistry against a real redis-server', skipUnless(redisSer
 
         // Restarted empty and without a password (the client still sends it: the default user takes any).
         await own.restart();
-        pids.push(own.pid!);
         const deadline = Date.now() + 10_000;
         let page = await registry.list().catch((e: unknown) => e);
         while (coded('STORE_UNAVAILABLE')(page) && Date.now() < deadline) {

@@ -32,6 +32,7 @@ export { listAll, runSessionRegistryConformance, sessionRecord } from './session
 export type { SessionRegistryFixture } from './session-registry-conformance.js';
 export { findRedisServer, redisServerRequirement, startRedisServer } from './redis-server.js';
 export type { RedisServer } from './redis-server.js';
+export { useRedisServer } from './use-redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
 export { outageSnapshotStore } from './outage-snapshot-store.js';
 export type { OutageSnapshotStore } from './outage-snapshot-store.js';

@@ -37,6 +37,8 @@ export class MmdbFields {
   readonly #pointerBase: number;
   /** Where the value decoded or skipped last ends: a field, not a returned pair, so decoding allocates only values. */
   #end = 0;
+  /** Set by #header: a payload's size, or a pointer's target. */
+  #length = 0;
 
   constructor(db: Buffer, metadata: Metadata) {
     this.#db = db;
@@ -51,21 +53,15 @@ export class MmdbFields {
 
   #decode(at: number, selection: FieldSelection | undefined): unknown {
     const db = this.#db;
-    let offset = at;
-    const ctrl = db[offset++]!;
-    let type = ctrl >> 5;
+    const type = this.#header(at);
     if (type === POINTER) {
-      const next = offset + ((ctrl >> 3) & 3) + 1;
-      const value = this.#decode(this.#pointerTarget(ctrl, offset), selection);
+      const next = this.#end;
+      const value = this.#decode(this.#length, selection);
       this.#end = next;
       return value;
     }
-    if (type === 0) {
-      type = db[offset++]! + 7;
-      if (type < 8) throw new Error(`Invalid Extended Type at offset ${offset - 1} val ${type}`);
-    }
-    const size = this.#size(ctrl, offset);
-    offset = this.#end;
+    const size = this.#length;
+    let offset = this.#end;
     switch (type) {
       case MAP:
         return this.#map(offset, size, selection);
@@ -129,17 +125,10 @@ export class MmdbFields {
 
   /** The offset after the value at `at`, without decoding it (a pointer is not followed). */
   #skip(at: number): number {
-    const db = this.#db;
-    let offset = at;
-    const ctrl = db[offset++]!;
-    let type = ctrl >> 5;
-    if (type === POINTER) return offset + ((ctrl >> 3) & 3) + 1;
-    if (type === 0) {
-      type = db[offset++]! + 7;
-      if (type < 8) throw new Error(`Invalid Extended Type at offset ${offset - 1} val ${type}`);
-    }
-    const size = this.#size(ctrl, offset);
-    offset = this.#end;
+    const type = this.#header(at);
+    if (type === POINTER) return this.#end;
+    const size = this.#length;
+    let offset = this.#end;
     switch (type) {
       case MAP:
         for (let i = 0; i < 2 * size; i++) offset = this.#skip(offset);
@@ -161,6 +150,31 @@ export class MmdbFields {
         return offset + size;
     }
     throw new Error(`Unknown type ${type} at offset ${offset}`);
+  }
+
+  /**
+   * Reads the control byte at `at` (and an extended type's byte) and returns the
+   * value's type. For a pointer, #length is the offset it points to and #end is
+   * past the pointer; otherwise #length is the payload size and #end is where the
+   * payload starts. Fields, not a returned tuple: this runs for every key and
+   * value of a routed record.
+   */
+  #header(at: number): number {
+    const db = this.#db;
+    let offset = at;
+    const ctrl = db[offset++]!;
+    let type = ctrl >> 5;
+    if (type === POINTER) {
+      this.#length = this.#pointerTarget(ctrl, offset);
+      this.#end = offset + ((ctrl >> 3) & 3) + 1;
+      return type;
+    }
+    if (type === 0) {
+      type = db[offset++]! + 7;
+      if (type < 8) throw new Error(`Invalid Extended Type at offset ${offset - 1} val ${type}`);
+    }
+    this.#length = this.#size(ctrl, offset);
+    return type;
   }
 
   /** The payload size from a control byte (and the bytes after it); sets #end to where the payload starts. */

@@ -4,7 +4,7 @@
 // fails alone, by id, and stays active in its source; a target that is down
 // fails every session of the batch, each rolled back. Counted from the regions.
 import { randomBytes } from 'node:crypto';
-import type { SessionAdapter, SessionBatchOutcome } from '@meridian/core';
+import { MeridianError, type SessionAdapter, type SessionBatchOutcome, type SnapshotStore } from '@meridian/core';
 import { createLocalProvider, createLocalSessionAdapter, type LocalProvider } from '@meridian/providers-local';
 import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { findLeakedProcesses } from '@meridian/testkit';
@@ -51,13 +51,16 @@ async function activeIn(...regions: string[]): Promise<Record<string, string[]>>
   return out;
 }
 
+/** The session id in a migration snapshot's key (`mig.<createdAt>.<sessionId>.<migrationId>.<attempt>`). */
+const sessionOf = (key: string): string => key.split('.')[2]!;
+
 /**
  * The local adapter, with every batch call recorded (name and size) and every
  * snapshot held back until all N were asked for: the N migrations then reach
  * the suspend step in the same turn, so the test does not depend on timing to
  * see a batch.
  */
-function recording(base: SessionAdapter): { adapter: SessionAdapter; calls: Array<{ name: string; size: number }> } {
+function recording(base: SessionAdapter, onCall: (name: string, ids: string[]) => void = () => undefined): { adapter: SessionAdapter; calls: Array<{ name: string; size: number }> } {
   const calls: Array<{ name: string; size: number }> = [];
   let asked = 0;
   let release!: () => void;
@@ -65,13 +68,17 @@ function recording(base: SessionAdapter): { adapter: SessionAdapter; calls: Arra
   const many = <K extends 'suspendMany' | 'restoreJsonMany' | 'activateMany' | 'discardMany'>(name: K) =>
     (async (list: unknown[], region: string, options: { signal: AbortSignal }): Promise<SessionBatchOutcome[]> => {
       calls.push({ name, size: list.length });
+      onCall(name, list.map((item) => ('session' in (item as object) ? (item as { session: { id: string } }).session.id : (item as { id: string }).id)));
       return (base[name] as (l: unknown[], r: string, o: { signal: AbortSignal }) => Promise<SessionBatchOutcome[]>)(list, region, options);
     }) as NonNullable<SessionAdapter[K]>;
   const adapter: SessionAdapter = {
     snapshot: (s, o) => base.snapshot(s, o),
     suspend: (s, r, o) => base.suspend(s, r, o),
     restore: (s, r, state, o) => base.restore(s, r, state, o),
-    activate: (s, r, o) => base.activate(s, r, o),
+    activate: (s, r, o) => {
+      onCall('activate', [s.id]);
+      return base.activate(s, r, o);
+    },
     discard: (s, r, o) => base.discard(s, r, o),
     snapshotJson: async (s, o) => {
       const json = await base.snapshotJson!(s, o);
@@ -136,5 +143,73 @@ describe('SessionMigrator with batch calls (local regions)', () => {
     expect(await activeIn('us-east')).toEqual({ 'us-east': [...ids].sort() });
     for (const id of ids) expect(m.getSession(id)).toMatchObject({ region: 'us-east', state: 'active' });
     expect(m.statistics()).toMatchObject({ migrated: 0, failed: N, rolledBack: N, lost: 0 });
+  });
+
+  it('activates no session through a batch before its own snapshot write is acknowledged', async () => {
+    for (const id of ids) await createSession(id, 'us-east');
+    const inner = new MemorySnapshotStore();
+    const acknowledged = new Set<string>();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const store: SnapshotStore = {
+      // Every write waits until the restores landed (below): activations must wait for the writes, not run ahead.
+      put: async (key, bytes, options) => {
+        await released;
+        const result = await inner.put(key, bytes, options);
+        acknowledged.add(sessionOf(key));
+        return result;
+      },
+      get: inner.get.bind(inner),
+      delete: inner.delete.bind(inner),
+      list: inner.list.bind(inner),
+    };
+    const early: string[] = [];
+    const { adapter: recorded } = recording(createLocalSessionAdapter(provider), (name, called) => {
+      if (name === 'activateMany' || name === 'activate') early.push(...called.filter((id) => !acknowledged.has(id)));
+    });
+    const adapter: SessionAdapter = {
+      ...recorded,
+      // The writes are acknowledged only two turns after the restores landed: an activation that did not wait for
+      // its write would be sent by then (the migrator sends a batch one turn after its sessions reach the step).
+      restoreJsonMany: async (...args) => {
+        const outcomes = await recorded.restoreJsonMany!(...args);
+        setImmediate(() => setImmediate(release));
+        return outcomes;
+      },
+    };
+    const m = new SessionMigrator({ adapter, codec, store, concurrency: N, timeoutMillis: 10_000 });
+    for (const id of ids) m.register({ id, region: 'us-east' });
+    const result = await m.batchMigrate(ids, 'eu-west');
+    expect(result.failed).toEqual([]);
+    expect(acknowledged.size).toBe(N);
+    expect(early).toEqual([]);
+    expect(await activeIn('us-east', 'eu-west')).toEqual({ 'us-east': [], 'eu-west': [...ids].sort() });
+  });
+
+  it('a store that fails some writes mid-batch: those sessions roll back to their source, the rest move; 0 lost, 0 doubly active', async () => {
+    for (const id of ids) await createSession(id, 'us-east');
+    const inner = new MemorySnapshotStore();
+    const failing = new Set(['s1', 's4', 's7']);
+    const store: SnapshotStore = {
+      put: async (key, bytes, options) => {
+        if (failing.has(sessionOf(key))) throw new MeridianError('STORE_UNAVAILABLE', `store down for ${key}`);
+        return inner.put(key, bytes, options);
+      },
+      get: inner.get.bind(inner),
+      delete: inner.delete.bind(inner),
+      list: inner.list.bind(inner),
+    };
+    const { adapter } = recording(createLocalSessionAdapter(provider));
+    const m = new SessionMigrator({ adapter, codec, store, concurrency: N, timeoutMillis: 10_000 });
+    for (const id of ids) m.register({ id, region: 'us-east' });
+    const result = await m.batchMigrate(ids, 'eu-west');
+    expect(result.failed.map((f) => f.sessionId).sort()).toEqual([...failing].sort());
+    const held = await activeIn('us-east', 'eu-west');
+    expect(held['us-east']).toEqual([...failing].sort());
+    expect(held['eu-west']).toEqual(ids.filter((id) => !failing.has(id)).sort());
+    // Nothing left behind in the target for the sessions that stayed (their early restore was discarded).
+    const inTarget = (await createLocalSessionAdapter(provider).list!('eu-west', { signal: AbortSignal.timeout(5_000) })).map((c) => c.id);
+    for (const id of failing) expect(inTarget).not.toContain(id);
+    expect(m.statistics()).toMatchObject({ migrated: N - failing.size, failed: failing.size, rolledBack: failing.size, lost: 0 });
   });
 });

@@ -69,7 +69,7 @@ export type { Lease, LeaseStore } from './contracts/lease-store.js';
 export type { SnapshotPutResult, SnapshotStore, SnapshotWriteOptions, StoredSnapshot } from './contracts/snapshot-store.js';
 export type { Failover, FailoverRequest, FailoverStatus } from './contracts/failover.js';
 export type { Syncer, SyncRegionStatus, SyncStatus } from './contracts/syncer.js';
-export type { ActivationCallOptions, AdapterCallOptions, BatchMigrationResult, HeldSession, FailedMigration, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionRef } from './contracts/migrator.js';
+export type { ActivationCallOptions, AdapterCallOptions, BatchMigrationResult, HeldSession, FailedMigration, MigrateOptions, MigrationResult, Migrator, SessionAdapter, SessionBatchItem, SessionBatchOutcome, SessionRef, SessionRestoreItem } from './contracts/migrator.js';
 
 export type { SessionRecord, SessionRegistry, SessionRegistryListOptions, SessionRegistryPage, SessionRegistryPutOptions, SessionState } from './contracts/session-registry.js';
 export { MemorySessionRegistry } from './session-registry/memory-session-registry.js';

@@ -1,4 +1,4 @@
-import { MeridianError, type AdapterCallOptions, type HeldSession, type SessionAdapter, type SessionRef } from '@meridian/core';
+import { MeridianError, type AdapterCallOptions, type HeldSession, type SessionAdapter, type SessionBatchOutcome, type SessionRef } from '@meridian/core';
 import { request } from 'undici';
 import type { LocalProvider } from './local-provider.js';
 
@@ -11,7 +11,10 @@ import type { LocalProvider } from './local-provider.js';
  * lower than its copy's with SESSION_FENCED; `list` reports every copy a region holds.
  * `snapshotJson` and `restoreJson` carry the state as the JSON text the region sends
  * and receives, so a migration never parses it (they are not enumerable: a copy made
- * with spread to wrap `snapshot` or `restore` uses the wrapped calls).
+ * with spread to wrap `snapshot` or `restore` uses the wrapped calls). `suspendMany`,
+ * `restoreJsonMany`, `activateMany` and `discardMany` do the same for many sessions of
+ * one region in one request (`POST /session-batch/...`), each session answered, fenced
+ * and refused on its own.
  */
 export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapter {
   const call = async (region: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: AdapterCallOptions, json?: string) => {
@@ -119,8 +122,54 @@ export function createLocalSessionAdapter(provider: LocalProvider): SessionAdapt
   };
   const snapshotAsText: NonNullable<SessionAdapter['snapshotJson']> = async (session, options) =>
     expectText(await call(session.region, 'GET', `${path(session)}/state`, options), session, session.region, 'snapshot');
+  // One request for many sessions; each answer is read as the single call's would be, into that session's outcome.
+  const batch = async (
+    region: string,
+    action: 'suspend' | 'activate' | 'discard' | 'restore',
+    sessions: SessionRef[],
+    options: AdapterCallOptions,
+    body: string,
+  ): Promise<SessionBatchOutcome[]> => {
+    const result = await call(region, 'POST', `/session-batch/${action}`, options, body);
+    const results = result.status === 200 ? parse(result.text, region).results : undefined;
+    if (!Array.isArray(results) || results.length !== sessions.length) {
+      throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${result.status} to a batch ${action} of ${sessions.length} session(s)`, { details: { regionId: region } });
+    }
+    return sessions.map((session, i): SessionBatchOutcome => {
+      const one = results[i] as { key?: unknown; status?: unknown; body?: unknown };
+      try {
+        if (one?.key !== session.id || typeof one.status !== 'number') throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered a batch ${action} out of order`, { details: { regionId: region } });
+        if (!(action === 'discard' && one.status === 404)) expectOk({ status: one.status, text: one.body === undefined ? '' : JSON.stringify(one.body) }, session, region, action);
+        return { sessionId: session.id };
+      } catch (error) {
+        return { sessionId: session.id, error: error as Error };
+      }
+    });
+  };
+  const items = (list: Array<{ session: SessionRef; epoch?: number | undefined }>) =>
+    JSON.stringify({
+      items: list.map(({ session, epoch }) => {
+        epochQuery(epoch);
+        return epoch === undefined ? { id: session.id } : { id: session.id, epoch };
+      }),
+    });
+  const batchCalls: Required<Pick<SessionAdapter, 'suspendMany' | 'restoreJsonMany' | 'activateMany' | 'discardMany'>> = {
+    suspendMany: async (sessions, region, options) => batch(region, 'suspend', sessions, options, items(sessions.map((session) => ({ session })))),
+    activateMany: async (list, region, options) => batch(region, 'activate', list.map((i) => i.session), options, items(list)),
+    discardMany: async (sessions, region, options) => batch(region, 'discard', sessions, options, items(sessions.map((session) => ({ session })))),
+    restoreJsonMany: async (list, region, options) => {
+      for (const { epoch } of list) epochQuery(epoch);
+      // The header line names each state's length; the states follow as they are, never wrapped in one document.
+      const header = JSON.stringify({
+        items: list.map(({ session, epoch, json }) => ({ id: session.id, ...(epoch === undefined ? {} : { epoch }), bytes: Buffer.byteLength(json) })),
+      });
+      return batch(region, 'restore', list.map((i) => i.session), options, `${header}\n${list.map((i) => i.json).join('')}`);
+    },
+  };
   return Object.defineProperties(adapter, {
     snapshotJson: { value: snapshotAsText, enumerable: false },
     restoreJson: { value: restoreAsText, enumerable: false },
+    // Not enumerable either: a copy that wraps `suspend`, `activate` or `discard` must not be gone around by a batch.
+    ...Object.fromEntries(Object.entries(batchCalls).map(([name, value]) => [name, { value, enumerable: false }])),
   });
 }

@@ -6,11 +6,14 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createReplicaApi } from './replica-api.mjs';
 import { SessionApi, VersionCounter } from './session-api.mjs';
+import { handleSessionBatch } from './session-batch.mjs';
 
 const regionId = process.env.MERIDIAN_REGION_ID ?? 'local';
 const host = process.env.MERIDIAN_HOST ?? '127.0.0.1';
 const port = Number(process.env.MERIDIAN_PORT ?? '0');
 const maxBodyBytes = 1024 * 1024;
+// A batch carries up to MAX_BATCH_ITEMS bodies; each item is still held to maxBodyBytes by the client's batching.
+const maxBatchBodyBytes = 64 * 1024 * 1024;
 const startedAt = Date.now();
 // Changes with every start, so a version read from a restarted region never equals one read before.
 const incarnation = `${startedAt}-${process.pid}`;
@@ -69,33 +72,39 @@ function sendJsonText(res, status, text) {
 }
 
 /**
- * The body as text and parsed: refused with 400 unless it is JSON, 413 past maxBodyBytes.
- * @param {import('node:http').IncomingMessage} req @returns {Promise<{ text: string, value: unknown }>}
+ * The body's bytes: 413 past `limit`.
+ * @param {import('node:http').IncomingMessage} req @param {number} limit @returns {Promise<Buffer>}
  */
-function readJson(req) {
+function readBody(req, limit) {
   return new Promise((resolve, reject) => {
     /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
     req.on('data', (/** @type {Buffer} */ chunk) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
-        reject(Object.assign(new Error(`body larger than ${maxBodyBytes} bytes`), { status: 413 }));
+      if (size > limit) {
+        reject(Object.assign(new Error(`body larger than ${limit} bytes`), { status: 413 }));
         req.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve({ text, value: JSON.parse(text) });
-      } catch {
-        reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * The body as text and parsed: refused with 400 unless it is JSON, 413 past maxBodyBytes.
+ * @param {import('node:http').IncomingMessage} req @returns {Promise<{ text: string, value: unknown }>}
+ */
+async function readJson(req) {
+  const text = (await readBody(req, maxBodyBytes)).toString('utf8');
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch {
+    throw Object.assign(new Error('body is not valid JSON'), { status: 400 });
+  }
 }
 
 const KEY = /^[A-Za-z0-9._:-]{1,256}$/;
@@ -139,6 +148,11 @@ async function handle(req, res) {
     if (id !== undefined && !KEY.test(id)) return send(res, 400, { error: BAD_KEY });
     const reply = await sessions.handle(req.method ?? 'GET', id, rest[0], url.searchParams, async () => (await readJson(req)).text);
     return reply.json === undefined ? send(res, reply.status, reply.body) : sendJsonText(res, reply.status, reply.json);
+  }
+  if (first === 'session-batch' && second && rest.length === 0) {
+    if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+    const reply = await handleSessionBatch(sessions, second, await readBody(req, maxBatchBodyBytes), KEY);
+    return send(res, reply.status, reply.body);
   }
   if (first === 'replica' && rest.length === 0) {
     const reply = await replica.handle(req, second || undefined, url.searchParams);

@@ -10,6 +10,10 @@
 // undici Agent, no protocol, no store). Rounds alternate direction; the
 // figures are medians of ROUNDS rounds.
 //
+// MIGRATIONS_BENCH_BATCH_SIZE sets the migrator's `batchSize` and
+// MIGRATIONS_BENCH_COMPRESSION_LEVEL the codec's `compressionLevel` (defaults:
+// theirs), to measure each change on its own (batch size 1: the per-session calls).
+//
 // `--record-before` stores this run as the `before` figure of the results
 // file; otherwise the `before` already there is kept beside the new figures.
 import { randomBytes } from 'node:crypto';
@@ -27,6 +31,8 @@ const SESSIONS = 1_000;
 const CONCURRENCY = 1_000;
 const ROUNDS = Number(process.env.MIGRATIONS_BENCH_ROUNDS ?? '5');
 const GOAL_MILLIS = 1_500;
+const BATCH_SIZE = process.env.MIGRATIONS_BENCH_BATCH_SIZE ? Number(process.env.MIGRATIONS_BENCH_BATCH_SIZE) : undefined;
+const COMPRESSION_LEVEL = process.env.MIGRATIONS_BENCH_COMPRESSION_LEVEL ? Number(process.env.MIGRATIONS_BENCH_COMPRESSION_LEVEL) : undefined;
 const RESULTS = new URL('./results/', import.meta.url);
 
 /** CPU milliseconds a process has used so far, from /proc (Linux); undefined elsewhere. */
@@ -70,13 +76,14 @@ async function main(): Promise<void> {
   try {
     const endpoint = (id: string) => provider.regions().find((r) => r.id === id)!.endpoint;
     const state = () => ({ storage: Object.fromEntries(Array.from({ length: 400 }, (_, k) => [`key-${k}`, `${'value '.repeat(20)}${randomBytes(24).toString('base64')}`])) });
-    const codec = new SnapshotCodec({ keys: [{ id: 'bench', key: randomBytes(32) }] });
+    const codec = new SnapshotCodec({ keys: [{ id: 'bench', key: randomBytes(32) }], ...(COMPRESSION_LEVEL === undefined ? {} : { compressionLevel: COMPRESSION_LEVEL }) });
     const migrator = new SessionMigrator({
       adapter: createLocalSessionAdapter(provider),
       codec,
       store: new FileSnapshotStore(dir),
       concurrency: CONCURRENCY,
       timeoutMillis: 60_000,
+      ...(BATCH_SIZE === undefined ? {} : { batchSize: BATCH_SIZE }),
     });
     const ids = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
     const setup = new PQueue({ concurrency: 64 });

@@ -103,6 +103,21 @@ describe('SnapshotCodec', () => {
     expect(JSON.stringify(error.details)).not.toContain(k1.key.toString('base64'));
   });
 
+  it('deflates at compressionLevel; any level decodes with any codec holding the key', () => {
+    const state = { items: Array.from({ length: 2_000 }, (_, i) => ({ sku: `sku-${i % 97}`, name: `item ${i % 13}`, price: (i * 37) % 1000 })) };
+    const fast = new SnapshotCodec({ keys: [k1], compressionLevel: 1 });
+    const small = new SnapshotCodec({ keys: [k1], compressionLevel: 9 });
+    const byFast = fast.encode(state);
+    const bySmall = small.encode(state);
+    expect(fast.header(byFast).compression).toBe('deflate');
+    expect(bySmall.length).toBeLessThan(byFast.length);
+    // Level is the writer's choice only: nothing about it is needed to read a snapshot back.
+    expect(small.decode(byFast)).toEqual(state);
+    expect(fast.decode(bySmall)).toEqual(state);
+    expect(new SnapshotCodec({ keys: [k1] }).decode(bySmall)).toEqual(state);
+    for (const bad of [0, 10, 2.5]) expect(meridianErrorOf(() => new SnapshotCodec({ keys: [k1], compressionLevel: bad })).message).toContain('compressionLevel');
+  });
+
   it('refuses oversized state on encode and oversized claims on decode', () => {
     const codec = new SnapshotCodec({ keys: [k1], maxBytes: 1_000 });
     expect(meridianErrorOf(() => codec.encode({ blob: 'z'.repeat(2_000) })).code).toBe('SNAPSHOT_TOO_LARGE');

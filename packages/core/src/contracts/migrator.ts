@@ -83,13 +83,41 @@ export interface HeldSession {
   epoch?: number;
 }
 
+/** One session of a batch call, and the fencing epoch its restore or activation is under. */
+export interface SessionBatchItem {
+  /** The session. */
+  session: SessionRef;
+  /** As {@link ActivationCallOptions.epoch}, for this session. */
+  epoch?: number;
+}
+
+/** One session of {@link SessionAdapter.restoreJsonMany}: its state as JSON text. */
+export interface SessionRestoreItem extends SessionBatchItem {
+  /** The state, as `snapshotJson` returned it. */
+  json: string;
+}
+
+/**
+ * What a batch call did to one of its sessions: `error` absent when it was
+ * done, else the error the single call would have thrown for it (a
+ * `MeridianError` with its `code`: `SESSION_FENCED`, `SESSION_NOT_FOUND`, ...).
+ */
+export interface SessionBatchOutcome {
+  /** Session id. */
+  sessionId: string;
+  /** Why it was not done; absent when it was. */
+  error?: Error;
+}
+
 /**
  * What a host supplies for its kind of session (browser contexts, game rooms, an
  * opaque blob): Meridian owns the protocol around these five calls. Optional
  * ones add to it: `version` lets a checkpointer skip unchanged sessions
  * without taking their snapshot, `snapshotJson` and `restoreJson` let a
  * migration carry the state as text without parsing it, `list` lets a region
- * that comes back be reconciled completely.
+ * that comes back be reconciled completely, and the `...Many` calls let a
+ * migrator move many sessions between the same two regions in a few round
+ * trips instead of one per session and step.
  */
 export interface SessionAdapter {
   /** Captures the session's state in its region (JSON-serialisable). */
@@ -131,4 +159,21 @@ export interface SessionAdapter {
    * recovered away from the region are discarded.
    */
   list?(region: string, options: AdapterCallOptions): Promise<HeldSession[]>;
+  /**
+   * Optional batch calls: each does what its single call does, to many
+   * sessions in one region at once, and answers one outcome per session, in
+   * the order given. One session that fails (fenced, missing) fails alone and
+   * is named in its outcome; the call rejects only when it could not be made
+   * at all (the region did not answer), which fails every session in it.
+   * Each session's `epoch` fences it as the single call's would. A migrator
+   * uses them when the adapter has them (`restoreJsonMany` with
+   * `snapshotJson` and `restoreJson`), and the single calls otherwise.
+   */
+  suspendMany?(sessions: SessionRef[], region: string, options: AdapterCallOptions): Promise<SessionBatchOutcome[]>;
+  /** Optional batch `restoreJson`: see {@link SessionAdapter.suspendMany}. */
+  restoreJsonMany?(items: SessionRestoreItem[], region: string, options: AdapterCallOptions): Promise<SessionBatchOutcome[]>;
+  /** Optional batch `activate`: see {@link SessionAdapter.suspendMany}. */
+  activateMany?(items: SessionBatchItem[], region: string, options: AdapterCallOptions): Promise<SessionBatchOutcome[]>;
+  /** Optional batch `discard` (an absent session is done, as for `discard`): see {@link SessionAdapter.suspendMany}. */
+  discardMany?(sessions: SessionRef[], region: string, options: AdapterCallOptions): Promise<SessionBatchOutcome[]>;
 }

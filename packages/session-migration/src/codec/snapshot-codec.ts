@@ -88,7 +88,7 @@ export class SnapshotCodec {
     if (plain.length > this.#o.maxBytes) throw tooLarge(plain.length, this.#o.maxBytes, 'the session state');
     const compression: SnapshotCompression =
       plain.length > this.#o.brotliAboveBytes ? 'brotli' : plain.length > this.#o.compressAboveBytes ? 'deflate' : 'none';
-    const payload = compression === 'brotli' ? brotliCompressSync(plain) : compression === 'deflate' ? deflateRawSync(plain) : plain;
+    const payload = compression === 'brotli' ? brotliCompressSync(plain) : compression === 'deflate' ? deflateRawSync(plain, { level: this.#o.compressionLevel }) : plain;
     const keyId = Buffer.from(this.#active.id, 'utf8');
     const iv = randomBytes(IV_BYTES);
     const length = Buffer.alloc(4);

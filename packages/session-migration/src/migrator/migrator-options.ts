@@ -27,6 +27,7 @@ export const migratorOptionsSchema = z
     recoveryConcurrency: z.number().int().min(1).max(10_000).default(64),
     recoveryTimeoutMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).default(30_000),
     metrics: z.custom<Metrics>(isMetrics, 'must be a Metrics (with counter, gauge, histogram, onCollect)').optional(),
+    batchSize: z.number().int().min(1).max(1024).default(64),
   })
   .strict();
 
@@ -73,4 +74,11 @@ export interface SessionMigratorOptions {
   recoveryTimeoutMillis?: number;
   /** Where `meridian_migrations_total` and `meridian_migration_duration_seconds` are recorded. Default `noopMetrics`. */
   metrics?: Metrics;
+  /**
+   * Most sessions in one batch call to a region (`suspendMany`, `restoreJsonMany`,
+   * `activateMany`, `discardMany`), used when the adapter has them: the migrations
+   * that reach the same step towards the same region in one turn of the event loop
+   * share a call. 1 sends every call on its own. Default 64.
+   */
+  batchSize?: number;
 }

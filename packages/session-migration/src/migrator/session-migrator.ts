@@ -27,6 +27,7 @@ import { migrationRecorder, type MigrationRecorder } from './migration-metrics.j
 import { checkpointKey } from '../checkpoint/checkpoint-keys.js';
 import { snapshotCreatedAt, snapshotKey } from './migration-keys.js';
 import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-options.js';
+import { AdapterBatcher } from './adapter-batcher.js';
 import { overlappedTransfer } from './overlapped-transfer.js';
 import { envelopeJson, stateJsonOf, type SnapshotIdentity } from './snapshot-envelope.js';
 import { RegionRecovery, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
@@ -101,6 +102,8 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
   /** Sessions whose last registry write failed: `flush()` writes them again. */
   readonly #unsaved = new Map<string, unknown>();
   readonly #recovery: RegionRecovery;
+  /** The forward calls of migrations (suspend, restore, activate, discard), coalesced per region when the adapter batches. */
+  readonly #batcher: AdapterBatcher;
   readonly #events = new TypedEmitter<MigratorEvents>();
   readonly #sessions = new Map<string, SessionInfo>();
   readonly #running = new Map<string, OperationHandle<MigrationResult, MigrationProgress>>();
@@ -127,6 +130,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
     this.#locks = this.#o.leaseStore ?? new MemoryLeaseStore({ clock: this.#clock });
     this.#registry = this.#o.registry ?? new MemorySessionRegistry();
     this.#recovery = this.#recoveryHost();
+    this.#batcher = new AdapterBatcher(this.#o.adapter, this.#o.batchSize);
     for (const region of this.#o.regions ?? []) this.#knownRegions.add(typeof region === 'string' ? region : region.id);
   }
 
@@ -740,7 +744,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       {
         name: 'suspend',
         run: async () => {
-          await this.#o.adapter.suspend(ref, source, call);
+          await this.#batcher.suspend(ref, source, call);
           this.#update(session, { state: 'migrating' });
         },
         undo: async () => {
@@ -764,7 +768,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           // `migrating` until the target serves: nobody is told it is active there before it is.
           const epoch = await this.#commitMove(session, target, 'migrating');
           try {
-            await this.#o.adapter.activate(ref, target, { ...call, epoch });
+            await this.#batcher.activate(ref, target, { ...call, epoch });
           } catch (error) {
             await this.#moveBack(session, source);
             throw error;
@@ -783,7 +787,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           // The session is live in the target now; a source that cannot discard
           // keeps a suspended copy, which is never served.
           try {
-            await this.#bounded(`discard of session "${session.id}" in ${source}`, (c) => this.#o.adapter.discard(ref, source, c));
+            await this.#bounded(`discard of session "${session.id}" in ${source}`, (c) => this.#batcher.discard(ref, source, c));
             return `removed from ${source}`;
           } catch (error) {
             return `suspended copy left in ${source}: ${error instanceof Error ? error.message : String(error)}`;
@@ -870,7 +874,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
           // Identity checked on the text: the envelope must begin with exactly this session's, migration's and regions' fields.
           const state = stateJsonOf(this.#o.codec.decodeJson(snapshot), identity);
           if (state === undefined) throw mismatch();
-          await adapter.restoreJson(ref, target, state, { signal, epoch });
+          await this.#batcher.restoreJson(ref, target, state, { signal, epoch });
         } else {
           const decoded = this.#o.codec.decode<{ sessionId: string; migrationId: string; state: unknown }>(snapshot);
           if (decoded.sessionId !== identity.sessionId || ('migrationId' in identity && decoded.migrationId !== identity.migrationId)) throw mismatch();

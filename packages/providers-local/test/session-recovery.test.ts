@@ -80,7 +80,13 @@ async function scenario(options: { storeDownMillis?: number } = {}) {
   const checkpointer = new SessionCheckpointer({ adapter, codec, store: storage.store, source: migrator, checkpointIntervalMillis: INTERVAL, concurrency: 32 });
   cleanups.push(() => checkpointer.close());
   let maxRoundMillis = 0;
-  checkpointer.on('checkpoint:completed', (r) => (maxRoundMillis = Math.max(maxRoundMillis, r.durationMillis)));
+  // Start of the latest round that completed before the kill: no restored state can be older than it.
+  let lastRoundStartedAt = 0;
+  let killed = false;
+  checkpointer.on('checkpoint:completed', (r) => {
+    maxRoundMillis = Math.max(maxRoundMillis, r.durationMillis);
+    if (!killed) lastRoundStartedAt = r.startedAt;
+  });
   const firstRound = waitForEvent(checkpointer, 'checkpoint:completed', { timeoutMillis: 10_000 });
   await checkpointer.start();
   expect((await firstRound).written).toBe(SESSIONS);
@@ -129,6 +135,7 @@ async function scenario(options: { storeDownMillis?: number } = {}) {
   const recovering = waitForEvent(migrator, 'region:recovering', { filter: (e) => e.regionId === VICTIM, timeoutMillis: 10_000 });
   const recovered = waitForEvent(migrator, 'region:recovered', { filter: (e) => e.regionId === VICTIM, timeoutMillis: 40_000 });
   const killedAt = Date.now();
+  killed = true;
   await p.kill(VICTIM);
   await unhealthy;
   const unhealthyAt = Date.now();
@@ -151,7 +158,7 @@ async function scenario(options: { storeDownMillis?: number } = {}) {
     }
   }
   const why = () => `failed: ${JSON.stringify(result?.failed.slice(0, 5))}; live regions declared unhealthy meanwhile: ${JSON.stringify(falseAlarms)}`;
-  return { why, p, endpoint, agent, migrator, acked, ids, done, outcomes, activeIn, states, maxRoundMillis, killedAt, unhealthyAt, recoveryStartedAt, recoveredAt, regionIds };
+  return { why, p, endpoint, agent, migrator, acked, ids, done, outcomes, activeIn, states, maxRoundMillis, lastRoundStartedAt, killedAt, unhealthyAt, recoveryStartedAt, recoveredAt, regionIds };
 }
 
 describe('a SIGKILLed region holding 1 000 sessions (real processes)', () => {
@@ -164,8 +171,11 @@ describe('a SIGKILLed region holding 1 000 sessions (real processes)', () => {
         `(${r.recoveredAt - r.unhealthyAt} ms after region:unhealthy), max staleness ${r.done.maxStalenessMillis} ms, max checkpoint round ${r.maxRoundMillis} ms`,
     );
     expect(r.recoveredAt - r.unhealthyAt).toBeLessThanOrEqual(5_000);
-    // The window of lost writes: one interval and one round, plus the time from the kill to the recovery's start.
-    expect(r.done.maxStalenessMillis).toBeLessThanOrEqual(INTERVAL + r.maxRoundMillis + (r.recoveryStartedAt - r.killedAt) + 50);
+    // The window of lost writes: every session was checkpointed (or found current) by the last round completed
+    // before the kill, so no state is dated before that round's start. (A bound from the interval and the longest
+    // round instead failed under load: a round's timer fires late when the event loop is busy.)
+    expect(r.lastRoundStartedAt).toBeGreaterThan(0);
+    expect(r.done.maxStalenessMillis).toBeLessThanOrEqual(r.recoveryStartedAt - r.lastRoundStartedAt + 50);
     expect(r.migrator.statistics()).toMatchObject({ lost: 0, byState: { active: SESSIONS, lost: 0, suspended: 0, migrating: 0 } });
     for (const id of r.ids) {
       expect(r.activeIn.get(id), id).toHaveLength(1);

@@ -125,6 +125,25 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
+  it('a round cut short by the region dying keeps the earlier confirmation of the sessions it could not reach', async () => {
+    const { clock, regions, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow(); // t0: both written
+    clock.advance(5_000);
+    await checkpointer.checkpointNow(); // t0+5000: both confirmed unchanged
+    clock.advance(5_000);
+    // The region dies during the next round: s0 is still reached, s1 no longer.
+    const version = regions.adapter.version!.bind(regions.adapter);
+    regions.adapter.version = async (ref, options) => (ref.id === 's1' ? Promise.reject(new Error('connect ECONNREFUSED')) : version(ref, options));
+    expect(await checkpointer.checkpointNow()).toMatchObject({ unchanged: 1, failed: 1 }); // t0+10000
+    clock.advance(800);
+    regions.dead.add('us-east');
+    const result = await migrator.recoverRegion('us-east', { to: 'eu-west' });
+    const staleness = Object.fromEntries(result.recovered.map((r) => [r.sessionId, r.stalenessMillis]));
+    // s1 was last found current by the round at t0+5000 (not dated by its write at t0: 10 800).
+    expect(staleness).toEqual({ s0: 800, s1: 5_800 });
+    await checkpointer.close();
+  });
+
   it('a region declared unhealthy that still answers (a false alarm): its copy is suspended first and its live state restored — nothing lost, never active twice', async () => {
     const { regions, migrator, checkpointer } = setup(2);
     await checkpointer.checkpointNow();

@@ -57,6 +57,13 @@ export interface CheckpointRoundManifest {
   region: string;
   startedAt: number;
   confirmed: Record<string, string | number>;
+  /**
+   * Sessions this round could not reach (their region dying, a timeout) that an
+   * earlier round of this checkpointer confirmed: identity and that round's
+   * start. Without it, a round cut short by the region's death would replace
+   * the manifest and date those sessions by when their checkpoint was written.
+   */
+  earlier?: Record<string, [identity: string | number, confirmedAt: number]>;
 }
 
 /** @internal */
@@ -69,7 +76,16 @@ export function decodeRoundManifest(codec: SnapshotCodec, bytes: Buffer, regionI
   const value = codec.decode<Partial<CheckpointRoundManifest> | null>(bytes);
   if (value === null || typeof value !== 'object' || value.kind !== ROUND_KIND || value.region !== regionId) return undefined;
   if (typeof value.startedAt !== 'number' || value.confirmed === null || typeof value.confirmed !== 'object') return undefined;
+  if (value.earlier !== undefined && (value.earlier === null || typeof value.earlier !== 'object')) return undefined;
   return value as CheckpointRoundManifest;
+}
+
+/** @internal When a manifest says a checkpoint with `identity` was last found current, or undefined. */
+export function manifestConfirmedAt(manifest: CheckpointRoundManifest | undefined, sessionId: string, identity: string | number | undefined): number | undefined {
+  if (!manifest || identity === undefined) return undefined;
+  if (manifest.confirmed[sessionId] === identity) return manifest.startedAt;
+  const earlier = manifest.earlier?.[sessionId];
+  return Array.isArray(earlier) && earlier[0] === identity && typeof earlier[1] === 'number' ? earlier[1] : undefined;
 }
 
 /** @internal What identifies a checkpoint's state in a manifest: the adapter's version, else the state's hash. */

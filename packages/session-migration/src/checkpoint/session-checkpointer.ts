@@ -59,6 +59,8 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
   readonly #recorder: CheckpointRecorder;
   readonly #bucket: TokenBucket | undefined;
   readonly #known = new Map<string, Known>();
+  /** Per region, what its last manifest written by this instance says: session → [identity, confirmed at]. */
+  readonly #manifests = new Map<string, Map<string, [string | number, number]>>();
   readonly #stop = new AbortController();
   #timer: TimerHandle | undefined;
   #nextRoundAt: number | undefined;
@@ -185,6 +187,7 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
     for (const id of this.#known.keys()) if (!tracked.has(id)) this.#known.delete(id);
     let storeDown: StoreFailure | undefined;
     const confirmed = new Map<string, Record<string, string | number>>();
+    const unreached = new Map<string, string[]>();
     const queue = new PQueue({ concurrency: this.#o.concurrency });
     for (const session of sessions) {
       void queue.add(async () => {
@@ -207,6 +210,9 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
             return;
           }
           counts.failed++;
+          let region = unreached.get(session.region);
+          if (!region) unreached.set(session.region, (region = []));
+          region.push(session.id);
           const failure = error instanceof StageFailure ? error : new StageFailure('adapter', error);
           if (failure.error instanceof StoreFailure) storeDown ??= failure.error;
           const cause = failure.error instanceof StoreFailure ? failure.error.error : failure.error;
@@ -222,7 +228,7 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
       });
     }
     await queue.onIdle();
-    if (!storeDown && !this.#stop.signal.aborted) await this.#writeManifests(confirmed, startedAt);
+    if (!storeDown && !this.#stop.signal.aborted) await this.#writeManifests(confirmed, unreached, startedAt);
     const round: CheckpointRound = { startedAt, durationMillis: this.#clock.now() - startedAt, sessions: sessions.length, ...counts };
     this.#rounds++;
     this.#lastRound = round;
@@ -249,14 +255,26 @@ export class SessionCheckpointer implements EventSource<WithErrorEvent<Checkpoin
    * overstating its staleness. Best effort: a failed write leaves the previous
    * manifest, which still tells the truth about its own round.
    */
-  async #writeManifests(confirmed: Map<string, Record<string, string | number>>, startedAt: number): Promise<void> {
+  async #writeManifests(confirmed: Map<string, Record<string, string | number>>, unreached: Map<string, string[]>, startedAt: number): Promise<void> {
     await Promise.all(
       [...confirmed].map(async ([region, sessions]) => {
-        try {
-          await this.#o.store.put(checkpointRoundKey(region), encodeRoundManifest(this.#o.codec, { region, startedAt, confirmed: sessions }), { signal: this.#stop.signal });
-        } catch {
-          // Kept: the previous round's manifest.
+        // A session this round could not reach keeps the confirmation an earlier manifest gave it.
+        const previous = this.#manifests.get(region);
+        const earlier: Record<string, [string | number, number]> = {};
+        for (const id of unreached.get(region) ?? []) {
+          const known = previous?.get(id);
+          if (known) earlier[id] = known;
         }
+        const manifest = { region, startedAt, confirmed: sessions, ...(Object.keys(earlier).length > 0 ? { earlier } : {}) };
+        try {
+          await this.#o.store.put(checkpointRoundKey(region), encodeRoundManifest(this.#o.codec, manifest), { signal: this.#stop.signal });
+        } catch {
+          // Kept: the previous round's manifest, and this instance's memory of it.
+          return;
+        }
+        const written = new Map<string, [string | number, number]>(Object.entries(earlier));
+        for (const [id, identity] of Object.entries(sessions)) written.set(id, [identity, startedAt]);
+        this.#manifests.set(region, written);
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { MeridianError, sleep, type Clock, type FailedMigration, type HeldSession, type LeaseStore, type Router, type SessionAdapter, type SessionRef, type SnapshotStore } from '@meridian/core';
 import type { TypedEmitter } from '@meridian/core/spi';
 import PQueue from 'p-queue';
-import { checkpointIdentity, decodeCheckpoint, decodeRoundManifest, type CheckpointRoundManifest } from '../checkpoint/checkpoint-envelope.js';
+import { checkpointIdentity, decodeCheckpoint, decodeRoundManifest, manifestConfirmedAt, type CheckpointRoundManifest } from '../checkpoint/checkpoint-envelope.js';
 import { checkpointKey, checkpointRoundKey } from '../checkpoint/checkpoint-keys.js';
 import type { SnapshotCodec } from '../codec/snapshot-codec.js';
 import { snapshotCreatedAt } from './migration-keys.js';
@@ -355,7 +355,7 @@ export class RegionRecovery {
       // A later round that found this very state still current dates it from that round's start.
       const identity = checkpointIdentity(checkpoint);
       const round = await manifest();
-      const confirmedAt = round && identity !== undefined && round.confirmed[session.id] === identity ? round.startedAt : undefined;
+      const confirmedAt = manifestConfirmedAt(round, session.id, identity);
       return { state: checkpoint.state, takenAt: Math.max(checkpoint.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length, restoredFrom: 'checkpoint' };
     } catch (error) {
       if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;

@@ -2,12 +2,15 @@ import { MERKLE_MAX_BITS, MERKLE_TREE_VERSION, type MerkleSummary, type ReplicaE
 import { MeridianError } from '../errors/meridian-error.js';
 import { childrenOf, EMPTY_SUMMARY, isFingerprint, isSummary, parseNode, xorFingerprints, type MerkleNode } from './merkle.js';
 
+/** What one direction must send: the keys that differ, or `all` when the other side held nothing at all. */
+export type KeysToSend = string[] | 'all';
+
 /** What a Merkle comparison found, for both directions. */
 export interface MerkleDiff {
   /** Keys whose record in `a` differs from `b`'s or is missing there: what a → b must send. */
-  aToB: string[];
+  aToB: KeysToSend;
   /** Keys whose record in `b` differs from `a`'s or is missing there: what b → a must send. */
-  bToA: string[];
+  bToA: KeysToSend;
   /** Bytes of the summaries and entries read from both stores (as JSON). */
   metadataBytes: number;
   /** Nodes whose entries were compared. */
@@ -44,7 +47,8 @@ const same = (x: MerkleSummary, y: MerkleSummary): boolean => x[0] === y[0] && x
  * infers the other (a node is the XOR of its children); a side that holds
  * nothing under a node is not asked about it again. Cost is proportional to
  * what differs: two stores in step exchange one summary each, however large
- * they are. One walk serves both directions of a pair.
+ * they are. One walk serves both directions of a pair. When one side holds
+ * nothing, the walk stops at the roots: the other side sends `all`.
  */
 export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal): Promise<MerkleDiff> {
   let metadataBytes = 0;
@@ -59,6 +63,8 @@ export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal)
   };
 
   const [[rootA], [rootB]] = await Promise.all([summaries(a, ['']), summaries(b, [''])]);
+  // One side holds nothing: the other sends everything it has, read page by page, without listing its keys.
+  if (rootA![1] === 0 || rootB![1] === 0) return { aToB: rootB![1] === 0 && rootA![1] > 0 ? 'all' : [], bToA: rootA![1] === 0 && rootB![1] > 0 ? 'all' : [], metadataBytes, nodes: 0 };
   let level: Pending[] = [{ name: '', node: parseNode('')!, a: rootA, b: rootB }];
   // The differing nodes settled by their entries, per side that holds records there, with how many.
   const settleA: Array<[string, number]> = [];
@@ -101,7 +107,7 @@ export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal)
   return { aToB: missingFrom(entriesA.entries, entriesB.entries), bToA: missingFrom(entriesB.entries, entriesA.entries), metadataBytes, nodes };
 }
 
-/** Keys of `from` whose fingerprint `to` does not have (all of them when `to` is empty: a one-sided catch-up). */
+/** Keys of `from` whose fingerprint `to` does not have. */
 function missingFrom(from: readonly ReplicaEntry[], to: readonly ReplicaEntry[]): string[] {
   if (to.length === 0) return from.map(([key]) => key);
   const there = new Map(to);

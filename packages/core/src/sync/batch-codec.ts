@@ -13,6 +13,9 @@ const unbrotliAsync = promisify(brotliDecompress);
 export const SYNC_PROTOCOL_VERSION = 1;
 const MAGIC = Buffer.from('MRSB');
 const HEADER_BYTES = 14; // magic 4, version 1, encoding 1, raw length 4, crc32 4
+// Measured on sync frames (500 records, about 110 KB of JSON): quality 4 compresses them as small as 5 (within 1 %)
+// with about a third less CPU; 3 is cheaper still but 4 % larger. Any quality decodes the same way.
+const BROTLI_QUALITY = 4;
 /** How a batch payload is compressed. */
 export type BatchEncoding = 'none' | 'gzip' | 'brotli';
 const ENCODINGS: readonly BatchEncoding[] = ['none', 'gzip', 'brotli'];
@@ -59,7 +62,14 @@ export async function encodeBatch(records: readonly ReplicaRecord[], options: En
  * serialize it twice.
  */
 export async function encodeRecordsJson(recordsJson: readonly string[], options: EncodeOptions = {}): Promise<EncodedBatch> {
-  const raw = Buffer.from(`{"records":[${recordsJson.join(',')}]}`, 'utf8');
+  return encodePayload(Buffer.from(`{"records":[${recordsJson.join(',')}]}`, 'utf8'), options);
+}
+
+/**
+ * The frame of a payload that is already the batch's JSON, `{"records":[...]}`
+ * as UTF-8 (a sender that serialized the batch in one piece).
+ */
+export async function encodePayload(raw: Buffer, options: EncodeOptions = {}): Promise<EncodedBatch> {
   const setting = options.compression ?? 'auto';
   let encoding: BatchEncoding =
     setting !== 'auto'
@@ -71,7 +81,7 @@ export async function encodeRecordsJson(recordsJson: readonly string[], options:
           : 'brotli';
   let payload = raw;
   if (encoding === 'gzip') payload = await gzipAsync(raw, { level: 6 });
-  else if (encoding === 'brotli') payload = await brotliAsync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+  else if (encoding === 'brotli') payload = await brotliAsync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
   if (setting === 'auto' && payload.length >= raw.length) {
     payload = raw;
     encoding = 'none';
@@ -84,6 +94,10 @@ export async function encodeRecordsJson(recordsJson: readonly string[], options:
   header.writeUInt32BE(crc32(payload), 10);
   return { frame: Buffer.concat([header, payload]), rawBytes: raw.length, encoding };
 }
+
+// The header says how large the payload inflates to: one output chunk of that size makes one trip to the thread
+// pool instead of one per 16 KiB (a 110 KB frame took 7, each a callback on the main thread).
+const outputChunk = (rawLength: number): number => Math.max(64, rawLength + 1);
 
 /**
  * Decodes and validates a frame; anything off (magic, protocol version,
@@ -108,8 +122,8 @@ export async function decodeBatch(frame: Buffer, options: { maxRawBytes: number;
       encoding === 'none'
         ? payload
         : encoding === 'gzip'
-          ? await gunzipAsync(payload, { maxOutputLength: options.maxRawBytes })
-          : await unbrotliAsync(payload, { maxOutputLength: options.maxRawBytes });
+          ? await gunzipAsync(payload, { maxOutputLength: options.maxRawBytes, chunkSize: outputChunk(rawLength) })
+          : await unbrotliAsync(payload, { maxOutputLength: options.maxRawBytes, chunkSize: outputChunk(rawLength) });
   } catch (cause) {
     throw fail(`${encoding} payload does not decompress`, cause);
   }

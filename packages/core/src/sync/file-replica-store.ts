@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
+import { lendReads } from './lent-reads.js';
 import { ReplicaIndex } from './replica-index.js';
 import { keyHash, parseStoredRecord } from './replica-record.js';
 
@@ -34,6 +35,16 @@ export class FileReplicaStore implements ReplicaStore {
     this.directory = directory;
     this.#records = join(directory, 'records');
     this.#durable = durable;
+    lendReads(this, {
+      getMany: async (keys, options = {}) => {
+        this.#check(options, 'getMany');
+        return this.#index.getMany(keys, true);
+      },
+      scan: async (options) => {
+        this.#check(options, 'scan');
+        return this.#index.scan(options, true);
+      },
+    });
   }
 
   /**
@@ -113,6 +124,7 @@ export class FileReplicaStore implements ReplicaStore {
     this.#check(options, 'scan');
     return this.#index.scan(options);
   }
+
 
   async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check(options, 'digest');

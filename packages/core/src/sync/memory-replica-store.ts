@@ -1,6 +1,7 @@
 import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
+import { lendReads } from './lent-reads.js';
 import { ReplicaIndex } from './replica-index.js';
 
 /**
@@ -10,6 +11,19 @@ import { ReplicaIndex } from './replica-index.js';
 export class MemoryReplicaStore implements ReplicaStore {
   readonly #index = new ReplicaIndex();
   #closed = false;
+
+  constructor() {
+    lendReads(this, {
+      getMany: async (keys, options = {}) => {
+        this.#check(options, 'getMany');
+        return this.#index.getMany(keys, true);
+      },
+      scan: async (options) => {
+        this.#check(options, 'scan');
+        return this.#index.scan(options, true);
+      },
+    });
+  }
 
   async getMany(keys: readonly string[], options: ReplicaCallOptions = {}): Promise<Array<StoredRecord | undefined>> {
     this.#check(options, 'getMany');
@@ -25,6 +39,7 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.#check(options, 'scan');
     return this.#index.scan(options);
   }
+
 
   async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check(options, 'digest');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { replicaRecord, runReplicaStoreConformance } from '@meridian/testkit';
 import { describe, expect, it } from 'vitest';
 import { FileReplicaStore } from './file-replica-store.js';
+import { readOnly } from './lent-reads.js';
 import { MemoryReplicaStore } from './memory-replica-store.js';
 
 runReplicaStoreConformance('memory', async () => ({ store: new MemoryReplicaStore() }));
@@ -59,6 +60,37 @@ describe('FileReplicaStore', () => {
       const store = await FileReplicaStore.open(dir);
       expect((await readdir(join(dir, 'records'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('copies and lent reads (memory and file stores)', () => {
+  it('hand callers copies their edits never reach, and lend core’s Syncer the records themselves', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meridian-replica-'));
+    try {
+      for (const store of [new MemoryReplicaStore(), await FileReplicaStore.open(dir)]) {
+        const record = replicaRecord('k', { n: 1, list: [1] });
+        await store.apply([{ key: 'k', record, expected: null }]);
+        const [copy] = await store.getMany(['k']);
+        const [scanned] = (await store.scan({ since: 0, limit: 10 })).records;
+        copy!.value = 'changed';
+        (scanned!.value as { list: number[] }).list.push(2);
+        scanned!.vv.other = 'x';
+        expect(await store.getMany(['k'])).toEqual([expect.objectContaining({ value: { n: 1, list: [1] }, vv: record.vv })]);
+        // Lent: the same objects on every read, and what a plain read copies.
+        const lent = readOnly(store);
+        expect(lent).not.toBe(store);
+        const [a] = await lent.getMany(['k']);
+        const [b] = (await lent.scan({ since: 0, limit: 10 })).records;
+        expect(a).toBe(b);
+        expect(a).toEqual((await store.getMany(['k']))[0]);
+        // A wrapper does not pass the loan on: it reads through its own methods.
+        expect(readOnly({ ...store, getMany: store.getMany.bind(store), scan: store.scan.bind(store) } as MemoryReplicaStore)).not.toBe(lent);
+        await (store as { close(): Promise<void> }).close();
+        await expect(lent.getMany(['k'])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

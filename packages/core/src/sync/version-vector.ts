@@ -36,3 +36,10 @@ export function sortKeys(vector: Readonly<Record<string, string>>): Record<strin
   for (const region of Object.keys(vector).sort()) out[region] = vector[region]!;
   return out;
 }
+
+/** The vector itself when its keys already come in sorted order, else a sorted copy: for reading (a digest), not for keeping. */
+export function sortedView(vector: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const regions = Object.keys(vector);
+  for (let i = 1; i < regions.length; i++) if (regions[i - 1]! > regions[i]!) return sortKeys(vector);
+  return vector;
+}

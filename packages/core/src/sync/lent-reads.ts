@@ -1,0 +1,28 @@
+import type { ReplicaCallOptions, ReplicaStore, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+
+// The stores of this process (memory, file) lend their records for reading: `getMany` and `scan` that hand out
+// the records themselves instead of a copy each. Only code that reads what it is lent, and never changes it, may
+// use them: the Syncer's sending side (it serializes what it reads) and its conflict-queue load. They hang off the
+// store under this symbol, not enumerable: not in its type, not copied by `{ ...store }` wrappers (which then
+// read through their own methods, as they must).
+const LENT_READS = Symbol('meridian.replica.lentReads');
+
+/** @internal The reads a store lends. */
+export interface LentReads {
+  getMany(keys: readonly string[], options?: ReplicaCallOptions): Promise<Array<StoredRecord | undefined>>;
+  scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage>;
+}
+
+/** @internal Called by a store of this process on itself. */
+export function lendReads(store: ReplicaStore, reads: LentReads): void {
+  Object.defineProperty(store, LENT_READS, { value: reads });
+}
+
+/**
+ * @internal Reads for a caller that never changes what it reads: the store's
+ * lent reads when it has them (no copy per record), its ordinary ones
+ * otherwise (a remote store's records are fresh objects anyway).
+ */
+export function readOnly(store: ReplicaStore): LentReads {
+  return (store as { [LENT_READS]?: LentReads })[LENT_READS] ?? store;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
-import { lendReads } from './lent-reads.js';
+import { lendIndexReads } from './lent-reads.js';
 import { ReplicaIndex } from './replica-index.js';
 import { keyHash, parseStoredRecord } from './replica-record.js';
 
@@ -35,16 +35,7 @@ export class FileReplicaStore implements ReplicaStore {
     this.directory = directory;
     this.#records = join(directory, 'records');
     this.#durable = durable;
-    lendReads(this, {
-      getMany: async (keys, options = {}) => {
-        this.#check(options, 'getMany');
-        return this.#index.getMany(keys, true);
-      },
-      scan: async (options) => {
-        this.#check(options, 'scan');
-        return this.#index.scan(options, true);
-      },
-    });
+    lendIndexReads(this, this.#index, (options, what) => this.#check(options, what));
   }
 
   /**

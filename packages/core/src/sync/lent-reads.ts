@@ -1,4 +1,5 @@
 import type { ReplicaCallOptions, ReplicaStore, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
+import type { ReplicaIndex } from './replica-index.js';
 
 // The stores of this process (memory, file) lend their records for reading: `getMany` and `scan` that hand out
 // the records themselves instead of a copy each. Only code that reads what it is lent, and never changes it, may
@@ -16,6 +17,24 @@ export interface LentReads {
 /** @internal Called by a store of this process on itself. */
 export function lendReads(store: ReplicaStore, reads: LentReads): void {
   Object.defineProperty(store, LENT_READS, { value: reads });
+}
+
+/**
+ * @internal Lends `index`'s records for a store of this process that keeps them
+ * in a ReplicaIndex; `check` runs first, as in the store's own methods (closed,
+ * aborted).
+ */
+export function lendIndexReads(store: ReplicaStore, index: ReplicaIndex, check: (options: ReplicaCallOptions | undefined, what: string) => void): void {
+  lendReads(store, {
+    getMany: async (keys, options = {}) => {
+      check(options, 'getMany');
+      return index.getMany(keys, true);
+    },
+    scan: async (options) => {
+      check(options, 'scan');
+      return index.scan(options, true);
+    },
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
-import { lendReads } from './lent-reads.js';
+import { lendIndexReads } from './lent-reads.js';
 import { ReplicaIndex } from './replica-index.js';
 
 /**
@@ -13,16 +13,7 @@ export class MemoryReplicaStore implements ReplicaStore {
   #closed = false;
 
   constructor() {
-    lendReads(this, {
-      getMany: async (keys, options = {}) => {
-        this.#check(options, 'getMany');
-        return this.#index.getMany(keys, true);
-      },
-      scan: async (options) => {
-        this.#check(options, 'scan');
-        return this.#index.scan(options, true);
-      },
-    });
+    lendIndexReads(this, this.#index, (options, what) => this.#check(options, what));
   }
 
   async getMany(keys: readonly string[], options: ReplicaCallOptions = {}): Promise<Array<StoredRecord | undefined>> {

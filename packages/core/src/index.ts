@@ -155,7 +155,7 @@ export { FileReplicaStore } from './sync/file-replica-store.js';
 export type { FileReplicaStoreOptions } from './sync/file-replica-store.js';
 export { CrossRegionSync } from './sync/cross-region-sync.js';
 export type { CrossRegionSyncStatus, SyncPairRound, SyncRoundReport } from './sync/cross-region-sync.js';
-export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions } from './sync/sync-options.js';
+export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions, SyncSettings, SyncSettingsState } from './sync/sync-options.js';
 export type {
   PendingConflict,
   SyncClockSkewEvent,

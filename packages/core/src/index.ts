@@ -97,7 +97,7 @@ export type {
 } from './failover/failover-types.js';
 export type { FailoverOperation, Operation } from './failover/operation.js';
 export { HealthMonitor } from './health/health-monitor.js';
-export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
+export type { HealthMonitorOptions, HealthSettings, HealthSettingsState, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
 export type {
   EjectionRule,
   EjectionSkippedEvent,

@@ -21,12 +21,14 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
     .option('--order <ids>', 'regions first to last (comma-separated); regions left out follow in their current order', commaList)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nAutomatic failover takes the next target in the new order from now on. A region moved first becomes home:\nfailback returns there; traffic does not move by itself. Not kept across agent restarts (set regions[].priority in the config for that).\n\nExamples:\n  meridian failover set-priority ap-south 1\n  meridian failover set-priority --order us-east,ap-south,eu-west')
-    .action(async (region: string | undefined, priority: number | undefined, o: { order?: string[]; json?: boolean }) => {
+    .action(async (region: string | undefined, priority: number | undefined, o: { order?: string[]; json?: boolean }, cmd: Command) => {
+      // `--json` after the subcommand is taken by the parent, which has a --json of its own.
+      const json = o.json ?? (cmd.parent?.opts() as { json?: boolean }).json;
       if (o.order && region !== undefined) throw new CliError('give REGION N or --order, not both', EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
       if (!o.order && (region === undefined || priority === undefined)) throw new CliError('give REGION N (e.g. set-priority ap-south 1) or --order a,b,c', EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
       const body = o.order ? { order: o.order } : { priorities: { [region!]: priority! } };
       const view = await ctx.client().call<{ priorities: Array<{ id: string; priority: number }>; home: string }>('PUT', '/v1/failover/priorities', body);
-      if (o.json) return printJson(ctx.io, view);
+      if (json) return printJson(ctx.io, view);
       ctx.io.stdout.write(`failover order: ${view.priorities.map((p) => `${p.id} (${p.priority})`).join(' -> ')}; home ${view.home}\n`);
     });
 
@@ -39,7 +41,8 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
     .option('--successes <n>', 'consecutive successful probes that bring it back', positiveInt)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nApplies at once: the next probe of each region comes within the new interval; thresholds count from the probes so far.\nNot kept across agent restarts (set health.* in the config for that).\n\nExample:\n  meridian health configure --interval 10s --timeout 2s --failures 3 --successes 2')
-    .action(async (o: { interval?: string; timeout?: string; failures?: number; successes?: number; json?: boolean }) => {
+    .action(async (o: { interval?: string; timeout?: string; failures?: number; successes?: number; json?: boolean }, cmd: Command) => {
+      const json = o.json ?? (cmd.parent?.opts() as { json?: boolean }).json;
       const body = {
         ...(o.interval !== undefined ? { intervalMillis: parseDuration(o.interval, '--interval') } : {}),
         ...(o.timeout !== undefined ? { timeoutMillis: parseDuration(o.timeout, '--timeout') } : {}),
@@ -48,7 +51,7 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       };
       if (Object.keys(body).length === 0) throw new CliError('give at least one of --interval, --timeout, --failures, --successes', EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
       const { settings } = await ctx.client().call<{ settings: HealthSettingsState }>('PUT', '/v1/health/settings', body);
-      if (o.json) return printJson(ctx.io, settings);
+      if (json) return printJson(ctx.io, settings);
       ctx.io.stdout.write(`health probing: every ${formatMillis(settings.intervalMillis)}, timeout ${formatMillis(settings.timeoutMillis)}, unhealthy after ${settings.failuresBeforeUnhealthy} failure(s), healthy after ${settings.successesBeforeHealthy} success(es)\n`);
     });
 }

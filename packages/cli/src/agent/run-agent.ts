@@ -13,6 +13,7 @@ import { runtimeRoutes } from './routes/runtime-routes.js';
 import { syncAdminRoutes } from './routes/sync-admin-routes.js';
 import { startAlerts } from './alerts.js';
 import { Operations } from './operations.js';
+import { syncFollowsTraffic } from './sync-follows-traffic.js';
 import { generateToken } from './token.js';
 
 /**
@@ -55,6 +56,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
     log(`config ${loaded.displayPath}: app ${loaded.config.app.name}, ${loaded.config.regions.length} region(s), provider ${loaded.config.provider.kind}`);
     plane = await startControlPlane(loaded, { env: options.env, log });
     if (loaded.config.alerts) alerts = startAlerts(loaded.config.alerts, plane, log);
+    if (plane.sync) syncFollowsTraffic(plane.failover, plane.sync, log);
     if (!signalled) {
       const operations = new Operations();
       server = createAdminServer({

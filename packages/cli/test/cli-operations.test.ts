@@ -3,20 +3,27 @@
 // --detach + cancel), runtime failover order and health probing, alert webhooks to a
 // real loopback HTTP server, and requests per region in status.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { follow } from '../src/client/follow-operation.js';
+import { createContext } from '../src/commands/context.js';
+import { CliError, EXIT } from '../src/exit-codes.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const { MERIDIAN_ADMIN_TOKEN: _t, MERIDIAN_AGENT_URL: _u, ...cleanEnv } = process.env;
 const baseEnv = { ...cleanEnv, NO_COLOR: '1' };
+// Each test runs tens of `meridian` subprocesses; on a busy 2-core machine that can take a minute (a bound, not a timing check).
+vi.setConfig({ testTimeout: 180_000 });
 
 interface Run {
   code: number;
@@ -287,6 +294,54 @@ alerts:
     const after = await statusOf(a);
     expect(weightsOf(after)).toEqual(before);
     expect(after.failover.last).toMatchObject({ kind: 'planned', to: 'ap-south', outcome: 'cancelled' });
+  });
+
+  it('on a terminal, Ctrl-C asks: N leaves the drill running (its id given), y cancels it on the agent (rolled back, CANCELLED)', async () => {
+    const before = weightsOf(await statusOf(a));
+    const file = JSON.parse(readFileSync(join(a.dir, '.meridian', 'agent.json'), 'utf8'));
+    // The client as the binary runs it, in process: its Ctrl-C and terminal are an emitter and a stream here.
+    const session = (answer: string) => {
+      const stderr = new PassThrough();
+      const input = new PassThrough();
+      let text = '';
+      stderr.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.endsWith('[y/N] ')) input.write(`${answer}\n`);
+      });
+      const ctx = createContext(a.dir, { ...baseEnv, MERIDIAN_AGENT_URL: file.url, MERIDIAN_ADMIN_TOKEN: file.token }, { stdout: new PassThrough() as never, stderr: stderr as never }, () => undefined);
+      const signals = new EventEmitter();
+      const run = follow(ctx, 'POST', '/v1/drill', { to: 'eu-west', durationMillis: 3_600_000 }, {
+        signals,
+        interactive: true,
+        input,
+        onEvent: (e) => {
+          if (e.type === 'progress' && e['step'] === 'hold' && e['status'] === 'running') signals.emit('SIGINT');
+        },
+      });
+      return { run, text: () => text };
+    };
+
+    const no = session('n');
+    const left = await no.run;
+    expect(left).toMatchObject({ detached: { kind: 'drill' } });
+    const id = (left as { detached: { id: string } }).detached.id;
+    expect(no.text()).toContain(`cancel drill ${id} on the agent? [y/N] `);
+    expect(no.text()).toContain(`left drill ${id} running on the agent; \`meridian cancel ${id}\` stops it`);
+    expect((await statusOf(a)).failover.operation).toEqual({ id, kind: 'drill' });
+    expect((await meridian(a.dir, ['cancel', id])).code).toBe(0);
+
+    const yes = session('y');
+    const error = await yes.run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(EXIT.CANCELLED);
+    expect((error as CliError).message).toMatch(/^drill drill-\S+ was cancelled on the agent: drill to eu-west was cancelled/);
+    expect(yes.text()).toMatch(/cancelling drill drill-\S+ on the agent \(it rolls back\)/);
+    const after = await statusOf(a);
+    expect(weightsOf(after)).toEqual(before);
+    expect(after.failover.last).toMatchObject({ kind: 'drill', outcome: 'cancelled' });
   });
 
   it('status shows requests per region from the front door, and sessions per region', async () => {

@@ -16,6 +16,8 @@ export interface FollowOptions {
   signals?: NodeJS.EventEmitter;
   /** Whether to ask before cancelling: default when stdin and stderr are both terminals. */
   interactive?: boolean;
+  /** Where the answer is read from. Default stdin. */
+  input?: NodeJS.ReadableStream;
 }
 
 /**
@@ -47,6 +49,11 @@ export async function follow<T>(ctx: CommandContext, method: 'POST', path: strin
     );
   };
   const onInterrupt = (): void => {
+    // --detach means "leave it running": Ctrl-C before the id arrived only stops waiting for it.
+    if (options.detach) {
+      stop.abort();
+      return;
+    }
     if (deciding) {
       // A second Ctrl-C while asked: no, leave it running.
       deciding.abort();
@@ -64,7 +71,7 @@ export async function follow<T>(ctx: CommandContext, method: 'POST', path: strin
     }
     deciding = new AbortController();
     const { id, kind } = op;
-    void askYesNo(`\ncancel ${kind} ${id} on the agent?`, { input: process.stdin, output: ctx.io.stderr }, deciding.signal).then((yes) => {
+    void askYesNo(`\ncancel ${kind} ${id} on the agent?`, { input: options.input ?? process.stdin, output: ctx.io.stderr }, deciding.signal).then((yes) => {
       deciding = undefined;
       if (yes) {
         cancelWanted = true;
@@ -95,7 +102,8 @@ export async function follow<T>(ctx: CommandContext, method: 'POST', path: strin
     if (cancelWanted) ctx.io.stderr.write(`${op?.kind ?? 'operation'} ${op?.id ?? ''} ended with a result after the cancel (see below)\n`);
     return { result };
   } catch (error) {
-    if (error instanceof CliError && error.code === STOPPED_FOLLOWING && op) {
+    if (error instanceof CliError && error.code === STOPPED_FOLLOWING) {
+      if (!op) throw new CliError('interrupted before the agent named the operation; it may have started: meridian operations lists it', EXIT.FAILED, { code: 'INTERRUPTED' });
       if (detachedByUser) ctx.io.stderr.write(`left ${op.kind} ${op.id} running on the agent; \`meridian cancel ${op.id}\` stops it\n`);
       return { detached: op };
     }

@@ -17,7 +17,9 @@ async function main(argv: string[]): Promise<ExitCode> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (error instanceof CliError) {
-      ctx.io.stderr.write(`meridian: ${error.message}\n`);
+      // The agent's stable code, for scripts that match on it (HTTP_nnn is only a status, not a code).
+      const code = error.code && !error.code.startsWith('HTTP_') ? ` [${error.code}]` : '';
+      ctx.io.stderr.write(`meridian: ${error.message}${code}\n`);
       return error.exitCode;
     }
     ctx.io.stderr.write(`meridian: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -10,8 +10,10 @@ export const EXIT = {
   UNREACHABLE: 3,
   /** The agent refused the token. */
   UNAUTHORIZED: 4,
-  /** Something named does not exist (an unknown region or session). */
+  /** Something named does not exist (an unknown region, session, operation or conflict key). */
   NOT_FOUND: 5,
+  /** The operation was cancelled on the agent (Ctrl-C, `meridian cancel`) and rolled back as its engine does on abort. */
+  CANCELLED: 6,
 } as const;
 
 /** One of {@link EXIT}'s values. */

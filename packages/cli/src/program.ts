@@ -7,6 +7,9 @@ import { registerFailoverCommands } from './commands/failover-commands.js';
 import { registerSessionCommands } from './commands/session-commands.js';
 import { registerStatusCommands } from './commands/status-commands.js';
 import { registerSyncCommands } from './commands/sync-commands.js';
+import { registerOperationCommands } from './commands/operation-commands.js';
+import { registerRuntimeCommands } from './commands/runtime-commands.js';
+import { registerSyncAdminCommands } from './commands/sync-admin-commands.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -15,7 +18,8 @@ Exit codes:
   2  usage or config error
   3  agent unreachable (none started in this directory, or it is down)
   4  unauthorized (wrong or missing admin token)
-  5  not found (an unknown region or session)`;
+  5  not found (an unknown region, session, operation or conflict key)
+  6  cancelled on the agent (Ctrl-C or meridian cancel), and rolled back`;
 
 /** The `meridian` command with every subcommand. */
 export function createProgram(ctx: CommandContext, version: string): Command {
@@ -33,5 +37,8 @@ export function createProgram(ctx: CommandContext, version: string): Command {
   registerSessionCommands(program, ctx);
   registerSyncCommands(program, ctx);
   registerCostsCommand(program, ctx);
+  registerSyncAdminCommands(program, ctx);
+  registerRuntimeCommands(program, ctx);
+  registerOperationCommands(program, ctx);
   return program;
 }

@@ -97,7 +97,7 @@ export type {
 } from './failover/failover-types.js';
 export type { FailoverOperation, Operation } from './failover/operation.js';
 export { HealthMonitor } from './health/health-monitor.js';
-export type { HealthMonitorOptions, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
+export type { HealthMonitorOptions, HealthSettings, HealthSettingsState, HealthTarget, PassiveHealthOptions, SuccessRateOptions } from './health/health-options.js';
 export type {
   EjectionRule,
   EjectionSkippedEvent,
@@ -155,7 +155,7 @@ export { FileReplicaStore } from './sync/file-replica-store.js';
 export type { FileReplicaStoreOptions } from './sync/file-replica-store.js';
 export { CrossRegionSync } from './sync/cross-region-sync.js';
 export type { CrossRegionSyncStatus, SyncPairRound, SyncRoundReport } from './sync/cross-region-sync.js';
-export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions } from './sync/sync-options.js';
+export type { CrossRegionSyncOptions, SyncRegion, SyncRetryOptions, SyncSettings, SyncSettingsState } from './sync/sync-options.js';
 export type {
   PendingConflict,
   SyncClockSkewEvent,

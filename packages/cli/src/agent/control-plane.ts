@@ -104,6 +104,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       cleanup.push(() => Promise.all(stores.map((s) => s.close())).then(() => undefined));
       sync = new CrossRegionSync({
         regions: live.map((r, i) => ({ id: r.id, store: stores[i]!, priority: r.priority })),
+        mode: config.sync.mode,
+        ...(config.sync.primary ? { primary: config.sync.primary } : {}),
         conflictPolicy: config.sync.conflictPolicy,
         intervalMillis: config.sync.intervalMillis,
         metrics,

@@ -9,6 +9,11 @@ import { operationRoutes } from './routes/operation-routes.js';
 import { readRoutes } from './routes/read-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { syncRoutes } from './routes/sync-routes.js';
+import { runtimeRoutes } from './routes/runtime-routes.js';
+import { syncAdminRoutes } from './routes/sync-admin-routes.js';
+import { startAlerts } from './alerts.js';
+import { Operations } from './operations.js';
+import { syncFollowsTraffic } from './sync-follows-traffic.js';
 import { generateToken } from './token.js';
 
 /**
@@ -46,12 +51,23 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
   const startedAt = Date.now();
   let plane: ControlPlane | undefined;
   let server: ReturnType<typeof createAdminServer> | undefined;
+  let alerts: { close(): Promise<void> } | undefined;
   try {
     log(`config ${loaded.displayPath}: app ${loaded.config.app.name}, ${loaded.config.regions.length} region(s), provider ${loaded.config.provider.kind}`);
     plane = await startControlPlane(loaded, { env: options.env, log });
+    if (loaded.config.alerts) alerts = startAlerts(loaded.config.alerts, plane, log);
+    if (plane.sync) syncFollowsTraffic(plane.failover, plane.sync, log);
     if (!signalled) {
+      const operations = new Operations();
       server = createAdminServer({
-        routes: [...readRoutes(plane, startedAt), ...operationRoutes(plane), ...sessionRoutes(plane), ...syncRoutes(plane, loaded.displayPath)],
+        routes: [
+          ...readRoutes(plane, startedAt),
+          ...operationRoutes(plane, operations),
+          ...sessionRoutes(plane, operations),
+          ...syncRoutes(plane, loaded.displayPath),
+          ...syncAdminRoutes(plane, loaded.displayPath),
+          ...runtimeRoutes(plane, operations),
+        ],
         token,
         metrics: createMetrics(plane),
         log,
@@ -81,6 +97,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
     return EXIT.OK;
   } finally {
     await server?.close();
+    await alerts?.close();
     await plane?.stop();
     removeAgentFile(options.cwd, process.pid);
     process.off('SIGINT', onInt);

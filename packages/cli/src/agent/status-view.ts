@@ -1,4 +1,5 @@
 import type { ControlPlane } from './control-plane.js';
+import { trafficView } from './traffic-view.js';
 
 /** Everything `meridian status` shows, as the agent sees it now. */
 export async function statusView(plane: ControlPlane, startedAt: number) {
@@ -10,6 +11,7 @@ export async function statusView(plane: ControlPlane, startedAt: number) {
   const lag = new Map((syncStatus?.regions ?? []).map((r) => [r.regionId, r]));
   const stats = migrator.statistics();
   const fo = failover.status();
+  const traffic = trafficView(plane);
   const regions = await Promise.all(
     config.regions.map(async (r, index) => {
       const run = await provider.status(r.id);
@@ -47,6 +49,7 @@ export async function statusView(plane: ControlPlane, startedAt: number) {
         price: price ? { hourly: price.hourly, currency: price.currency } : undefined,
         sync: syncState ? { lagMillis: syncState.lagMillis, pendingChanges: syncState.pendingChanges, reachable: syncState.reachable } : undefined,
         sessions: stats.byRegion[r.id] ?? 0,
+        requests: traffic?.byRegion[r.id]?.requests,
       };
     }),
   );
@@ -67,6 +70,7 @@ export async function statusView(plane: ControlPlane, startedAt: number) {
     sync: syncStatus
       ? { enabled: true, policy: syncStatus.policy, conflicts: syncStatus.conflicts, conflictsPending: syncStatus.conflictsPending, lastRoundAt: syncStatus.lastRoundAt }
       : { enabled: false },
+    traffic,
     sessions: { total: stats.sessions, migrated: stats.migrated, failed: stats.failed, p50Millis: stats.p50Millis, p95Millis: stats.p95Millis },
     lastDeploy: deployments.last ? { id: deployments.last.id, outcome: deployments.last.outcome, durationMillis: deployments.last.durationMillis, speedup: deployments.last.speedup } : undefined,
     regions,

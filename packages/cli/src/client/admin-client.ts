@@ -33,17 +33,19 @@ export class AdminClient {
    * running operation) feeds each event to `onEvent` and returns the final
    * `result`, or throws its `error`.
    */
-  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, onEvent?: (event: AgentEvent) => void): Promise<T> {
+  async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, onEvent?: (event: AgentEvent) => void, options: { signal?: AbortSignal } = {}): Promise<T> {
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(`${this.target.url}${path}`, {
         method,
+        ...(options.signal ? { signal: options.signal } : {}),
         headers: { authorization: `Bearer ${this.target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         headersTimeout: 120_000,
         bodyTimeout: 0, // a drill may hold for minutes between two progress lines
       });
     } catch (error) {
+      if (options.signal?.aborted) throw stoppedFollowing(error);
       throw unreachable(this.target.url, error);
     }
     const type = String(res.headers['content-type'] ?? '');
@@ -75,6 +77,7 @@ export class AdminClient {
         }
       }
     } catch (error) {
+      if (options.signal?.aborted) throw stoppedFollowing(error);
       throw new CliError(`lost the agent while ${method} ${path} was running: ${(error as Error).message}; the operation may still be running (see meridian status)`, EXIT.UNREACHABLE, { cause: error });
     }
     if (!final) throw new CliError(`the agent ended ${method} ${path} without a result; see meridian status`, EXIT.FAILED);
@@ -84,6 +87,13 @@ export class AdminClient {
     }
     return final['result'] as T;
   }
+}
+
+/** Thrown when the caller's signal stopped a call: the client stopped following, the agent was not told anything. */
+export const STOPPED_FOLLOWING = 'STOPPED_FOLLOWING';
+
+function stoppedFollowing(error: unknown): CliError {
+  return new CliError('stopped following the operation', EXIT.OK, { code: STOPPED_FOLLOWING, cause: error });
 }
 
 function unreachable(url: string, error: unknown): CliError {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { DeploymentReport } from '@meridian/core';
+import { follow, printDetached, type Followed } from '../client/follow-operation.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { deployProgress } from '../output/deploy-progress.js';
 import { formatMillis } from '../duration.js';
@@ -15,6 +16,7 @@ interface DeployOptions {
   maxCost?: number;
   strategy?: string;
   json?: boolean;
+  detach?: boolean;
 }
 
 /** `meridian deploy`. */
@@ -29,6 +31,7 @@ export function registerDeployCommand(program: Command, ctx: CommandContext): vo
     .option('--max-cost <perHour>', 'with --auto: leave out regions dearer than this per hour', positiveNumber)
     .addOption(new Option('--strategy <strategy>', 'traffic after the deploy (default: keep the failover manager\'s weights)').choices(['active-active', 'active-passive', 'regional']))
     .option('--json', 'print the deployment report as JSON (progress still goes to stderr)')
+    .option('--detach', 'start it, print its operation id and return; `meridian cancel ID` stops it')
     .addHelpText('after', '\nExamples:\n  meridian deploy\n  meridian deploy --regions us-east,eu-west --strategy active-active\n  meridian deploy --auto --count 2 --near 48.8,2.3 --near 52.5,13.4 --max-cost 0.2')
     .action(async (o: DeployOptions) => {
       if (o.regions && o.auto) throw new CliError('give --regions or --auto, not both', EXIT.USAGE);
@@ -40,12 +43,14 @@ export function registerDeployCommand(program: Command, ctx: CommandContext): vo
         ...(o.strategy ? { strategy: o.strategy } : {}),
       };
       const progress = deployProgress(ctx.io, ctx.errColors);
-      let report: DeploymentReport;
+      let followed: Followed<DeploymentReport>;
       try {
-        report = await ctx.client().call<DeploymentReport>('POST', '/v1/deploy', body, (e) => progress.onEvent(e));
+        followed = await follow<DeploymentReport>(ctx, 'POST', '/v1/deploy', body, { detach: o.detach === true, onEvent: (e) => progress.onEvent(e) });
       } finally {
         progress.stop();
       }
+      if ('detached' in followed) return printDetached(ctx, followed.detached, o.json);
+      const report = followed.result;
       if (report.outcome !== 'completed') ctx.exit(EXIT.FAILED);
       if (o.json) return printJson(ctx.io, report);
       const c = ctx.colors;

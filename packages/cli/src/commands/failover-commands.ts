@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { DrillReport, FailoverPlan, FailoverReport } from '@meridian/core';
 import type { AgentEvent } from '../client/admin-client.js';
 import { formatMillis, parseDuration } from '../duration.js';
-import { EXIT } from '../exit-codes.js';
+import { follow, printDetached } from '../client/follow-operation.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { renderTable } from '../output/table.js';
 import { printJson } from '../output/write.js';
 import type { CommandContext } from './context.js';
@@ -23,15 +24,19 @@ export function registerFailoverCommands(program: Command, ctx: CommandContext):
   program
     .command('failover')
     .description('move all traffic to a region (verify target, sync, shift, verify routing; rolled back on failure)')
-    .requiredOption('--to <region>', 'the region to move traffic to')
+    // Checked in the action, not by commander: a required option would also be required of `failover set-priority`.
+    .option('--to <region>', 'the region to move traffic to (required)')
     .option('--dry-run', 'show the steps, weights and checks, changing nothing (exit 1 when a check fails)')
     .option('--force', 'go ahead even when the target is not healthy')
     .option('--drain', 'wait failover.drainMillis for in-flight work on the old region')
     .option('--json', 'print JSON')
-    .action(async (o: { to: string; dryRun?: boolean; force?: boolean; drain?: boolean; json?: boolean }) => {
+    .option('--detach', 'start it, print its operation id and return; `meridian cancel ID` stops it (and rolls it back)')
+    .action(async (o: { to?: string; dryRun?: boolean; force?: boolean; drain?: boolean; json?: boolean; detach?: boolean }) => {
+      if (o.to === undefined) throw new CliError("required option '--to <region>' not specified (or a subcommand: failover set-priority)", EXIT.USAGE);
+      const to = o.to;
       const client = ctx.client();
       if (o.dryRun) {
-        const { plan } = await client.call<{ plan: FailoverPlan }>('POST', '/v1/failover', { to: o.to, dryRun: true, force: o.force === true });
+        const { plan } = await client.call<{ plan: FailoverPlan }>('POST', '/v1/failover', { to, dryRun: true, force: o.force === true });
         if (!plan.wouldSucceed) ctx.exit(EXIT.FAILED);
         if (o.json) return printJson(ctx.io, { dryRun: true, plan });
         const c = ctx.colors;
@@ -42,8 +47,10 @@ export function registerFailoverCommands(program: Command, ctx: CommandContext):
         );
         return;
       }
-      ctx.io.stderr.write(`failover to ${o.to} ...\n`);
-      const report = await client.call<FailoverReport>('POST', '/v1/failover', { to: o.to, force: o.force === true, drain: o.drain === true }, steps);
+      ctx.io.stderr.write(`failover to ${to} ...\n`);
+      const followed = await follow<FailoverReport>(ctx, 'POST', '/v1/failover', { to, force: o.force === true, drain: o.drain === true }, { detach: o.detach === true, onEvent: steps });
+      if ('detached' in followed) return printDetached(ctx, followed.detached, o.json);
+      const report = followed.result;
       if (o.json) return printJson(ctx.io, report);
       ctx.io.stdout.write(`${summary(report)}\n`);
     });
@@ -54,9 +61,12 @@ export function registerFailoverCommands(program: Command, ctx: CommandContext):
     .option('--verify-sync', "wait until the home region's replication lag is under failover.failback.maxLagMillis (needs sync)")
     .option('--wait-for-health', 'wait for the home region to be healthy instead of refusing')
     .option('--json', 'print JSON')
-    .action(async (o: { verifySync?: boolean; waitForHealth?: boolean; json?: boolean }) => {
+    .option('--detach', 'start it, print its operation id and return; `meridian cancel ID` stops it (and rolls it back)')
+    .action(async (o: { verifySync?: boolean; waitForHealth?: boolean; json?: boolean; detach?: boolean }) => {
       ctx.io.stderr.write('failback ...\n');
-      const report = await ctx.client().call<FailoverReport>('POST', '/v1/failback', { verifySync: o.verifySync === true, waitForHealth: o.waitForHealth === true }, steps);
+      const followed = await follow<FailoverReport>(ctx, 'POST', '/v1/failback', { verifySync: o.verifySync === true, waitForHealth: o.waitForHealth === true }, { detach: o.detach === true, onEvent: steps });
+      if ('detached' in followed) return printDetached(ctx, followed.detached, o.json);
+      const report = followed.result;
       if (o.json) return printJson(ctx.io, report);
       ctx.io.stdout.write(`${summary(report)}\n`);
     });
@@ -67,10 +77,13 @@ export function registerFailoverCommands(program: Command, ctx: CommandContext):
     .requiredOption('--to <region>', 'the region to drill on')
     .requiredOption('--duration <duration>', 'how long traffic stays there: 500ms, 30s, 5m, 1h')
     .option('--json', 'print JSON')
-    .action(async (o: { to: string; duration: string; json?: boolean }) => {
+    .option('--detach', 'start it, print its operation id and return; `meridian cancel ID` ends it early (rolled back)')
+    .action(async (o: { to: string; duration: string; json?: boolean; detach?: boolean }) => {
       const durationMillis = parseDuration(o.duration, '--duration');
       ctx.io.stderr.write(`drill on ${o.to} for ${formatMillis(durationMillis)} ...\n`);
-      const report = await ctx.client().call<DrillReport>('POST', '/v1/drill', { to: o.to, durationMillis }, steps);
+      const followed = await follow<DrillReport>(ctx, 'POST', '/v1/drill', { to: o.to, durationMillis }, { detach: o.detach === true, onEvent: steps });
+      if ('detached' in followed) return printDetached(ctx, followed.detached, o.json);
+      const report = followed.result;
       if (!report.rolledBack) ctx.exit(EXIT.FAILED);
       if (o.json) return printJson(ctx.io, report);
       ctx.io.stdout.write(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { BatchMigrationResult, MigrationResult } from '@meridian/core';
 import type { MigrationStatistics, SessionInfo } from '@meridian/session-migration';
 import { formatMillis } from '../duration.js';
+import { follow, printDetached } from '../client/follow-operation.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { renderTable } from '../output/table.js';
 import { printJson } from '../output/write.js';
@@ -29,11 +30,17 @@ export function registerSessionCommands(program: Command, ctx: CommandContext): 
     .argument('<region>', 'the region to empty')
     .option('--to <region>', 'one target for all (default: with geo.database and client IPs, each session\'s nearest healthy region; else the healthy region nearest the one emptied)')
     .option('--json', 'print JSON')
-    .action(async (region: string, o: { to?: string; json?: boolean }) => {
-      const result = await ctx.client().call<BatchMigrationResult & { from: string; to: string }>('POST', `/v1/regions/${encodeURIComponent(region)}/evacuate`, o.to ? { to: o.to } : {}, (e) => {
-        if (e.type === 'start') ctx.io.stderr.write(`evacuating ${e['sessions']} session(s) from ${e['from']} to ${e['to']}\n`);
-        if (e.type === 'progress') ctx.io.stderr.write(`  ${e['sessionId']} -> ${e['to']}: ${e['status']}${e['error'] ? ` (${e['error']})` : ''}\n`);
+    .option('--detach', 'start it, print its operation id and return; `meridian cancel ID` stops it (running moves roll back)')
+    .action(async (region: string, o: { to?: string; json?: boolean; detach?: boolean }) => {
+      const followed = await follow<BatchMigrationResult & { from: string; to: string }>(ctx, 'POST', `/v1/regions/${encodeURIComponent(region)}/evacuate`, o.to ? { to: o.to } : {}, {
+        detach: o.detach === true,
+        onEvent: (e) => {
+          if (e.type === 'start') ctx.io.stderr.write(`evacuating ${e['sessions']} session(s) from ${e['from']} to ${e['to']}\n`);
+          if (e.type === 'progress') ctx.io.stderr.write(`  ${e['sessionId']} -> ${e['to']}: ${e['status']}${e['error'] ? ` (${e['error']})` : ''}\n`);
+        },
       });
+      if ('detached' in followed) return printDetached(ctx, followed.detached, o.json);
+      const result = followed.result;
       if (result.failed.length > 0) ctx.exit(EXIT.FAILED);
       if (o.json) return printJson(ctx.io, result);
       const rows = [...result.migrated.map((m) => [m.sessionId, m.to, 'migrated', formatMillis(m.durationMillis)]), ...result.failed.map((f) => [f.sessionId, '-', ctx.colors.red('failed'), f.error])];

@@ -10,7 +10,7 @@ import { positiveInt, positiveNumber, type CommandContext } from './context.js';
 export function registerStatusCommands(program: Command, ctx: CommandContext): void {
   program
     .command('status')
-    .description('regions: health, latency, traffic weight, deployment and region config, price, sync lag, sessions')
+    .description('regions: health, latency, traffic weight, deployment and region config, price, sync lag, sessions and requests per region')
     .option('--json', 'print JSON (with --watch: one JSON object per line)')
     .option('-w, --watch', 'refresh until Ctrl-C')
     .option('--interval <seconds>', 'seconds between refreshes with --watch', positiveNumber, 2)
@@ -82,9 +82,11 @@ export function renderStatus(c: Colors, s: StatusView): string {
     r.price ? `${r.price.hourly} ${r.price.currency}` : undefined,
     r.sync ? `${r.sync.lagMillis} ms${r.sync.pendingChanges ? ` (${r.sync.pendingChanges} pending)` : ''}` : undefined,
     r.sessions,
+    r.requests === undefined ? undefined : `${r.requests}${s.traffic ? ` (${s.traffic.byRegion[r.id]?.share ?? 0}%)` : ''}`,
   ]);
-  const table = renderTable(c, ['REGION', 'HEALTH', 'LATENCY', 'WEIGHT', 'DEPLOY', 'CONFIG', 'PRICE/H', 'SYNC LAG', 'SESSIONS'], rows);
-  return `${header}\n${table}`;
+  const table = renderTable(c, ['REGION', 'HEALTH', 'LATENCY', 'WEIGHT', 'DEPLOY', 'CONFIG', 'PRICE/H', 'SYNC LAG', 'SESSIONS', 'REQUESTS'], rows);
+  const traffic = s.traffic ? `traffic: ${s.traffic.requests} request(s) through the ${s.traffic.source} (${s.traffic.served} served, ${s.traffic.failures} failed, ${s.traffic.retried} retried)` : 'traffic: not measured by this provider';
+  return `${header}\n${table}\n${traffic}`;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

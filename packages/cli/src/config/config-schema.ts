@@ -1,5 +1,6 @@
 import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
+import { alertsSchema } from './alerts-schema.js';
 
 // The config file's schema. Defaults live here and in docs/operations/cli.md; keep both in step.
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -109,6 +110,8 @@ export const configSchema = z
     sync: z
       .object({
         enabled: z.boolean().default(false),
+        mode: z.enum(['active-active', 'active-passive']).default('active-active'),
+        primary: z.string().min(1).optional(),
         conflictPolicy: z.enum(['latest-wins', 'primary-wins', 'manual']).default('latest-wins'),
         intervalMillis: millis.default(1_000),
         maxBytesPerSecond: z.number().positive().finite().optional(),
@@ -134,6 +137,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    alerts: alertsSchema.optional(),
     agent: z
       .object({
         host: z.string().refine(isLoopback, 'must be a loopback address (127.x.y.z, ::1 or localhost): the admin API never leaves this machine').default('127.0.0.1'),
@@ -157,6 +161,9 @@ export const configSchema = z
     }
     if (c.sync.enabled && c.regions.length < 2) {
       ctx.addIssue({ code: 'custom', path: ['sync', 'enabled'], message: 'sync needs at least two regions', input: true });
+    }
+    if (c.sync.primary !== undefined && !seen.has(c.sync.primary)) {
+      ctx.addIssue({ code: 'custom', path: ['sync', 'primary'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.sync.primary });
     }
     if (c.geo?.fallbackRegion !== undefined && !seen.has(c.geo.fallbackRegion)) {
       ctx.addIssue({ code: 'custom', path: ['geo', 'fallbackRegion'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.geo.fallbackRegion });

@@ -13,6 +13,7 @@ export interface ResolvedWebhook {
   readonly format: 'generic' | 'slack';
   readonly headers: Record<string, string>;
   readonly minSeverity: 'info' | 'warning' | 'critical';
+  readonly types: ReadonlySet<string> | undefined;
 }
 
 /** @internal */

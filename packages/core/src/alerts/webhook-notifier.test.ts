@@ -178,6 +178,26 @@ describe('deduplication and rate limit', () => {
     ]);
     await until(() => sent.length === 1, 'first');
   });
+
+  it('sends a webhook only the alert types it lists; the others are skipped for it and still go elsewhere', async () => {
+    const { n, sent, dropped } = create({
+      webhooks: [
+        { url: `${server.url}/failovers`, name: 'failovers', types: ['failover-completed'] },
+        { url: `${server.url}/all`, name: 'all' },
+      ],
+    });
+    n.notify(ALERT);
+    n.notify({ type: 'failover-completed', severity: 'warning', message: 'us-east -> eu-west' });
+    await until(() => sent.length === 3, 'three deliveries');
+    expect(sent.map((s) => [s.webhook, s.alert.type]).sort()).toEqual([
+      ['all', 'failover-completed'],
+      ['all', 'region-unhealthy'],
+      ['failovers', 'failover-completed'],
+    ]);
+    expect(server.received.filter((r) => r.path === '/failovers').map((r) => JSON.parse(r.body).type)).toEqual(['failover-completed']);
+    expect(dropped).toEqual([]);
+    expect(() => create({ webhooks: [{ url: server.url, types: [] }] })).toThrow(/types/);
+  });
 });
 
 describe('payloads and sources', () => {

@@ -51,7 +51,7 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
       const name = w.name ?? `webhook[${index}] (${describeUrl(w.url)})`;
       if (names.has(name)) throw invalidConfig('WebhookNotifier options', [{ path: `webhooks[${index}].name`, message: 'duplicate webhook name', value: JSON.stringify(name) }]);
       names.add(name);
-      const hook: ResolvedWebhook = { name, url: w.url, format: w.format, headers: w.headers ?? {}, minSeverity: w.minSeverity };
+      const hook: ResolvedWebhook = { name, url: w.url, format: w.format, headers: w.headers ?? {}, minSeverity: w.minSeverity, types: w.types ? new Set(w.types) : undefined };
       const bucket = new TokenBucket({ ratePerSecond: this.#o.rateLimit.perMinute / 60, burst: this.#o.rateLimit.burst, clock: this.#clock });
       return { hook, bucket, pending: 0, tail: Promise.resolve() };
     });
@@ -102,7 +102,7 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
   }
 
   /**
-   * Queues an alert for every webhook whose `minSeverity` admits it (a host's
+   * Queues an alert for every webhook whose `types` (when given) and `minSeverity` admit it (a host's
    * own alerts too). Returns at once; the outcome comes as events. INVALID_ARGUMENT
    * for an alert without type, severity or message.
    */
@@ -117,6 +117,8 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
       return;
     }
     for (const lane of this.#lanes) {
+      // A webhook that chose its types does not want the others: a filter, not a drop.
+      if (lane.hook.types && !lane.hook.types.has(alert.type)) continue;
       if (RANK[alert.severity] < RANK[lane.hook.minSeverity]) {
         this.#events.emit('alert:dropped', { alert, webhook: lane.hook.name, reason: 'below-min-severity' });
       } else if (lane.pending >= this.#o.maxPendingPerWebhook) {

@@ -4,7 +4,7 @@ import { millisSchema, nonNegativeMillisSchema } from '../config/millis-schema.j
 import type { Clock } from '../clock/clock.js';
 import { hasMethods } from '../config/has-methods.js';
 import { invalidConfig, parseOptions } from '../config/parse-options.js';
-import type { AlertSeverity } from './alert-types.js';
+import type { AlertSeverity, AlertType } from './alert-types.js';
 import { describeUrl } from './redact.js';
 
 const millis = millisSchema;
@@ -17,6 +17,7 @@ const webhookSchema = z
     format: z.enum(['generic', 'slack']).default('generic'),
     headers: z.record(z.string(), z.string()).optional(),
     minSeverity: severity.default('info'),
+    types: z.array(z.string().min(1)).min(1, 'list at least one alert type, or leave types out for all').optional(),
   })
   .strict();
 
@@ -74,6 +75,8 @@ export interface WebhookTarget {
   headers?: Record<string, string>;
   /** Alerts below this are not sent to this webhook. Default `info` (all). */
   minSeverity?: AlertSeverity;
+  /** Only these alert types go to this webhook (others are skipped for it, without an event). Default all. */
+  types?: AlertType[];
 }
 
 /** Retries of a webhook that answers 5xx or 429, or cannot be reached. */

@@ -44,7 +44,9 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   readonly #clock: Clock;
   readonly #events = new TypedEmitter<FailoverEvents>();
   readonly #regions: FailoverRegion[];
-  readonly #home: string;
+  #home: string;
+  /** Configuration order of the regions: the tie-break between equal priorities. */
+  readonly #configOrder: Map<string, number>;
   readonly #keeper: LeaseKeeper;
   readonly #policy: TrafficPolicy;
   readonly #runner: OperationRunner;
@@ -66,9 +68,19 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
       }
       ids.add(region.id);
     }
+    this.#configOrder = new Map(this.#o.regions.map((r, index) => [r.id, index]));
     this.#regions = byPriority(this.#o.regions.map((r) => ({ id: r.id, priority: r.priority, weight: r.weight })));
     this.#home = this.#regions[0]!.id;
-    const view: PolicyContext = { regions: this.#regions, home: this.#home, state: (regionId) => this.#state(regionId), weights: () => this.#weights };
+    // The policy and the launcher read home through these getters: setPriorities() may change it.
+    const homeOf = (): string => this.#home;
+    const view: PolicyContext = {
+      regions: this.#regions,
+      get home() {
+        return homeOf();
+      },
+      state: (regionId) => this.#state(regionId),
+      weights: () => this.#weights,
+    };
     this.#policy = policyForMode(this.#o.mode, view);
     this.#weights = this.#policy.desired();
     this.#recorder = failoverRecorder(this.#o.metrics ?? noopMetrics, this.#regions.map((r) => r.id));
@@ -89,7 +101,13 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
       state: (regionId) => this.#state(regionId),
       apply: (weights, kind, signal) => this.#apply(weights, kind, signal),
     };
-    this.#launcher = new MoveLauncher(this.#runner, this.#ctx, { home: this.#home, failbackMaxLagMillis: this.#o.failback.maxLagMillis, weights: () => this.#weights });
+    this.#launcher = new MoveLauncher(this.#runner, this.#ctx, {
+      get home() {
+        return homeOf();
+      },
+      failbackMaxLagMillis: this.#o.failback.maxLagMillis,
+      weights: () => this.#weights,
+    });
     this.#automatic = new AutomaticFailover({
       options: this.#o,
       clock: this.#clock,
@@ -184,6 +202,40 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
     const last = history.at(-1);
     if (last) status.lastFailover = last;
     return status;
+  }
+
+  /** Regions in failover order (lowest priority first; the first is home). */
+  priorities(): Array<{ id: string; priority: number }> {
+    return this.#regions.map((r) => ({ id: r.id, priority: r.priority }));
+  }
+
+  /**
+   * Changes the failover order at runtime: `{ regionId: priority }` for the
+   * regions to change (lower first; equal priorities keep configuration order).
+   * Automatic failover picks its next target in the new order from now on. When
+   * another region comes first it becomes home: failback (manual, or automatic
+   * once it has failed and recovered) returns there; traffic does not move by
+   * itself. This manager's order only: other instances keep theirs.
+   * REGION_NOT_FOUND for an unknown region, INVALID_ARGUMENT for a priority that
+   * is not a non-negative integer, FAILOVER_IN_PROGRESS while an operation runs.
+   */
+  setPriorities(priorities: Record<string, number>): Array<{ id: string; priority: number }> {
+    const entries = Object.entries(priorities ?? {});
+    if (entries.length === 0) throw new MeridianError('INVALID_ARGUMENT', 'setPriorities: give at least one region and its priority');
+    const changes = entries.map(([id, priority]) => {
+      const region = findRegion(this.#regions, id);
+      if (!Number.isInteger(priority) || priority < 0) {
+        throw new MeridianError('INVALID_ARGUMENT', `setPriorities: priority of ${region.id} must be a non-negative integer, got ${String(priority)}`);
+      }
+      return { region, priority };
+    });
+    const op = this.#runner.current;
+    if (op) throw new MeridianError('FAILOVER_IN_PROGRESS', `${op.kind} ${op.id} is running; change priorities when it has ended`, { details: { operation: op.id } });
+    for (const { region, priority } of changes) region.priority = priority;
+    // In place: the traffic policy holds this very array.
+    this.#regions.sort((a, b) => a.priority - b.priority || this.#configOrder.get(a.id)! - this.#configOrder.get(b.id)!);
+    this.#home = this.#regions[0]!.id;
+    return this.priorities();
   }
 
   /** Dry run: the steps, weights and checks of a failover to `to`, changing nothing. */

@@ -5,7 +5,7 @@ import type { Disposable } from '../events/disposable.js';
 import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } from '../events/typed-emitter.js';
 import { noopMetrics } from '../metrics/noop-metrics.js';
 import { getByRegionId } from '../regions/find-region.js';
-import { healthMonitorOptionsSchema, type HealthMonitorOptions, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
+import { healthMonitorOptionsSchema, healthSettingsSchema, type HealthMonitorOptions, type HealthSettings, type HealthSettingsState, type HealthTarget, type ResolvedHealthOptions } from './health-options.js';
 import type { HealthEvents, HealthState, PassiveOutcome, ProbeEvent, RegionHealth } from './health-types.js';
 import { healthRecorder, type HealthRecorder } from './health-metrics.js';
 import { createHttpProber } from './http-prober.js';
@@ -113,6 +113,37 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
   /** @deprecated Use `close()`. */
   stop(): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * Changes probing while running (INVALID_CONFIG naming the setting, and
+   * nothing changed, when a value is bad or the timeout would not be below the
+   * interval). Thresholds apply from the next outcome, with the counts so far
+   * kept; a new interval reschedules every waiting probe within it (jittered),
+   * and a probe in flight keeps the timeout it started with. Returns the settings in force.
+   */
+  configure(settings: HealthSettings): HealthSettingsState {
+    const s = parseOptions(healthSettingsSchema, settings, 'HealthMonitor.configure settings');
+    const intervalMillis = s.intervalMillis ?? this.#options.intervalMillis;
+    const timeoutMillis = s.timeoutMillis ?? this.#options.timeoutMillis;
+    if (timeoutMillis >= intervalMillis) {
+      const path = s.timeoutMillis !== undefined ? 'timeoutMillis' : 'intervalMillis';
+      throw invalidConfig('HealthMonitor.configure settings', [
+        { path, message: `timeoutMillis (${timeoutMillis}) must be smaller than intervalMillis (${intervalMillis}); give both`, value: String(s[path]) },
+      ]);
+    }
+    // Trackers read their thresholds from this object: changing it in place changes them too.
+    Object.assign(this.#options, { intervalMillis, timeoutMillis }, s.failuresBeforeUnhealthy === undefined ? {} : { failuresBeforeUnhealthy: s.failuresBeforeUnhealthy }, s.successesBeforeHealthy === undefined ? {} : { successesBeforeHealthy: s.successesBeforeHealthy });
+    if (s.intervalMillis !== undefined && this.#running) {
+      for (const entry of this.#entries.values()) if (entry.timer) this.#scheduleFirst(entry);
+    }
+    return this.settings;
+  }
+
+  /** The probing settings in force. */
+  get settings(): HealthSettingsState {
+    const { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy } = this.#options;
+    return { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy };
   }
 
   /** Adds a region to watch (probing starts at once when running). */

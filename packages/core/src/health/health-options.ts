@@ -185,5 +185,31 @@ export interface HealthMonitorOptions {
   metrics?: Metrics;
 }
 
+/** @internal What `HealthMonitor.configure` accepts: the probing settings that may change while it runs. */
+export const healthSettingsSchema = z
+  .object({
+    intervalMillis: positiveMillis.min(2, 'must be >= 2 (a probe needs a timeout shorter than the interval)').optional(),
+    timeoutMillis: positiveMillis.optional(),
+    failuresBeforeUnhealthy: z.number().int().min(1).optional(),
+    successesBeforeHealthy: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .refine((s) => Object.values(s).some((v) => v !== undefined), 'give at least one of intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy');
+
+/** Probing settings {@link HealthMonitor.configure} changes at runtime; what is left out stays as it is. */
+export interface HealthSettings {
+  /** Time between probes of one region; the next probe of each region comes within the new interval. */
+  intervalMillis?: number;
+  /** A probe slower than this fails; must stay below the interval (the one given, or the current one). */
+  timeoutMillis?: number;
+  /** Consecutive failed probes that make a region unhealthy (counts already made are kept). */
+  failuresBeforeUnhealthy?: number;
+  /** Consecutive successful probes that bring an unhealthy region back. */
+  successesBeforeHealthy?: number;
+}
+
+/** The probing settings in force. */
+export type HealthSettingsState = Required<HealthSettings>;
+
 /** @internal Options after validation and defaults. */
 export type ResolvedHealthOptions = z.output<typeof healthMonitorOptionsSchema>;

@@ -17,7 +17,7 @@ import { hlcWall, HybridLogicalClock } from './hlc.js';
 import { ReplicaWriter, type WriteAck } from './replica-writer.js';
 import { checkKey } from './replica-record.js';
 import { errorInfo, SyncPair } from './sync-pair.js';
-import { syncOptionsSchema, type CrossRegionSyncOptions, type ResolvedSyncOptions } from './sync-options.js';
+import { syncOptionsSchema, syncSettingsSchema, type CrossRegionSyncOptions, type ResolvedSyncOptions, type SyncSettings, type SyncSettingsState } from './sync-options.js';
 import type { PendingConflict, SyncEvents, SyncPairStatus, SyncRegionState } from './sync-types.js';
 import { syncRecorder, type SyncRecorder } from './sync-metrics.js';
 import { purgeTombstones } from './tombstone-gc.js';
@@ -111,6 +111,8 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #conflictsDetected = 0;
   #conflictsResolved = 0;
   #timer: TimerHandle | undefined;
+  /** A round started by the loop's own timer is running (it schedules the next one when it ends). */
+  #loopRound = false;
   #round: Promise<SyncRoundReport> | undefined;
   #started = false;
   #stopped = false;
@@ -204,6 +206,37 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
       this.#pairs.length = 0;
       this.#buildPairs(this.#clock.now());
     }
+  }
+
+  /**
+   * Changes the push interval and the bandwidth limit while running (validated
+   * as the constructor's options are: INVALID_CONFIG naming the setting). A new
+   * interval applies from now: the next round is `intervalMillis` away (or follows
+   * the round in flight by that much). A new limit gives every pair a fresh bucket.
+   * Returns the settings now in force.
+   */
+  configure(settings: SyncSettings): SyncSettingsState {
+    this.#assertOpen();
+    const s = parseOptions(syncSettingsSchema, settings, 'CrossRegionSync.configure settings');
+    if (s.maxBytesPerSecond !== undefined || s.burstBytes !== undefined) {
+      if (s.maxBytesPerSecond !== undefined) this.#o.maxBytesPerSecond = s.maxBytesPerSecond ?? undefined;
+      if (s.burstBytes !== undefined) this.#o.burstBytes = s.burstBytes ?? undefined;
+      for (const pair of this.#pairs) pair.setBandwidth({ maxBytesPerSecond: this.#o.maxBytesPerSecond, burstBytes: this.#o.burstBytes });
+    }
+    if (s.intervalMillis !== undefined) {
+      this.#o.intervalMillis = s.intervalMillis;
+      // A waiting timer was set for the old interval; a loop round in flight schedules the next one itself.
+      if (this.#started && !this.#loopRound) {
+        this.#timer?.cancel();
+        this.#schedule(s.intervalMillis);
+      }
+    }
+    return this.settings;
+  }
+
+  /** The runtime settings in force (see {@link CrossRegionSync.configure}). */
+  get settings(): SyncSettingsState {
+    return { intervalMillis: this.#o.intervalMillis, maxBytesPerSecond: this.#o.maxBytesPerSecond, burstBytes: this.#o.burstBytes };
   }
 
   /** Writes `value` in one region. Resolves once that region's store has it (the acknowledgement). */
@@ -316,9 +349,13 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #schedule(delay: number): void {
     if (this.#stopped) return;
     this.#timer = this.#clock.setTimeout(() => {
+      this.#loopRound = true;
       this.syncNow()
         .catch(() => undefined) // a round reports its failures as events; the loop goes on
-        .finally(() => this.#schedule(this.#o.intervalMillis));
+        .finally(() => {
+          this.#loopRound = false;
+          this.#schedule(this.#o.intervalMillis);
+        });
     }, delay);
   }
 

@@ -70,6 +70,36 @@ export const syncOptionsSchema = z
     }
   });
 
+/** @internal What `CrossRegionSync.configure` accepts: the settings that may change while it runs. */
+export const syncSettingsSchema = z
+  .object({
+    intervalMillis: millis.optional(),
+    maxBytesPerSecond: z.number().positive().finite().nullable().optional(),
+    burstBytes: z.number().int().positive().nullable().optional(),
+  })
+  .strict()
+  .refine((s) => Object.values(s).some((v) => v !== undefined), 'give at least one of intervalMillis, maxBytesPerSecond, burstBytes');
+
+/** Settings {@link CrossRegionSync.configure} changes at runtime; what is left out stays as it is. */
+export interface SyncSettings {
+  /** Push changes every this often; the next round comes this long after the call. */
+  intervalMillis?: number;
+  /** Bandwidth limit per region pair, bytes per second; `null` lifts it. */
+  maxBytesPerSecond?: number | null;
+  /** Burst of the bandwidth limit; `null` goes back to the default (maxBytesPerSecond / 4, at least 64 KiB). */
+  burstBytes?: number | null;
+}
+
+/** The runtime settings in force, as {@link CrossRegionSync.configure} returns them. */
+export interface SyncSettingsState {
+  /** Push interval. */
+  intervalMillis: number;
+  /** Bandwidth limit per pair, bytes per second; undefined when unlimited. */
+  maxBytesPerSecond: number | undefined;
+  /** Burst of the limit; undefined for the default. */
+  burstBytes: number | undefined;
+}
+
 /** @internal */
 export type ResolvedSyncOptions = z.output<typeof syncOptionsSchema>;
 

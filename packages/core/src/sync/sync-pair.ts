@@ -10,6 +10,12 @@ export interface PairRetry {
   jitterFraction: number;
 }
 
+/** Bandwidth settings of a pair. */
+export interface PairBandwidth {
+  maxBytesPerSecond: number | undefined;
+  burstBytes: number | undefined;
+}
+
 /**
  * One direction of replication (from → to): where its cursor is, whether it
  * needs a Merkle catch-up, its backoff after failures, its bandwidth bucket and
@@ -37,7 +43,7 @@ export class SyncPair {
   failedSide: 'source' | 'target' | undefined;
   #failures = 0;
   #nextAttemptAt = 0;
-  readonly bucket: TokenBucket | undefined;
+  #bucket: TokenBucket | undefined;
 
   constructor(
     readonly from: string,
@@ -46,12 +52,24 @@ export class SyncPair {
     private readonly clock: Clock,
     private readonly retry: PairRetry,
     private readonly random: () => number,
-    bandwidth: { maxBytesPerSecond: number | undefined; burstBytes: number | undefined },
+    bandwidth: PairBandwidth,
   ) {
-    if (bandwidth.maxBytesPerSecond !== undefined) {
-      const burst = bandwidth.burstBytes ?? Math.max(65_536, Math.floor(bandwidth.maxBytesPerSecond / 4));
-      this.bucket = new TokenBucket({ ratePerSecond: bandwidth.maxBytesPerSecond, burst, clock });
+    this.setBandwidth(bandwidth);
+  }
+
+  /** The bandwidth limit, if any: batches take their bytes from it before they are sent. */
+  get bucket(): TokenBucket | undefined {
+    return this.#bucket;
+  }
+
+  /** Replaces the limit (a fresh bucket, full burst); undefined `maxBytesPerSecond` lifts it. A batch already waiting finishes at the old rate. */
+  setBandwidth(bandwidth: PairBandwidth): void {
+    if (bandwidth.maxBytesPerSecond === undefined) {
+      this.#bucket = undefined;
+      return;
     }
+    const burst = bandwidth.burstBytes ?? Math.max(65_536, Math.floor(bandwidth.maxBytesPerSecond / 4));
+    this.#bucket = new TokenBucket({ ratePerSecond: bandwidth.maxBytesPerSecond, burst, clock: this.clock });
   }
 
   /** False while backing off after a failure. */

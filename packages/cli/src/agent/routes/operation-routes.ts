@@ -4,7 +4,9 @@ import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
 import { HttpError } from '../http-errors.js';
 import { place } from '../placement.js';
-import { knownRegion, operationReply, parseBody, type Send } from './route-helpers.js';
+import type { Operations } from '../operations.js';
+import { knownRegion, parseBody, type Send } from './route-helpers.js';
+import { trackedReply } from './tracked-reply.js';
 
 const deployBody = z
   .object({
@@ -25,8 +27,8 @@ const failoverBody = z.object({ to: z.string().min(1), dryRun: z.boolean().defau
 const failbackBody = z.object({ verifySync: z.boolean().default(false), waitForHealth: z.boolean().default(false) }).strict();
 const drillBody = z.object({ to: z.string().min(1), durationMillis: z.number().int().positive().max(MAX_TIMER_MILLIS, `must be <= ${MAX_TIMER_MILLIS} (Node timers fire at once past 2^31-1 ms)`) }).strict();
 
-/** `POST /v1/deploy`, `/v1/failover`, `/v1/failback`, `/v1/drill`: NDJSON progress, then the report. */
-export function operationRoutes(plane: ControlPlane): Route[] {
+/** `POST /v1/deploy`, `/v1/failover`, `/v1/failback`, `/v1/drill`: NDJSON progress, then the report; each tracked in `operations` for cancel. */
+export function operationRoutes(plane: ControlPlane, operations: Operations): Route[] {
   const { deployments, failover } = plane;
   // The manager runs one operation at a time (it refuses a second), so its progress events here are this one's.
   const steps = (emit: Send) => [failover.on('failover:progress', (p) => emit({ type: 'progress', step: p.step.name, status: p.step.status, detail: p.step.detail }))];
@@ -41,7 +43,9 @@ export function operationRoutes(plane: ControlPlane): Route[] {
         const strategy = body.strategy ?? plane.config.failover.mode;
         // One deployment at a time (Deployments refuses a second), so every deployer event here is this one's.
         const { deployer } = deployments;
-        return operationReply(
+        return trackedReply(
+          operations,
+          'deploy',
           (emit) => {
             emit({ type: 'start', regions, strategy, ...(placement ? { placement } : {}) });
             return [
@@ -50,7 +54,7 @@ export function operationRoutes(plane: ControlPlane): Route[] {
               deployer.on('deploy:region-failed', (e) => emit({ type: 'region-failed', regionId: e.regionId, error: e.error })),
             ];
           },
-          () => deployments.start({ regions, strategy, applyTraffic: body.strategy !== undefined }),
+          () => started(deployments.start({ regions, strategy, applyTraffic: body.strategy !== undefined })),
         );
       },
     },
@@ -60,7 +64,7 @@ export function operationRoutes(plane: ControlPlane): Route[] {
       handle: async (ctx) => {
         const body = parseBody(failoverBody, await ctx.body());
         if (body.dryRun) return { json: { dryRun: true, plan: failover.plan({ to: body.to, force: body.force }) } };
-        return operationReply(steps, () => failover.failover({ to: body.to, force: body.force, drain: body.drain, reason: `meridian failover --to ${body.to}` }));
+        return trackedReply(operations, 'failover', steps, () => started(failover.failover({ to: body.to, force: body.force, drain: body.drain, reason: `meridian failover --to ${body.to}` })));
       },
     },
     {
@@ -69,7 +73,7 @@ export function operationRoutes(plane: ControlPlane): Route[] {
       handle: async (ctx) => {
         const body = parseBody(failbackBody, await ctx.body());
         if (body.verifySync && !plane.sync) throw new HttpError(400, 'INVALID_ARGUMENT', 'failback --verify-sync needs sync.enabled: true in the config');
-        return operationReply(steps, () => failover.failback({ verifySync: body.verifySync, waitForHealth: body.waitForHealth }));
+        return trackedReply(operations, 'failback', steps, () => started(failover.failback({ verifySync: body.verifySync, waitForHealth: body.waitForHealth })));
       },
     },
     {
@@ -77,8 +81,13 @@ export function operationRoutes(plane: ControlPlane): Route[] {
       path: /^\/v1\/drill$/,
       handle: async (ctx) => {
         const body = parseBody(drillBody, await ctx.body());
-        return operationReply(steps, () => failover.drill({ to: body.to, durationMillis: body.durationMillis }));
+        return trackedReply(operations, 'drill', steps, () => started(failover.drill({ to: body.to, durationMillis: body.durationMillis })));
       },
     },
   ];
+}
+
+// An engine's Operation is both the handle and what settles.
+function started<T>(op: { readonly id: string; cancel(reason?: string): void; readonly done: Promise<T> }): { handle: typeof op; done: Promise<T> } {
+  return { handle: op, done: op.done };
 }

@@ -3,7 +3,9 @@ import { request } from 'undici';
 import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
-import { knownRegion, operationReply, parseBody, type Send } from './route-helpers.js';
+import type { Operations } from '../operations.js';
+import { knownRegion, parseBody, type Send } from './route-helpers.js';
+import { trackedReply } from './tracked-reply.js';
 
 const addBody = z.object({ id: z.string().min(1), region: z.string().min(1), state: z.unknown().optional(), clientIp: z.string().min(1).optional() }).strict();
 const migrateBody = z.object({ to: z.string().min(1) }).strict();
@@ -14,7 +16,7 @@ const evacuateBody = z.object({ to: z.string().min(1).optional() }).strict();
  * process and registers it), `POST /v1/sessions/:id/migrate`,
  * `POST /v1/regions/:id/evacuate`.
  */
-export function sessionRoutes(plane: ControlPlane): Route[] {
+export function sessionRoutes(plane: ControlPlane, operations: Operations): Route[] {
   const { migrator, provider } = plane;
   return [
     {
@@ -56,7 +58,9 @@ export function sessionRoutes(plane: ControlPlane): Route[] {
         const target = knownRegion(plane, to);
         const sessionId = ctx.params[0]!;
         let emit: Send = () => undefined;
-        return operationReply(
+        return trackedReply(
+          operations,
+          'migrate',
           (send) => {
             emit = send;
             return [];
@@ -65,7 +69,7 @@ export function sessionRoutes(plane: ControlPlane): Route[] {
             const op = migrator.migrate(sessionId, target);
             // The migration's first step waits for its lock, so nothing is missed by listening just after the start.
             op.onProgress((p) => emit({ type: 'progress', step: p.step.name, status: p.step.status, detail: p.step.detail }));
-            return op;
+            return { handle: op, done: op.done };
           },
         );
       },
@@ -78,7 +82,9 @@ export function sessionRoutes(plane: ControlPlane): Route[] {
         const from = knownRegion(plane, ctx.params[0]!);
         const to = body.to === undefined ? evacuationTarget(plane, from) : knownRegion(plane, body.to);
         if (to === from) throw new MeridianError('INVALID_ARGUMENT', `cannot evacuate ${from} into itself`);
-        return operationReply(
+        return trackedReply(
+          operations,
+          'evacuate',
           (emit) => {
             emit({ type: 'start', from, to, sessions: migrator.sessions(from).length });
             return [
@@ -90,7 +96,12 @@ export function sessionRoutes(plane: ControlPlane): Route[] {
               }),
             ];
           },
-          () => migrator.evacuate(from, { to }).then((result) => ({ from, to, ...result })),
+          () => {
+            // Cancel stops new migrations; the ones running roll back (the session stays in `from`).
+            const controller = new AbortController();
+            const done = migrator.evacuate(from, { to, signal: controller.signal }).then((result) => ({ from, to, ...result }));
+            return { handle: { cancel: (reason?: string) => controller.abort(new Error(reason ?? 'cancelled')) }, done };
+          },
         );
       },
     },

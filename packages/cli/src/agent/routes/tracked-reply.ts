@@ -1,0 +1,34 @@
+import type { Disposable } from '@meridian/core';
+import type { Reply } from '../admin-server.js';
+import type { OperationKind, Operations } from '../operations.js';
+import { operationReply, type Send } from './route-helpers.js';
+
+/** What a tracked operation's start returns: the engine's handle (id, cancel) and what settles. */
+export interface Started<T> {
+  /** The engine's handle. */
+  handle: { readonly id?: string; cancel(reason?: string): void };
+  /** Settles with the result. */
+  done: PromiseLike<T>;
+}
+
+/**
+ * {@link operationReply} for an operation a client may cancel later: it is
+ * tracked in `operations`, and the stream's first line after any `start` is
+ * `{ type: 'operation', id, kind }`, so the client knows what to cancel
+ * (Ctrl-C) or to print (`--detach`).
+ */
+export function trackedReply<T>(operations: Operations, kind: OperationKind, attach: (emit: Send) => Disposable[], start: () => Started<T>): Reply {
+  let emit: Send = () => undefined;
+  return operationReply(
+    (send) => {
+      emit = send;
+      return attach(send);
+    },
+    () => {
+      const { handle, done } = start();
+      const info = operations.track(kind, handle, done);
+      emit({ type: 'operation', id: info.id, kind });
+      return done;
+    },
+  );
+}

@@ -1,0 +1,91 @@
+// HealthMonitor.configure on virtual time against a real scripted HTTP server:
+// a new interval reschedules probing, new thresholds apply from the next probe.
+import { startScriptedServer, waitForEvent, type ScriptedServer } from '@meridian/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock/manual-clock.js';
+import { MeridianError } from '../errors/meridian-error.js';
+import { HealthMonitor } from './health-monitor.js';
+import type { ProbeEvent } from './health-types.js';
+
+let server: ScriptedServer;
+let clock: ManualClock;
+let monitor: HealthMonitor;
+
+beforeEach(async () => {
+  server = await startScriptedServer();
+  clock = new ManualClock(1_700_000_000_000);
+  monitor = new HealthMonitor({
+    regions: [{ id: 'us-east', endpoint: server.url }],
+    intervalMillis: 30_000,
+    timeoutMillis: 5_000,
+    failuresBeforeUnhealthy: 3,
+    jitterFraction: 0,
+    samplesPerProbe: 1,
+    clock,
+  });
+});
+
+afterEach(async () => {
+  await monitor.close();
+  await server.close();
+});
+
+async function probe(advanceMillis: number): Promise<ProbeEvent> {
+  const next = waitForEvent(monitor, 'health:probe');
+  clock.advance(advanceMillis);
+  return next;
+}
+
+describe('HealthMonitor.configure', () => {
+  it('a shorter interval brings the waiting probe forward and sets the new cadence', async () => {
+    await monitor.start();
+    await probe(0);
+    let probes = 0;
+    monitor.on('health:probe', () => probes++);
+    expect(monitor.configure({ intervalMillis: 1_000, timeoutMillis: 500 })).toEqual({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2 });
+    // Without the reschedule the next probe would wait for the old 30 s interval.
+    await probe(0);
+    for (let i = 0; i < 4; i++) await probe(1_000);
+    expect(probes).toBe(5);
+    expect(clock.pendingTimers()).toBe(1);
+  });
+
+  it('a lower failure threshold applies from the next probe, counting the failures already seen', async () => {
+    await monitor.start();
+    await probe(0);
+    expect(monitor.get('us-east').state).toBe('healthy');
+    server.set({ kind: 'status', status: 500 });
+    await probe(30_000);
+    expect(monitor.get('us-east')).toMatchObject({ state: 'healthy', consecutiveFailures: 1 });
+    const unhealthy = waitForEvent(monitor, 'region:unhealthy');
+    monitor.configure({ failuresBeforeUnhealthy: 2 });
+    await probe(30_000);
+    expect((await unhealthy).health.consecutiveFailures).toBe(2);
+    expect(monitor.get('us-east').state).toBe('unhealthy');
+    // Back up with one success once successesBeforeHealthy is 1.
+    monitor.configure({ successesBeforeHealthy: 1 });
+    server.set({ kind: 'ok' });
+    await probe(30_000);
+    expect(monitor.get('us-east').state).toBe('healthy');
+  });
+
+  it('refuses a timeout not below the interval and bad values, naming the setting, and changes nothing', () => {
+    const before = monitor.settings;
+    const refused = (settings: object): MeridianError => {
+      try {
+        monitor.configure(settings as never);
+      } catch (error) {
+        if (MeridianError.isInstance(error)) return error;
+        throw error;
+      }
+      throw new Error(`accepted ${JSON.stringify(settings)}`);
+    };
+    expect(refused({ intervalMillis: 4_000 }).message).toMatch(/intervalMillis.*timeoutMillis \(5000\) must be smaller than intervalMillis \(4000\)/);
+    expect(refused({ timeoutMillis: 30_000 }).message).toMatch(/timeoutMillis/);
+    expect(refused({ failuresBeforeUnhealthy: 0 }).message).toMatch(/failuresBeforeUnhealthy/);
+    expect(refused({ successesBeforeHealthy: 1.5 }).message).toMatch(/successesBeforeHealthy/);
+    expect(refused({ path: '/other' }).message).toMatch(/path/);
+    expect(refused({}).code).toBe('INVALID_CONFIG');
+    expect(monitor.settings).toEqual(before);
+  });
+});

@@ -12,6 +12,8 @@ export const EXIT = {
   UNAUTHORIZED: 4,
   /** Something named does not exist (an unknown region or session). */
   NOT_FOUND: 5,
+  /** The provider kind cannot do this (sessions on kubernetes or azure: no session adapter). */
+  UNSUPPORTED: 6,
 } as const;
 
 /** One of {@link EXIT}'s values. */

@@ -3,6 +3,7 @@ import { registerAgentCommands } from './commands/agent-commands.js';
 import type { CommandContext } from './commands/context.js';
 import { registerCostsCommand } from './commands/costs-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
+import { registerDestroyCommand } from './commands/destroy-command.js';
 import { registerFailoverCommands } from './commands/failover-commands.js';
 import { registerSessionCommands } from './commands/session-commands.js';
 import { registerStatusCommands } from './commands/status-commands.js';
@@ -15,7 +16,8 @@ Exit codes:
   2  usage or config error
   3  agent unreachable (none started in this directory, or it is down)
   4  unauthorized (wrong or missing admin token)
-  5  not found (an unknown region or session)`;
+  5  not found (an unknown region or session)
+  6  unsupported by the provider kind (sessions on kubernetes or azure)`;
 
 /** The `meridian` command with every subcommand. */
 export function createProgram(ctx: CommandContext, version: string): Command {
@@ -29,6 +31,7 @@ export function createProgram(ctx: CommandContext, version: string): Command {
   registerAgentCommands(program, ctx);
   registerStatusCommands(program, ctx);
   registerDeployCommand(program, ctx);
+  registerDestroyCommand(program, ctx);
   registerFailoverCommands(program, ctx);
   registerSessionCommands(program, ctx);
   registerSyncCommands(program, ctx);

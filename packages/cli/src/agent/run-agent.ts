@@ -5,6 +5,7 @@ import { AGENT_FILE, isAlive, readAgentFile, removeAgentFile, writeAgentFile } f
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { createLog } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { destroyRoutes } from './routes/destroy-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { readRoutes } from './routes/read-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
@@ -51,7 +52,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
     plane = await startControlPlane(loaded, { env: options.env, log });
     if (!signalled) {
       server = createAdminServer({
-        routes: [...readRoutes(plane, startedAt), ...operationRoutes(plane), ...sessionRoutes(plane), ...syncRoutes(plane, loaded.displayPath)],
+        routes: [...readRoutes(plane, startedAt), ...operationRoutes(plane), ...sessionRoutes(plane), ...syncRoutes(plane, loaded.displayPath), ...destroyRoutes(plane)],
         token,
         metrics: createMetrics(plane),
         log,
@@ -85,6 +86,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
     removeAgentFile(options.cwd, process.pid);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    if (plane) log('stopped: every region process has exited');
+    // Local regions are processes of the agent; cloud regions outlive it (`meridian destroy` removes them).
+    if (plane) log(plane.kind.kind === 'local' ? 'stopped: every region process has exited' : `stopped; the ${plane.kind.kind} deployment stays (meridian destroy removes it)`);
   }
 }

@@ -47,9 +47,9 @@ ${extra.provider ?? ''}regions:
     price: { hourly: 0.15, currency: USD }
     replicas: 2
 health:
-  intervalMillis: 200
-  timeoutMillis: 150
-  failuresBeforeUnhealthy: 2
+  intervalMillis: 300
+  timeoutMillis: 250
+  failuresBeforeUnhealthy: 3
   successesBeforeHealthy: 1
 failover:
   drainMillis: 0

@@ -75,7 +75,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
         config: loaded.path,
       });
       log(`admin API on ${url} (bearer token in ${AGENT_FILE}, mode 0600); Prometheus metrics on ${url}/metrics`);
-      log(`ready in ${Date.now() - startedAt} ms; Ctrl-C or SIGTERM stops the agent and every region`);
+      log(`ready in ${Date.now() - startedAt} ms; Ctrl-C or SIGTERM stops the agent${plane.kind.kind === 'local' ? ' and every region' : ` (the ${plane.kind.kind} deployment stays until meridian destroy)`}`);
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
     }
     log(`${signalled}: shutting down`);

@@ -28,6 +28,20 @@ function instanceViewProber(provider: AzureProvider): Prober {
   };
 }
 
+// Microsoft's own clouds: MSAL validates these through instance discovery (login.microsoftonline.com).
+const MICROSOFT_AUTHORITY = /^https:\/\/login\.(microsoftonline\.(com|us)|chinacloudapi\.cn|partner\.microsoftonline\.cn)\/?$/;
+
+/**
+ * Whether AZURE_AUTHORITY_HOST names an authority outside Microsoft's clouds
+ * (Azure Stack Hub, a private cloud, a test's fake): instance discovery would
+ * ask login.microsoftonline.com about it and fail, so it is turned off, as
+ * Azure Identity advises for such authorities.
+ */
+function customAuthority(env: NodeJS.ProcessEnv): boolean {
+  const host = env['AZURE_AUTHORITY_HOST'] || undefined;
+  return host !== undefined && !MICROSOFT_AUTHORITY.test(host);
+}
+
 const toConfigPath = (path: string): PropertyKey[] => {
   const [first, ...rest] = path.split('.');
   const renamed: Record<string, string> = { adminUsername: 'adminUser', adminSshPublicKey: 'sshPublicKeyFile', endpoint: 'armEndpoint', resourceGroupPrefix: 'resourceGroupPrefix' };
@@ -44,7 +58,7 @@ const toConfigPath = (path: string): PropertyKey[] => {
  */
 export function azureKind(loaded: LoadedConfig, o: AzureProviderConfig, env: NodeJS.ProcessEnv): ProviderKind {
   const config: MeridianConfig = loaded.config;
-  const credential = new DefaultAzureCredential();
+  const credential = new DefaultAzureCredential(customAuthority(env) ? { disableInstanceDiscovery: true } : {});
   const clientOptions = o.armEndpoint ? { endpoint: o.armEndpoint } : {};
   const home = homeRegion(config);
   const tmGroup = o.trafficManager.resourceGroup ?? `${o.resourceGroupPrefix}-global`;

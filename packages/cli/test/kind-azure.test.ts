@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { findAzuriteBlob, findLeakedProcesses, getFreePort, skipUnless, startAzurite, startFakeArm, startFakeRetailPrices, systemRequirement, type Azurite, type FakeArm, type FakeRetailPrices } from '@meridian/testkit';
+import { defaultRetailPriceItems, findAzuriteBlob, findLeakedProcesses, getFreePort, skipUnless, startAzurite, startFakeArm, startFakeRetailPrices, systemRequirement, type Azurite, type FakeArm, type FakeRetailPrices } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, meridian, meridianJson, repo, startAgent, weightsOf, type AgentProcess } from './kind-harness.js';
 
@@ -191,7 +191,14 @@ describe('meridian on provider.kind azure (fake ARM, fake Retail Prices, Azurite
     const unpriced = await json(['costs']);
     expect(unpriced.unpriced).toEqual([...IDS]);
     expect(unpriced.comparison).toBeUndefined();
+    prices.setItems(defaultRetailPriceItems());
   });
+
+  it('deploy --auto places by distance and Retail Prices, and deploys the pick', async () => {
+    const report = await json(['deploy', '--auto', '--count', '1', '--near', '40.7,-74.0', '--max-cost', '0.045']);
+    expect(report.outcome).toBe('completed');
+    expect(report.regions.map((r: any) => r.regionId)).toEqual(['us-east']);
+  }, 60_000);
 
   it('session commands answer SESSIONS_UNSUPPORTED (exit 6); sync is off', async () => {
     const r = await run(['migrate', 's1', '--to', 'us-east']);

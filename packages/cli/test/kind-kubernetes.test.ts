@@ -217,6 +217,13 @@ describe('meridian on provider.kind kubernetes (three fake clusters)', () => {
     const s = await json(['status']);
     expect(s.regions.map((r: any) => [r.deploy.status, r.deploy.state])).toEqual(IDS.map(() => ['not-deployed', 'not-deployed']));
     expect(s.failover.isLeader).toBe(false);
+    // A deploy brings the regions back, and the failover manager with them (it takes the Lease and writes the records again).
+    expect((await json(['deploy'])).outcome).toBe('completed');
+    await expect.poll(async () => (await json(['status'])).failover.isLeader, { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => dnsRecords(), { timeout: 10_000 }).toEqual(['eu-west']);
+    expect(await json(['destroy', '--yes'])).toMatchObject({ all: true, stillDeployed: [] });
+    for (const id of IDS) expect(await leftIn(id)).toEqual([]);
+    expect(dnsRecords()).toBeUndefined();
   }, 60_000);
 });
 

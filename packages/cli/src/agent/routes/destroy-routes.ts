@@ -14,10 +14,12 @@ const destroyBody = z.object({ regions: z.array(z.string().min(1)).min(1).option
 export function destroyRoutes(plane: ControlPlane): Route[] {
   let failoverStopped = false;
   plane.deployments.onReport((report) => {
-    if (failoverStopped && report.regions.some((r) => r.status === 'completed')) {
-      failoverStopped = false;
-      void plane.failover.start();
-    }
+    const back = report.regions.filter((r) => r.status === 'completed').map((r) => r.regionId);
+    if (!failoverStopped || back.length === 0) return;
+    failoverStopped = false;
+    // As at start-up: the manager starts once the regions are seen healthy (bounded), so it puts traffic on the home region, not on whichever answered first.
+    const { intervalMillis, timeoutMillis, successesBeforeHealthy } = plane.config.health;
+    void whenHealthy(plane, back, intervalMillis * (successesBeforeHealthy + 1) + timeoutMillis + 500).then(() => plane.failover.start());
   });
   return [
     {
@@ -40,4 +42,21 @@ export function destroyRoutes(plane: ControlPlane): Route[] {
       },
     },
   ];
+}
+
+function whenHealthy(plane: ControlPlane, regionIds: string[], timeoutMillis: number): Promise<void> {
+  const waiting = new Set(regionIds.filter((id) => plane.monitor.state(id) !== 'healthy'));
+  if (waiting.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMillis);
+    const sub = plane.monitor.on('region:healthy', (e) => {
+      waiting.delete(e.regionId);
+      if (waiting.size === 0) done();
+    });
+  });
 }

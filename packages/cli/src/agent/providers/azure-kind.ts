@@ -11,7 +11,7 @@ import { CliError, EXIT } from '../../exit-codes.js';
 import { checkLocationsAndSizes } from './azure-preflight.js';
 import { providerConfigError } from './config-error.js';
 import { DeployedRegions } from './deployed-regions.js';
-import { configRelativePath } from './kubernetes-kind.js';
+import { configRelativePath } from './config-path.js';
 import { homeRegion, type PlaneProvider, type ProviderKind } from './provider-kind.js';
 
 /** Healthy while the provider says the region's VM runs (its instance view): Meridian need not reach the VM. */

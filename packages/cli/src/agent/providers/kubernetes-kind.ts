@@ -1,18 +1,11 @@
-import { homedir } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { createKubernetesProvider, createReadinessProber, KubernetesLeaseStore, type KubernetesProvider } from '@meridian/providers-k8s';
 import type { MeridianConfig } from '../../config/config-schema.js';
 import type { LoadedConfig } from '../../config/load-config.js';
 import type { KubernetesProviderConfig } from '../../config/provider-schemas.js';
 import { providerConfigError } from './config-error.js';
+import { configRelativePath } from './config-path.js';
 import { DeployedRegions } from './deployed-regions.js';
 import { declaredPrices, homeRegion, type PlaneProvider, type ProviderKind } from './provider-kind.js';
-
-/** A path as a user writes it: `~/...` is the home directory, a relative one is relative to the config file. */
-export function configRelativePath(loaded: Pick<LoadedConfig, 'path'>, path: string): string {
-  if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2));
-  return resolve(dirname(loaded.path), path);
-}
 
 // The provider's option paths (`regions.eu-west.context`, `dns.region`, `kubeconfig`) sit under `provider` in the file.
 const toConfigPath = (path: string): PropertyKey[] => ['provider', ...path.split('.')];

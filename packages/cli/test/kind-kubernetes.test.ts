@@ -240,6 +240,15 @@ describe('kubernetes config errors, before anything is created', () => {
     expect(writes()).toBe(before); // refused before anything was created
   });
 
+  it('provider.kubeconfig is a path relative to the config file; a region without a context uses the one named like it', async () => {
+    const own = mkdtempSync(join(dir, 'own-kubeconfig-'));
+    // Only the us-east cluster's file, one directory up from the config: eu-west and ap-south have no context there.
+    writeFileSync(join(own, 'meridian.config.yaml'), config(0).replace('  image: registry', `  kubeconfig: ../${kubeconfigs[1]!.split('/').pop()}\n  image: registry`));
+    const r = await meridian(own, {}, ['agent']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/provider\.regions\.eu-west\.context: region "eu-west": no kubeconfig context "eu-west" \(contexts available: us-east\) \[KUBECONFIG_INVALID\]/);
+  });
+
   it('an unknown kind lists the kinds; a token in the file is refused without being shown', async () => {
     const own = mkdtempSync(join(dir, 'bad-kind-'));
     writeFileSync(join(own, 'meridian.config.yaml'), config(0).replace('kind: kubernetes', 'kind: openshift'));

@@ -14,6 +14,8 @@ export const EXIT = {
   NOT_FOUND: 5,
   /** The operation was cancelled on the agent (Ctrl-C, `meridian cancel`) and rolled back as its engine does on abort. */
   CANCELLED: 6,
+  /** The provider kind cannot do this (sessions on kubernetes or azure: no session adapter). */
+  UNSUPPORTED: 7,
 } as const;
 
 /** One of {@link EXIT}'s values. */

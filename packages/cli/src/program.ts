@@ -3,6 +3,7 @@ import { registerAgentCommands } from './commands/agent-commands.js';
 import type { CommandContext } from './commands/context.js';
 import { registerCostsCommand } from './commands/costs-command.js';
 import { registerDeployCommand } from './commands/deploy-command.js';
+import { registerDestroyCommand } from './commands/destroy-command.js';
 import { registerFailoverCommands } from './commands/failover-commands.js';
 import { registerSessionCommands } from './commands/session-commands.js';
 import { registerStatusCommands } from './commands/status-commands.js';
@@ -19,7 +20,8 @@ Exit codes:
   3  agent unreachable (none started in this directory, or it is down)
   4  unauthorized (wrong or missing admin token)
   5  not found (an unknown region, session, operation or conflict key)
-  6  cancelled on the agent (Ctrl-C or meridian cancel), and rolled back`;
+  6  cancelled on the agent (Ctrl-C or meridian cancel), and rolled back
+  7  unsupported by the provider kind (sessions on kubernetes or azure)`;
 
 /** The `meridian` command with every subcommand. */
 export function createProgram(ctx: CommandContext, version: string): Command {
@@ -33,6 +35,7 @@ export function createProgram(ctx: CommandContext, version: string): Command {
   registerAgentCommands(program, ctx);
   registerStatusCommands(program, ctx);
   registerDeployCommand(program, ctx);
+  registerDestroyCommand(program, ctx);
   registerFailoverCommands(program, ctx);
   registerSessionCommands(program, ctx);
   registerSyncCommands(program, ctx);

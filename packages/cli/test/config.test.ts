@@ -59,10 +59,10 @@ describe('loadConfig', () => {
   });
 
   it('lists every problem in file order: unknown keys, bad enums, missing fields, cross-field rules', async () => {
-    const text = GOOD.replace('  kind: local', '  kind: azure').replace('    location: { lat: 37.5, lon: -77.5 }', '    locaton: { lat: 37.5, lon: -77.5 }') + 'failover:\n  mode: sideways\n';
+    const text = GOOD.replace('  kind: local', '  kind: aws').replace('    location: { lat: 37.5, lon: -77.5 }', '    locaton: { lat: 37.5, lon: -77.5 }') + 'failover:\n  mode: sideways\n';
     const lines = (await errorOf('many.yaml', text)).message.split('\n');
     expect(lines).toEqual([
-      'many.yaml:4:3: provider.kind: must be "local" (got "azure")',
+      'many.yaml:4:3: provider.kind: unknown provider kind: must be one of "local", "kubernetes", "azure" (got "aws")',
       'many.yaml:6:5: regions[0].location: is required',
       'many.yaml:7:5: regions[0]: unknown key "locaton"',
       'many.yaml:13:3: failover.mode: must be "active-passive" or "active-active" (got "sideways")',

@@ -33,6 +33,24 @@ describe('AzureProvider networks', () => {
     expect(result.regions[0]!.resources.filter((id) => id.includes('/virtualNetworkPeerings/'))).toHaveLength(2);
   });
 
+  it('deploys of one region at a time, in parallel (as MultiRegionDeployer sends them), end in the same full mesh', async () => {
+    const provider = fakeProvider(fake, { peering: true });
+    const results = await Promise.all(provider.regionIds().map((id) => provider.deploy({ name: 'shop', regions: [id] })));
+    expect(results.every((r) => r.regions[0]!.state === 'running')).toBe(true);
+    const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
+    const pairs: string[] = [];
+    for (const region of provider.regionIds()) {
+      for await (const p of network.virtualNetworkPeerings.list(`meridian-test-${region}`, 'shop-vnet')) {
+        expect(p.peeringState).toBe('Connected');
+        pairs.push(`${region}->${p.remoteVirtualNetwork!.id!.split('/')[4]!.replace('meridian-test-', '')}`);
+      }
+    }
+    expect(pairs.sort()).toEqual(['ap-southeast->eu-west', 'ap-southeast->us-east', 'eu-west->ap-southeast', 'eu-west->us-east', 'us-east->ap-southeast', 'us-east->eu-west']);
+    // A region deployed again is peered again with the others (PUTs that change nothing), not duplicated.
+    await provider.deploy({ name: 'shop', regions: ['eu-west'] });
+    expect(fake.resources().filter((r) => r.type === 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings')).toHaveLength(6);
+  });
+
   it('refuses overlapping address spaces, naming both regions', () => {
     const make = () =>
       createAzureProvider({

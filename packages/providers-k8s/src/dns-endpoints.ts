@@ -136,3 +136,20 @@ function crdMissing(client: KubeClient, dns: ResolvedDnsOptions): MeridianError 
     { details: { reason: 'CRD_MISSING', server: client.connection.server, resource: RESOURCE } },
   );
 }
+
+/** Deletes the `DNSEndpoint` (every weighted record of the name); already gone is fine. */
+export async function deleteDnsEndpoint(client: KubeClient, dns: ResolvedDnsOptions, signal: AbortSignal | undefined): Promise<void> {
+  const name = dnsObjectName(dns);
+  const res = await client.request<KubeStatusBody>({
+    resource: RESOURCE,
+    namespace: dns.namespace,
+    signal,
+    method: 'DELETE',
+    path: `/apis/${API}/namespaces/${dns.namespace}/dnsendpoints/${name}`,
+    what: `delete DNSEndpoint ${dns.namespace}/${name}`,
+    verb: 'delete',
+    expect: [404],
+  });
+  // A 404 that is not about this object means the CRD itself is missing: nothing was ever written.
+  if (res.status === 404 && res.body?.details?.name !== name) return;
+}

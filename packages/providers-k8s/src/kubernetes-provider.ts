@@ -23,7 +23,7 @@ import PQueue from 'p-queue';
 import { deployRegion, type RegionDeployContext } from './deploy-region.js';
 import { DeploymentInformer } from './deployment-informer.js';
 import { destroyRegion } from './destroy-region.js';
-import { renderEndpoints, writeDnsEndpoint } from './dns-endpoints.js';
+import { deleteDnsEndpoint, renderEndpoints, writeDnsEndpoint } from './dns-endpoints.js';
 import { k8sProviderOptionsSchema, type KubernetesProviderOptions, type ResolvedK8sProviderOptions } from './k8s-provider-options.js';
 import { KubeClient } from './kube-client.js';
 import { raceAbort } from './race-abort.js';
@@ -185,6 +185,20 @@ export class KubernetesProvider implements RegionProvider, EventSource<WithError
     await writeDnsEndpoint(this.#dnsClient, dns, renderEndpoints(dns, full, this.#dnsTargets), token, { fieldManager: this.#options.fieldManager, force: this.#options.forceConflicts }, options.signal);
     this.#fencing.accept(token);
     this.#weights = full;
+  }
+
+  /**
+   * Deletes the `DNSEndpoint` with every weighted record, so nothing of the
+   * traffic layer is left (after destroying the last region). A later
+   * `setTraffic` writes it again, still fenced by the highest token seen here.
+   */
+  async removeTraffic(options: ProviderCallOptions = {}): Promise<void> {
+    this.#assertOpen();
+    throwIfAborted(options.signal, 'removeTraffic');
+    const dns = this.#options.dns;
+    if (!dns || !this.#dnsClient) return;
+    await deleteDnsEndpoint(this.#dnsClient, dns, options.signal);
+    this.#weights = undefined;
   }
 
   /** The weights of the last successful `setTraffic`, or undefined before one. */

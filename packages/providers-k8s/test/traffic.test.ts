@@ -57,6 +57,17 @@ describe('KubernetesProvider setTraffic: external-dns DNSEndpoint records', () =
     expect(endpoints()!.annotations).toEqual({ [FENCING_ANNOTATION]: '8' });
   });
 
+  it('removeTraffic deletes the DNSEndpoint (nothing left of the records); a later setTraffic writes it again', async () => {
+    await provider.setTraffic({ 'eu-west': 100 }, { fencingToken: 2 });
+    expect(endpoints()).toBeDefined();
+    await provider.removeTraffic();
+    expect(endpoints()).toBeUndefined();
+    expect(provider.traffic()).toBeUndefined();
+    await provider.removeTraffic(); // already gone: fine
+    await provider.setTraffic({ 'us-east': 100 }, { fencingToken: 3 });
+    expect(endpoints()!.endpoints).toHaveLength(1);
+  });
+
   it('refuses bad weights with INVALID_CONFIG before writing anything', async () => {
     for (const bad of [{ 'eu-west': 0 }, { 'eu-west': -1 }, { mars: 1 }] as Array<Record<string, number>>) {
       await expect(provider.setTraffic(bad)).rejects.toSatisfy((e: unknown) => MeridianError.hasCode(e, 'INVALID_CONFIG'));

@@ -158,6 +158,24 @@ describe('fake ARM through the official SDKs', () => {
     await expect(other.resourceGroups.get('rg-bad')).rejects.toMatchObject({ statusCode: 404, code: 'SubscriptionNotFound' });
   }, 30_000);
 
+  it('lists the VM sizes each location offers through Compute resource SKUs (location filter only)', async () => {
+    const list = async (filter?: string) => {
+      const found = [];
+      for await (const sku of c.compute.resourceSkus.list(filter === undefined ? {} : { filter })) found.push(sku);
+      return found;
+    };
+    const asia = await list("location eq 'southeastasia'");
+    expect(asia.map((s) => s.name).sort()).toEqual(['Standard_B1s', 'Standard_B2s', 'Standard_D2s_v5', 'Standard_D4s_v5']);
+    expect(asia[0]).toMatchObject({ resourceType: 'virtualMachines', tier: 'Standard', locations: ['southeastasia'], restrictions: [] });
+    // ARM compares locations without case or spaces; a location that does not exist offers nothing.
+    expect((await list("location eq 'Southeast Asia'")).length).toBe(4);
+    expect(await list("location eq 'marsnorth'")).toEqual([]);
+    const all = await list();
+    expect(new Set(all.flatMap((s) => s.locations ?? [])).size).toBe(8);
+    expect(all.some((s) => s.name === 'Standard_NC6s_v3' && s.locations?.[0] === 'westeurope')).toBe(true);
+    await expect(list("name eq 'Standard_B1s'")).rejects.toMatchObject({ statusCode: 400, code: 'InvalidParameter' });
+  });
+
   it('rejects a wrong client secret at the token endpoint (invalid_client)', async () => {
     const bad = clients(fake, 'not-the-secret');
     await expect(bad.credential.getToken(`${fake.url}/.default`)).rejects.toThrow(/invalid_client|AADSTS7000215/);

@@ -24,9 +24,9 @@ export function startAlerts(alerts: NonNullable<MeridianConfig['alerts']>, plane
     retry: { maxAttempts: alerts.maxAttempts, initialDelayMillis: alerts.retryDelayMillis },
     dedupeWindowMillis: alerts.dedupeWindowMillis,
   });
-  notifier.watch({ monitor: plane.monitor, failover: plane.failover, migrator: plane.migrator, ...(plane.sync ? { sync: plane.sync } : {}) });
+  notifier.watch({ monitor: plane.monitor, failover: plane.failover, ...(plane.migrator ? { migrator: plane.migrator } : {}), ...(plane.sync ? { sync: plane.sync } : {}) });
   // Not one of core's engine alerts: a session whose region died before it could be moved or restored.
-  const lost = plane.migrator.on('session:lost', (e) =>
+  const lost = plane.migrator?.on('session:lost', (e) =>
     notifier.notify({
       type: 'session-lost',
       severity: 'critical',
@@ -43,7 +43,7 @@ export function startAlerts(alerts: NonNullable<MeridianConfig['alerts']>, plane
   log(`alerts: ${notifier.webhooks.length} webhook(s): ${notifier.webhooks.join(', ')}`);
   return {
     close: async () => {
-      lost.dispose();
+      lost?.dispose();
       await notifier.close({ timeoutMillis: 2_000 });
     },
   };

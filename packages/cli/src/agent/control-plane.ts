@@ -1,9 +1,9 @@
 import { resolve, dirname } from 'node:path';
 import { existsSync } from 'node:fs';
-import { CrossRegionSync, FailoverManager, HealthMonitor, MemoryLeaseStore, MultiRegionDeployer } from '@meridian/core';
+import { hostname } from 'node:os';
+import { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } from '@meridian/core';
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
-import { createLocalProvider, createLocalReplicaStore, createLocalSessionAdapter, type LocalProvider, type LocalReplicaStore } from '@meridian/providers-local';
 import { FileSnapshotStore, MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -11,24 +11,28 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { Deployments } from './deployments.js';
 import { logEvents } from './log-events.js';
 import type { Log } from './logger.js';
+import { buildKind } from './providers/build-kind.js';
+import type { PlaneProvider, ProviderKind } from './providers/provider-kind.js';
 import { snapshotKey } from './snapshot-key.js';
 
 /** Everything `meridian agent` runs, built from the config. */
 export interface ControlPlane {
   /** The validated config. */
   readonly config: MeridianConfig;
-  /** Regions as processes on loopback, with the front door. */
-  readonly provider: LocalProvider;
+  /** The provider kind's pieces (lease store, health source, sessions, destroy). */
+  readonly kind: ProviderKind;
+  /** Deploys, destroys and shifts traffic: local processes, Kubernetes clusters or Azure VMs. */
+  readonly provider: PlaneProvider;
   /** Deployments, one at a time, with each region's last outcome. */
   readonly deployments: Deployments;
   /** Probes every deployed region. */
   readonly monitor: HealthMonitor;
-  /** Moves traffic (holds a lease in a MemoryLeaseStore). */
+  /** Moves traffic, only while it holds the kind's lease (memory, Kubernetes Lease, Azure Blob lease). */
   readonly failover: FailoverManager;
   /** Replication between the regions' replica stores, when `sync.enabled`. */
   readonly sync: CrossRegionSync | undefined;
-  /** Session moves. */
-  readonly migrator: SessionMigrator;
+  /** Session moves; undefined when the kind has no session adapter. */
+  readonly migrator: SessionMigrator | undefined;
   /** What every engine records, in a Prometheus registry of the agent's own (served on `/metrics`). */
   readonly metrics: PrometheusMetrics;
   /** IP → region, when `geo.database` is set. */
@@ -63,35 +67,28 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const geoPath = config.geo ? resolve(dirname(loaded.path), config.geo.database) : undefined;
     if (geoPath && !existsSync(geoPath)) throw new CliError(`${loaded.where(['geo', 'database'])}: geo.database: no such file: ${geoPath}`, EXIT.USAGE);
 
-    const provider = createLocalProvider({
-      regions: config.regions.map((r, index) => ({
-        id: r.id,
-        location: r.location,
-        weight: r.weight,
-        priority: r.priority ?? index,
-        ...(r.name ? { name: r.name } : {}),
-        ...(r.residency ? { residency: r.residency } : {}),
-        ...(r.price ? { price: r.price } : {}),
-      })),
-      startTimeoutMillis: config.provider.startTimeoutMillis,
-      stopGraceMillis: config.provider.stopGraceMillis,
-    });
-    cleanup.push(() => provider.close());
+    const kind = buildKind(loaded, options.env);
+    cleanup.push(() => kind.close());
+    const { provider } = kind;
+    await kind.preflight(AbortSignal.timeout(60_000));
     const metrics = createPrometheusMetrics();
     const deployer = new MultiRegionDeployer({ provider, metrics });
     const deployments = new Deployments(config, deployer, provider);
+    deployments.onReport((r) => kind.noteDeployed(r));
     const events = logEvents(log);
     events.deployer(deployer);
 
-    log(`deploying ${config.regions.length} region(s) of ${config.app.name}: ${config.regions.map((r) => r.id).join(', ')}`);
+    log(`deploying ${config.regions.length} region(s) of ${config.app.name} (provider ${config.provider.kind}): ${config.regions.map((r) => r.id).join(', ')}`);
     // Weights are the failover manager's to set: it applies them when it takes the lease.
     const report = await deployments.start({ regions: config.regions.map((r) => r.id), strategy: config.failover.mode, applyTraffic: false });
-    const live = provider.regions();
+    kind.noteDeployed(report);
+    const live = kind.regions();
     if (live.length === 0) throw new CliError(`no region could be deployed: ${report.regions.map((r) => `${r.regionId} (${r.error})`).join('; ')}`, EXIT.FAILED);
-    const door = await provider.startFrontDoor({ port: config.provider.frontDoorPort });
-    log(`front door listening on ${door.url}`);
+    await kind.started();
+    const door = kind.frontDoorUrl();
+    if (door) log(`front door listening on ${door}`);
 
-    const monitor = new HealthMonitor({ regions: live, ...config.health, metrics });
+    const monitor = new HealthMonitor({ regions: live, ...config.health, metrics, ...(kind.prober ? { prober: kind.prober } : {}) });
     events.monitor(monitor);
     await monitor.start();
     cleanup.push(() => monitor.close());
@@ -99,8 +96,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     await firstProbes(monitor, live.map((r) => r.id), config.health.intervalMillis * 0.1 + config.health.timeoutMillis + 500);
 
     let sync: CrossRegionSync | undefined;
-    if (config.sync.enabled && live.length >= 2) {
-      const stores: LocalReplicaStore[] = live.map((r) => createLocalReplicaStore(provider, r.id, { timeoutMillis: config.sync.timeoutMillis }));
+    const stores = config.sync.enabled && live.length >= 2 ? kind.replicaStores(live.map((r) => r.id), config.sync.timeoutMillis) : undefined;
+    if (stores) {
       cleanup.push(() => Promise.all(stores.map((s) => s.close())).then(() => undefined));
       sync = new CrossRegionSync({
         regions: live.map((r, i) => ({ id: r.id, store: stores[i]!, priority: r.priority })),
@@ -124,8 +121,10 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       mode: config.failover.mode,
       automatic: config.failover.automatic,
       failback: config.failover.failback,
-      leaseStore: new MemoryLeaseStore(),
-      holderId: `meridian-agent-${process.pid}`,
+      leaseStore: kind.leaseStore,
+      leaseName: `${config.app.name}-failover`,
+      // Unique across the machines that share the lease.
+      holderId: `meridian-agent-${hostname()}-${process.pid}`,
       leaseTtlMillis: config.failover.lease.ttlMillis,
       leaseRenewMillis: config.failover.lease.renewMillis,
       drainMillis: config.failover.drainMillis,
@@ -145,20 +144,24 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       cleanup.push(() => opened.close());
     }
 
-    const store = config.sessions.store === 'memory' ? new MemorySnapshotStore() : new FileSnapshotStore(resolve(dirname(loaded.path), config.sessions.store.directory));
-    const migrator = new SessionMigrator({
-      adapter: createLocalSessionAdapter(provider),
-      codec: new SnapshotCodec({ keys: [key] }),
-      store,
-      timeoutMillis: config.sessions.timeoutMillis,
-      metrics,
-      regions: config.regions.map((r) => r.id),
-      ...(router ? { router } : {}),
-    });
-    events.migrator(migrator);
-    cleanup.push(() => migrator.close());
+    let migrator: SessionMigrator | undefined;
+    if (kind.sessions) {
+      const store = config.sessions.store === 'memory' ? new MemorySnapshotStore() : new FileSnapshotStore(resolve(dirname(loaded.path), config.sessions.store.directory));
+      const started = new SessionMigrator({
+        adapter: kind.sessions.adapter,
+        codec: new SnapshotCodec({ keys: [key] }),
+        store,
+        timeoutMillis: config.sessions.timeoutMillis,
+        metrics,
+        regions: config.regions.map((r) => r.id),
+        ...(router ? { router } : {}),
+      });
+      events.migrator(started);
+      cleanup.push(() => started.close());
+      migrator = started;
+    }
 
-    return { config, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
+    return { config, kind, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,14 +1,16 @@
 import type { ControlPlane } from './control-plane.js';
+import { compareRegions } from './cost-comparison.js';
 import { place, type PlacementAsk } from './placement.js';
 
 /**
- * Hourly price of each region (as declared in the config: the local provider
- * has no price API) and the total of the deployed ones; with `optimize`, a
- * placement of the same number of regions that `selectRegions` prefers.
+ * Hourly price of each region (from the provider kind: declared in the config
+ * for local and kubernetes, the Retail Prices API for azure), the total of the
+ * deployed ones and the monthly comparison against the home region; with
+ * `optimize`, a placement of the same number of regions that `selectRegions` prefers.
  */
 export async function costsView(plane: ControlPlane, optimize: Partial<PlacementAsk> | undefined) {
   const prices = new Map((await plane.provider.prices()).map((p) => [p.regionId, p]));
-  const deployed = plane.provider.regions().map((r) => r.id);
+  const deployed = plane.kind.regions().map((r) => r.id);
   const regions = plane.config.regions.map((r) => {
     const price = prices.get(r.id);
     return { regionId: r.id, deployed: deployed.includes(r.id), hourly: price?.hourly, currency: price?.currency };
@@ -16,7 +18,7 @@ export async function costsView(plane: ControlPlane, optimize: Partial<Placement
   const totals: Record<string, number> = {};
   for (const r of regions) if (r.deployed && r.hourly !== undefined) totals[r.currency!] = round((totals[r.currency!] ?? 0) + r.hourly);
   const unpriced = regions.filter((r) => r.deployed && r.hourly === undefined).map((r) => r.regionId);
-  const view = { source: 'declared in the config (the local provider has no price API)', regions, totals, unpriced };
+  const view = { source: plane.kind.priceSource, regions, totals, unpriced, comparison: compareRegions(plane.config, regions) };
   if (!optimize) return { ...view, optimize: undefined };
   const count = optimize.count ?? deployed.length;
   const placement = await place(plane, { ...optimize, count });

@@ -1,5 +1,4 @@
 import { MeridianError, type DeploymentReport, type DeployOperation, type DeployStrategy, type MultiRegionDeployer, type RegionDeployState } from '@meridian/core';
-import type { LocalProvider } from '@meridian/providers-local';
 import type { MeridianConfig } from '../config/config-schema.js';
 import { deploySpec } from './deploy-spec.js';
 
@@ -27,12 +26,17 @@ export class Deployments {
     private readonly config: MeridianConfig,
     /** The deployer, for its events. */
     readonly deployer: MultiRegionDeployer,
-    private readonly provider: LocalProvider,
+    private readonly provider: { regionIds(): string[] },
   ) {}
 
   /** The last deployment state of a region, if it was ever deployed here. */
   region(regionId: string): RegionDeployState | undefined {
     return this.#byRegion.get(regionId);
+  }
+
+  /** Forgets destroyed regions: `status` shows them not deployed. */
+  forget(regionIds: string[]): void {
+    for (const id of regionIds) this.#byRegion.delete(id);
   }
 
   /** The last finished deployment. */

@@ -10,8 +10,9 @@ export function createMetrics(plane: ControlPlane): PrometheusMetrics {
   const metrics = plane.metrics;
   const sessions = metrics.gauge({ name: 'meridian_sessions', help: 'Registered sessions per region.', labelNames: ['region'] });
   metrics.onCollect(() => {
-    const byRegion = plane.migrator.statistics().byRegion;
-    for (const { id } of plane.provider.regions()) sessions.set({ region: id }, byRegion[id] ?? 0);
+    // A kind without a session adapter has no sessions to count.
+    const byRegion = plane.migrator?.statistics().byRegion ?? {};
+    for (const { id } of plane.kind.regions()) sessions.set({ region: id }, byRegion[id] ?? 0);
   });
   return metrics;
 }

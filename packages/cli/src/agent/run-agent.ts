@@ -5,6 +5,7 @@ import { AGENT_FILE, isAlive, readAgentFile, removeAgentFile, writeAgentFile } f
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { createLog } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { destroyRoutes } from './routes/destroy-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { readRoutes } from './routes/read-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
@@ -67,6 +68,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
           ...syncRoutes(plane, loaded.displayPath),
           ...syncAdminRoutes(plane, loaded.displayPath),
           ...runtimeRoutes(plane, operations),
+          ...destroyRoutes(plane),
         ],
         token,
         metrics: createMetrics(plane),
@@ -90,7 +92,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
         config: loaded.path,
       });
       log(`admin API on ${url} (bearer token in ${AGENT_FILE}, mode 0600); Prometheus metrics on ${url}/metrics`);
-      log(`ready in ${Date.now() - startedAt} ms; Ctrl-C or SIGTERM stops the agent and every region`);
+      log(`ready in ${Date.now() - startedAt} ms; Ctrl-C or SIGTERM stops the agent${plane.kind.kind === 'local' ? ' and every region' : ` (the ${plane.kind.kind} deployment stays until meridian destroy)`}`);
       if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
     }
     log(`${signalled}: shutting down`);
@@ -102,6 +104,7 @@ export async function runAgent(options: { cwd: string; configPath?: string; env:
     removeAgentFile(options.cwd, process.pid);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    if (plane) log('stopped: every region process has exited');
+    // Local regions are processes of the agent; cloud regions outlive it (`meridian destroy` removes them).
+    if (plane) log(plane.kind.kind === 'local' ? 'stopped: every region process has exited' : `stopped; the ${plane.kind.kind} deployment stays (meridian destroy removes it)`);
   }
 }

@@ -4,12 +4,12 @@ import { trafficView } from './traffic-view.js';
 /** Everything `meridian status` shows, as the agent sees it now. */
 export async function statusView(plane: ControlPlane, startedAt: number) {
   const { config, provider, monitor, failover, sync, migrator, deployments } = plane;
-  const weights = provider.traffic();
+  const weights = provider.traffic() ?? {};
   const health = new Map(monitor.snapshot().map((h) => [h.regionId, h]));
   const prices = new Map((await provider.prices()).map((p) => [p.regionId, p]));
   const syncStatus = sync?.status();
   const lag = new Map((syncStatus?.regions ?? []).map((r) => [r.regionId, r]));
-  const stats = migrator.statistics();
+  const stats = migrator?.statistics() ?? { sessions: 0, migrated: 0, failed: 0, p50Millis: 0, p95Millis: 0, byRegion: {} as Record<string, number> };
   const fo = failover.status();
   const traffic = trafficView(plane);
   const regions = await Promise.all(
@@ -57,7 +57,9 @@ export async function statusView(plane: ControlPlane, startedAt: number) {
     app: { name: config.app.name },
     provider: provider.name,
     agent: { pid: process.pid, startedAt, uptimeMillis: Date.now() - startedAt },
-    frontDoor: provider.frontDoor?.url,
+    frontDoor: plane.kind.frontDoorUrl(),
+    priceSource: plane.kind.priceSource,
+    sessionsSupported: migrator !== undefined,
     failover: {
       mode: fo.mode,
       home: fo.home,

@@ -15,6 +15,7 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'E
 export function exitCodeOf(status: number): ExitCode {
   if (status === 401 || status === 403) return EXIT.UNAUTHORIZED;
   if (status === 404) return EXIT.NOT_FOUND;
+  if (status === 501) return EXIT.UNSUPPORTED;
   if (status === 400 || status === 405 || status === 413) return EXIT.USAGE;
   return EXIT.FAILED;
 }

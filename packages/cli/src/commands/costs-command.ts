@@ -9,7 +9,7 @@ import { collect, positiveInt, positiveNumber, type CommandContext } from './con
 export function registerCostsCommand(program: Command, ctx: CommandContext): void {
   program
     .command('costs')
-    .description('hourly price of each region (as declared in the config) and the total of the deployed ones')
+    .description('price of each region (declared in the config, or from the Azure Retail Prices API), the total of the deployed ones, and each region against the home region per month with a recommendation')
     .option('--optimize', 'suggest a cheaper placement with the same number of regions (selectRegions)')
     .option('--count <n>', 'with --optimize: regions to place (default: as many as are deployed)', positiveInt)
     .option('--near <where>', 'with --optimize: where users are, an IP or "lat,lon" (repeat for several)', collect)
@@ -28,6 +28,14 @@ export function registerCostsCommand(program: Command, ctx: CommandContext): voi
       const rows = view.regions.map((r) => [r.regionId, r.deployed ? 'yes' : 'no', r.hourly === undefined ? c.dim('not declared') : `${r.hourly} ${r.currency}`, r.hourly === undefined ? undefined : `${round(r.hourly * 730)} ${r.currency}`]);
       const totals = Object.entries(view.totals).map(([cur, n]) => `${n} ${cur}/h (about ${round(n * 730)} ${cur}/month)`).join(', ') || 'nothing priced';
       const lines = [renderTable(c, ['REGION', 'DEPLOYED', 'PER HOUR', 'PER MONTH'], rows), `total of deployed regions: ${c.bold(totals)}${view.unpriced.length ? `; no price declared for ${view.unpriced.join(', ')}` : ''}`, `prices: ${view.source}`];
+      const cmp = view.comparison;
+      if (cmp) {
+        // The design document's table: per-region monthly cost, the baseline, the difference and the cheapest marked.
+        const width = Math.max(...cmp.regions.map((r) => r.regionId.length)) + 1;
+        lines.push('', `region cost analysis (per month, 730 h; baseline ${cmp.baseline}):`);
+        for (const r of cmp.regions) lines.push(`  ${`${r.regionId}:`.padEnd(width + 1)} ${r.monthly.toFixed(2)} ${r.currency}/month (${r.label})${r.cheapest && r.regionId !== cmp.baseline ? ' *' : ''}`);
+        lines.push(`recommendation: ${c.bold(cmp.recommendation.text)}`);
+      }
       const opt = view.optimize;
       if (opt) {
         lines.push('');

@@ -1,6 +1,8 @@
 import { MAX_TIMER_MILLIS } from '@meridian/core';
 import { z } from 'zod';
 import { alertsSchema } from './alerts-schema.js';
+import { checkProviderKind } from './provider-checks.js';
+import { providerSchema } from './provider-schemas.js';
 
 // The config file's schema. Defaults live here and in docs/operations/cli.md; keep both in step.
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -60,14 +62,7 @@ export const configSchema = z
         env: env.default({}),
       })
       .strict(),
-    provider: z
-      .object({
-        kind: z.literal('local'),
-        startTimeoutMillis: millis.default(10_000),
-        stopGraceMillis: nonNegativeMillis.default(2_000),
-        frontDoorPort: z.number().int().min(0).max(65_535).default(0),
-      })
-      .strict(),
+    provider: providerSchema,
     regions: z.array(regionSchema).min(1, 'at least one region is required'),
     health: z
       .object({
@@ -168,6 +163,7 @@ export const configSchema = z
     if (c.geo?.fallbackRegion !== undefined && !seen.has(c.geo.fallbackRegion)) {
       ctx.addIssue({ code: 'custom', path: ['geo', 'fallbackRegion'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.geo.fallbackRegion });
     }
+    checkProviderKind(c, ctx);
   });
 
 /** A validated config, defaults applied. */

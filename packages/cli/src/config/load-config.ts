@@ -56,7 +56,9 @@ export async function loadConfig(options: { cwd: string; path?: string }): Promi
       const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
       const at = source.where(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
       const value = valueAt(source.data, issue.path);
-      const got = issue.code === 'unrecognized_keys' || value === undefined ? '' : ` (got ${renderValue(value)})`;
+      // A credential's value is never shown, not even in an error.
+      const secret = issue.code === 'custom' && (issue.params as { secret?: boolean } | undefined)?.secret === true;
+      const got = issue.code === 'unrecognized_keys' || secret || value === undefined ? '' : ` (got ${renderValue(value)})`;
       return { at, text: `${at}: ${formatPath(issue.path)}: ${issue.message}${got}` };
     });
     // In file order, as an editor shows them.

@@ -44,7 +44,9 @@ export class AzureProvider implements RegionProvider {
   readonly #targets = new Map<string, RegionTarget>();
   readonly #sshKey: string;
   // The app last deployed per region (status and setTraffic look at it first) and its port.
-  readonly #apps = new Map<string, { name: string; port: number }>();
+  readonly #apps = new Map<string, { name: string; port: number; vnetId?: string | undefined }>();
+  // Peering runs one deploy at a time: deploys of single regions in parallel (as MultiRegionDeployer does) must not PUT the same peerings at once.
+  #peering: Promise<unknown> = Promise.resolve();
   readonly #fencing = new FencingGate();
   #weights: TrafficWeights | undefined;
 
@@ -112,8 +114,12 @@ export class AzureProvider implements RegionProvider {
     const targetsWithSize = targets.map((t) => ({ ...t, vmSize: spec.overrides?.[t.id]?.size ?? t.vmSize }));
     const queue = new PQueue({ concurrency: o.concurrency ?? targets.length });
     const regions = await Promise.all(targetsWithSize.map((t) => queue.add(() => deployRegion(context, t, spec, workload, options))));
-    for (const r of regions) if (r.resources.length > 0) this.#apps.set(r.regionId, { name: spec.name, port: workload.port ?? o.port });
-    if (o.peering) await this.#peer(spec.name, regions, options);
+    for (const r of regions) if (r.resources.length > 0) this.#apps.set(r.regionId, { name: spec.name, port: workload.port ?? o.port, vnetId: r.vnetId });
+    if (o.peering) {
+      const done = this.#peering.then(() => this.#peer(spec.name, regions, options));
+      this.#peering = done.catch(() => undefined);
+      await done;
+    }
     throwIfAborted(options.signal, 'deploy');
     return { regions: regions.map(({ vnetId: _vnet, ...r }) => r) };
   }
@@ -226,12 +232,20 @@ export class AzureProvider implements RegionProvider {
     return found.filter((p): p is RegionPrice => p !== undefined);
   }
 
+  // Peers the regions just deployed with each other and with every region this provider deployed the app to before,
+  // so a deployment one region at a time ends in the same full mesh as one of all regions at once.
   async #peer(app: string, regions: AzureDeployedRegion[], options: DeployOptions): Promise<void> {
-    const vnets = regions.flatMap((r) => (r.vnetId ? [{ regionId: r.regionId, resourceGroup: this.#targets.get(r.regionId)!.resourceGroup, vnetName: resourceNames(app).vnet, vnetId: r.vnetId }] : []));
-    if (vnets.length < 2) return;
-    const outcomes = await peerVnets(this.#clients, vnets, { ...options, pollIntervalMillis: this.#options.pollIntervalMillis });
+    const fresh = regions.flatMap((r) => (r.vnetId ? [{ regionId: r.regionId, resourceGroup: this.#targets.get(r.regionId)!.resourceGroup, vnetName: resourceNames(app).vnet, vnetId: r.vnetId }] : []));
+    const earlier = [...this.#apps]
+      .filter(([id, a]) => a.name === app && a.vnetId && !fresh.some((f) => f.regionId === id))
+      .map(([id, a]) => ({ regionId: id, resourceGroup: this.#targets.get(id)!.resourceGroup, vnetName: resourceNames(app).vnet, vnetId: a.vnetId! }));
+    const vnets = [...fresh, ...earlier];
+    if (fresh.length === 0 || vnets.length < 2) return;
+    const outcomes = await peerVnets(this.#clients, vnets, { ...options, pollIntervalMillis: this.#options.pollIntervalMillis, onlyWith: new Set(fresh.map((f) => f.regionId)) });
     for (const outcome of outcomes) {
-      const region = regions.find((r) => r.regionId === outcome.regionId)!;
+      // An earlier region's new peerings belong to no region of this deploy's result.
+      const region = regions.find((r) => r.regionId === outcome.regionId);
+      if (!region) continue;
       region.resources.push(...outcome.peerings);
       if (outcome.error && region.state !== 'failed') {
         region.state = 'failed';

@@ -25,17 +25,19 @@ export const peeringName = (to: string): string => `meridian-to-${to}`;
 
 /**
  * Full-mesh VNet peering: for every pair, a peering on each side (Azure needs
- * both for traffic to flow), all in parallel. Never throws; progress step
- * `peering` per region, failed with ARM's code (e.g. VnetAddressSpacesOverlap).
+ * both for traffic to flow), all in parallel. With `onlyWith`, only the pairs
+ * that involve one of those regions (the others are peered already). Never
+ * throws; progress step `peering` per region, failed with ARM's code (e.g.
+ * VnetAddressSpacesOverlap).
  */
-export async function peerVnets(clients: ArmClients, vnets: PeerableVnet[], options: DeployOptions & { pollIntervalMillis?: number | undefined }): Promise<PeeringOutcome[]> {
+export async function peerVnets(clients: ArmClients, vnets: PeerableVnet[], options: DeployOptions & { pollIntervalMillis?: number | undefined; onlyWith?: ReadonlySet<string> }): Promise<PeeringOutcome[]> {
   const lro = { abortSignal: options.signal, ...(options.pollIntervalMillis ? { updateIntervalInMs: options.pollIntervalMillis } : {}) };
   return Promise.all(
     vnets.map(async (from) => {
       reportProgress(options, { regionId: from.regionId, step: 'peering', status: 'started' });
       const outcomes = await Promise.allSettled(
         vnets
-          .filter((to) => to.regionId !== from.regionId)
+          .filter((to) => to.regionId !== from.regionId && (!options.onlyWith || options.onlyWith.has(from.regionId) || options.onlyWith.has(to.regionId)))
           .map((to) =>
             clients.network.virtualNetworkPeerings.beginCreateOrUpdateAndWait(
               from.resourceGroup,

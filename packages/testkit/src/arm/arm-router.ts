@@ -4,6 +4,7 @@ import type { ArmContext } from './arm-context.js';
 import { ArmError } from './arm-error.js';
 import { getSubscription, handleGroup, listLocations } from './group-handlers.js';
 import { handleOperationResult, handleOperationStatus } from './operation-handlers.js';
+import { listSkus } from './sku-handlers.js';
 import { handleAction, handleDelete, handleGet, handlePatch, handlePut, type ArmReply, type ResourceTarget } from './resource-handlers.js';
 import { instanceDiscovery, openIdConfiguration, type TokenService } from './token-service.js';
 
@@ -122,6 +123,7 @@ async function serveArm(deps: ArmRouterDeps, req: IncomingMessage, segments: str
   ctx.operations.settle();
   if (rest.length === 0) return getSubscription(ctx);
   if (lower[0] === 'locations' && rest.length === 1) return listLocations(ctx);
+  if (lower[0] === 'providers' && lower[1] === 'microsoft.compute' && lower[2] === 'skus' && rest.length === 3 && method === 'GET') return listSkus(ctx, url.searchParams.get('$filter'));
   if (lower[0] === 'operationresults' && rest.length === 2) {
     area.value = 'operation';
     return handleOperationResult(ctx, rest[1]!, url.toString(), true);

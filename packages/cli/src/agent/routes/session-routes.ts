@@ -1,8 +1,9 @@
 import { haversineKm, MeridianError } from '@meridian/core';
-import { request } from 'undici';
+import type { SessionMigrator } from '@meridian/session-migration';
 import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
+import { HttpError } from '../http-errors.js';
 import type { Operations } from '../operations.js';
 import { knownRegion, parseBody, type Send } from './route-helpers.js';
 import { trackedReply } from './tracked-reply.js';
@@ -14,15 +15,22 @@ const evacuateBody = z.object({ to: z.string().min(1).optional() }).strict();
 /**
  * Sessions: `GET /v1/sessions`, `POST /v1/sessions` (creates one in its region
  * process and registers it), `POST /v1/sessions/:id/migrate`,
- * `POST /v1/regions/:id/evacuate`.
+ * `POST /v1/regions/:id/evacuate`. A kind without a session adapter answers
+ * each with 501 SESSIONS_UNSUPPORTED.
  */
 export function sessionRoutes(plane: ControlPlane, operations: Operations): Route[] {
-  const { migrator, provider } = plane;
+  const supported = (): { migrator: SessionMigrator; create: NonNullable<ControlPlane['kind']['sessions']>['create'] } => {
+    if (!plane.migrator || !plane.kind.sessions) {
+      throw new HttpError(501, 'SESSIONS_UNSUPPORTED', `the ${plane.config.provider.kind} provider has no session adapter: Meridian cannot snapshot or move sessions inside its regions (session commands work with provider.kind: local)`);
+    }
+    return { migrator: plane.migrator, create: plane.kind.sessions.create };
+  };
   return [
     {
       method: 'GET',
       path: /^\/v1\/sessions$/,
       handle: async ({ query }) => {
+        const { migrator } = supported();
         const region = query.get('region') ?? undefined;
         if (region !== undefined) knownRegion(plane, region);
         return { json: { sessions: migrator.sessions(region), statistics: migrator.statistics() } };
@@ -32,20 +40,12 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
       method: 'POST',
       path: /^\/v1\/sessions$/,
       handle: async (ctx) => {
+        const { migrator, create } = supported();
         const body = parseBody(addBody, await ctx.body());
         const region = knownRegion(plane, body.region);
         const existing = migrator.getSession(body.id);
         if (existing) throw new MeridianError('INVALID_ARGUMENT', `session "${body.id}" is already registered (in ${existing.region})`);
-        const endpoint = provider.regions().find((r) => r.id === region)?.endpoint;
-        if (!endpoint) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" is not deployed`);
-        const res = await request(`${endpoint}/sessions/${encodeURIComponent(body.id)}`, {
-          method: 'PUT',
-          body: JSON.stringify(body.state ?? {}),
-          headers: { 'content-type': 'application/json' },
-          signal: AbortSignal.timeout(5_000),
-        });
-        await res.body.dump();
-        if (res.statusCode >= 300) throw new MeridianError('REGION_UNAVAILABLE', `region "${region}" answered ${res.statusCode} when creating session "${body.id}"`);
+        await create(region, body.id, body.state);
         const session = migrator.register({ id: body.id, region, metadata: body.clientIp ? { clientIp: body.clientIp } : {} });
         return { status: 201, json: { session } };
       },
@@ -54,6 +54,7 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
       method: 'POST',
       path: /^\/v1\/sessions\/([^/]+)\/migrate$/,
       handle: async (ctx) => {
+        const { migrator } = supported();
         const { to } = parseBody(migrateBody, await ctx.body());
         const target = knownRegion(plane, to);
         const sessionId = ctx.params[0]!;
@@ -78,6 +79,7 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
       method: 'POST',
       path: /^\/v1\/regions\/([^/]+)\/evacuate$/,
       handle: async (ctx) => {
+        const { migrator } = supported();
         const body = parseBody(evacuateBody, await ctx.body());
         const from = knownRegion(plane, ctx.params[0]!);
         const to = body.to === undefined ? evacuationTarget(plane, from) : knownRegion(plane, body.to);
@@ -111,10 +113,10 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
 // With a GeoRouter and a client IP on every session, each goes to its users' nearest healthy region;
 // otherwise all go to the healthy region nearest the one being emptied.
 function evacuationTarget(plane: ControlPlane, from: string): string {
-  const sessions = plane.migrator.sessions(from);
+  const sessions = plane.migrator!.sessions(from);
   if (plane.router && sessions.every((s) => s.metadata['clientIp'])) return 'nearest-healthy';
   const origin = plane.config.regions.find((r) => r.id === from)!.location;
-  const candidates = plane.provider
+  const candidates = plane.kind
     .regions()
     .filter((r) => r.id !== from && ['healthy', 'degraded'].includes(plane.monitor.get(r.id).state))
     .sort((a, b) => haversineKm(origin, a.location) - haversineKm(origin, b.location));

@@ -17,7 +17,7 @@
 // providers-local, even as a devDependency (providers-local depends on core).
 // The in-process figure stays in packages/core/bench/sync.bench.ts.
 //
-// SYNC_REGIONS_BENCH_RUNS sets the alternating runs (default 9);
+// SYNC_REGIONS_BENCH_RUNS sets the alternating runs (default 15);
 // SYNC_REGIONS_BENCH_ONLY=sync|raw runs only that side, writes nothing (for
 // `node --cpu-prof --import tsx`: the region processes inherit the flags).
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ import { Agent, buildConnector } from 'undici';
 const KEYS = 20_000;
 /** The sync's default maxBatchRecords: the raw copy's page size. */
 const PAGE = 500;
-const RUNS = Number(process.env.SYNC_REGIONS_BENCH_RUNS ?? '9');
+const RUNS = Number(process.env.SYNC_REGIONS_BENCH_RUNS ?? '15');
 const ONLY = process.env.SYNC_REGIONS_BENCH_ONLY as 'sync' | 'raw' | undefined;
 const RESULTS = new URL('./results/', import.meta.url);
 const [SOURCE, TARGET] = seedRegions(2).map((r) => r.id) as [string, string];

@@ -1,7 +1,8 @@
 // Cross-region sync, measured on the real clock in one process:
 //  1. bandwidth-limit accuracy: bytes moved / elapsed against maxBytesPerSecond;
 //  2. convergence after healing a partition, 10k keys × 4 regions;
-//  3. replication throughput beside a raw store-to-store copy of the same data;
+//  3. replication throughput beside a raw store-to-store copy of the same data (between two region
+//     processes: packages/providers-local/bench/sync-between-regions.bench.ts, as core cannot depend on providers-local);
 //  4. what a Merkle anti-entropy walk reads after 1 % of the keys changed, beside a full copy.
 import { randomBytes } from 'node:crypto';
 import { CrossRegionSync, MemoryReplicaStore, MeridianError, ReplicaWriter, type ReplicaStore, type StoredRecord } from '@meridian/core';

@@ -205,19 +205,30 @@ describe('HealthMonitor failures are reported, never thrown', () => {
     const m = create({ failuresBeforeUnhealthy: 2 });
     await startHealthy(m);
     arrange(server);
-    const first = waitForEvent(m, 'health:probe');
-    clock.advance(INTERVAL);
-    // A hanging server needs the (virtual) timeout to pass; harmless for the others.
-    await new Promise((r) => setTimeout(r, 20));
-    clock.advance(TIMEOUT);
-    const result = await first;
+    const hangs = _name === 'hang';
+    // Bounded real-time wait for something the monitor does asynchronously (schedule a timer, send a request).
+    const until = async (condition: () => boolean, what: string) => {
+      for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(condition(), what).toBe(true);
+    };
+    const probeOnce = async () => {
+      const next = waitForEvent(m, 'health:probe');
+      const sent = server.requests;
+      // Exactly to the next probe, once it is scheduled: advancing further (as this test once did, by the timeout
+      // after a 20 ms real sleep) let a slow machine's probe of a resetting server time out first.
+      await until(() => clock.nextDue() !== undefined, 'the next probe is scheduled');
+      clock.advance(clock.nextDue()! - clock.now());
+      if (hangs) {
+        // Only a hanging server needs the (virtual) timeout to pass, once its request is there.
+        await until(() => server.requests > sent, 'the probe reached the server');
+        clock.advance(TIMEOUT);
+      }
+      return next;
+    };
+    const result = await probeOnce();
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(error);
-    const second = waitForEvent(m, 'health:probe');
-    clock.advance(INTERVAL);
-    await new Promise((r) => setTimeout(r, 20));
-    clock.advance(TIMEOUT);
-    expect((await second).ok).toBe(false);
+    expect((await probeOnce()).ok).toBe(false);
     expect(m.get('us-east').state).toBe('unhealthy');
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, lutimes, mkdir, open, rename, rm, symlink, utimes, chmod } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, open, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MeridianError } from '@meridian/core';
 
@@ -11,11 +11,14 @@ export const TEMP_MARK = '.meridian-tmp-';
  * directories. A parent that is a symbolic link (or a file) is refused with
  * `INVALID_ARGUMENT`: writing through it could put a file outside the tree.
  */
-export async function ensureParents(root: string, relative: string): Promise<void> {
+export async function ensureParents(root: string, relative: string, checked?: Set<string>): Promise<void> {
   const segments = relative.split('/').slice(0, -1);
   let dir = root;
   for (const segment of segments) {
     dir = join(dir, segment);
+    // Directories already checked by this batch of writes are not looked up again.
+    if (checked?.has(dir)) continue;
+    checked?.add(dir);
     try {
       const info = await lstat(dir);
       if (info.isDirectory()) continue;
@@ -24,7 +27,8 @@ export async function ensureParents(root: string, relative: string): Promise<voi
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dir);
+      // Another file of the same batch may be creating it too.
+      await mkdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
     }
   }
 }
@@ -57,12 +61,13 @@ export async function writeFileAtomic(file: string, parts: Iterable<Buffer>, met
         }
       }
       if (batched > 0) await handle.write(Buffer.concat(batch, batched));
+      // Through the open handle: no second path lookup per file.
+      await handle.chmod(meta.mode);
+      await handle.utimes(new Date(meta.mtimeMs), new Date(meta.mtimeMs));
       if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
-    await chmod(temp, meta.mode);
-    await utimes(temp, new Date(meta.mtimeMs), new Date(meta.mtimeMs));
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

@@ -1,30 +1,66 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MeridianError } from '@meridian/core';
 import { sha256Hex, type ChunkEntry } from './chunk-entry.js';
 
+interface Pack {
+  file: string;
+  live: number;
+}
+
+const PACK_HEADER = 36; // 32 bytes of hash, 4 of length, before each chunk
+
 /**
  * Where each chunk's bytes can be read in this region: inside a file of the
- * tree (at an offset, as last scanned or written) or in the staging folder
- * (chunks that arrived before the file they belong to, index pieces, and
- * chunks a replaced file held that a record still names). A chunk is never
- * copied out of a file just to be sent: the tree is the store. Every read is
- * checked against the chunk's hash, so a file changed since its scan never
- * passes stale bytes off as the chunk.
+ * tree (at an offset, as last scanned or written) or staged in a pack (chunks
+ * that arrived before the file they belong to, index pieces, and chunks a
+ * replaced file held that a record still names). A chunk is never copied out
+ * of a file just to be sent: the tree is the store. Staged chunks go in packs,
+ * one file per batch (`hash, length, bytes` repeated), since one file per
+ * chunk made file creation the bottleneck; a pack is removed once none of its
+ * chunks is needed. Every read is checked against the chunk's hash, so a file
+ * changed since its scan never passes stale bytes off as the chunk.
  */
 export class ChunkLocator {
-  readonly #staging: string;
+  readonly #root: string;
+  readonly #packsDir: string;
+  readonly #durable: boolean;
   readonly #inFiles = new Map<string, Map<string, number>>(); // hash -> path -> offset
   readonly #sizes = new Map<string, number>();
-  readonly #staged = new Set<string>();
-  readonly #root: string;
-  readonly #dirs = new Set<string>();
+  readonly #staged = new Map<string, { pack: Pack; offset: number }>();
 
-  constructor(root: string, staging: string) {
+  constructor(root: string, packsDir: string, durable: boolean) {
     this.#root = root;
-    this.#staging = staging;
+    this.#packsDir = packsDir;
+    this.#durable = durable;
+  }
+
+  /** Reads the packs left by an earlier run (a pack cut short by a crash keeps its whole chunks). */
+  async load(): Promise<void> {
+    await mkdir(this.#packsDir, { recursive: true });
+    for (const name of await readdir(this.#packsDir)) {
+      const file = join(this.#packsDir, name);
+      if (!name.endsWith('.pack')) {
+        await rm(file, { force: true }); // a pack that crashed before its rename
+        continue;
+      }
+      const data = await readFile(file);
+      const pack: Pack = { file, live: 0 };
+      for (let at = 0; at + PACK_HEADER <= data.length; ) {
+        const hash = data.toString('hex', at, at + 32);
+        const size = data.readUInt32BE(at + 32);
+        const body = data.subarray(at + PACK_HEADER, at + PACK_HEADER + size);
+        if (body.length === size && sha256Hex(body) === hash && !this.#staged.has(hash)) {
+          this.#staged.set(hash, { pack, offset: at + PACK_HEADER });
+          this.#sizes.set(hash, size);
+          pack.live += 1;
+        }
+        at += PACK_HEADER + size;
+      }
+      if (pack.live === 0) await rm(file, { force: true });
+    }
   }
 
   /** True when the chunk's bytes are here. */
@@ -47,29 +83,21 @@ export class ChunkLocator {
     return this.#sizes.get(hash);
   }
 
-  /** Reads a file of the staging folder found at open (undefined when it cannot be read). */
-  readStagedFile(file: string): Buffer | undefined {
-    try {
-      return readFileSync(file);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Hashes in the staging folder. */
+  /** Hashes staged in packs. */
   stagedHashes(): string[] {
-    return [...this.#staged];
+    return [...this.#staged.keys()];
   }
 
   /** The chunk's bytes, checked; undefined when not here (or no longer matching: the file changed). */
   read(hash: string): Buffer | undefined {
-    if (this.#staged.has(hash)) {
-      const data = readFileSync(this.#stagedPath(hash));
-      if (sha256Hex(data) === hash) return data;
+    const size = this.#sizes.get(hash) ?? 0;
+    const staged = this.#staged.get(hash);
+    if (staged) {
+      const data = readAt(staged.pack.file, staged.offset, size);
+      if (data && sha256Hex(data) === hash) return data;
     }
-    const size = this.#sizes.get(hash);
     for (const [path, offset] of this.#inFiles.get(hash) ?? []) {
-      const data = readAt(join(this.#root, path), offset, size ?? 0);
+      const data = readAt(join(this.#root, path), offset, size);
       if (data && sha256Hex(data) === hash) return data;
     }
     return undefined;
@@ -86,25 +114,53 @@ export class ChunkLocator {
     return data;
   }
 
-  /** Keeps bytes in the staging folder (written to a temp name, then renamed: never a torn chunk). */
-  async stage(hash: string, data: Buffer): Promise<void> {
-    if (this.#staged.has(hash)) return;
-    const dir = join(this.#staging, hash.slice(0, 2));
-    if (!this.#dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.#dirs.add(dir);
+  /** Stages chunks as one pack (written under a temp name, fsync'd when durable, then renamed: never a torn pack). */
+  async stage(items: ReadonlyArray<{ hash: string; data: Buffer }>): Promise<void> {
+    const fresh = new Map<string, Buffer>();
+    for (const item of items) if (!this.#staged.has(item.hash)) fresh.set(item.hash, item.data);
+    if (fresh.size === 0) return;
+    const parts: Buffer[] = [];
+    const offsets: Array<[string, number, number]> = [];
+    let at = 0;
+    for (const [hash, data] of fresh) {
+      const header = Buffer.alloc(PACK_HEADER);
+      header.write(hash, 0, 32, 'hex');
+      header.writeUInt32BE(data.length, 32);
+      parts.push(header, data);
+      offsets.push([hash, at + PACK_HEADER, data.length]);
+      at += PACK_HEADER + data.length;
     }
-    const temp = join(dir, `${hash}.${randomBytes(4).toString('hex')}.tmp`);
-    await writeFile(temp, data);
-    await rename(temp, this.#stagedPath(hash));
-    this.#staged.add(hash);
-    this.#sizes.set(hash, data.length);
+    const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    const file = join(this.#packsDir, `${name}.pack`);
+    const temp = join(this.#packsDir, `${name}.tmp`);
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(Buffer.concat(parts, at));
+      if (this.#durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+    const pack: Pack = { file, live: 0 };
+    for (const [hash, offset, size] of offsets) {
+      if (this.#staged.has(hash)) continue; // staged by a concurrent call meanwhile
+      this.#staged.set(hash, { pack, offset });
+      this.#sizes.set(hash, size);
+      pack.live += 1;
+    }
+    if (pack.live === 0) await rm(file, { force: true });
   }
 
-  /** Drops staged bytes. */
-  async unstage(hash: string): Promise<void> {
-    if (!this.#staged.delete(hash)) return;
-    await rm(this.#stagedPath(hash), { force: true });
+  /** Drops staged chunks; a pack goes once none of its chunks is left. */
+  async unstage(hashes: Iterable<string>): Promise<void> {
+    const empty: string[] = [];
+    for (const hash of hashes) {
+      const staged = this.#staged.get(hash);
+      if (!staged) continue;
+      this.#staged.delete(hash);
+      if (--staged.pack.live === 0) empty.push(staged.pack.file);
+    }
+    await Promise.all(empty.map((file) => rm(file, { force: true })));
   }
 
   /** Records that `path` holds these chunks, in order, from offset 0. */
@@ -134,10 +190,6 @@ export class ChunkLocator {
     if (this.#staged.has(hash)) return false;
     const where = this.#inFiles.get(hash);
     return where !== undefined && where.size === 1 && where.has(path);
-  }
-
-  #stagedPath(hash: string): string {
-    return join(this.#staging, hash.slice(0, 2), hash);
   }
 }
 

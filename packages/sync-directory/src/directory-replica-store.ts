@@ -28,7 +28,7 @@ import { listedEntries, parseManifest, sameContent, sameManifest, type FileManif
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
-import { readFileStable, sameStat } from './stable-file-read.js';
+import { readFileStable, readWindow, sameStat } from './stable-file-read.js';
 import { walkTree, type SkippedEntry } from './tree-walk.js';
 
 /** A file as this store last saw it on disk (scanned or written): how to tell it changed, and what it holds. */
@@ -54,6 +54,8 @@ export interface RescanReport {
 // (9 KiB each), so a one-chunk edit re-sends one piece and a short manifest, not a list of every chunk.
 const ENTRIES_PER_PIECE = 256;
 const STATE_DIR = '.meridian-sync';
+const WRITERS = 16;
+const READERS = 4;
 
 /**
  * A region's data directory as a {@link ReplicaStore}, for `CrossRegionSync`:
@@ -96,7 +98,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#chunker = new ContentChunker(o.chunkSizes);
     this.#ignore = new IgnoreRules(o.ignore);
     this.#state = state;
-    this.#locator = new ChunkLocator(dataPath, join(state, 'chunks'));
+    this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
   }
@@ -111,7 +113,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const o = parseDirectoryOptions(options);
     const dataPath = await resolveDataPath(o.dataPath, o.regionId);
     const state = o.stateDirectory ?? join(dataPath, STATE_DIR);
-    await mkdir(join(state, 'chunks'), { recursive: true });
+    await mkdir(state, { recursive: true });
     await lockState(state, o.regionId);
     let inner: JournalReplicaStore;
     try {
@@ -122,7 +124,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     const store = new DirectoryReplicaStore(o, dataPath, state, inner);
     try {
-      await store.#loadStaged(join(state, 'chunks'));
+      await store.#locator.load();
       await store.rescan();
     } catch (error) {
       await store.close();
@@ -192,7 +194,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
         options,
       );
       const rejected = new Set<string>();
-      const accepting: Array<Promise<ReplicaWrite>> = [];
+      const accepted: ReplicaWrite[] = [];
+      const staging = new Map<string, Buffer>();
       for (const [i, write] of writes.entries()) {
         if ((currents[i]?.etag ?? null) !== write.expected) {
           rejected.add(write.key);
@@ -200,13 +203,14 @@ export class DirectoryReplicaStore implements ReplicaStore {
         }
         const key = parsed[i]!;
         const record = write.record;
-        // Chunks are staged side by side: one disk round trip per batch, not per chunk.
-        if (!record) accepting.push(Promise.resolve(write));
-        else if (key.kind === 'chunk') accepting.push(this.#acceptChunk(key.hash, record).then((r) => ({ ...write, record: r })));
-        else accepting.push(Promise.resolve({ ...write, record: this.#settleIdentical(record) }));
+        if (!record) accepted.push(write);
+        else if (key.kind === 'chunk') accepted.push({ ...write, record: this.#acceptChunk(key.hash, record, staging) });
+        else accepted.push({ ...write, record: this.#settleIdentical(record) });
         if (record) this.#observe(record.version);
       }
-      const result = await this.#inner.apply(await Promise.all(accepting), options);
+      // The batch's chunks in one pack, on disk before their records are: a record never names bytes that are not here.
+      await this.#locator.stage([...staging].map(([hash, data]) => ({ hash, data })));
+      const result = await this.#inner.apply(accepted, options);
       for (const key of result.applied) {
         const k = parseKey(key);
         if (k.kind === 'file') this.#waiting.set(k.path, 'its chunks have not all arrived');
@@ -240,22 +244,32 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const seen = new Set<string>();
     const found: Array<{ path: string; disk: DiskFile }> = [];
     const unstable: MeridianError[] = [];
+    const toRead: typeof entries = [];
     for (const entry of entries) {
       seen.add(entry.path);
       const known = this.#disk.get(entry.path);
       if (known && sameStat(known.stat, entry.stat)) continue;
       if (entry.kind === 'link') {
         found.push({ path: entry.path, disk: { stat: entry.stat, manifest: { type: 'link', target: entry.target, mtimeMs: Math.round(entry.stat.mtimeMs) }, chunks: [] } });
-        continue;
-      }
-      try {
-        const read = await readFileStable(join(this.dataPath, entry.path), this.#chunker, this.#o.inlineMaxBytes, this.#o.readAttempts, signal);
-        found.push({ path: entry.path, disk: { stat: read.stat, manifest: await this.#manifestOf(read.stat, read.chunks, read.inline), chunks: read.chunks } });
-      } catch (error) {
-        if (MeridianError.hasCode(error, 'PRECONDITION_FAILED')) unstable.push(error);
-        else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      } else toRead.push(entry);
     }
+    // Several files are read at once, each reader with its own window, so one file's disk round trips overlap another's.
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      const window = readWindow(this.#chunker);
+      for (let i = next++; i < toRead.length; i = next++) {
+        const entry = toRead[i]!;
+        try {
+          const read = await readFileStable(join(this.dataPath, entry.path), this.#chunker, this.#o.inlineMaxBytes, this.#o.readAttempts, window, signal);
+          found.push({ path: entry.path, disk: { stat: read.stat, manifest: await this.#manifestOf(read.stat, read.chunks, read.inline), chunks: read.chunks } });
+        } catch (error) {
+          if (MeridianError.hasCode(error, 'PRECONDITION_FAILED')) unstable.push(error);
+          else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READERS, toRead.length) }, reader));
+    found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     const gone = [...this.#disk.keys()].filter((p) => !seen.has(p));
     const currents = await this.#inner.getMany([...found.map((f) => FILE_PREFIX + f.path), ...gone.map((p) => FILE_PREFIX + p)]);
     const report: RescanReport = { changed: [], deleted: [], skipped, waiting: [] };
@@ -298,12 +312,14 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (inline) return { ...base, data: inline.toString('base64') };
     if (chunks.length <= ENTRIES_PER_PIECE) return { ...base, chunks: packEntries(chunks).toString('base64') };
     const pieces: ChunkEntry[] = [];
+    const staging: Array<{ hash: string; data: Buffer }> = [];
     for (let i = 0; i < chunks.length; i += ENTRIES_PER_PIECE) {
-      const bytes = packEntries(chunks.slice(i, i + ENTRIES_PER_PIECE));
-      const hash = sha256Hex(bytes);
-      if (!this.#locator.has(hash)) await this.#locator.stage(hash, bytes);
-      pieces.push({ hash, size: bytes.length });
+      const data = packEntries(chunks.slice(i, i + ENTRIES_PER_PIECE));
+      const hash = sha256Hex(data);
+      if (!this.#locator.has(hash)) staging.push({ hash, data });
+      pieces.push({ hash, size: data.length });
     }
+    await this.#locator.stage(staging);
     return { ...base, pieces: packEntries(pieces).toString('base64') };
   }
 
@@ -341,19 +357,19 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   // --- receiving ----------------------------------------------------------
 
-  /** Checks and keeps an incoming chunk's bytes; the record is stored without them (they live on disk). */
-  async #acceptChunk(hash: string, record: ReplicaRecord): Promise<ReplicaRecord> {
+  /** Checks an incoming chunk's bytes (kept in `staging`); the record is stored without them (they live on disk). */
+  #acceptChunk(hash: string, record: ReplicaRecord, staging: Map<string, Buffer>): ReplicaRecord {
     // Content-addressed: two versions of a chunk are the same bytes, never a conflict worth keeping.
     const out: ReplicaRecord = { key: record.key, deleted: record.deleted, version: record.version, origin: record.origin, vv: record.vv };
     if (record.deleted) return out;
-    if (!this.#locator.has(hash)) {
+    if (!this.#locator.has(hash) && !staging.has(hash)) {
       const data = (record.value as { data?: unknown } | undefined)?.data;
       if (typeof data !== 'string') throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries no chunk bytes and ${this.regionId} does not have them`, { details: { field: record.key } });
       const bytes = Buffer.from(data, 'base64');
       if (sha256Hex(bytes) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: record.key } });
-      await this.#locator.stage(hash, bytes);
+      staging.set(hash, bytes);
     }
-    out.value = { size: this.#locator.sizeOf(hash) ?? 0 };
+    out.value = { size: staging.get(hash)?.length ?? this.#locator.sizeOf(hash) ?? 0 };
     return out;
   }
 
@@ -375,22 +391,28 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const paths = [...this.#waiting.keys()];
     const records = await this.#inner.getMany(paths.map((p) => FILE_PREFIX + p));
     const touched = new Set<string>();
-    for (const [i, path] of paths.entries()) {
-      try {
-        const done = await this.#materialise(path, records[i]);
-        if (done) {
-          this.#waiting.delete(path);
-          touched.add(dirname(join(this.dataPath, path)));
+    const checked = new Set<string>();
+    // Files are independent: several are written at once, so the disk round trips of one overlap another's.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < paths.length; i = next++) {
+        const path = paths[i]!;
+        try {
+          if (await this.#materialise(path, records[i], checked)) {
+            this.#waiting.delete(path);
+            touched.add(dirname(join(this.dataPath, path)));
+          }
+        } catch (error) {
+          this.#waiting.set(path, (error as Error).message);
         }
-      } catch (error) {
-        this.#waiting.set(path, (error as Error).message);
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITERS, paths.length) }, worker));
     if (this.#o.durable) for (const dir of touched) await syncDirectory(dir).catch(() => undefined);
   }
 
   /** Makes the tree hold `record` at `path`; false when chunks are still missing or a local edit was not scanned yet. */
-  async #materialise(path: string, record: StoredRecord | undefined): Promise<boolean> {
+  async #materialise(path: string, record: StoredRecord | undefined, checked: Set<string>): Promise<boolean> {
     const file = join(this.dataPath, path);
     const known = this.#disk.get(path);
     const onDisk = await lstat(file).catch(() => undefined);
@@ -419,12 +441,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
       await this.#write(copy, loser, loserChunks);
     }
     if (known && sameManifest(known.manifest, manifest)) return true;
-    await ensureParents(this.dataPath, path);
+    await ensureParents(this.dataPath, path, checked);
     if (known && known.manifest.type === 'file') await this.#preserveReplaced(path, known.chunks, new Set(chunks.map((c) => c.hash)));
     await this.#write(file, manifest, chunks);
     this.#setDisk(path, { stat: await lstat(file), manifest, chunks });
     // The file holds them now: staged copies go (all at once, not one round trip each).
-    await Promise.all(chunks.filter((c) => this.#locator.isStaged(c.hash)).map((c) => this.#locator.unstage(c.hash)));
+    await this.#locator.unstage(chunks.map((c) => c.hash));
     return true;
   }
 
@@ -443,10 +465,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const leaving = old.filter((c) => !kept.has(c.hash) && this.#locator.onlyIn(c.hash, path));
     if (leaving.length === 0) return;
     const records = await this.#inner.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
+    const keep: Array<{ hash: string; data: Buffer }> = [];
     for (const [i, c] of leaving.entries()) {
       const data = records[i] && !records[i]!.deleted ? this.#locator.read(c.hash) : undefined;
-      if (data) await this.#locator.stage(c.hash, data);
+      if (data) keep.push({ hash: c.hash, data });
     }
+    await this.#locator.stage(keep);
   }
 
   /** A manifest's chunks in order, or undefined while some (or an index piece) are not here. */
@@ -517,7 +541,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       const needed = (r && !r.deleted) || referenced.has(hash);
       if (!needed || (!pieces.has(hash) && this.#locator.inFile(hash))) drop.push(hash);
     }
-    await Promise.all(drop.map((h) => this.#locator.unstage(h)));
+    await this.#locator.unstage(drop);
   }
 
   // --- helpers ------------------------------------------------------------
@@ -565,19 +589,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const segments = path.split('/');
     for (let i = 1; i < segments.length; i++) if (this.#ignore.ignores(segments.slice(0, i).join('/'), true)) return true;
     return this.#ignore.ignores(path, false) || this.#isInternal(path);
-  }
-
-  async #loadStaged(dir: string): Promise<void> {
-    for (const sub of await readdir(dir)) {
-      for (const name of await readdir(join(dir, sub)).catch(() => [] as string[])) {
-        if (!/^[0-9a-f]{64}$/.test(name)) {
-          await rm(join(dir, sub, name), { force: true }); // a stage that crashed before its rename
-          continue;
-        }
-        const data = this.#locator.readStagedFile(join(dir, sub, name));
-        if (data && sha256Hex(data) === name) await this.#locator.stage(name, data);
-      }
-    }
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -26,9 +26,9 @@ export function sameStat(a: Stats, b: Stats): boolean {
  * `attempts` times; then `PRECONDITION_FAILED` naming the path. So a torn
  * file, half old and half new, is never described as a version.
  */
-export async function readFileStable(path: string, chunker: ContentChunker, inlineMaxBytes: number, attempts: number, signal?: AbortSignal): Promise<FileRead> {
+export async function readFileStable(path: string, chunker: ContentChunker, inlineMaxBytes: number, attempts: number, buffer: Buffer, signal?: AbortSignal): Promise<FileRead> {
   for (let attempt = 1; ; attempt++) {
-    const read = await readOnce(path, chunker, inlineMaxBytes, signal);
+    const read = await readOnce(path, chunker, inlineMaxBytes, buffer, signal);
     if (read) return read;
     if (attempt >= attempts) {
       throw new MeridianError('PRECONDITION_FAILED', `${path} changed while it was being read, ${attempts} times in a row; it is not synced until it holds still (it will be tried again on the next scan)`, {
@@ -38,11 +38,15 @@ export async function readFileStable(path: string, chunker: ContentChunker, inli
   }
 }
 
-async function readOnce(path: string, chunker: ContentChunker, inlineMaxBytes: number, signal: AbortSignal | undefined): Promise<FileRead | undefined> {
+/** The read window a scan reuses for every file (allocating one per file dominated a scan of small files). */
+export function readWindow(chunker: ContentChunker): Buffer {
+  return Buffer.allocUnsafe(Math.max(WINDOW_BYTES, chunker.maxBytes * 2));
+}
+
+async function readOnce(path: string, chunker: ContentChunker, inlineMaxBytes: number, buffer: Buffer, signal: AbortSignal | undefined): Promise<FileRead | undefined> {
   const handle = await open(path, 'r');
   try {
     const before = await handle.stat();
-    const buffer = Buffer.allocUnsafe(Math.max(WINDOW_BYTES, chunker.maxBytes * 2));
     const chunks: ChunkEntry[] = [];
     let filled = 0;
     let eof = false;

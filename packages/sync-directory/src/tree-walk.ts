@@ -33,17 +33,20 @@ export async function walkTree(root: string, ignore: IgnoreRules, isInternal: (r
     signal?.throwIfAborted();
     const names = await readdir(relativeDir === '' ? root : join(root, relativeDir));
     names.sort();
-    for (const name of names) {
+    // A directory's entries are looked up at once: their round trips overlap.
+    const infos = await Promise.all(
+      names.map((name) =>
+        lstat(join(root, relativeDir === '' ? name : `${relativeDir}/${name}`)).catch((error: NodeJS.ErrnoException) =>
+          error.code === 'ENOENT' ? undefined : Promise.reject(error), // removed since readdir: the next scan sees it gone
+        ),
+      ),
+    );
+    for (const [i, name] of names.entries()) {
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
       if (isInternal(relative)) continue;
       const absolute = join(root, relative);
-      let info: Stats;
-      try {
-        info = await lstat(absolute);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since readdir: the next scan sees it gone
-        throw error;
-      }
+      const info = infos[i];
+      if (!info) continue;
       if (ignore.ignores(relative, info.isDirectory())) continue;
       if (info.isDirectory()) {
         await visit(relative);

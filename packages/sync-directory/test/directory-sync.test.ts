@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DirectoryReplicaStore, openDirectoryStores } from '../src/index.js';
 import { describeTree, putFile, regionDirs } from './tree-fixture.js';
 
-const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never) || Promise.reject(e);
+const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never);
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

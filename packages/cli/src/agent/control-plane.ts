@@ -9,6 +9,7 @@ import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { Deployments } from './deployments.js';
+import { startDirectorySync, type DirectorySync } from './directory-sync.js';
 import { logEvents } from './log-events.js';
 import type { Log } from './logger.js';
 import { snapshotKey } from './snapshot-key.js';
@@ -27,6 +28,8 @@ export interface ControlPlane {
   readonly failover: FailoverManager;
   /** Replication between the regions' replica stores, when `sync.enabled`. */
   readonly sync: CrossRegionSync | undefined;
+  /** The regions' data directories kept in step, when two or more regions have a `dataPath`. */
+  readonly directorySync: DirectorySync | undefined;
   /** Session moves. */
   readonly migrator: SessionMigrator;
   /** What every engine records, in a Prometheus registry of the agent's own (served on `/metrics`). */
@@ -62,6 +65,9 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const key = snapshotKey(loaded, options.env, log);
     const geoPath = config.geo ? resolve(dirname(loaded.path), config.geo.database) : undefined;
     if (geoPath && !existsSync(geoPath)) throw new CliError(`${loaded.where(['geo', 'database'])}: geo.database: no such file: ${geoPath}`, EXIT.USAGE);
+    // Before any region is deployed: a bad data path is a usage error, found first.
+    const directorySync = await startDirectorySync(loaded, log);
+    if (directorySync) cleanup.push(() => directorySync.stop());
 
     const provider = createLocalProvider({
       regions: config.regions.map((r, index) => ({
@@ -81,6 +87,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const deployer = new MultiRegionDeployer({ provider, metrics });
     const deployments = new Deployments(config, deployer, provider);
     const events = logEvents(log);
+    if (directorySync) events.sync(directorySync.sync);
     events.deployer(deployer);
 
     log(`deploying ${config.regions.length} region(s) of ${config.app.name}: ${config.regions.map((r) => r.id).join(', ')}`);
@@ -156,7 +163,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     events.migrator(migrator);
     cleanup.push(() => migrator.close());
 
-    return { config, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
+    return { config, provider, deployments, monitor, failover, sync, directorySync, migrator, router, geo, metrics, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, lutimes, mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, open, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MeridianError } from '@meridian/core';
 
@@ -55,12 +55,12 @@ export async function writeFileAtomic(file: string, parts: Iterable<Buffer>, met
         batch.push(part);
         batched += part.length;
         if (batched >= 1 << 20) {
-          await handle.write(Buffer.concat(batch, batched));
+          await writeAll(handle, Buffer.concat(batch, batched));
           batch = [];
           batched = 0;
         }
       }
-      if (batched > 0) await handle.write(Buffer.concat(batch, batched));
+      if (batched > 0) await writeAll(handle, Buffer.concat(batch, batched));
       // Through the open handle: no second path lookup per file.
       await handle.chmod(meta.mode);
       await handle.utimes(new Date(meta.mtimeMs), new Date(meta.mtimeMs));
@@ -73,6 +73,11 @@ export async function writeFileAtomic(file: string, parts: Iterable<Buffer>, met
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** Writes all of `data` (a write may take fewer bytes than it was given). */
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await handle.write(data, at, data.length - at)).bytesWritten;
 }
 
 /** Replaces `file` with a symbolic link, atomically (link made under a temp name, then renamed). */

@@ -1,9 +1,10 @@
-import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryReplicaStore, MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaRecord, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
 import { toRecord } from '@meridian/core/spi';
 
 const JOURNAL = 'records.jsonl';
+const COMPACT_SLACK = 10_000;
 
 /**
  * The directory store's own records (versions, vectors, manifests), in memory
@@ -19,6 +20,7 @@ export class JournalReplicaStore implements ReplicaStore {
   readonly #file: string;
   #handle: FileHandle | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #lines = 0;
 
   private constructor(directory: string, durable: boolean) {
     this.#file = join(directory, JOURNAL);
@@ -44,7 +46,8 @@ export class JournalReplicaStore implements ReplicaStore {
       await store.#mem.apply([{ key: entry.k, record: entry.r, expected: current?.etag ?? null }]);
       replayed += 1;
     }
-    if (replayed > 2 * store.#mem.size + 1000) await store.#compact();
+    store.#lines = replayed;
+    if (replayed > 2 * store.#mem.size + COMPACT_SLACK) await store.#compact();
     store.#handle = await open(store.#file, 'a');
     return store;
   }
@@ -74,6 +77,13 @@ export class JournalReplicaStore implements ReplicaStore {
       const text = result.applied.map((k, i) => JSON.stringify({ k, r: stored[i] ? toRecord(stored[i]!) : null })).join('\n');
       await this.#handle!.appendFile(`${text}\n`);
       if (this.#durable) await this.#handle!.sync();
+      this.#lines += result.applied.length;
+      // Mostly superseded lines: rewritten with the current records only, so the journal does not grow without end.
+      if (this.#lines > 2 * this.#mem.size + COMPACT_SLACK) {
+        await this.#handle!.close();
+        await this.#compact();
+        this.#handle = await open(this.#file, 'a');
+      }
       return result;
     });
     this.#queue = run.catch(() => undefined);
@@ -98,7 +108,14 @@ export class JournalReplicaStore implements ReplicaStore {
       since = page.records[page.records.length - 1]!.seq;
     }
     const temp = `${this.#file}.tmp`;
-    await writeFile(temp, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+      if (this.#durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    this.#lines = lines.length;
     await rename(temp, this.#file).catch(async (e: unknown) => {
       await rm(temp, { force: true });
       throw e;

@@ -15,10 +15,11 @@ import { readFileSync } from 'node:fs';
 import { DirectoryReplicaStore } from '../src/index.js';
 import { smallFiles } from '../test/tree-fixture.js';
 
-const BIG = 200 * 1024 * 1024;
-const SMALL = 10_000;
+// Smaller sizes for a quick check of the bench itself (the recorded figures use the defaults).
+const BIG = Number(process.env.BENCH_BIG_MB ?? 200) * 1024 * 1024;
+const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-const FLIP_AT = 123_456_789;
+const FLIP_AT = Math.floor(BIG * 0.59);
 
 function requireRsync(): void {
   if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status === 0) return;
@@ -41,15 +42,16 @@ async function ours(source: string, target: string, state: string, compression: 
   const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: source, stateDirectory: join(state, 'a'), durable });
   const b = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: target, stateDirectory: join(state, 'b'), durable });
   const sync = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b }], compression });
-  await settle([a, b], sync);
+  await settle([a, b], sync, true);
   const millis = performance.now() - started;
   const bytes = sync.status().pairs.find((p) => p.from === 'a')!.bytesSent;
   return { millis, bytes, stores: [a, b], sync };
 }
 
-async function settle(stores: DirectoryReplicaStore[], sync: CrossRegionSync): Promise<void> {
+/** Scans (unless the stores were just opened, which scans) and syncs until a round moves nothing. */
+async function settle(stores: DirectoryReplicaStore[], sync: CrossRegionSync, justOpened = false): Promise<void> {
   for (let round = 1; round <= 50; round++) {
-    if (round > 1) for (const s of stores) await s.rescan();
+    if (round > 1 || !justOpened) for (const s of stores) await s.rescan();
     const report = await sync.syncNow();
     if (report.pairs.every((p) => p.ok && p.records === 0)) return;
   }
@@ -87,8 +89,10 @@ async function bandwidth(work: string, configured: number): Promise<Record<strin
   const b = join(work, 'bw-b');
   await mkdir(a);
   await mkdir(b);
-  // Random bytes: no compression can make the link look faster than it is. About six seconds at the configured rate.
-  const size = Math.round(configured * 6 * 0.75);
+  // Random bytes, so compression cannot make the link look faster than it is (brotli takes base64 back to about the
+  // raw size). About ten seconds at the configured rate, so the fixed costs (scan, Merkle walk, writing the file at the
+  // end) weigh little.
+  const size = Math.round(configured * 10);
   const handle = await open(join(a, 'payload.bin'), 'w');
   await handle.write(randomBytes(size));
   await handle.close();
@@ -119,6 +123,8 @@ function keptBefore(): { before?: unknown } {
 
 async function main(): Promise<void> {
   requireRsync();
+  // Meridian's timers are unref'd (an engine never keeps a host alive): hold the process open ourselves.
+  const keepAlive = setInterval(() => undefined, 1_000);
   const rsyncVersion = /rsync\s+version\s+(\S+)/.exec(execFileSync('rsync', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const work = await mkdtemp(join(tmpdir(), 'meridian-dirsync-bench-'));
   try {
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
       console.log(`run ${run + 1}: rsync ${samples.rsync!.at(-1)!.toFixed(0)} ms, ours (auto) ${samples.auto!.at(-1)!.toFixed(0)} ms, ours (none) ${samples.none!.at(-1)!.toFixed(0)} ms`);
     }
     // Once with fsync of every file (the store's default): rsync does not fsync, so this is not the ratio's figure.
+    console.log('once more with fsync…');
     const durableRun = await ours(source, join(work, 'ours-target'), join(work, 'state'), 'auto', true);
     await close(durableRun);
     const totalBytes = BIG + (await sizeOfSmall(source));
@@ -162,6 +169,7 @@ async function main(): Promise<void> {
       goal: '>= 0.5 (ratio = rsync time / our time)',
     };
 
+    console.log('delta of a 1-byte change…');
     // 2. Delta: our targets hold the old big file; rsync's target too (a copy made before the flip).
     const run = await ours(source, join(work, 'ours-target'), join(work, 'state'), 'auto', false);
     const rsyncTarget = join(work, 'rsync-delta');
@@ -192,15 +200,17 @@ async function main(): Promise<void> {
     delta.ratioToRsyncSent = delta.oursBytesSent / delta.rsyncBytesSent;
     delta.ratioToRsyncBothWays = delta.oursBytesSent / (delta.rsyncBytesSent + delta.rsyncBytesReceived);
 
+    console.log('bandwidth limit…');
     // 3. Bandwidth limit.
     const limit = [await bandwidth(work, 2_000_000)];
 
     console.log(`throughput: rsync ${throughput.rsyncMillis.median.toFixed(0)} ms, ours ${throughput.oursAutoMillis.median.toFixed(0)} ms (compression auto) = ${throughput.ratioAuto.toFixed(3)}× rsync, ${throughput.oursNoneMillis.median.toFixed(0)} ms (none) = ${throughput.ratioNone.toFixed(3)}× (goal ≥ 0.5×); with fsync ${throughput.oursAutoDurableMillis} ms`);
-    console.log(`delta for 1 byte in 200 MB: ours ${delta.oursBytesSent} B sent (${((delta.oursBytesSent / BIG) * 100).toFixed(3)} %), rsync ${delta.rsyncBytesSent} B sent + ${delta.rsyncBytesReceived} B received: ${delta.ratioToRsyncSent.toFixed(2)}× rsync's sent bytes (goal ≤ 2×), ${delta.ratioToRsyncBothWays.toFixed(2)}× its traffic both ways`);
+    console.log(`delta for 1 byte in ${BIG / 1024 / 1024} MB: ours ${delta.oursBytesSent} B sent (${((delta.oursBytesSent / BIG) * 100).toFixed(3)} %), rsync ${delta.rsyncBytesSent} B sent + ${delta.rsyncBytesReceived} B received: ${delta.ratioToRsyncSent.toFixed(2)}× rsync's sent bytes (goal ≤ 2×), ${delta.ratioToRsyncBothWays.toFixed(2)}× its traffic both ways`);
     for (const l of limit) console.log(`bandwidth limit ${l.configuredBytesPerSecond} B/s: measured ${l.measuredBytesPerSecond} B/s = ${l.ratio!.toFixed(3)}× configured (goal 0.95–1.05)`);
     const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync', { ...keptBefore(), rsyncVersion, runs: RUNS, throughput, delta, bandwidthLimit: limit });
     console.log(`wrote ${path}`);
   } finally {
+    clearInterval(keepAlive);
     await rm(work, { recursive: true, force: true });
   }
 }

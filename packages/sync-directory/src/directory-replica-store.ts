@@ -151,22 +151,26 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return [...this.#waiting].map(([path, reason]) => ({ path, reason }));
   }
 
+  /** Current records for `keys`; a chunk's value carries its bytes (base64), read from disk only when serialized. */
   async getMany(keys: readonly string[], options: ReplicaCallOptions = {}): Promise<Array<StoredRecord | undefined>> {
     this.#check(options, 'getMany');
     return (await this.#inner.getMany(keys, options)).map((r) => (r ? this.#present(r) : undefined));
   }
 
+  /** Changes since a sequence number (the push loop's change log), chunk bytes as in `getMany`. */
   async scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage> {
     this.#check(options, 'scan');
     const page = await this.#inner.scan(options);
     return { ...page, records: page.records.map((r) => this.#present(r)) };
   }
 
+  /** Anti-entropy tree summaries, as core defines them. */
   async digest(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<MerkleSummary[]> {
     this.#check(options, 'digest');
     return this.#inner.digest(nodes, options);
   }
 
+  /** The records of tree nodes, as entries. */
   async entries(nodes: readonly string[], options: ReplicaCallOptions = {}): Promise<ReplicaEntry[]> {
     this.#check(options, 'entries');
     return this.#inner.entries(nodes, options);

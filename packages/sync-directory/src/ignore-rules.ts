@@ -19,6 +19,7 @@ interface Rule {
 export class IgnoreRules {
   readonly #rules: Rule[];
 
+  /** Compiles the patterns (blank lines and `#` comments skipped); `INVALID_CONFIG` for one that cannot match. */
   constructor(patterns: readonly string[]) {
     this.#rules = patterns.map((p) => p.trim()).filter((p) => p !== '' && !p.startsWith('#')).map(compile);
   }

@@ -9,7 +9,9 @@ export type TreeEntry = { kind: 'file'; path: string; stat: Stats } | { kind: 'l
 
 /** What the walk left out, and why (a name a key cannot carry, a device or socket). */
 export interface SkippedEntry {
+  /** Relative path. */
   path: string;
+  /** Why it is not synced. */
   reason: string;
 }
 

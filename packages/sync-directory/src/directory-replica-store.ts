@@ -38,6 +38,14 @@ interface DiskFile {
   chunks: ChunkEntry[];
 }
 
+/** A file received from another region and not written yet. */
+export interface WaitingFile {
+  /** Relative path. */
+  path: string;
+  /** Why: chunks still on their way, a local change not scanned yet, or the error writing it. */
+  reason: string;
+}
+
 /** What one {@link DirectoryReplicaStore.rescan} found and did. */
 export interface RescanReport {
   /** Files and links whose new version was recorded (created or changed here). */
@@ -47,7 +55,7 @@ export interface RescanReport {
   /** Paths left out of sync, and why. */
   skipped: SkippedEntry[];
   /** Files received from other regions and not written yet: their chunks have not all arrived, or writing failed. */
-  waiting: Array<{ path: string; reason: string }>;
+  waiting: WaitingFile[];
 }
 
 // A manifest lists at most this many chunks itself; a larger file lists index pieces of this many entries
@@ -58,7 +66,7 @@ const WRITERS = 16;
 const READERS = 4;
 
 /**
- * A region's data directory as a {@link ReplicaStore}, for `CrossRegionSync`:
+ * A region's data directory as a `ReplicaStore`, for `CrossRegionSync`:
  * a file is the record `file:<relative path>` whose value is its manifest
  * (mode, mtime, size, and its content-defined chunks or, for small files, its
  * bytes); a chunk is the record `chunk:<sha-256>` carrying the chunk's bytes.
@@ -147,7 +155,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   }
 
   /** Paths received from other regions and not written yet, with why. */
-  waiting(): Array<{ path: string; reason: string }> {
+  waiting(): WaitingFile[] {
     return [...this.#waiting].map(([path, reason]) => ({ path, reason }));
   }
 

@@ -26,6 +26,16 @@ const schema = z
   })
   .strict();
 
+/** Content-defined chunk sizes in bytes; every region must use the same. */
+export interface ChunkSizeOptions {
+  /** No cut before this many bytes. Default 4096. */
+  minBytes?: number;
+  /** The size chunks cluster around (rounded to a power of two for the cut masks). Default 16384. */
+  avgBytes?: number;
+  /** A cut at this size at the latest; at most 131072 (a chunk travels as one record). Default 65536. */
+  maxBytes?: number;
+}
+
 /** Options of {@link DirectoryReplicaStore.open}. Defaults are given per option. */
 export interface DirectoryReplicaStoreOptions {
   /** The region this directory belongs to: the origin of the versions its scans write. */
@@ -37,7 +47,7 @@ export interface DirectoryReplicaStoreOptions {
   /** gitignore-like patterns of paths not synced (see the docs page "Directory sync"). Default none. */
   ignore?: string[];
   /** Content-defined chunk sizes. Defaults 4096 / 16384 / 65536; every region must use the same, or they share no chunks. */
-  chunkSizes?: { minBytes?: number; avgBytes?: number; maxBytes?: number };
+  chunkSizes?: ChunkSizeOptions;
   /** Files up to this size travel inside their record, without chunks. Default 16384. */
   inlineMaxBytes?: number;
   /** Reads of a file caught changing before `PRECONDITION_FAILED`. Default 5. */

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import {
   HybridLogicalClock,
@@ -17,7 +17,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
-import { checkWrites, throwIfAborted } from '@meridian/core/spi';
+import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
 import { TEMP_MARK, ensureParents, syncDirectory, writeFileAtomic, writeLinkAtomic } from './atomic-file-write.js';
 import { packEntries, sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
 import { ChunkLocator } from './chunk-locator.js';
@@ -90,14 +90,15 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #ignore: IgnoreRules;
   readonly #locator: ChunkLocator;
   readonly #stateRelative: string | undefined;
-  readonly #state: string;
+  readonly #unlock: () => Promise<void>;
   readonly #disk = new Map<string, DiskFile>();
   readonly #waiting = new Map<string, string>();
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
   #closed = false;
 
-  private constructor(o: ResolvedDirectoryOptions, dataPath: string, state: string, inner: JournalReplicaStore) {
+  private constructor(o: ResolvedDirectoryOptions, dataPath: string, state: string, inner: JournalReplicaStore, unlock: () => Promise<void>) {
+    this.#unlock = unlock;
     this.#o = o;
     this.regionId = o.regionId;
     this.dataPath = dataPath;
@@ -105,7 +106,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#hlc = new HybridLogicalClock({ node: o.regionId, clock: o.clock ?? systemClock, maxClockSkewMillis: o.maxClockSkewMillis });
     this.#chunker = new ContentChunker(o.chunkSizes);
     this.#ignore = new IgnoreRules(o.ignore);
-    this.#state = state;
     this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
@@ -122,15 +122,15 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const dataPath = await resolveDataPath(o.dataPath, o.regionId);
     const state = o.stateDirectory ?? join(dataPath, STATE_DIR);
     await mkdir(state, { recursive: true });
-    await lockState(state, o.regionId);
+    const unlock = await lockDirectory(state, `directory store of ${o.regionId}`);
     let inner: JournalReplicaStore;
     try {
       inner = await JournalReplicaStore.open(state, { durable: o.durable });
     } catch (error) {
-      await unlockState(state);
+      await unlock();
       throw error;
     }
-    const store = new DirectoryReplicaStore(o, dataPath, state, inner);
+    const store = new DirectoryReplicaStore(o, dataPath, state, inner, unlock);
     try {
       await store.#locator.load();
       await store.rescan();
@@ -241,7 +241,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#closed = true;
     await this.#queue.catch(() => undefined);
     await this.#inner.close();
-    await unlockState(this.#state);
+    await this.#unlock();
   }
 
   /** Calls `close()`, for `await using`. */
@@ -625,42 +625,4 @@ export async function resolveDataPath(path: string, regionId: string): Promise<s
   }
   if (!info.isDirectory()) throw new MeridianError('INVALID_CONFIG', `data path of region ${regionId} is not a directory: ${path}`, { details: { where: `regions.${regionId}.dataPath` } });
   return realpath(path);
-}
-
-/**
- * Makes this process the state directory's only user (a `.lock` file with the
- * pid; one left by a dead process is taken over): `STORE_UNAVAILABLE` when a
- * live process, or another store in this one, has it open.
- */
-async function lockState(state: string, regionId: string): Promise<void> {
-  const file = join(state, '.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new MeridianError('STORE_UNAVAILABLE', `directory store of ${regionId}: ${state} is in use by ${holder === process.pid ? 'another store in this process' : `process ${holder}`}`, {
-          details: { target: state },
-        });
-      }
-      await rm(file, { force: true });
-    }
-  }
-  throw new MeridianError('STORE_UNAVAILABLE', `directory store of ${regionId}: could not lock ${state}`, { details: { target: state } });
-}
-
-async function unlockState(state: string): Promise<void> {
-  await rm(join(state, '.lock'), { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -434,23 +434,24 @@ export class DirectoryReplicaStore implements ReplicaStore {
       else return false;
     }
     if (!record) return true;
-    if (record.deleted) {
-      if (onDisk && !onDisk.isDirectory()) await rm(file, { force: true });
-      this.#forgetDisk(path);
-      return true;
-    }
-    const manifest = parseManifest(record.value, record.key);
-    const chunks = this.#resolve(manifest);
+    const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
+    const chunks = manifest ? this.#resolve(manifest) : [];
     if (!chunks) return false;
-    // Losing versions first: one of them may be what the file holds now.
-    for (const c of record.conflicts ?? []) {
-      if (c.deleted) continue;
+    // Losing versions first (a delete can win too): one of them may be what the file holds now.
+    const losers = (record.conflicts ?? []).filter((c) => !c.deleted);
+    if (losers.length > 0) await ensureParents(this.dataPath, path, checked);
+    for (const c of losers) {
       const loser = parseManifest(c.value, record.key);
       const copy = join(this.dataPath, conflictCopyPath(path, c.origin, c.version));
       if (await lstat(copy).catch(() => undefined)) continue;
       const loserChunks = this.#resolve(loser);
       if (!loserChunks) return false;
       await this.#write(copy, loser, loserChunks);
+    }
+    if (!manifest) {
+      if (onDisk && !onDisk.isDirectory()) await rm(file, { force: true });
+      this.#forgetDisk(path);
+      return true;
     }
     if (known && sameManifest(known.manifest, manifest)) return true;
     await ensureParents(this.dataPath, path, checked);

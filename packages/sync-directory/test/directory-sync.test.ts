@@ -206,6 +206,25 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     });
   });
 
+  it('under manual, a delete that wins keeps the concurrent edit as a conflict copy', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b'], { conflictPolicy: 'manual' });
+    await putFile(dirs.a!, 'plan.md', 'v1');
+    await settle(stores, sync);
+    await putFile(dirs.a!, 'plan.md', 'edited in a');
+    await stores.get('a')!.rescan();
+    await rm(join(dirs.b!, 'plan.md'));
+    await stores.get('b')!.rescan(); // the later version: a delete
+    await settle(stores, sync);
+    for (const id of ['a', 'b']) {
+      const names = await readdir(dirs[id]!);
+      expect(names).not.toContain('plan.md');
+      const copy = names.find((n) => n.startsWith('plan.md.conflict-a-'));
+      expect(copy).toBeDefined();
+      expect(await readFile(join(dirs[id]!, copy!), 'utf8')).toBe('edited in a');
+    }
+    expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:plan.md']);
+  });
+
   it('a reader never sees a torn file while a new version is written', async () => {
     const { dirs, stores, sync } = await setup(['a', 'b']);
     const v1 = randomBytes(8_000_000);

@@ -72,6 +72,17 @@ describe('directory sync from the config', () => {
     expect((same as CliError).message).toMatch(/regions us-east and eu-west have the same data path/);
   });
 
+  it('refuses a symbolic link loop in a data path, naming the region\'s config line', async () => {
+    const dir = await project([{ id: 'us-east', dataPath: 'us' }, { id: 'eu-west', dataPath: 'eu' }]);
+    await mkdir(join(dir, 'us'));
+    await mkdir(join(dir, 'eu'));
+    await symlink('b', join(dir, 'eu', 'a'));
+    await symlink('a', join(dir, 'eu', 'b'));
+    const error = await start(dir).catch((e: unknown) => e);
+    expect((error as CliError).exitCode).toBe(EXIT.USAGE);
+    expect((error as CliError).message).toMatch(/regions\[1\]\.dataPath: symbolic link loop at .*eu\/a/);
+  });
+
   it('refuses a data path in one region only', async () => {
     const dir = await project([{ id: 'us-east', dataPath: 'a' }, { id: 'eu-west' }]);
     const error = await loadConfig({ cwd: dir }).catch((e: unknown) => e);

@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { CrossRegionSync, MeridianError, type Clock } from '@meridian/core';
 import { openDirectoryStores, type DirectoryReplicaStore } from '@meridian/sync-directory';
 import type { MeridianConfig } from '../config/config-schema.js';
@@ -37,7 +37,10 @@ export async function startDirectorySync(loaded: LoadedConfig, log: Log, clock?:
     );
   } catch (error) {
     if (!MeridianError.isInstance(error) || !['INVALID_CONFIG', 'INVALID_ARGUMENT'].includes(error.code)) throw error;
-    const at = regions.find(({ r }) => error.message.includes(` ${r.id}`) || error.message.includes(resolve(dirname(loaded.path), r.dataPath!)));
+    // The store names the region in `details.where` (path errors) or the offending path in `details.field` (a link loop).
+    const named = String(error.details.where ?? '');
+    const field = String(error.details.field ?? '');
+    const at = regions.find(({ r }) => named === `regions.${r.id}.dataPath` || field.startsWith(`${resolve(dirname(loaded.path), r.dataPath!)}${sep}`));
     const where = at ? `${loaded.where(['regions', at.index, 'dataPath'])}: regions[${at.index}].dataPath: ` : '';
     throw new CliError(`${where}${error.message}`, EXIT.USAGE, { cause: error, code: error.code });
   }

@@ -19,6 +19,7 @@ export default defineConfig({
       '@meridian/providers-k8s': src('providers-k8s'),
       '@meridian/providers-azure': src('providers-azure'),
       '@meridian/dispatcher': src('dispatcher'),
+      '@meridian/sync-directory': src('sync-directory'),
     },
   },
   test: {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure'];
+const packages = ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'sync-directory', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure'];
 const work = mkdtempSync(join(tmpdir(), 'meridian-pack-'));
 const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 const bin = (name) => join(root, 'node_modules', '.bin', name);

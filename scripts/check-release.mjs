@@ -14,11 +14,11 @@ const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore',
 try {
   const files = run('git', ['ls-files'], root).split('\n').filter(Boolean);
   for (const file of files) cpSync(join(root, file), join(scratch, file), { recursive: true });
-  for (const pkg of ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure']) cpSync(join(root, 'packages', pkg, 'dist'), join(scratch, 'packages', pkg, 'dist'), { recursive: true });
+  for (const pkg of ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'sync-directory', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure']) cpSync(join(root, 'packages', pkg, 'dist'), join(scratch, 'packages', pkg, 'dist'), { recursive: true });
   // From pnpm's store: no network, and workspace links pnpm publish needs to resolve `workspace:` ranges.
   run('npx', ['--yes', 'pnpm@10.34.9', 'install', '--offline', '--frozen-lockfile', '--ignore-scripts'], scratch);
   run(join(scratch, 'node_modules', '.bin', 'changeset'), ['version'], scratch);
-  for (const pkg of ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure']) {
+  for (const pkg of ['core', 'providers-local', 'georouter', 'session-migration', 'replica-redis', 'sync-directory', 'metrics-prometheus', 'dispatcher', 'cli', 'providers-k8s', 'providers-azure']) {
     const manifest = JSON.parse(readFileSync(join(scratch, 'packages', pkg, 'package.json'), 'utf8'));
     const changelog = readFileSync(join(scratch, 'packages', pkg, 'CHANGELOG.md'), 'utf8');
     console.log(`check-release: ${manifest.name} -> ${manifest.version} (${changelog.split('\n').length} changelog lines)`);

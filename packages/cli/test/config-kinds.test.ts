@@ -89,4 +89,11 @@ describe('provider kinds in the config', () => {
       expect.stringMatching(/^meridian\.config\.yaml:12:3: sync\.enabled: the kubernetes provider has no replica store to sync .*leave sync off \(got true\)$/),
     ]);
   });
+  it('refuses a dataPath (directory sync) on a kind whose regions keep their files on their own machines', async () => {
+    const text = K8S.replace('    location: { lat: 53.3, lon: -6.2 }\n', '    location: { lat: 53.3, lon: -6.2 }\n    dataPath: ./data-eu\n').replace('    location: { lat: 37.5, lon: -77.5 }\n', '    location: { lat: 37.5, lon: -77.5 }\n    dataPath: ./data-us\n');
+    const lines = (await errorOf(text)).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^meridian\.config\.yaml:\d+:\d+: regions\[0\]\.dataPath: directory sync runs between directories this agent can open \(provider\.kind: local\); the kubernetes provider's .* \(got "\.\/data-eu"\)$/);
+    expect(lines[1]).toMatch(/regions\[1\]\.dataPath: .*\(got "\.\/data-us"\)$/);
+  });
 });

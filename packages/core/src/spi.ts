@@ -51,6 +51,8 @@ export {
 } from './sync/merkle.js';
 export type { MerkleNode } from './sync/merkle.js';
 export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
+// Stores on a local directory (core's file stores, @meridian/sync-directory): one process per directory.
+export { lockDirectory } from './lease/directory-lock.js';
 // The sync wire format, for a transport between regions.
 export { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch } from './sync/batch-codec.js';
 export type { EncodedBatch, EncodeOptions } from './sync/batch-codec.js';

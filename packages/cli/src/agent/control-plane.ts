@@ -9,6 +9,7 @@ import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { Deployments } from './deployments.js';
+import { startDirectorySync, type DirectorySync } from './directory-sync.js';
 import { logEvents } from './log-events.js';
 import type { Log } from './logger.js';
 import { buildKind } from './providers/build-kind.js';
@@ -31,6 +32,8 @@ export interface ControlPlane {
   readonly failover: FailoverManager;
   /** Replication between the regions' replica stores, when `sync.enabled`. */
   readonly sync: CrossRegionSync | undefined;
+  /** The regions' data directories kept in step, when two or more regions have a `dataPath`. */
+  readonly directorySync: DirectorySync | undefined;
   /** Session moves; undefined when the kind has no session adapter. */
   readonly migrator: SessionMigrator | undefined;
   /** What every engine records, in a Prometheus registry of the agent's own (served on `/metrics`). */
@@ -66,6 +69,9 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const key = snapshotKey(loaded, options.env, log);
     const geoPath = config.geo ? resolve(dirname(loaded.path), config.geo.database) : undefined;
     if (geoPath && !existsSync(geoPath)) throw new CliError(`${loaded.where(['geo', 'database'])}: geo.database: no such file: ${geoPath}`, EXIT.USAGE);
+    // Before any region is deployed: a bad data path is a usage error, found first.
+    const directorySync = await startDirectorySync(loaded, log);
+    if (directorySync) cleanup.push(() => directorySync.stop());
 
     const kind = buildKind(loaded, options.env);
     cleanup.push(() => kind.close());
@@ -76,6 +82,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     const deployments = new Deployments(config, deployer, provider);
     deployments.onReport((r) => kind.noteDeployed(r));
     const events = logEvents(log);
+    if (directorySync) events.sync(directorySync.sync);
     events.deployer(deployer);
 
     log(`deploying ${config.regions.length} region(s) of ${config.app.name} (provider ${config.provider.kind}): ${config.regions.map((r) => r.id).join(', ')}`);
@@ -161,7 +168,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       migrator = started;
     }
 
-    return { config, kind, provider, deployments, monitor, failover, sync, migrator, router, geo, metrics, stop: stopAll };
+    return { config, kind, provider, deployments, monitor, failover, sync, directorySync, migrator, router, geo, metrics, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -50,6 +50,7 @@ const regionSchema = z
     size: z.string().min(1).max(128).optional(),
     replicas: z.number().int().min(0).max(1000).default(1),
     env: env.optional(),
+    dataPath: z.string().min(1).optional(),
   })
   .strict();
 
@@ -111,6 +112,7 @@ export const configSchema = z
         intervalMillis: millis.default(1_000),
         maxBytesPerSecond: z.number().positive().finite().optional(),
         timeoutMillis: millis.default(5_000),
+        directory: z.object({ ignore: z.array(z.string().min(1)).default([]) }).strict().optional(),
       })
       .strict()
       .prefault({}),
@@ -159,6 +161,10 @@ export const configSchema = z
     }
     if (c.sync.primary !== undefined && !seen.has(c.sync.primary)) {
       ctx.addIssue({ code: 'custom', path: ['sync', 'primary'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.sync.primary });
+    }
+    const withData = c.regions.flatMap((r, i) => (r.dataPath === undefined ? [] : [i]));
+    if (withData.length === 1) {
+      ctx.addIssue({ code: 'custom', path: ['regions', withData[0]!, 'dataPath'], message: 'directory sync needs a dataPath in at least two regions', input: c.regions[withData[0]!]!.dataPath });
     }
     if (c.geo?.fallbackRegion !== undefined && !seen.has(c.geo.fallbackRegion)) {
       ctx.addIssue({ code: 'custom', path: ['geo', 'fallbackRegion'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.geo.fallbackRegion });

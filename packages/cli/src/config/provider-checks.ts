@@ -4,7 +4,7 @@ import type { ProviderConfig } from './provider-schemas.js';
 /** What the cross-checks read of a config (the parsed object, before the whole-config refinements end). */
 interface Checked {
   provider: ProviderConfig;
-  regions: Array<{ id: string; size?: string | undefined; price?: unknown; replicas: number }>;
+  regions: Array<{ id: string; size?: string | undefined; price?: unknown; replicas: number; dataPath?: string | undefined }>;
   sync: { enabled: boolean };
 }
 
@@ -29,6 +29,16 @@ export function checkProviderKind(c: Checked, ctx: z.RefinementCtx): void {
       input: true,
     });
   }
+  c.regions.forEach((r, i) => {
+    if (r.dataPath !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions', i, 'dataPath'],
+        message: `directory sync runs between directories this agent can open (provider.kind: local); the ${p.kind} provider's regions keep their files on their own machines, which the agent does not reach`,
+        input: r.dataPath,
+      });
+    }
+  });
   if (p.kind === 'kubernetes') {
     for (const [key, region] of [['dns', p.dns.region], ['lease', p.lease.region]] as const) {
       if (region !== undefined && !ids.includes(region)) ctx.addIssue({ code: 'custom', path: ['provider', key, 'region'], message: `not one of the regions (${known})`, input: region });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplyResult, MerkleSummary, ReplicaCallOptions, ReplicaEntry, ReplicaStore, ReplicaWrite, ScanOptions, ScanPage, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import { lendIndexReads } from './lent-reads.js';
+import { lockDirectory } from '../lease/directory-lock.js';
 import { ReplicaIndex } from './replica-index.js';
 import { keyHash, parseStoredRecord } from './replica-record.js';
 
@@ -27,6 +28,7 @@ export class FileReplicaStore implements ReplicaStore {
   readonly #durable: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #unlock: (() => Promise<void>) | undefined;
 
   /** The store's directory. */
   readonly directory: string;
@@ -50,7 +52,7 @@ export class FileReplicaStore implements ReplicaStore {
     }
     const store = new FileReplicaStore(directory, options.durable ?? true);
     await mkdir(store.#records, { recursive: true });
-    await store.#lock();
+    store.#unlock = await lockDirectory(directory, 'FileReplicaStore');
     try {
       const records: StoredRecord[] = [];
       for (const name of await readdir(store.#records)) {
@@ -132,7 +134,7 @@ export class FileReplicaStore implements ReplicaStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue;
-    await rm(join(this.directory, '.lock'), { force: true });
+    await this.#unlock?.();
   }
 
   /** Calls `close()`, for `await using`. */
@@ -161,38 +163,8 @@ export class FileReplicaStore implements ReplicaStore {
     }
   }
 
-  async #lock(): Promise<void> {
-    const file = join(this.directory, '.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await writeFile(file, String(process.pid), { flag: 'wx' });
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-          throw new MeridianError('STORE_UNAVAILABLE', `FileReplicaStore: ${this.directory} is in use by process ${holder}`, { details: { directory: this.directory, pid: holder } });
-        }
-        if (holder === process.pid) {
-          throw new MeridianError('STORE_UNAVAILABLE', `FileReplicaStore: ${this.directory} is already open in this process; share one store object`);
-        }
-        await rm(file, { force: true }); // left by a process that died
-      }
-    }
-    throw new MeridianError('STORE_UNAVAILABLE', `FileReplicaStore: could not lock ${this.directory}`);
-  }
-
   #check(options: ReplicaCallOptions | undefined, what: string): void {
     if (this.#closed) throw new MeridianError('STORE_UNAVAILABLE', `FileReplicaStore.${what}: the store is closed`);
     throwIfAborted(options?.signal, `FileReplicaStore.${what}`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

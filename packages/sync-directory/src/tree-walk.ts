@@ -1,0 +1,79 @@
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MeridianError } from '@meridian/core';
+import type { IgnoreRules } from './ignore-rules.js';
+
+/** A file or symbolic link found in the tree. */
+export type TreeEntry = { kind: 'file'; path: string; stat: Stats } | { kind: 'link'; path: string; stat: Stats; target: string };
+
+/** What the walk left out, and why (a name a key cannot carry, a device or socket). */
+export interface SkippedEntry {
+  /** Relative path. */
+  path: string;
+  /** Why it is not synced. */
+  reason: string;
+}
+
+// A key is 1-1024 UTF-8 bytes without control characters; `file:` takes 5.
+const MAX_PATH_BYTES = 1024 - 5;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Lists the regular files and symbolic links under `root` (relative paths with
+ * `/`), without following links: a link is data (its target text), so the
+ * walk never leaves the tree through one and cannot loop. A link that points
+ * into a loop (resolving it fails with ELOOP) is refused with
+ * `INVALID_ARGUMENT` naming it: replicating it would copy a broken structure
+ * to every region. Ignored entries and directories are not visited.
+ */
+export async function walkTree(root: string, ignore: IgnoreRules, isInternal: (relative: string) => boolean, signal?: AbortSignal): Promise<{ entries: TreeEntry[]; skipped: SkippedEntry[] }> {
+  const entries: TreeEntry[] = [];
+  const skipped: SkippedEntry[] = [];
+  const visit = async (relativeDir: string): Promise<void> => {
+    signal?.throwIfAborted();
+    const names = await readdir(relativeDir === '' ? root : join(root, relativeDir));
+    names.sort();
+    // A directory's entries are looked up at once: their round trips overlap.
+    const infos = await Promise.all(
+      names.map((name) =>
+        lstat(join(root, relativeDir === '' ? name : `${relativeDir}/${name}`)).catch((error: NodeJS.ErrnoException) =>
+          error.code === 'ENOENT' ? undefined : Promise.reject(error), // removed since readdir: the next scan sees it gone
+        ),
+      ),
+    );
+    for (const [i, name] of names.entries()) {
+      const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
+      if (isInternal(relative)) continue;
+      const absolute = join(root, relative);
+      const info = infos[i];
+      if (!info) continue;
+      if (ignore.ignores(relative, info.isDirectory())) continue;
+      if (info.isDirectory()) {
+        await visit(relative);
+        continue;
+      }
+      if (CONTROL.test(relative) || Buffer.byteLength(relative, 'utf8') > MAX_PATH_BYTES) {
+        skipped.push({ path: relative, reason: 'the path has a control character or is longer than 1019 bytes' });
+        continue;
+      }
+      if (info.isFile()) entries.push({ kind: 'file', path: relative, stat: info });
+      else if (info.isSymbolicLink()) {
+        try {
+          await stat(absolute);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+            throw new MeridianError('INVALID_ARGUMENT', `symbolic link loop at ${absolute}: resolving it never ends; remove or fix the link (links are synced as links, never followed)`, {
+              details: { field: absolute },
+            });
+          }
+          // A dangling link is still a link: kept as it is.
+        }
+        entries.push({ kind: 'link', path: relative, stat: info, target: await readlink(absolute) });
+      } else skipped.push({ path: relative, reason: 'not a regular file, directory or symbolic link' });
+    }
+  };
+  await visit('');
+  return { entries, skipped };
+}

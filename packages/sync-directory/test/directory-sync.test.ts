@@ -1,0 +1,359 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy } from '@meridian/core';
+import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DirectoryReplicaStore, openDirectoryStores } from '../src/index.js';
+import { describeTree, putFile, regionDirs } from './tree-fixture.js';
+
+const coded = (code: string) => (e: unknown) => MeridianError.hasCode(e, code as never);
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Three (or given) regions with a store each and one CrossRegionSync over them. */
+async function setup(ids = ['a', 'b', 'c'], sync: Partial<ConstructorParameters<typeof CrossRegionSync>[0]> = {}, ignore: string[] = []) {
+  const { dirs, cleanup } = await regionDirs(ids);
+  cleanups.push(cleanup);
+  const stores = await openDirectoryStores(
+    ids.map((id) => ({ regionId: id, dataPath: dirs[id]! })),
+    { ignore },
+  );
+  cleanups.push(async () => {
+    for (const s of stores.values()) await s.close();
+  });
+  const engine = new CrossRegionSync({ regions: ids.map((id) => ({ id, store: stores.get(id)! })), ...sync });
+  cleanups.push(() => engine.close());
+  return { dirs, stores, sync: engine };
+}
+
+/** Scans every region, then runs rounds until one moves nothing. Bounded. */
+async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossRegionSync, maxRounds = 20): Promise<number> {
+  for (let round = 1; round <= maxRounds; round++) {
+    for (const s of stores.values()) await s.rescan();
+    const report = await sync.syncNow();
+    if (report.pairs.every((p) => p.ok && p.records === 0)) return round;
+  }
+  throw new Error(`not settled in ${maxRounds} rounds`);
+}
+
+describe('DirectoryReplicaStore with CrossRegionSync', () => {
+  it('replicates files, modes, mtimes, links and deletes to every region', async () => {
+    const { dirs, stores, sync } = await setup();
+    await putFile(dirs.a!, 'docs/readme.txt', 'hello', 0o600, 1_700_000_000_123);
+    await putFile(dirs.a!, 'bin/tool.sh', '#!/bin/sh\necho hi\n', 0o755, 1_700_000_100_000);
+    await putFile(dirs.b!, 'big/data.bin', randomBytes(3_000_000), 0o640);
+    await putFile(dirs.c!, 'empty', '');
+    await symlink('../docs/readme.txt', join(dirs.a!, 'bin', 'readme-link'));
+    await settle(stores, sync);
+    const a = await describeTree(dirs.a!);
+    expect([...a.keys()].sort()).toEqual(['big/data.bin', 'bin/readme-link', 'bin/tool.sh', 'docs/readme.txt', 'empty']);
+    expect(a.get('bin/readme-link')).toBe('link ../docs/readme.txt');
+    expect(await describeTree(dirs.b!)).toEqual(a);
+    expect(await describeTree(dirs.c!)).toEqual(a);
+
+    await rm(join(dirs.b!, 'docs/readme.txt'));
+    await settle(stores, sync);
+    for (const id of ['a', 'b', 'c']) expect((await describeTree(dirs[id]!)).has('docs/readme.txt')).toBe(false);
+    // The delete is a tombstone that replicated, not a key that vanished.
+    const [record] = await stores.get('c')!.getMany(['file:docs/readme.txt']);
+    expect(record).toMatchObject({ deleted: true, origin: 'b' });
+  });
+
+  it('writes a file received out of order only once all its chunks are here', async () => {
+    const { dirs, stores } = await setup(['a', 'b'], {}, []);
+    await putFile(dirs.a!, 'f.bin', randomBytes(2_000_000));
+    await stores.get('a')!.rescan();
+    const records = await scanAll(stores.get('a')!);
+    const manifest = records.find((r) => r.key === 'file:f.bin')!;
+    const chunks = records.filter((r) => r.key.startsWith('chunk:'));
+    expect(chunks.length).toBeGreaterThan(20);
+    const b = stores.get('b')!;
+    const carry = async (list: typeof records) => {
+      // As a sync batch carries them: serialized (the chunk bytes are read here) and parsed.
+      const wire = JSON.parse(JSON.stringify(list.map(({ seq: _s, etag: _e, ...r }) => r))) as typeof records;
+      await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
+    };
+    await carry([manifest, ...chunks.slice(0, 5)]);
+    expect(b.waiting().map((w) => w.path)).toEqual(['f.bin']);
+    expect(await readdir(dirs.b!)).not.toContain('f.bin');
+    await carry(chunks.slice(5).reverse());
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'f.bin'))).equals(await readFile(join(dirs.a!, 'f.bin')))).toBe(true);
+  });
+
+  it('refuses a chunk whose bytes do not match its hash, and any key that is not a file or a chunk', async () => {
+    const { stores } = await setup(['a', 'b']);
+    const b = stores.get('b')!;
+    const hash = 'ab'.repeat(32);
+    const record = { key: `chunk:${hash}`, value: { data: Buffer.from('not it').toString('base64') }, deleted: false, version: '001700000000000.000000.a', origin: 'a', vv: { a: '001700000000000.000000.a' } };
+    await expect(b.apply([{ key: record.key, record, expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+    for (const key of ['k', 'file:../escape', 'file:/abs', 'file:a//b', 'chunk:xyz']) {
+      await expect(b.apply([{ key, record: { ...record, key }, expected: null }])).rejects.toSatisfy(coded('INVALID_ARGUMENT'));
+    }
+    expect(await scanAll(b)).toEqual([]);
+  });
+
+  it('keeps its records across a restart: an unchanged tree makes no new version, a change made while closed does', async () => {
+    const { dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    await putFile(dirs.a!, 'x/one.txt', 'one');
+    await putFile(dirs.a!, 'big.bin', randomBytes(300_000));
+    const first = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    const before = await scanAll(first);
+    await first.close();
+    // A crash in the middle of an append leaves a torn last line: it was never acknowledged, and is dropped.
+    await writeFile(join(dirs.a!, '.meridian-sync', 'records.jsonl'), '{"k":"file:torn","r":{"key"', { flag: 'a' });
+    const second = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    expect((await scanAll(second)).map((r) => [r.key, r.etag])).toEqual(before.map((r) => [r.key, r.etag]));
+    await second.close();
+    await putFile(dirs.a!, 'x/one.txt', 'one, changed while closed');
+    const third = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    cleanups.push(() => third.close());
+    const [record] = await third.getMany(['file:x/one.txt']);
+    expect(record!.version > before.find((r) => r.key === 'file:x/one.txt')!.version).toBe(true);
+    expect(Buffer.from((record!.value as { data: string }).data, 'base64').toString()).toBe('one, changed while closed');
+  });
+
+  it('keeps the anti-entropy tree as core defines it (digest and entries match the reference)', async () => {
+    const { dirs, stores } = await setup(['a', 'b']);
+    for (let i = 0; i < 40; i++) await putFile(dirs.a!, `f${i}`, randomBytes(i * 700));
+    await stores.get('a')!.rescan();
+    const store = stores.get('a')!;
+    const records = await scanAll(store);
+    const nodes = ['', '0', 'a', '8/1', 'a4/7', 'fff', '0123'];
+    expect(await store.digest(nodes)).toEqual(referenceSummaries(records, nodes));
+    expect((await store.entries([''])).map(([k]) => k).sort()).toEqual(records.map((r) => r.key).sort());
+  });
+
+  it('heals a partition with nothing lost', async () => {
+    const { dirs, cleanup } = await regionDirs(['a', 'b', 'c']);
+    cleanups.push(cleanup);
+    const stores = await openDirectoryStores(['a', 'b', 'c'].map((id) => ({ regionId: id, dataPath: dirs[id]! })));
+    cleanups.push(async () => {
+      for (const s of stores.values()) await s.close();
+    });
+    const link = faultyReplicaStore(stores.get('c')!, 'c');
+    // Virtual time for the backoff of the cut pairs: each round below advances it past the retry delay.
+    const clock = new ManualClock(Date.now());
+    const sync = new CrossRegionSync({ regions: [{ id: 'a', store: stores.get('a')! }, { id: 'b', store: stores.get('b')! }, { id: 'c', store: link }], clock, retry: { initialDelayMillis: 10, maxDelayMillis: 10, jitterFraction: 0 } });
+    const rounds = async () => {
+      for (let round = 1; round <= 20; round++) {
+        clock.advance(10);
+        for (const s of stores.values()) await s.rescan();
+        const report = await sync.syncNow();
+        if (report.pairs.length === 6 && report.pairs.every((p) => p.ok && p.records === 0)) return;
+      }
+      throw new Error('not settled in 20 rounds');
+    };
+    cleanups.push(() => sync.close());
+    await putFile(dirs.a!, 'before.txt', 'shared before');
+    await rounds();
+
+    link.partition();
+    await putFile(dirs.a!, 'from-a.bin', randomBytes(500_000));
+    await putFile(dirs.c!, 'from-c.bin', randomBytes(300_000));
+    await putFile(dirs.c!, 'before.txt', 'edited in c while cut off');
+    await rm(join(dirs.b!, 'before.txt')).catch(() => undefined);
+    await putFile(dirs.b!, 'from-b.txt', 'b');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(10);
+      for (const s of stores.values()) await s.rescan();
+      const report = await sync.syncNow();
+      expect(report.pairs.filter((p) => p.from === 'c' || p.to === 'c').every((p) => !p.ok)).toBe(true);
+    }
+    expect((await describeTree(dirs.c!)).has('from-a.bin')).toBe(false);
+
+    link.heal();
+    await rounds();
+    const a = await describeTree(dirs.a!);
+    expect(await describeTree(dirs.b!)).toEqual(a);
+    expect(await describeTree(dirs.c!)).toEqual(a);
+    for (const path of ['from-a.bin', 'from-b.txt', 'from-c.bin']) expect(a.has(path)).toBe(true);
+    // The delete in b and the edit in c were concurrent: latest-wins keeps the later one (c's edit came after b's delete).
+    expect((await readFile(join(dirs.a!, 'before.txt'), 'utf8'))).toBe('edited in c while cut off');
+  });
+
+  describe.each<ConflictPolicy>(['latest-wins', 'primary-wins', 'manual'])('concurrent edits under %s', (policy) => {
+    it('settles them per policy in every region', async () => {
+      const { dirs, stores, sync } = await setup(['a', 'b', 'c'], { conflictPolicy: policy, primary: 'a' });
+      await putFile(dirs.a!, 'notes/doc.txt', 'original');
+      await settle(stores, sync);
+      await putFile(dirs.a!, 'notes/doc.txt', 'edit made in a', 0o644, 1_700_000_500_000);
+      await stores.get('a')!.rescan();
+      await putFile(dirs.b!, 'notes/doc.txt', 'edit made in b, later', 0o644, 1_700_000_600_000);
+      await stores.get('b')!.rescan(); // b's version is the later HLC
+      await settle(stores, sync);
+      const expected = policy === 'primary-wins' ? 'edit made in a' : 'edit made in b, later';
+      const trees = await Promise.all(['a', 'b', 'c'].map((id) => describeTree(dirs[id]!, (name) => name === '.meridian-sync')));
+      expect(trees[1]).toEqual(trees[0]);
+      expect(trees[2]).toEqual(trees[0]);
+      for (const id of ['a', 'b', 'c']) expect(await readFile(join(dirs[id]!, 'notes/doc.txt'), 'utf8')).toBe(expected);
+      const copies = [...trees[0]!.keys()].filter((p) => p.includes('.conflict-'));
+      if (policy === 'manual') {
+        expect(copies).toHaveLength(1);
+        expect(copies[0]).toMatch(/^notes\/doc\.txt\.conflict-a-\d{8}T\d{9}Z$/);
+        for (const id of ['a', 'b', 'c']) expect(await readFile(join(dirs[id]!, copies[0]!), 'utf8')).toBe('edit made in a');
+        expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:notes/doc.txt']);
+        // Conflict copies stay local: no record names them.
+        expect((await scanAll(stores.get('a')!)).some((r) => r.key.includes('.conflict-'))).toBe(false);
+      } else {
+        expect(copies).toEqual([]);
+        expect(sync.status().conflicts).toBeGreaterThan(0);
+      }
+    });
+  });
+
+  it('under manual, a delete that wins keeps the concurrent edit as a conflict copy', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b'], { conflictPolicy: 'manual' });
+    await putFile(dirs.a!, 'plan.md', 'v1');
+    await settle(stores, sync);
+    await putFile(dirs.a!, 'plan.md', 'edited in a');
+    await stores.get('a')!.rescan();
+    await rm(join(dirs.b!, 'plan.md'));
+    await stores.get('b')!.rescan(); // the later version: a delete
+    await settle(stores, sync);
+    for (const id of ['a', 'b']) {
+      const names = await readdir(dirs[id]!);
+      expect(names).not.toContain('plan.md');
+      const copy = names.find((n) => n.startsWith('plan.md.conflict-a-'));
+      expect(copy).toBeDefined();
+      expect(await readFile(join(dirs[id]!, copy!), 'utf8')).toBe('edited in a');
+    }
+    expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:plan.md']);
+  });
+
+  it('a reader never sees a torn file while a new version is written', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    const v1 = randomBytes(8_000_000);
+    const v2 = Buffer.from(v1);
+    v2.fill(7, 1_000_000, 7_000_000);
+    await putFile(dirs.a!, 'f.bin', v1);
+    await settle(stores, sync);
+    await putFile(dirs.a!, 'f.bin', v2);
+    await stores.get('a')!.rescan();
+    const file = join(dirs.b!, 'f.bin');
+    let stop = false;
+    let reads = 0;
+    const reader = (async () => {
+      while (!stop) {
+        const data = await readFile(file);
+        expect(data.equals(v1) || data.equals(v2)).toBe(true);
+        reads += 1;
+      }
+    })();
+    await settle(stores, sync);
+    stop = true;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+    expect((await readFile(file)).equals(v2)).toBe(true);
+    expect((await readdir(dirs.b!)).filter((n) => n.includes('meridian-tmp'))).toEqual([]);
+  });
+
+  it('skips ignored paths and never syncs its own state, temp files or conflict copies', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b'], {}, ['*.log', '!keep.log', 'build/', '/top-only.txt', 'cache/**/*.tmp']);
+    for (const p of ['app.log', 'sub/x.log', 'keep.log', 'build/out.js', 'src/build/y.js', 'top-only.txt', 'sub/top-only.txt', 'cache/a/b/c.tmp', 'cache/c.tmp', 'cache/c.txt', 'ok.txt', 'x.conflict-z-20260101T000000000Z']) {
+      await putFile(dirs.a!, p, p);
+    }
+    await settle(stores, sync);
+    expect([...(await describeTree(dirs.b!)).keys()].sort()).toEqual(['cache/c.txt', 'keep.log', 'ok.txt', 'sub/top-only.txt']);
+  });
+
+  it('never writes through a symbolic link that stands where a directory should', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    const outside = join(dirs.b!, '..', 'outside');
+    await mkdir(outside);
+    await symlink(outside, join(dirs.b!, 'sub'));
+    await stores.get('b')!.rescan();
+    await putFile(dirs.a!, 'sub2/f.txt', 'x');
+    await rm(join(dirs.b!, 'sub'));
+    await stores.get('b')!.rescan();
+    await symlink(outside, join(dirs.b!, 'sub2'));
+    await stores.get('b')!.rescan();
+    // a's sub2/f.txt meets b's link "sub2": the link is b's data (synced as a link), never a way out.
+    await putFile(dirs.a!, 'sub3/f.txt', 'y');
+    for (let i = 0; i < 3; i++) {
+      for (const s of stores.values()) await s.rescan().catch(() => undefined);
+      await sync.syncNow();
+    }
+    expect(await readdir(outside)).toEqual([]);
+  });
+});
+
+describe('bad input', () => {
+  it('refuses a data path that does not exist or is not a directory', async () => {
+    const { dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    await expect(DirectoryReplicaStore.open({ regionId: 'a', dataPath: join(dirs.a!, 'missing') })).rejects.toSatisfy(
+      (e: unknown) => MeridianError.hasCode(e, 'INVALID_CONFIG') && (e as Error).message.includes(join(dirs.a!, 'missing')),
+    );
+    await writeFile(join(dirs.a!, 'plain'), 'x');
+    await expect(DirectoryReplicaStore.open({ regionId: 'a', dataPath: join(dirs.a!, 'plain') })).rejects.toSatisfy(
+      (e: unknown) => MeridianError.hasCode(e, 'INVALID_CONFIG') && /not a directory/.test((e as Error).message),
+    );
+    await expect(DirectoryReplicaStore.open({ regionId: '', dataPath: dirs.a! })).rejects.toSatisfy(coded('INVALID_CONFIG'));
+  });
+
+  it('refuses two regions on the same data path, also through a symbolic link', async () => {
+    const { root, dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    await symlink(dirs.a!, join(root, 'alias'));
+    await expect(openDirectoryStores([{ regionId: 'a', dataPath: dirs.a! }, { regionId: 'b', dataPath: join(root, 'alias') }])).rejects.toSatisfy(
+      (e: unknown) => MeridianError.hasCode(e, 'INVALID_CONFIG') && /regions a and b have the same data path/.test((e as Error).message),
+    );
+    // And a second store on one directory in one process is refused by the state lock.
+    const first = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    cleanups.push(() => first.close());
+    await expect(DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.a! })).rejects.toSatisfy(coded('STORE_UNAVAILABLE'));
+  });
+
+  it('refuses a symbolic link loop in the tree, naming it', async () => {
+    const { dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    await mkdir(join(dirs.a!, 'd'));
+    await symlink('loop2', join(dirs.a!, 'd', 'loop1'));
+    await symlink('loop1', join(dirs.a!, 'd', 'loop2'));
+    await expect(DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! })).rejects.toSatisfy(
+      (e: unknown) => MeridianError.hasCode(e, 'INVALID_ARGUMENT') && /symbolic link loop at .*d\/loop1/.test((e as Error).message),
+    );
+  });
+
+  it('retries a file that changes while it is read, never records it torn, then fails with a coded error naming it', async () => {
+    const { dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    const store = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a!, readAttempts: 3 });
+    cleanups.push(() => store.close());
+    await putFile(dirs.a!, 'steady.txt', 'steady');
+    const file = join(dirs.a!, 'busy.log');
+    await writeFile(file, randomBytes(20_000_000));
+    // A writer that never stops: every read of the file overlaps a change.
+    const { spawn } = await import('node:child_process');
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');for(;;){fs.appendFileSync(${JSON.stringify(file)},'x')}`], { stdio: 'ignore' });
+    cleanups.push(async () => {
+      writer.kill('SIGKILL');
+    });
+    // Until the writer is running: the file has grown.
+    const { stat } = await import('node:fs/promises');
+    for (let i = 0; (await stat(file)).size === 20_000_000; i++) {
+      if (i > 2000) throw new Error('the writer process never started writing');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await expect(store.rescan()).rejects.toSatisfy((e: unknown) => MeridianError.hasCode(e, 'PRECONDITION_FAILED') && /busy\.log changed while it was being read, 3 times/.test((e as Error).message));
+    writer.kill('SIGKILL');
+    const keys = (await scanAll(store)).map((r) => r.key);
+    expect(keys).toContain('file:steady.txt');
+    expect(keys).not.toContain('file:busy.log');
+  });
+
+  it('refuses bad options with INVALID_CONFIG naming the option', async () => {
+    const { dirs, cleanup } = await regionDirs(['a']);
+    cleanups.push(cleanup);
+    await expect(DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a!, chunkSizes: { minBytes: 9000, avgBytes: 8192 } })).rejects.toSatisfy(
+      (e: unknown) => MeridianError.hasCode(e, 'INVALID_CONFIG') && /chunkSizes/.test((e as Error).message),
+    );
+    await expect(DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a!, ignore: ['[oops'] })).rejects.toSatisfy(coded('INVALID_CONFIG'));
+    await chmod(dirs.a!, 0o755);
+  });
+});

@@ -197,14 +197,18 @@ async function main(): Promise<void> {
       await cleanRaw(to!);
       let result: Awaited<ReturnType<SessionMigrator['batchMigrate']>> | undefined;
       const fsyncsBefore = fsyncs();
+      const eluBefore = performance.eventLoopUtilization();
       const migration = await measured(pids, async () => {
         result = await migrator.batchMigrate(ids, to!, { concurrency: CONCURRENCY });
       });
+      // The share of the round this process's main thread was busy (1 - idle): is it what the round waits for?
+      const mainThreadBusy = Math.round(performance.eventLoopUtilization(performance.eventLoopUtilization(), eluBefore).utilization * 100) / 100;
       const fsyncsInRound = fsyncs() - fsyncsBefore;
       const counted = await count();
       const row = {
         store: storeId,
         fsyncs: fsyncsInRound,
+        mainThreadBusy,
         from,
         to,
         migrationMillis: Math.round(migration.wallMillis),
@@ -218,7 +222,7 @@ async function main(): Promise<void> {
       };
       rounds.push(row);
       console.log(
-        `round ${round + 1} ${storeId} ${from}->${to}: ${row.migrationMillis} ms (${row.fsyncs} fsyncs) (baseline ${row.baselineMillis} ms, ${row.ratio.toFixed(2)}x); ` +
+        `round ${round + 1} ${storeId} ${from}->${to}: ${row.migrationMillis} ms (${row.fsyncs} fsyncs, main thread busy ${Math.round(row.mainThreadBusy * 100)} %) (baseline ${row.baselineMillis} ms, ${row.ratio.toFixed(2)}x); ` +
           `CPU here ${row.migrationCpuMillis.here} ms, regions ${row.migrationCpuMillis.regions ?? '?'} ms (baseline ${row.baselineCpuMillis.here} / ${row.baselineCpuMillis.regions ?? '?'} ms); ` +
           `migrated ${row.migrated}, failed ${row.failed}, lost ${row.lost}, doubly active ${row.doublyActive}`,
       );
@@ -274,7 +278,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Round = { store: 'file' | 'segment'; fsyncs: number; from: string | undefined; migrationMillis: number; baselineMillis: number; ratio: number; migrationCpuMillis: { here: number; regions: number | undefined }; migrated: number; failed: number; lost: number; doublyActive: number };
+type Round = { store: 'file' | 'segment'; fsyncs: number; mainThreadBusy?: number; from: string | undefined; migrationMillis: number; baselineMillis: number; ratio: number; migrationCpuMillis: { here: number; regions: number | undefined }; migrated: number; failed: number; lost: number; doublyActive: number };
 
 /** Medians per store over this run's rounds (and, with MIGRATIONS_BENCH_APPEND=1, the runs already recorded). */
 function writeComparison(rounds: Round[], sessionJsonBytes: number): void {
@@ -295,6 +299,8 @@ function writeComparison(rounds: Round[], sessionJsonBytes: number): void {
       migrationsPerSecond: Math.round(SESSIONS / (wallMillis / 1000)),
       fsyncsPerRound: median(mine.map((r) => r.fsyncs)),
       cpuMillisHere: median(mine.map((r) => r.migrationCpuMillis.here)),
+      cpuMillisRegions: median(mine.map((r) => r.migrationCpuMillis.regions ?? 0)),
+      ...(mine.some((r) => r.mainThreadBusy !== undefined) ? { mainThreadBusy: median(mine.flatMap((r) => (r.mainThreadBusy === undefined ? [] : [r.mainThreadBusy]))) } : {}),
       runMedians: runs.map((run) => median(run.rounds.filter((r) => r.store === id).map((r) => r.migrationMillis))),
       fastestRoundMillis: Math.min(...mine.map((r) => r.migrationMillis)),
       slowestRoundMillis: Math.max(...mine.map((r) => r.migrationMillis)),

@@ -6,7 +6,7 @@ export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export type { FileSnapshotStoreOptions } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
 export { SegmentSnapshotStore } from './stores/segment-snapshot-store.js';
-export type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './stores/segment-snapshot-store.js';
+export type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './stores/segment-store-types.js';
 export type { SegmentSnapshotStoreOptions } from './stores/segment-store-options.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
 export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';

@@ -5,6 +5,17 @@ const NAME = /^(\d{12})-(\d{6})\.seg$/;
 /** Suffix of a compaction output not yet renamed into place (removed at open). */
 export const COMPACTING_SUFFIX = '.compacting';
 
+/** Where a key's current record is: the index entry. */
+export interface SegmentEntry {
+  segment: SegmentFile;
+  offset: number;
+  /** The whole record's length. */
+  length: number;
+  etag: string;
+  /** Why the record cannot be read, when it cannot. */
+  corrupt?: string;
+}
+
 /**
  * One segment file. Segments replay in (sequence, generation) order: appends
  * go to a new sequence; compaction writes its output under the highest input

@@ -1,77 +1,27 @@
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MeridianError, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
 import { parseOptions, throwIfAborted } from '@meridian/core/spi';
 import { DirectorySync } from './directory-sync.js';
 import { lockDirectory } from './directory-lock.js';
 import { GroupCommit } from './group-commit.js';
-import { COMPACTING_SUFFIX, compareSegments, parseSegmentName, SegmentFile, segmentPath, skipBytes } from './segment-file.js';
+import { copyLiveRecords, CompactionRenamedError } from './segment-compaction.js';
+import { COMPACTING_SUFFIX, compareSegments, parseSegmentName, SegmentFile, segmentPath, type SegmentEntry } from './segment-file.js';
 import { damagedRecordKey, decodeRecord, encodeRecord, RecordKind } from './segment-record.js';
 import { scanSegment } from './segment-scan.js';
 import { segmentStoreOptionsSchema, type SegmentSnapshotStoreOptions } from './segment-store-options.js';
+import type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './segment-store-types.js';
 import { checkConditions, checkKey, etagOf } from './store-keys.js';
 
 const LOCK_FILE = 'LOCK';
 // The etag a corrupt record answers to: no condition can match it, so only an unconditional put or delete replaces it.
 const CORRUPT_ETAG = '"(corrupt)"';
-// Compaction writes its output in pieces of about this size.
-const COMPACTION_WRITE_BYTES = 1024 * 1024;
-
-interface Entry {
-  segment: SegmentFile;
-  offset: number;
-  /** The whole record's length. */
-  length: number;
-  etag: string;
-  /** Why the record cannot be read, when it cannot. */
-  corrupt?: string;
-}
 
 interface Append {
   record: Buffer;
   signal: AbortSignal | undefined;
   resolve(at: { segment: SegmentFile; offset: number }): void;
   reject(error: unknown): void;
-}
-
-/** What `open` found and repaired. */
-export interface SegmentStoreRecovery {
-  /** Segment files read. */
-  segments: number;
-  /** Whole records replayed. */
-  records: number;
-  /** Bytes cut from the end of the last segment: an append a crash interrupted (never acknowledged). */
-  truncatedBytes: number;
-  /** Damaged records (corruption, not a crash); a `key` named there reads as SNAPSHOT_CORRUPT until rewritten. */
-  damaged: Array<{ segment: string; offset: number; length: number; key?: string }>;
-}
-
-/** Figures of a {@link SegmentSnapshotStore}. */
-export interface SegmentStoreStatistics {
-  keys: number;
-  segments: number;
-  /** Bytes of records that are the current version of their key. */
-  liveBytes: number;
-  /** Bytes of overwritten and deleted records and tombstones, reclaimed by compaction. */
-  deadBytes: number;
-  /** Group commits (fdatasyncs of the written segments) started since open. */
-  syncs: number;
-  /** Compactions completed since open. */
-  compactions: number;
-  /** The last background compaction's failure, if the last one failed (the data is untouched). */
-  lastCompactionError?: MeridianError;
-}
-
-/** What one compaction did. */
-export interface CompactionResult {
-  /** Segments copied and removed. */
-  inputSegments: number;
-  /** Segments written. */
-  outputSegments: number;
-  /** Records copied (the live ones). */
-  records: number;
-  /** Bytes freed on disk. */
-  reclaimedBytes: number;
 }
 
 /**
@@ -96,7 +46,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
   /** The store's directory. */
   readonly directory: string;
   readonly #options: Required<SegmentSnapshotStoreOptions>;
-  readonly #index = new Map<string, Entry>();
+  readonly #index = new Map<string, SegmentEntry>();
   // In replay order (sequence, generation).
   readonly #segments: SegmentFile[] = [];
   #active!: SegmentFile;
@@ -429,90 +379,31 @@ export class SegmentSnapshotStore implements SnapshotStore {
   async #compactNow(): Promise<CompactionResult> {
     const inputs = this.#segments.filter((s) => s !== this.#active);
     if (inputs.length === 0) return { inputSegments: 0, outputSegments: 0, records: 0, reclaimedBytes: 0 };
-    const last = inputs.at(-1)!;
     const inputSet = new Set(inputs);
     const order = new Map(inputs.map((s, i) => [s, i]));
     const moving = [...this.#index].filter(([, e]) => inputSet.has(e.segment)).sort(([, a], [, b]) => order.get(a.segment)! - order.get(b.segment)! || a.offset - b.offset);
-
-    interface Output {
-      generation: number;
-      temp: string;
-      path: string;
-      handle: import('node:fs/promises').FileHandle;
-      size: number;
-      pending: Buffer[];
-      pendingBytes: number;
-    }
-    const outputs: Output[] = [];
-    const moved: Array<{ key: string; from: Entry; output: Output; offset: number; length: number; etag: string; corrupt?: string }> = [];
-    const flush = async (output: Output) => {
-      if (output.pending.length === 0) return;
-      let position = output.size - output.pendingBytes;
-      let buffers = output.pending;
-      output.pending = [];
-      output.pendingBytes = 0;
-      while (buffers.length > 0) {
-        const { bytesWritten } = await output.handle.writev(buffers, position);
-        position += bytesWritten;
-        buffers = skipBytes(buffers, bytesWritten);
-      }
-    };
-    let renamed = false;
+    let copied: Awaited<ReturnType<typeof copyLiveRecords>>;
     try {
-      let output: Output | undefined;
-      for (const [key, entry] of moving) {
-        let record: Buffer;
-        let corruptReason = entry.corrupt;
-        if (corruptReason === undefined) {
-          const bytes = await this.#readRecord(entry, key);
-          const decoded = decodeRecord(bytes, 0);
-          if (decoded && decoded.kind === RecordKind.Put && decoded.key === key) record = bytes;
-          else corruptReason = `checksum mismatch in ${basename(entry.segment.path)} at offset ${entry.offset}`;
-        }
-        // A damaged record moves as a marker: the key keeps reading as corrupt instead of vanishing.
-        if (corruptReason !== undefined) record = encodeRecord(RecordKind.Corrupt, key, '', Buffer.from(corruptReason));
-        if (!output || (output.size > 0 && output.size + record!.length > this.#options.segmentBytes)) {
-          if (output) await flush(output);
-          const generation = last.generation + 1 + outputs.length;
-          const path = segmentPath(this.directory, last.sequence, generation);
-          const temp = `${path}${COMPACTING_SUFFIX}`;
-          output = { generation, temp, path, handle: await open(temp, 'wx+'), size: 0, pending: [], pendingBytes: 0 };
-          outputs.push(output);
-        }
-        moved.push({ key, from: entry, output, offset: output.size, length: record!.length, etag: corruptReason === undefined ? entry.etag : CORRUPT_ETAG, ...(corruptReason === undefined ? {} : { corrupt: corruptReason }) });
-        output.pending.push(record!);
-        output.pendingBytes += record!.length;
-        output.size += record!.length;
-        if (output.pendingBytes >= COMPACTION_WRITE_BYTES) await flush(output);
-      }
-      if (output) await flush(output);
-      await Promise.all(outputs.map((o) => o.handle.sync()));
-      for (const o of outputs) {
-        renamed = true;
-        await rename(o.temp, o.path);
-      }
-      await this.#directorySync.sync();
+      copied = await copyLiveRecords({
+        directory: this.directory,
+        segmentBytes: this.#options.segmentBytes,
+        after: inputs.at(-1)!,
+        moving,
+        read: (entry, key) => this.#readRecord(entry, key),
+        directorySync: this.#directorySync,
+        corruptEtag: CORRUPT_ETAG,
+      });
     } catch (error) {
-      if (renamed) {
-        // Some output is in place beside its inputs: consistent on disk, but this object no longer knows the
-        // directory's segments. Refuse further work; reopening replays what is there.
-        this.#fail('compact', error);
-      } else {
-        await Promise.all(outputs.map((o) => o.handle.close().catch(() => undefined)));
-        await Promise.all(outputs.map((o) => rm(o.temp, { force: true })));
-      }
-      throw MeridianError.isInstance(error) ? error : this.#unavailable('compact', '(all)', error);
+      // Some output is in place beside its inputs: consistent on disk, but this object no longer knows the
+      // directory's segments. Refuse further work; reopening replays what is there.
+      if (error instanceof CompactionRenamedError) this.#fail('compact', error.reason);
+      throw MeridianError.isInstance(error) ? error : this.#unavailable('compact', '(all)', error instanceof CompactionRenamedError ? error.reason : error);
     }
 
     // The copies are durable and named: point the index at them (unless a key was rewritten meanwhile).
-    const segments = new Map<Output, SegmentFile>();
-    for (const o of outputs) segments.set(o, new SegmentFile(last.sequence, o.generation, o.path, o.handle, o.size));
-    this.#segments.push(...segments.values());
+    this.#segments.push(...copied.segments);
     this.#segments.sort(compareSegments);
-    for (const m of moved) {
-      if (this.#index.get(m.key) !== m.from) continue;
-      this.#setEntry(m.key, { segment: segments.get(m.output)!, offset: m.offset, length: m.length, etag: m.etag, ...(m.corrupt === undefined ? {} : { corrupt: m.corrupt }) });
-    }
+    for (const m of copied.moved) if (this.#index.get(m.key) === m.from) this.#setEntry(m.key, m.to);
     // Oldest first: whatever a crash leaves is a suffix of the inputs, in which every record shadowing another
     // (a later put, a tombstone) is still present.
     let reclaimedBytes = 0;
@@ -531,14 +422,14 @@ export class SegmentSnapshotStore implements SnapshotStore {
       if (input.readers === 0) await input.handle.close().catch(() => undefined);
     }
     await this.#directorySync.sync().catch(() => undefined);
-    for (const o of outputs) reclaimedBytes -= o.size;
+    for (const segment of copied.segments) reclaimedBytes -= segment.size;
     this.#compactions++;
-    return { inputSegments: removed, outputSegments: outputs.length, records: moved.length, reclaimedBytes };
+    return { inputSegments: removed, outputSegments: copied.segments.length, records: copied.moved.length, reclaimedBytes };
   }
 
   // ---- index, reads, errors ----
 
-  #setEntry(key: string, entry: Entry): void {
+  #setEntry(key: string, entry: SegmentEntry): void {
     this.#removeEntry(key);
     this.#index.set(key, entry);
     entry.segment.liveBytes += entry.length;
@@ -555,7 +446,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
     return this.#index.get(key)?.etag;
   }
 
-  async #readRecord(entry: Entry, key: string): Promise<Buffer> {
+  async #readRecord(entry: SegmentEntry, key: string): Promise<Buffer> {
     const segment = entry.segment;
     segment.readers++;
     try {

@@ -5,6 +5,9 @@ export type { SnapshotCodecOptions, SnapshotKey } from './codec/codec-options.js
 export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export type { FileSnapshotStoreOptions } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
+export { SegmentSnapshotStore } from './stores/segment-snapshot-store.js';
+export type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './stores/segment-store-types.js';
+export type { SegmentSnapshotStoreOptions } from './stores/segment-store-options.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
 export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';
 export type { LostSession, ReconcileResult, RecoveredSession, RecoverRegionOptions, RegionRecoveryResult } from './migrator/region-recovery.js';

@@ -1,9 +1,8 @@
 import { mkdir, open, readdir, rm, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MeridianError, type SnapshotPutResult, type SnapshotStore, type SnapshotWriteOptions, type StoredSnapshot } from '@meridian/core';
-import { parseOptions, throwIfAborted } from '@meridian/core/spi';
+import { lockDirectory, parseOptions, throwIfAborted } from '@meridian/core/spi';
 import { DirectorySync } from './directory-sync.js';
-import { lockDirectory } from './directory-lock.js';
 import { GroupCommit } from './group-commit.js';
 import { copyLiveRecords, CompactionRenamedError } from './segment-compaction.js';
 import { COMPACTING_SUFFIX, compareSegments, parseSegmentName, SegmentFile, segmentPath, type SegmentEntry } from './segment-file.js';
@@ -82,7 +81,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
     } catch (error) {
       throw store.#unavailable('create', '(directory)', error);
     }
-    await lockDirectory(join(parsed.directory, LOCK_FILE), parsed.directory, 'SegmentSnapshotStore');
+    await lockDirectory(parsed.directory, 'SegmentSnapshotStore', { file: LOCK_FILE });
     try {
       await store.#load();
     } catch (error) {

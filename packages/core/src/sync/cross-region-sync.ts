@@ -391,12 +391,15 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     const due = this.#pairs.filter((p) => p.due(now));
     // Both directions of a region pair that catch up in this round share one Merkle walk.
     const walks = new Map<string, Promise<SharedWalk>>();
-    const report: SyncRoundReport = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
-    if (this.#deriving !== undefined) {
+    const deriving = this.#deriving !== undefined;
+    let report: SyncRoundReport;
+    try {
+      report = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
+    } finally {
       this.#deriving = undefined;
-      // No full catch-up from the primary this round (or it failed): the keys it did not read come from a scan.
-      if (!this.#conflictsLoaded) await this.#loadConflicts(combined, now).catch(() => undefined);
     }
+    // No full catch-up from the primary this round (or it failed): the keys it did not read come from a scan.
+    if (deriving && !this.#conflictsLoaded) await this.#loadConflicts(combined, now).catch(() => undefined);
     this.#lastRoundAt = this.#clock.now();
     this.#reportLag();
     return report;

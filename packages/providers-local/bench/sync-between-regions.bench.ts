@@ -21,7 +21,7 @@
 // SYNC_REGIONS_BENCH_ONLY=sync|raw runs only that side, writes nothing (for
 // `node --cpu-prof --import tsx`: the region processes inherit the flags).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { CrossRegionSync, MemoryReplicaStore, MeridianError, ReplicaWriter, type ReplicaStore, type StoredRecord } from '@meridian/core';
 import { createLocalProvider, createLocalReplicaStore, type LocalReplicaStore } from '@meridian/providers-local';
@@ -35,6 +35,14 @@ const RUNS = Number(process.env.SYNC_REGIONS_BENCH_RUNS ?? '15');
 const ONLY = process.env.SYNC_REGIONS_BENCH_ONLY as 'sync' | 'raw' | undefined;
 const RESULTS = new URL('./results/', import.meta.url);
 const [SOURCE, TARGET] = seedRegions(2).map((r) => r.id) as [string, string];
+
+/** The `before` block of the committed results (figures of the code before a change), kept by a re-run. */
+function keptBefore(): { before?: unknown } {
+  const file = new URL('sync-between-regions.json', RESULTS);
+  if (!existsSync(file)) return {};
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { before?: unknown };
+  return previous.before === undefined ? {} : { before: previous.before };
+}
 
 /** CPU milliseconds a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
 function processCpuMillis(pid: number): number {
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
       };
     };
     const result = {
+      ...keptBefore(),
       throughputBetweenRegionProcesses: {
         baseline:
           'raw store-to-store copy through the same LocalReplicaStore clients: scan the source region page by page (500 records, the sync default maxBatchRecords) and apply each page to the emptied target region with expected: null, sequentially, no sync protocol; same data, same processes, runs alternating with the sync',

@@ -1,4 +1,4 @@
-import { MeridianError, encodeHlc, type MerkleSummary, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
+import { CrossRegionSync, ManualClock, MemoryReplicaStore, MeridianError, ReplicaWriter, encodeHlc, type MerkleSummary, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
 import { EMPTY_SUMMARY, childrenOf, fingerprintOf, hashInNode, keyHash, leafOf, merkleSummaries, nodeName, parseNode, recordEtag, xorFingerprints } from '@meridian/core/spi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -199,6 +199,46 @@ export function runReplicaStoreConformance(name: string, makeFixture: () => Prom
       );
       expect(results.filter((r) => r.applied.length === 1)).toHaveLength(1);
       expect(results.filter((r) => r.rejected.length === 1)).toHaveLength(7);
+    });
+
+    it('as a sync target: a record written between the walk and the catch-up is settled as a conflict, not overwritten', async () => {
+      // The catch-up writes keys the walk found absent without reading them first; only this store's
+      // compare-and-set on `expected: null` stands between a write that landed meanwhile and its loss.
+      const clock = new ManualClock(1_790_000_000_000);
+      const source = new MemoryReplicaStore();
+      const remote = new ReplicaWriter({ regionId: 'us-east', store: source, clock, writerId: 'app' });
+      for (let i = 0; i < 40; i++) await remote.put(`item:${i}`, { i });
+      await clock.advanceAsync(10);
+      const local = new ReplicaWriter({ regionId: 'eu-west', store, clock, writerId: 'app' });
+      let raced = false;
+      const target: ReplicaStore = {
+        getMany: (keys, options) => store.getMany(keys, options),
+        apply: async (writes, options) => {
+          if (!raced) {
+            raced = true;
+            await local.put('item:7', { local: true });
+          }
+          return store.apply(writes, options);
+        },
+        scan: (options) => store.scan(options),
+        digest: (nodes, options) => store.digest(nodes, options),
+        entries: (nodes, options) => store.entries(nodes, options),
+      };
+      const sync = new CrossRegionSync({ regions: [{ id: 'us-east', store: source }, { id: 'eu-west', store: target }], mode: 'active-passive', clock, conflictPolicy: 'manual' });
+      try {
+        const conflicts: string[] = [];
+        sync.on('sync:conflict', (e) => conflicts.push(e.key));
+        expect((await sync.syncNow()).pairs).toMatchObject([{ ok: true, catchUp: true }]);
+        expect(raced).toBe(true);
+        expect(conflicts).toEqual(['item:7']);
+        const [held] = await store.getMany(['item:7']);
+        const versions = [held!, ...(held!.conflicts ?? [])].map((v) => v.value);
+        expect(versions).toHaveLength(2);
+        expect(versions).toEqual(expect.arrayContaining([{ local: true }, { i: 7 }]));
+        expect(await scanAll(store)).toHaveLength(40);
+      } finally {
+        await sync.close();
+      }
     });
 
     it('rejects bad input with INVALID_ARGUMENT and writes nothing of the batch', async () => {

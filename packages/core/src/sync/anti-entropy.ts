@@ -11,6 +11,10 @@ export interface MerkleDiff {
   aToB: KeysToSend;
   /** Keys whose record in `b` differs from `a`'s or is missing there: what b → a must send. */
   bToA: KeysToSend;
+  /** The keys of `aToB` that `b` did not hold at all when the walk read it (empty with `all`: `b` held nothing). */
+  absentInB: ReadonlySet<string>;
+  /** The keys of `bToA` that `a` did not hold at all when the walk read it (empty with `all`: `a` held nothing). */
+  absentInA: ReadonlySet<string>;
   /** Bytes of the summaries and entries read from both stores (as JSON). */
   metadataBytes: number;
   /** Nodes whose entries were compared. */
@@ -64,7 +68,9 @@ export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal)
 
   const [[rootA], [rootB]] = await Promise.all([summaries(a, ['']), summaries(b, [''])]);
   // One side holds nothing: the other sends everything it has, read page by page, without listing its keys.
-  if (rootA![1] === 0 || rootB![1] === 0) return { aToB: rootB![1] === 0 && rootA![1] > 0 ? 'all' : [], bToA: rootA![1] === 0 && rootB![1] > 0 ? 'all' : [], metadataBytes, nodes: 0 };
+  if (rootA![1] === 0 || rootB![1] === 0) {
+    return { aToB: rootB![1] === 0 && rootA![1] > 0 ? 'all' : [], bToA: rootA![1] === 0 && rootB![1] > 0 ? 'all' : [], absentInB: NONE, absentInA: NONE, metadataBytes, nodes: 0 };
+  }
   let level: Pending[] = [{ name: '', node: parseNode('')!, a: rootA, b: rootB }];
   // The differing nodes settled by their entries, per side that holds records there, with how many.
   const settleA: Array<[string, number]> = [];
@@ -104,16 +110,33 @@ export async function merkleDiff(a: WalkSide, b: WalkSide, signal?: AbortSignal)
 
   const [entriesA, entriesB] = await Promise.all([entriesOf(a, settleA, signal), entriesOf(b, settleB, signal)]);
   metadataBytes += entriesA.bytes + entriesB.bytes;
-  return { aToB: missingFrom(entriesA.entries, entriesB.entries), bToA: missingFrom(entriesB.entries, entriesA.entries), metadataBytes, nodes };
+  const aToB = missingFrom(entriesA.entries, entriesB.entries);
+  const bToA = missingFrom(entriesB.entries, entriesA.entries);
+  return { aToB: aToB.keys, bToA: bToA.keys, absentInB: aToB.absent, absentInA: bToA.absent, metadataBytes, nodes };
 }
 
-/** Keys of `from` whose fingerprint `to` does not have. */
-function missingFrom(from: readonly ReplicaEntry[], to: readonly ReplicaEntry[]): string[] {
-  if (to.length === 0) return from.map(([key]) => key);
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Keys of `from` whose fingerprint `to` does not have, and which of them `to` does not hold at all: the
+ * entries of every node settled here were read from both sides that hold anything in it, so a key missing
+ * from `to`'s entries was absent there (a node `to` held nothing in was not read from it: absent too).
+ */
+function missingFrom(from: readonly ReplicaEntry[], to: readonly ReplicaEntry[]): { keys: string[]; absent: Set<string> } {
+  if (to.length === 0) {
+    const keys = from.map(([key]) => key);
+    return { keys, absent: new Set(keys) };
+  }
   const there = new Map(to);
   const keys: string[] = [];
-  for (const [key, fingerprint] of from) if (there.get(key) !== fingerprint) keys.push(key);
-  return keys;
+  const absent = new Set<string>();
+  for (const [key, fingerprint] of from) {
+    const theirs = there.get(key);
+    if (theirs === fingerprint) continue;
+    keys.push(key);
+    if (theirs === undefined) absent.add(key);
+  }
+  return { keys, absent };
 }
 
 /** The node's other child: the parent without the known child, undefined if they do not add up. */

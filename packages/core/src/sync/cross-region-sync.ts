@@ -11,6 +11,7 @@ import { TypedEmitter, type EventSource, type Listener, type WithErrorEvent } fr
 import { merkleDiff, type MerkleDiff } from './anti-entropy.js';
 import type { Reconciled } from './conflict-resolution.js';
 import { Delivery } from './delivery.js';
+import type { KnownAbsent } from './incoming-frame.js';
 import { cloneJson } from './json-clone.js';
 import { readOnly } from './lent-reads.js';
 import { hlcWall, HybridLogicalClock } from './hlc.js';
@@ -104,6 +105,11 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   readonly #regions = new Map<string, RegionSlot>();
   readonly #pairs: SyncPair[] = [];
   readonly #conflicts = new Map<string, PendingConflict>();
+  /**
+   * The primary's `seq` of each queued conflict that was loaded from it: loaded conflicts list in that order
+   * (as a scan finds them), ahead of those detected at the same time, however the round came by them.
+   */
+  readonly #loadedSeq = new Map<string, number>();
   readonly #seenConflicts = new Set<string>();
   readonly #lagging = new Set<string>();
   readonly #stop = new AbortController();
@@ -120,6 +126,11 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   #lastRoundAt: number | undefined;
   #lastCatchUpAt: number;
   #conflictsLoaded = false;
+  /**
+   * Set while a round builds the conflict queue from what it reads of the primary anyway (instead of a
+   * separate scan): the round's start, which is when loaded conflicts count as detected.
+   */
+  #deriving: number | undefined;
   readonly #recorder: SyncRecorder;
 
   constructor(options: CrossRegionSyncOptions) {
@@ -276,7 +287,9 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   /** Conflicts waiting for `resolve` (manual policy), oldest first. Durable: they live in the stores and are reloaded on start. */
   async conflicts(options: { signal?: AbortSignal } = {}): Promise<PendingConflict[]> {
     if (!this.#conflictsLoaded) await this.#loadConflicts(options.signal);
-    return [...this.#conflicts.values()].sort((a, b) => a.detectedAt - b.detectedAt).map((c) => structuredClone(c));
+    const rank = (c: PendingConflict): number => this.#loadedSeq.get(c.key) ?? Number.POSITIVE_INFINITY;
+    // A stable sort: conflicts detected (not loaded) at the same time stay in the order they came.
+    return [...this.#conflicts.values()].sort((a, b) => a.detectedAt - b.detectedAt || rank(a) - rank(b) || 0).map((c) => structuredClone(c));
   }
 
   /**
@@ -288,7 +301,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     checkKey(key);
     const regionId = options.regionId ?? this.#primary;
     const ack = await this.#slot(regionId).writer.resolve(key, outcome, options);
-    if (this.#conflicts.delete(key)) this.#conflictsResolved += 1;
+    if (this.#dequeue(key)) this.#conflictsResolved += 1;
     this.#events.emit('sync:resolved', { key, regionId, version: ack.version });
     return ack;
   }
@@ -361,8 +374,15 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
 
   async #runRound(signal: AbortSignal | undefined): Promise<SyncRoundReport> {
     const combined = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
-    if (!this.#conflictsLoaded) await this.#loadConflicts(combined).catch(() => undefined);
     const now = this.#clock.now();
+    if (!this.#conflictsLoaded) {
+      // Only the primary's records make the queue. When sync writes nowhere but from the primary (every pair
+      // starts there), each record a pair sends was read from the primary just before, so noting the conflicts
+      // of what the round reads puts every key in the queue before any event of this round can touch it, as
+      // a load first would. A full catch-up from the primary reads it all: the queue is then complete.
+      if (this.#pairs.every((p) => p.from === this.#primary)) this.#deriving = now;
+      else await this.#loadConflicts(combined, now).catch(() => undefined);
+    }
     if (now - this.#lastCatchUpAt >= this.#o.antiEntropyIntervalMillis) {
       this.#lastCatchUpAt = now;
       for (const pair of this.#pairs) pair.needsCatchUp = true;
@@ -371,7 +391,15 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     const due = this.#pairs.filter((p) => p.due(now));
     // Both directions of a region pair that catch up in this round share one Merkle walk.
     const walks = new Map<string, Promise<SharedWalk>>();
-    const report: SyncRoundReport = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
+    const deriving = this.#deriving !== undefined;
+    let report: SyncRoundReport;
+    try {
+      report = { pairs: await Promise.all(due.map((p) => this.#runPair(p, combined, walks))) };
+    } finally {
+      this.#deriving = undefined;
+    }
+    // No full catch-up from the primary this round (or it failed): the keys it did not read come from a scan.
+    if (deriving && !this.#conflictsLoaded) await this.#loadConflicts(combined, now).catch(() => undefined);
     this.#lastRoundAt = this.#clock.now();
     this.#reportLag();
     return report;
@@ -413,7 +441,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
         if (!shared) pair.metadataBytes += diff.metadataBytes;
         const keys = pair.from === first ? diff.aToB : diff.bToA;
         if (keys === 'all') await this.#sendAll(pair, source, delivery, signal);
-        else await this.#sendKeys(pair, source, keys, delivery, signal);
+        else await this.#sendKeys(pair, source, keys, pair.from === first ? diff.absentInB : diff.absentInA, delivery, signal);
         await delivery.drain();
         // Not this pair's head now: the other direction may have started the walk, and a write
         // since it read this source is in neither the diff nor, past such a cursor, the push.
@@ -448,32 +476,37 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
    * keys tend to hold similar records, so a frame compresses far better (20 000 keys "item:<n>": 31x instead
    * of 12.5x with brotli, for the same CPU).
    */
-  async #sendKeys(pair: SyncPair, source: RegionSlot, found: readonly string[], delivery: Delivery, signal: AbortSignal): Promise<void> {
+  async #sendKeys(pair: SyncPair, source: RegionSlot, found: readonly string[], absent: ReadonlySet<string>, delivery: Delivery, signal: AbortSignal): Promise<void> {
     const keys = [...found].sort();
     for (let i = 0; i < keys.length; i += this.#o.maxBatchRecords) {
-      const records = await readOnly(source.store).getMany(keys.slice(i, i + this.#o.maxBatchRecords), { signal });
-      await this.#sendCatchUp(pair, records.filter((r): r is StoredRecord => r !== undefined), delivery);
+      const records = (await readOnly(source.store).getMany(keys.slice(i, i + this.#o.maxBatchRecords), { signal })).filter((r): r is StoredRecord => r !== undefined);
+      this.#noteRead(pair, records);
+      await this.#sendCatchUp(pair, records, delivery, absent);
     }
   }
 
   /**
    * Catch-up of a target that held nothing when the walk began: the source's records page by page, in the
    * order it wrote them (no key listing, no second read per key). Records written meanwhile come too; the
-   * target skips what the push brings again.
+   * target skips what the push brings again. The target is not read before writing (it held nothing); a
+   * record written there since is caught by the writes' compare-and-set. Having read the whole source, a
+   * catch-up from the primary also completes the conflict queue a round is building.
    */
   async #sendAll(pair: SyncPair, source: RegionSlot, delivery: Delivery, signal: AbortSignal): Promise<void> {
     for (let since = 0; ; ) {
       const page = await readOnly(source.store).scan({ since, limit: this.#o.maxBatchRecords, signal });
-      await this.#sendCatchUp(pair, page.records, delivery);
-      if (page.records.length === 0 || page.remaining === 0) return;
+      this.#noteRead(pair, page.records);
+      await this.#sendCatchUp(pair, page.records, delivery, 'all');
+      if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;
     }
+    if (this.#deriving !== undefined && pair.from === this.#primary) this.#conflictsLoaded = true;
   }
 
   // Every record of a catch-up batch, in as many frames as maxBatchBytes needs; held by clock skew: CLOCK_SKEW.
-  async #sendCatchUp(pair: SyncPair, records: readonly StoredRecord[], delivery: Delivery): Promise<void> {
+  async #sendCatchUp(pair: SyncPair, records: readonly StoredRecord[], delivery: Delivery, absent: KnownAbsent): Promise<void> {
     for (let rest = records; rest.length > 0; ) {
-      const sent = await delivery.send(rest);
+      const sent = await delivery.send(rest, undefined, absent);
       if (sent.heldKey !== undefined) {
         await delivery.drain();
         throw new MeridianError('CLOCK_SKEW', `catch-up of ${pair.to} from ${pair.from} is held by "${sent.heldKey}"`);
@@ -499,6 +532,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     let settled = false;
     for (let round = 0; round < this.#o.maxRoundsPerTick && !settled; round++) {
       const page = await readOnly(source.store).scan({ since, origin: pair.from, limit: this.#o.maxBatchRecords, signal });
+      this.#noteRead(pair, page.records);
       if (page.records.length === 0) {
         pair.pending = 0;
         pair.oldestPendingWall = undefined;
@@ -552,7 +586,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
         // A resolution made elsewhere arriving: it covers every version that was pending.
         const pending = this.#conflicts.get(record.key);
         if (pending && !record.conflicts?.length && pending.versions.every((v) => (record.vv[v.origin] ?? '') >= v.version)) {
-          this.#conflicts.delete(record.key);
+          this.#dequeue(record.key);
           this.#conflictsResolved += 1;
         }
       },
@@ -578,25 +612,38 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   }
 
   // The queue is the records' `conflicts` fields: rebuilt from the primary's store once per start.
-  async #loadConflicts(signal: AbortSignal | undefined): Promise<void> {
+  async #loadConflicts(signal: AbortSignal | undefined, detectedAt = this.#clock.now()): Promise<void> {
     const store = this.#slot(this.#primary).store;
     let since = 0;
-    const now = this.#clock.now();
     for (;;) {
       const page = await readOnly(store).scan({ since, limit: 1000, signal });
-      for (const record of page.records) {
-        if (record.conflicts?.length && !this.#conflicts.has(record.key)) {
-          // A copy: the page may be the store's own records (lent), and the queue outlives the page.
-          const versions: ReplicaVersion[] = cloneJson([{ value: record.value, deleted: record.deleted, version: record.version, origin: record.origin }, ...record.conflicts]).sort((a, b) =>
-            a.version < b.version ? -1 : 1,
-          );
-          this.#conflicts.set(record.key, { key: record.key, versions, regions: [this.#primary], detectedAt: now });
-        }
-      }
+      for (const record of page.records) this.#queueStored(record, detectedAt);
       if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;
     }
     this.#conflictsLoaded = true;
+  }
+
+  // Records a round read from the primary, while it builds the queue from them.
+  #noteRead(pair: SyncPair, records: readonly StoredRecord[]): void {
+    if (this.#deriving === undefined || this.#conflictsLoaded || pair.from !== this.#primary) return;
+    for (const record of records) this.#queueStored(record, this.#deriving);
+  }
+
+  // A primary's record that holds conflicts joins the queue, unless its key is there already.
+  #queueStored(record: StoredRecord, detectedAt: number): void {
+    if (!record.conflicts?.length || this.#conflicts.has(record.key)) return;
+    // A copy: the page may be the store's own records (lent), and the queue outlives the page.
+    const versions: ReplicaVersion[] = cloneJson([{ value: record.value, deleted: record.deleted, version: record.version, origin: record.origin }, ...record.conflicts]).sort((a, b) =>
+      a.version < b.version ? -1 : 1,
+    );
+    this.#conflicts.set(record.key, { key: record.key, versions, regions: [this.#primary], detectedAt });
+    this.#loadedSeq.set(record.key, record.seq);
+  }
+
+  #dequeue(key: string): boolean {
+    this.#loadedSeq.delete(key);
+    return this.#conflicts.delete(key);
   }
 
   async #collectGarbage(signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import type { ReplicaRecord, StoredRecord } from '../contracts/replica-store.js';
 import { throwIfAborted } from '../errors/abort.js';
 import { decodeBatch, encodePayload, type EncodedBatch, type EncodeOptions } from './batch-codec.js';
-import { applyIncoming, type ReceiverContext } from './incoming-frame.js';
+import { applyIncoming, type KnownAbsent, type ReceiverContext } from './incoming-frame.js';
 import { buildFrame, type SenderContext } from './outgoing-frame.js';
 import type { TokenBucket } from './token-bucket.js';
 
@@ -57,10 +57,11 @@ export class Delivery {
    * Builds one frame from the head of `records` (the rest is for the next
    * call) and queues it: resolves once it is built, before it is compressed,
    * sent or applied. `onApplied` runs once it is applied (or, for a frame of
-   * refused records only, once the frames before it are). Rejects with the
-   * failure of an earlier frame.
+   * refused records only, once the frames before it are). `absent`: keys
+   * known absent at the target, not read there before the first write (see
+   * {@link KnownAbsent}). Rejects with the failure of an earlier frame.
    */
-  async send(records: readonly StoredRecord[] | readonly ReplicaRecord[], onApplied?: (sent: Sent) => void): Promise<Sent> {
+  async send(records: readonly StoredRecord[] | readonly ReplicaRecord[], onApplied?: (sent: Sent) => void, absent?: KnownAbsent): Promise<Sent> {
     if (this.#failed) throw this.#failed.error;
     throwIfAborted(this.#ctx.signal, `sync ${this.#ctx.from} → ${this.#ctx.to}`);
     while (this.#inFlight.length >= IN_FLIGHT) await this.#inFlight.shift();
@@ -82,7 +83,7 @@ export class Delivery {
     decoded.catch(() => undefined); // observed by the apply below, which is not reached when a frame before fails
     this.#queue(
       this.#applied.then(async () => {
-        this.written += await applyIncoming(await decoded, this.#ctx);
+        this.written += await applyIncoming(await decoded, this.#ctx, absent);
         onApplied?.(sent);
       }),
     );

@@ -2,9 +2,9 @@
  * Runs one sync on behalf of many writers (a group commit): a write is durable
  * once a sync that *started after it completed* has finished, so writers that
  * ask while one runs share the next one instead of each paying for their own.
- * The same scheme as {@link DirectorySync}, over any sync (here: fdatasync of
- * the segments written since the last one). A failed sync rejects every
- * writer waiting on it.
+ * Over any sync: the segment store's fdatasync of the segments written since
+ * the last one, and a directory's fsync ({@link DirectorySync}). A failed sync
+ * rejects every writer waiting on it.
  */
 export class GroupCommit {
   #running: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import { throwIfAborted } from '@meridian/core/spi';
 import PQueue from 'p-queue';
 import { DirectorySync } from './directory-sync.js';
 import { checkConditions, checkKey, etagOf } from './store-keys.js';
+import { KeySerializer } from './key-serializer.js';
 
 const SUFFIX = '.snapshot';
 const DEFAULT_WRITE_CONCURRENCY = 8;
@@ -33,7 +34,7 @@ const EXISTS = '"(exists)"';
  * sharing a directory need an external lock (or a blob store with real ETags).
  */
 export class FileSnapshotStore implements SnapshotStore {
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #serializer = new KeySerializer();
   readonly #directorySync: DirectorySync;
   readonly #writes: PQueue;
 
@@ -51,7 +52,7 @@ export class FileSnapshotStore implements SnapshotStore {
 
   async put(key: string, bytes: Buffer, options: SnapshotWriteOptions = {}): Promise<SnapshotPutResult> {
     checkKey(key);
-    return this.#serial(key, async () => {
+    return this.#serializer.run(key, async () => {
       throwIfAborted(options.signal, 'SnapshotStore.put');
       checkConditions(key, await this.#currentEtag(key, options), options);
       await this.#writes.add(async () => {
@@ -91,7 +92,7 @@ export class FileSnapshotStore implements SnapshotStore {
 
   async delete(key: string, options: Omit<SnapshotWriteOptions, 'ifNoneMatch'> = {}): Promise<boolean> {
     checkKey(key);
-    return this.#serial(key, async () => {
+    return this.#serializer.run(key, async () => {
       throwIfAborted(options.signal, 'SnapshotStore.delete');
       if (options.ifMatch !== undefined) checkConditions(key, (await this.#read(key))?.etag, options);
       return this.#io('delete', key, () =>
@@ -170,16 +171,6 @@ export class FileSnapshotStore implements SnapshotStore {
     });
   }
 
-  async #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.#locks.set(key, settled);
-    void settled.then(() => {
-      if (this.#locks.get(key) === settled) this.#locks.delete(key);
-    });
-    return next;
-  }
 }
 
 function invalidOption(path: string, value: unknown, message: string): MeridianError {

@@ -11,6 +11,7 @@ import { scanSegment } from './segment-scan.js';
 import { segmentStoreOptionsSchema, type SegmentSnapshotStoreOptions } from './segment-store-options.js';
 import type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './segment-store-types.js';
 import { checkConditions, checkKey, etagOf } from './store-keys.js';
+import { KeySerializer } from './key-serializer.js';
 
 const LOCK_FILE = 'LOCK';
 // The etag a corrupt record answers to: no condition can match it, so only an unconditional put or delete replaces it.
@@ -54,7 +55,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
   readonly #dirty = new Set<SegmentFile>();
   readonly #commit = new GroupCommit(() => this.#syncDirty());
   readonly #directorySync: DirectorySync;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #serializer = new KeySerializer();
   #failure: MeridianError | undefined;
   #compaction: Promise<CompactionResult> | undefined;
   #compactions = 0;
@@ -119,7 +120,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
   async put(key: string, bytes: Buffer, options: SnapshotWriteOptions = {}): Promise<SnapshotPutResult> {
     checkKey(key);
     if (!Buffer.isBuffer(bytes)) throw new MeridianError('INVALID_ARGUMENT', 'SnapshotStore.put: bytes must be a Buffer', { details: { field: 'bytes' } });
-    return this.#serial(key, async () => {
+    return this.#serializer.run(key, async () => {
       this.#usable('put');
       throwIfAborted(options.signal, 'SnapshotStore.put');
       checkConditions(key, this.#currentEtag(key), options);
@@ -149,7 +150,7 @@ export class SegmentSnapshotStore implements SnapshotStore {
 
   async delete(key: string, options: Omit<SnapshotWriteOptions, 'ifNoneMatch'> = {}): Promise<boolean> {
     checkKey(key);
-    return this.#serial(key, async () => {
+    return this.#serializer.run(key, async () => {
       this.#usable('delete');
       throwIfAborted(options.signal, 'SnapshotStore.delete');
       if (options.ifMatch !== undefined) checkConditions(key, this.#currentEtag(key), options);
@@ -478,16 +479,6 @@ export class SegmentSnapshotStore implements SnapshotStore {
     });
   }
 
-  async #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.#locks.set(key, settled);
-    void settled.then(() => {
-      if (this.#locks.get(key) === settled) this.#locks.delete(key);
-    });
-    return next;
-  }
 }
 
 function corrupt(key: string, reason: string): MeridianError {

@@ -76,6 +76,7 @@ export { MemorySessionRegistry } from './session-registry/memory-session-registr
 export { MemoryLeaseStore } from './lease/memory-lease-store.js';
 export type { MemoryLeaseStoreOptions } from './lease/memory-lease-store.js';
 export { FailoverManager } from './failover/failover-manager.js';
+export type { RegionPriority } from './failover/failover-manager.js';
 export type { DrillRequest, FailbackRequest, FailoverPlan, PlanCheck, PlannedFailoverOptions } from './failover/failover-manager.js';
 export type { FailbackOptions, FailoverManagerOptions, FailoverRegion, HealthView, TrafficShifter } from './failover/failover-options.js';
 export type {

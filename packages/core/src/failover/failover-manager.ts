@@ -32,6 +32,14 @@ import { activeRegions, byPriority, singleRegionWeights } from './weights.js';
 export type { FailoverPlan, PlanCheck } from './failover-plan.js';
 export type { DrillRequest, FailbackRequest, PlannedFailoverOptions } from './failover-requests.js';
 
+/** A region's place in the failover order ({@link FailoverManager.priorities}, {@link FailoverManager.setPriorities}). */
+export interface RegionPriority {
+  /** Region id. */
+  id: string;
+  /** Failover priority: lower first; the lowest is home. */
+  priority: number;
+}
+
 /**
  * Moves traffic between regions: automatic failover when an active region turns
  * unhealthy, automatic failback after a hold-down, planned failovers with
@@ -205,7 +213,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
   }
 
   /** Regions in failover order (lowest priority first; the first is home). */
-  priorities(): Array<{ id: string; priority: number }> {
+  priorities(): RegionPriority[] {
     return this.#regions.map((r) => ({ id: r.id, priority: r.priority }));
   }
 
@@ -219,7 +227,7 @@ export class FailoverManager implements EventSource<WithErrorEvent<FailoverEvent
    * REGION_NOT_FOUND for an unknown region, INVALID_ARGUMENT for a priority that
    * is not a non-negative integer, FAILOVER_IN_PROGRESS while an operation runs.
    */
-  setPriorities(priorities: Record<string, number>): Array<{ id: string; priority: number }> {
+  setPriorities(priorities: Record<string, number>): RegionPriority[] {
     const entries = Object.entries(priorities ?? {});
     if (entries.length === 0) throw new MeridianError('INVALID_ARGUMENT', 'setPriorities: give at least one region and its priority');
     const changes = entries.map(([id, priority]) => {

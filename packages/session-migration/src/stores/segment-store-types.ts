@@ -9,7 +9,16 @@ export interface SegmentStoreRecovery {
   /** Bytes cut from the end of the last segment: an append a crash interrupted (never acknowledged). */
   truncatedBytes: number;
   /** Damaged records (corruption, not a crash); a `key` named there reads as SNAPSHOT_CORRUPT until rewritten. */
-  damaged: Array<{ segment: string; offset: number; length: number; key?: string }>;
+  damaged: Array<{
+    /** Segment file name. */
+    segment: string;
+    /** Byte offset of the damaged record in it. */
+    offset: number;
+    /** Bytes it spans, up to the next whole record found. */
+    length: number;
+    /** Its key, when the key bytes themselves are intact (see the docs: a keyless entry may hide a newer version). */
+    key?: string;
+  }>;
 }
 
 /** Figures of a {@link SegmentSnapshotStore}. */

@@ -29,7 +29,6 @@
 // FileHandle sync/datasync, directory fsyncs included) during the migration.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +38,7 @@ import { FileSnapshotStore, SegmentSnapshotStore, SessionMigrator, SnapshotCodec
 import { median, writeBenchResult } from '@meridian/testkit';
 import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
+import { countFsyncs } from './fsync-counter.js';
 
 const SESSIONS = 1_000;
 const CONCURRENCY = 1_000;
@@ -51,21 +51,6 @@ const STORES = (process.env.MIGRATIONS_BENCH_STORES ?? 'file').split(',').map((s
 const STORE_NAMES = { file: 'FileSnapshotStore (fsync + rename)', segment: 'SegmentSnapshotStore (group commit)' } as const;
 if (STORES.length === 0 || STORES.some((s) => !(s in STORE_NAMES))) throw new Error(`MIGRATIONS_BENCH_STORES: expected file, segment or file,segment; got ${process.env.MIGRATIONS_BENCH_STORES}`);
 
-/** Counts every fsync and fdatasync made through a FileHandle in this process (directory fsyncs too). */
-async function countFsyncs(): Promise<() => number> {
-  const probe = await openFile('/dev/null', 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void>; datasync(): Promise<void> };
-  await probe.close();
-  let count = 0;
-  for (const method of ['sync', 'datasync'] as const) {
-    const real = proto[method];
-    proto[method] = function (this: typeof proto) {
-      count++;
-      return real.call(this);
-    };
-  }
-  return () => count;
-}
 
 /** One store at a time behind one migrator, switched between rounds (the migrator keeps its sessions' registry). */
 class SwitchedStore implements SnapshotStore {

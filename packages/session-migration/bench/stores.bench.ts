@@ -5,32 +5,18 @@
 // fsyncs are counted in this process (every FileHandle sync/datasync).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotStore } from '@meridian/core';
 import { FileSnapshotStore, SegmentSnapshotStore } from '@meridian/session-migration';
 import { median, writeBenchResult } from '@meridian/testkit';
+import { countFsyncs } from './fsync-counter.js';
 
 const PUTS = 1_000;
 const BYTES = 12 * 1024;
 const ROUNDS = Number(process.env.STORES_BENCH_ROUNDS ?? '10');
 const RESULTS = new URL('./results/', import.meta.url);
 
-async function countFsyncs(): Promise<() => number> {
-  const probe = await open('/dev/null', 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void>; datasync(): Promise<void> };
-  await probe.close();
-  let count = 0;
-  for (const method of ['sync', 'datasync'] as const) {
-    const real = proto[method];
-    proto[method] = function (this: typeof proto) {
-      count++;
-      return real.call(this);
-    };
-  }
-  return () => count;
-}
 
 async function main(): Promise<void> {
   const fsyncs = await countFsyncs();

@@ -2,7 +2,7 @@
 // limit take effect while the loop runs; bad settings are refused by name.
 import { MeridianError } from '@meridian/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { syncFixture, type SyncFixture } from './sync-fixture.js';
+import { expectBandwidthHeld, syncFixture, type SyncFixture } from './sync-fixture.js';
 
 let fx: SyncFixture | undefined;
 afterEach(async () => {
@@ -30,15 +30,7 @@ describe('CrossRegionSync.configure', () => {
   it('a bandwidth limit set at runtime is held, and lifting it lets a round go at once (virtual time)', async () => {
     fx = syncFixture(2, { compression: 'none', maxBatchRecords: 20 });
     fx.sync.configure({ maxBytesPerSecond: 20_000, burstBytes: 1_024 });
-    for (let i = 0; i < 200; i++) await fx.writers[0]!.put(`blob:${i}`, 'x'.repeat(900));
-    const started = fx.clock.now();
-    await fx.drive(fx.sync.syncNow(), 10);
-    const elapsed = (fx.clock.now() - started) / 1000;
-    const bytes = fx.sync.status().pairs.find((p) => p.from === 'us-east')!.bytesSent;
-    expect(bytes).toBeGreaterThan(180_000);
-    const rate = (bytes - 1_024) / elapsed;
-    expect(rate / 20_000).toBeGreaterThan(0.95);
-    expect(rate / 20_000).toBeLessThan(1.05);
+    await expectBandwidthHeld(fx, 20_000, 1_024);
     fx.sync.configure({ maxBytesPerSecond: null });
     for (let i = 0; i < 200; i++) await fx.writers[0]!.put(`more:${i}`, 'y'.repeat(900));
     const before = fx.clock.now();

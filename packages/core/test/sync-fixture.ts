@@ -2,6 +2,7 @@
 // in-region writer per region (it writes past the link, as an app in the region does).
 import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter, type CrossRegionSyncOptions, type StoredRecord } from '@meridian/core';
 import { faultyReplicaStore, scanAll, settle, type FaultyReplicaStore } from '@meridian/testkit';
+import { expect } from 'vitest';
 
 export const IDS = ['us-east', 'eu-west', 'ap-south', 'sa-east'] as const;
 export const T0 = 1_790_000_000_000;
@@ -77,6 +78,23 @@ export function syncFixture(regions = 3, options: Partial<CrossRegionSyncOptions
       );
     },
   };
+}
+
+/**
+ * Writes 200 records of 900 B in the first region, syncs them on virtual time and checks the rate
+ * us-east sent at, less the burst, is within ±5 % of `bytesPerSecond` (the fixture's pair must carry
+ * that limit, uncompressed, 20 records a batch).
+ */
+export async function expectBandwidthHeld(fx: SyncFixture, bytesPerSecond: number, burstBytes: number): Promise<void> {
+  for (let i = 0; i < 200; i++) await fx.writers[0]!.put(`blob:${i}`, 'x'.repeat(900));
+  const started = fx.clock.now();
+  await fx.drive(fx.sync.syncNow(), 10);
+  const elapsed = (fx.clock.now() - started) / 1000;
+  const bytes = fx.sync.status().pairs.find((p) => p.from === 'us-east')!.bytesSent;
+  expect(bytes).toBeGreaterThan(180_000);
+  const rate = (bytes - burstBytes) / elapsed;
+  expect(rate / bytesPerSecond).toBeGreaterThan(0.95);
+  expect(rate / bytesPerSecond).toBeLessThan(1.05);
 }
 
 const byKey = (a: StoredRecord, b: StoredRecord): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

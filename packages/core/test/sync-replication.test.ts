@@ -3,7 +3,7 @@
 import { CrossRegionSync, HybridLogicalClock, ManualClock, MemoryReplicaStore, MeridianError, ReplicaWriter, hlcWall, type StoredRecord } from '@meridian/core';
 import { collectEvents, faultyReplicaStore, meridianErrorOf, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { syncFixture, T0, type SyncFixture } from './sync-fixture.js';
+import { expectBandwidthHeld, syncFixture, T0, type SyncFixture } from './sync-fixture.js';
 
 let fx: SyncFixture | undefined;
 afterEach(async () => {
@@ -140,15 +140,7 @@ describe('replication', () => {
 
   it('holds the configured bandwidth per pair (virtual time)', async () => {
     fx = syncFixture(2, { maxBytesPerSecond: 20_000, burstBytes: 1_024, compression: 'none', maxBatchRecords: 20 });
-    for (let i = 0; i < 200; i++) await fx.writers[0]!.put(`blob:${i}`, 'x'.repeat(900));
-    const started = fx.clock.now();
-    await fx.drive(fx.sync.syncNow(), 10);
-    const elapsed = (fx.clock.now() - started) / 1000;
-    const bytes = fx.sync.status().pairs.find((p) => p.from === 'us-east')!.bytesSent;
-    expect(bytes).toBeGreaterThan(180_000);
-    const rate = (bytes - 1_024) / elapsed;
-    expect(rate / 20_000).toBeGreaterThan(0.95);
-    expect(rate / 20_000).toBeLessThan(1.05);
+    await expectBandwidthHeld(fx, 20_000, 1_024);
     expect(await fx.writers[1]!.get('blob:199')).toBe('x'.repeat(900));
   });
 

@@ -13,6 +13,19 @@ afterEach(async () => {
   await fake.close();
 });
 
+/** Every region's VNet peered with every other, both directions, Connected, as the real ARM client lists them. */
+async function expectFullMesh(regionIds: string[]): Promise<void> {
+  const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
+  const pairs: string[] = [];
+  for (const region of regionIds) {
+    for await (const p of network.virtualNetworkPeerings.list(`meridian-test-${region}`, 'shop-vnet')) {
+      expect(p.peeringState).toBe('Connected');
+      pairs.push(`${region}->${p.remoteVirtualNetwork!.id!.split('/')[4]!.replace('meridian-test-', '')}`);
+    }
+  }
+  expect(pairs.sort()).toEqual(['ap-southeast->eu-west', 'ap-southeast->us-east', 'eu-west->ap-southeast', 'eu-west->us-east', 'us-east->ap-southeast', 'us-east->eu-west']);
+}
+
 describe('AzureProvider networks', () => {
   it('peers the VNets in a full mesh, both directions, Connected', async () => {
     const provider = fakeProvider(fake, { peering: true });
@@ -20,15 +33,7 @@ describe('AzureProvider networks', () => {
     const result = await provider.deploy({ name: 'shop', regions: provider.regionIds() }, { onProgress: (p) => p.step === 'peering' && steps.push(`${p.regionId}:${p.status}`) });
     expect(result.regions.every((r) => r.state === 'running')).toBe(true);
     expect(steps.filter((s) => s.endsWith(':completed')).sort()).toEqual(['ap-southeast:completed', 'eu-west:completed', 'us-east:completed']);
-    const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
-    const pairs: string[] = [];
-    for (const region of provider.regionIds()) {
-      for await (const p of network.virtualNetworkPeerings.list(`meridian-test-${region}`, 'shop-vnet')) {
-        expect(p.peeringState).toBe('Connected');
-        pairs.push(`${region}->${p.remoteVirtualNetwork!.id!.split('/')[4]!.replace('meridian-test-', '')}`);
-      }
-    }
-    expect(pairs.sort()).toEqual(['ap-southeast->eu-west', 'ap-southeast->us-east', 'eu-west->ap-southeast', 'eu-west->us-east', 'us-east->ap-southeast', 'us-east->eu-west']);
+    await expectFullMesh(provider.regionIds());
     // Each region lists its two peerings among its resources.
     expect(result.regions[0]!.resources.filter((id) => id.includes('/virtualNetworkPeerings/'))).toHaveLength(2);
   });
@@ -37,15 +42,7 @@ describe('AzureProvider networks', () => {
     const provider = fakeProvider(fake, { peering: true });
     const results = await Promise.all(provider.regionIds().map((id) => provider.deploy({ name: 'shop', regions: [id] })));
     expect(results.every((r) => r.regions[0]!.state === 'running')).toBe(true);
-    const network = new NetworkManagementClient(fakeCredential(fake), fake.subscriptionId, { endpoint: fake.url, ...fakeClientOptions(fake) });
-    const pairs: string[] = [];
-    for (const region of provider.regionIds()) {
-      for await (const p of network.virtualNetworkPeerings.list(`meridian-test-${region}`, 'shop-vnet')) {
-        expect(p.peeringState).toBe('Connected');
-        pairs.push(`${region}->${p.remoteVirtualNetwork!.id!.split('/')[4]!.replace('meridian-test-', '')}`);
-      }
-    }
-    expect(pairs.sort()).toEqual(['ap-southeast->eu-west', 'ap-southeast->us-east', 'eu-west->ap-southeast', 'eu-west->us-east', 'us-east->ap-southeast', 'us-east->eu-west']);
+    await expectFullMesh(provider.regionIds());
     // A region deployed again is peered again with the others (PUTs that change nothing), not duplicated.
     await provider.deploy({ name: 'shop', regions: ['eu-west'] });
     expect(fake.resources().filter((r) => r.type === 'Microsoft.Network/virtualNetworks/virtualNetworkPeerings')).toHaveLength(6);

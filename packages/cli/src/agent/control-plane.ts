@@ -9,6 +9,7 @@ import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { Deployments } from './deployments.js';
+import { eachRegionEvent } from './each-region-event.js';
 import { startDirectorySync, type DirectorySync } from './directory-sync.js';
 import { logEvents } from './log-events.js';
 import type { Log } from './logger.js';
@@ -100,7 +101,7 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     await monitor.start();
     cleanup.push(() => monitor.close());
     // Ready means every region has a health state: wait (bounded) for each one's first probe.
-    await firstProbes(monitor, live.map((r) => r.id), config.health.intervalMillis * 0.1 + config.health.timeoutMillis + 500);
+    await eachRegionEvent(monitor, 'health:probe', live.map((r) => r.id), config.health.intervalMillis * 0.1 + config.health.timeoutMillis + 500);
 
     let sync: CrossRegionSync | undefined;
     const stores = config.sync.enabled && live.length >= 2 ? kind.replicaStores(live.map((r) => r.id), config.sync.timeoutMillis) : undefined;
@@ -173,20 +174,4 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     await stopAll();
     throw error;
   }
-}
-
-function firstProbes(monitor: HealthMonitor, regionIds: string[], timeoutMillis: number): Promise<void> {
-  const waiting = new Set(regionIds);
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      sub.dispose();
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMillis);
-    const sub = monitor.on('health:probe', (p) => {
-      waiting.delete(p.regionId);
-      if (waiting.size === 0) done();
-    });
-  });
 }

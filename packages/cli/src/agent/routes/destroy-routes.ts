@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
+import { eachRegionEvent } from '../each-region-event.js';
 import { knownRegion, parseBody } from './route-helpers.js';
 
 const destroyBody = z.object({ regions: z.array(z.string().min(1)).min(1).optional() }).strict();
@@ -19,7 +20,7 @@ export function destroyRoutes(plane: ControlPlane): Route[] {
     failoverStopped = false;
     // As at start-up: the manager starts once the regions are seen healthy (bounded), so it puts traffic on the home region, not on whichever answered first.
     const { intervalMillis, timeoutMillis, successesBeforeHealthy } = plane.config.health;
-    void whenHealthy(plane, back, intervalMillis * (successesBeforeHealthy + 1) + timeoutMillis + 500).then(() => plane.failover.start());
+    void eachRegionEvent(plane.monitor, 'region:healthy', back.filter((id) => plane.monitor.state(id) !== 'healthy'), intervalMillis * (successesBeforeHealthy + 1) + timeoutMillis + 500).then(() => plane.failover.start());
   });
   return [
     {
@@ -42,21 +43,4 @@ export function destroyRoutes(plane: ControlPlane): Route[] {
       },
     },
   ];
-}
-
-function whenHealthy(plane: ControlPlane, regionIds: string[], timeoutMillis: number): Promise<void> {
-  const waiting = new Set(regionIds.filter((id) => plane.monitor.state(id) !== 'healthy'));
-  if (waiting.size === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      sub.dispose();
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMillis);
-    const sub = plane.monitor.on('region:healthy', (e) => {
-      waiting.delete(e.regionId);
-      if (waiting.size === 0) done();
-    });
-  });
 }

@@ -2,24 +2,22 @@
 // provider: sync modes and the manual conflict queue, cancelling operations (Ctrl-C,
 // --detach + cancel), runtime failover order and health probing, alert webhooks to a
 // real loopback HTTP server, and requests per region in status.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { follow } from '../src/client/follow-operation.js';
 import { createContext } from '../src/commands/context.js';
 import { CliError, EXIT } from '../src/exit-codes.js';
+import { cli, ensureBuilt } from './cli-harness.js';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const { MERIDIAN_ADMIN_TOKEN: _t, MERIDIAN_AGENT_URL: _u, ...cleanEnv } = process.env;
 const baseEnv = { ...cleanEnv, NO_COLOR: '1' };
 // Each test runs tens of `meridian` subprocesses; on a busy 2-core machine that can take a minute (a bound, not a timing check).
@@ -62,12 +60,6 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   throw new Error(`never happened: ${what}`);
 }
 
-function newestSource(path: string): number {
-  return readdirSync(path, { withFileTypes: true }).reduce((newest, entry) => {
-    const full = join(path, entry.name);
-    return Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
-  }, 0);
-}
 
 interface Agent {
   dir: string;
@@ -129,12 +121,8 @@ const received: Array<{ path: string; body: any }> = [];
 let posts = 0;
 
 beforeAll(async () => {
-  const deps = ['core', 'providers-local', 'session-migration', 'georouter'].map((p) => join(repo, 'packages', p, 'dist', 'index.js'));
-  if (!existsSync(cli) || deps.some((d) => !existsSync(d))) {
-    execFileSync('npx', ['--yes', 'pnpm@10.34.9', '--filter', '@meridian/cli...', 'run', 'build'], { cwd: repo, stdio: 'ignore' });
-  } else if (newestSource(join(repo, 'packages', 'cli', 'src')) > statSync(cli).mtimeMs) {
-    execFileSync(join(repo, 'node_modules', '.bin', 'tsup'), [], { cwd: join(repo, 'packages', 'cli'), stdio: 'ignore' });
-  }
+  // The acceptance runs the built binary; the root `npm test` builds everything first.
+  ensureBuilt();
   hooks = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));

@@ -1,17 +1,15 @@
 // The built `meridian` binary as users run it: a real `meridian agent` on the local
 // provider in a temp directory, and every client command as a subprocess, with
 // `--json` output parsed and checked.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findLeakedProcesses, getFreePort } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, ensureBuilt } from './cli-harness.js';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'));
 const seenPids = new Set<number>();
 // The environment of every run: no colours, and none of the caller's agent settings.
@@ -52,12 +50,6 @@ async function status(): Promise<any> {
   return s;
 }
 
-function newestSource(path: string): number {
-  return readdirSync(path, { withFileTypes: true }).reduce((newest, entry) => {
-    const full = join(path, entry.name);
-    return Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
-  }, 0);
-}
 
 const weightsOf = (s: any): Record<string, number> => Object.fromEntries(s.regions.map((r: any) => [r.id, r.weight]));
 const agentFile = (): { url: string; token: string; pid: number } => JSON.parse(readFileSync(join(dir, '.meridian', 'agent.json'), 'utf8'));
@@ -100,13 +92,7 @@ agent:
 
 beforeAll(async () => {
   // The acceptance runs the built binary; the root `npm test` builds everything first.
-  const deps = ['core', 'providers-local', 'session-migration', 'georouter'].map((p) => join(repo, 'packages', p, 'dist', 'index.js'));
-  if (!existsSync(cli) || deps.some((d) => !existsSync(d))) {
-    execFileSync('npx', ['--yes', 'pnpm@10.34.9', '--filter', '@meridian/cli...', 'run', 'build'], { cwd: repo, stdio: 'ignore' });
-  } else if (newestSource(join(repo, 'packages', 'cli', 'src')) > statSync(cli).mtimeMs) {
-    // Sources edited since the last build: rebuild the CLI itself (a second), not to test a stale binary.
-    execFileSync(join(repo, 'node_modules', '.bin', 'tsup'), [], { cwd: join(repo, 'packages', 'cli'), stdio: 'ignore' });
-  }
+  ensureBuilt();
   writeFileSync(join(dir, 'meridian.config.yaml'), config(await getFreePort()));
   agent = spawn(process.execPath, [cli, 'agent'], { cwd: dir, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   agentExit = new Promise((resolve) => agent.once('exit', (code) => resolve(code)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { defaultRetailPriceItems, findAzuriteBlob, findLeakedProcesses, getFreePort, skipUnless, startAzurite, startFakeArm, startFakeRetailPrices, systemRequirement, type Azurite, type FakeArm, type FakeRetailPrices } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, repo, startAgent, weightsOf, type AgentProcess } from './kind-harness.js';
+import { ensureBuilt, meridian, meridianJson, repo, startAgent, weightsOf, type AgentProcess } from './cli-harness.js';
 
 const azuriteFrom = join(repo, 'packages', 'providers-azure', 'package.json');
 const azuriteInstalled = (() => {

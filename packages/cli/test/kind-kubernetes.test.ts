@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { LABEL_MANAGED_BY } from '@meridian/providers-k8s';
 import { dnsEndpointCrd, getFreePort, startFakeKubeApiServer, type FakeKubeApiServer } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, startAgent, weightsOf, type AgentProcess } from './kind-harness.js';
+import { ensureBuilt, meridian, meridianJson, startAgent, weightsOf, type AgentProcess } from './cli-harness.js';
 
 const IDS = ['eu-west', 'us-east', 'ap-south'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'meridian-kind-k8s-'));

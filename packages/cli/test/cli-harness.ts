@@ -1,6 +1,6 @@
-// The built `meridian` binary against a real `meridian agent` subprocess, for the
-// provider-kind suites (kind-kubernetes, kind-azure): run a command, parse --json,
-// start and stop an agent in a directory of its own.
+// The built `meridian` binary against a real `meridian agent` subprocess: every CLI
+// suite builds it through ensureBuilt(); the provider-kind suites (kind-kubernetes,
+// kind-azure) also run commands, parse --json and start and stop agents through it.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

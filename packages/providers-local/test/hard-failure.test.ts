@@ -7,6 +7,9 @@ import { createLocalProvider, type FrontDoorOptions, type LocalProvider } from '
 import { findLeakedProcesses, seedRegions, startSteadyClient, waitForEvent, type SteadyRequestRecord } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
+const isEqual = (event: unknown, expected: Record<string, unknown>): boolean =>
+  Object.entries(expected).every(([key, value]) => JSON.stringify((event as Record<string, unknown>)[key]) === JSON.stringify(value));
+
 interface Lab {
   provider: LocalProvider;
   monitor: HealthMonitor;
@@ -103,11 +106,17 @@ describe('a region that dies hard, through the front door', () => {
     expect(failed(records, 'GET')).toEqual([]);
     const timedOut = records.filter((r) => r.method === 'GET' && r.attempts > 1);
     expect(timedOut.length).toBeGreaterThan(0);
-    expect(timedOut.every((r) => r.region !== 'us-east' && r.doneAt - r.sentAt >= 800)).toBe(true);
+    expect(timedOut.filter((r) => !(r.region !== 'us-east' && r.doneAt - r.sentAt >= 800))).toEqual([]);
     const failedPosts = failed(records, 'POST');
-    // Every failed POST was sent to the hung region, once (504, no retry).
+    // Every failed POST was sent to the hung region, once (504, no retry). A POST
+    // sent just before the hang can still have reached the region after it (CI
+    // under load failed on `sentAt >= hungAt`): what counts is that it was in
+    // flight once the region hung, and the door says where it went and why.
     expect(failedPosts.length).toBeGreaterThan(0);
-    expect(failedPosts.every((r) => r.status === 504 && r.sentAt >= hungAt)).toBe(true);
+    expect(failedPosts.filter((r) => !(r.status === 504 && r.doneAt - r.sentAt >= 800 && r.doneAt >= hungAt + 800)).map((r) => ({ ...r, hungAt }))).toEqual([]);
+    const postFailures = why.filter((e) => (e as { method: string }).method === 'POST');
+    expect(postFailures).toHaveLength(failedPosts.length);
+    expect(postFailures.filter((e) => !isEqual(e, { tried: ['us-east'], attempts: 1, reason: 'timeout' }))).toEqual([]);
     const stats = provider.frontDoor!.stats();
     expect(stats.failures).toBe(failedPosts.length);
     expect(stats.retried).toBe(records.filter((r) => r.attempts > 1).length);

@@ -185,11 +185,20 @@ export class ChunkLocator {
     }
   }
 
-  /** True when a chunk's only copy is inside `path`. */
-  onlyIn(hash: string, path: string): boolean {
+  /** True when the only copies of a chunk are inside files of `paths`. */
+  onlyIn(hash: string, paths: ReadonlySet<string>): boolean {
     if (this.#staged.has(hash)) return false;
     const where = this.#inFiles.get(hash);
-    return where !== undefined && where.size === 1 && where.has(path);
+    return where !== undefined && [...where.keys()].every((p) => paths.has(p));
+  }
+
+  /** Where the chunk's bytes may be read, in order: its pack, then files of the tree (absolute path, offset). */
+  locations(hash: string): Array<[file: string, offset: number]> {
+    const out: Array<[string, number]> = [];
+    const staged = this.#staged.get(hash);
+    if (staged) out.push([staged.pack.file, staged.offset]);
+    for (const [path, offset] of this.#inFiles.get(hash) ?? []) out.push([join(this.#root, path), offset]);
+    return out;
   }
 }
 

@@ -27,6 +27,50 @@ function highMask(bits: number): number {
   return bits <= 0 ? 0 : (0xffffffff << (32 - bits)) | 0;
 }
 
+/** What a cut needs: sizes, the two masks and the gear table (plain data, so the disk worker gets the same). */
+export interface CutParams {
+  min: number;
+  avg: number;
+  max: number;
+  maskS: number;
+  maskL: number;
+  gear: Uint32Array;
+}
+
+/**
+ * Length of the next chunk of `data` from `start` (up to `end`); 0 when
+ * `final` is false and no cut is found before `end` (the caller reads more).
+ * Self-contained (no reference outside its arguments): the disk worker runs
+ * this very function from its source text, so both threads cut alike.
+ */
+export function cutPoint(p: CutParams, data: Uint8Array, start: number, end: number, final: boolean): number {
+  const available = end - start;
+  if (available <= p.min) return final ? available : available >= p.max ? p.max : 0;
+  const normal = start + Math.min(p.avg, available);
+  const limit = start + Math.min(p.max, available);
+  let h = 0;
+  let i = start + p.min;
+  const gear = p.gear;
+  const maskS = p.maskS;
+  const maskL = p.maskL;
+  for (; i < normal; i++) {
+    h = ((h << 1) + gear[data[i]!]!) | 0;
+    if ((h & maskS) === 0) return i + 1 - start;
+  }
+  for (; i < limit; i++) {
+    h = ((h << 1) + gear[data[i]!]!) | 0;
+    if ((h & maskL) === 0) return i + 1 - start;
+  }
+  if (limit - start === p.max || final) return limit - start;
+  return 0;
+}
+
+/** The cut parameters of a set of chunk sizes. */
+export function cutParams(sizes: ChunkSizes): CutParams {
+  const bits = Math.round(Math.log2(sizes.avgBytes));
+  return { min: sizes.minBytes, avg: sizes.avgBytes, max: sizes.maxBytes, maskS: highMask(bits + 1), maskL: highMask(bits - 1), gear: GEAR };
+}
+
 /**
  * FastCDC-style cutting with normalised chunking: before the average size a
  * harder mask (one bit more) makes a cut less likely, after it an easier one
@@ -36,24 +80,16 @@ function highMask(bits: number): number {
  * small delta (fixed-size blocks would shift every chunk after it).
  */
 export class ContentChunker {
-  readonly #min: number;
-  readonly #avg: number;
-  readonly #max: number;
-  readonly #maskS: number;
-  readonly #maskL: number;
+  /** The parameters, for the disk worker. */
+  readonly params: CutParams;
 
   constructor(sizes: ChunkSizes) {
-    this.#min = sizes.minBytes;
-    this.#avg = sizes.avgBytes;
-    this.#max = sizes.maxBytes;
-    const bits = Math.round(Math.log2(sizes.avgBytes));
-    this.#maskS = highMask(bits + 1);
-    this.#maskL = highMask(bits - 1);
+    this.params = cutParams(sizes);
   }
 
   /** Largest chunk this chunker makes. */
   get maxBytes(): number {
-    return this.#max;
+    return this.params.max;
   }
 
   /**
@@ -61,24 +97,6 @@ export class ContentChunker {
    * is false and no cut is found before `end`, returns 0: the caller reads more.
    */
   cut(data: Uint8Array, start: number, end: number, final: boolean): number {
-    const available = end - start;
-    if (available <= this.#min) return final ? available : available >= this.#max ? this.#max : 0;
-    const normal = start + Math.min(this.#avg, available);
-    const limit = start + Math.min(this.#max, available);
-    let h = 0;
-    let i = start + this.#min;
-    const gear = GEAR;
-    const maskS = this.#maskS;
-    const maskL = this.#maskL;
-    for (; i < normal; i++) {
-      h = ((h << 1) + gear[data[i]!]!) | 0;
-      if ((h & maskS) === 0) return i + 1 - start;
-    }
-    for (; i < limit; i++) {
-      h = ((h << 1) + gear[data[i]!]!) | 0;
-      if ((h & maskL) === 0) return i + 1 - start;
-    }
-    if (limit - start === this.#max || final) return limit - start;
-    return 0;
+    return cutPoint(this.params, data, start, end, final);
   }
 }

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import {
   HybridLogicalClock,
   MeridianError,
@@ -18,24 +18,33 @@ import {
   type StoredRecord,
 } from '@meridian/core';
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
-import { TEMP_MARK, ensureParents, syncDirectory, writeFileAtomic, writeLinkAtomic } from './atomic-file-write.js';
 import { packEntries, sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
 import { ChunkLocator } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
+import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { DISK_BATCH, DiskWorker, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { listedEntries, parseManifest, sameContent, sameManifest, type FileManifest, type Manifest } from './file-manifest.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
-import { readFileStable, readWindow, sameStat } from './stable-file-read.js';
 import { walkTree, type SkippedEntry } from './tree-walk.js';
 
 /** A file as this store last saw it on disk (scanned or written): how to tell it changed, and what it holds. */
 interface DiskFile {
-  stat: Stats;
+  stat: FileStat;
   manifest: Manifest;
   chunks: ChunkEntry[];
+}
+
+/** What writing one received record takes: entries for the disk thread, then the file's new state or its removal. */
+interface Plan {
+  items: WriteItem[];
+  /** The file written (the last item). */
+  write?: { manifest: Manifest; chunks: ChunkEntry[] };
+  /** A delete won: the entry at the path goes (`entry`: unless it is a directory). */
+  delete?: { entry: boolean };
 }
 
 /** A file received from another region and not written yet. */
@@ -62,8 +71,6 @@ export interface RescanReport {
 // (9 KiB each), so a one-chunk edit re-sends one piece and a short manifest, not a list of every chunk.
 const ENTRIES_PER_PIECE = 256;
 const STATE_DIR = '.meridian-sync';
-const WRITERS = 16;
-const READERS = 4;
 
 /**
  * A region's data directory as a `ReplicaStore`, for `CrossRegionSync`:
@@ -93,6 +100,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #unlock: () => Promise<void>;
   readonly #disk = new Map<string, DiskFile>();
   readonly #waiting = new Map<string, string>();
+  readonly #io: DiskWorker;
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
   #closed = false;
@@ -107,6 +115,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#chunker = new ContentChunker(o.chunkSizes);
     this.#ignore = new IgnoreRules(o.ignore);
     this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
+    this.#io = new DiskWorker(this.#chunker.params, TEMP_MARK, o.regionId);
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
   }
@@ -159,17 +168,21 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return [...this.#waiting].map(([path, reason]) => ({ path, reason }));
   }
 
-  /** Current records for `keys`; a chunk's value carries its bytes (base64), read from disk only when serialized. */
+  /**
+   * Current records for `keys`; a chunk's value is its bytes (a `Uint8Array`,
+   * which a sync frame carries as raw bytes), read from the tree or a pack and
+   * checked against the hash.
+   */
   async getMany(keys: readonly string[], options: ReplicaCallOptions = {}): Promise<Array<StoredRecord | undefined>> {
     this.#check(options, 'getMany');
-    return (await this.#inner.getMany(keys, options)).map((r) => (r ? this.#present(r) : undefined));
+    return this.#present(await this.#inner.getMany(keys, options));
   }
 
   /** Changes since a sequence number (the push loop's change log), chunk bytes as in `getMany`. */
   async scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage> {
     this.#check(options, 'scan');
     const page = await this.#inner.scan(options);
-    return { ...page, records: page.records.map((r) => this.#present(r)) };
+    return { ...page, records: (await this.#present(page.records)) as StoredRecord[] };
   }
 
   /** Anti-entropy tree summaries, as core defines them. */
@@ -240,6 +253,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => undefined);
+    await this.#io.close();
     await this.#inner.close();
     await this.#unlock();
   }
@@ -252,7 +266,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   // --- scanning -----------------------------------------------------------
 
   async #rescan(signal: AbortSignal | undefined): Promise<RescanReport> {
-    const { entries, skipped } = await walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), signal);
+    const { entries, skipped } = await walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), (paths, links) => this.#io.lstat(paths, links), signal);
     const seen = new Set<string>();
     const found: Array<{ path: string; disk: DiskFile }> = [];
     const unstable: MeridianError[] = [];
@@ -265,22 +279,34 @@ export class DirectoryReplicaStore implements ReplicaStore {
         found.push({ path: entry.path, disk: { stat: entry.stat, manifest: { type: 'link', target: entry.target, mtimeMs: Math.round(entry.stat.mtimeMs) }, chunks: [] } });
       } else toRead.push(entry);
     }
-    // Several files are read at once, each reader with its own window, so one file's disk round trips overlap another's.
-    let next = 0;
-    const reader = async (): Promise<void> => {
-      const window = readWindow(this.#chunker);
-      for (let i = next++; i < toRead.length; i = next++) {
-        const entry = toRead[i]!;
-        try {
-          const read = await readFileStable(join(this.dataPath, entry.path), this.#chunker, this.#o.inlineMaxBytes, this.#o.readAttempts, window, signal);
-          found.push({ path: entry.path, disk: { stat: read.stat, manifest: await this.#manifestOf(read.stat, read.chunks, read.inline), chunks: read.chunks } });
-        } catch (error) {
-          if (MeridianError.hasCode(error, 'PRECONDITION_FAILED')) unstable.push(error);
-          else if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // Read and cut on the disk thread, a batch at a time; the next batch is read while this one's manifests are made.
+    const batch = { inlineMaxBytes: this.#o.inlineMaxBytes, attempts: this.#o.readAttempts };
+    const request = (at: number) => (at < toRead.length ? this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path) })), batch) : undefined);
+    let pending = request(0);
+    for (let at = 0; pending; at += DISK_BATCH) {
+      const results = await pending;
+      signal?.throwIfAborted();
+      pending = request(at + DISK_BATCH);
+      for (const [i, read] of results.entries()) {
+        const path = toRead[at + i]!.path;
+        if ('missing' in read) continue; // removed since the walk: the next scan sees it gone
+        if ('unstable' in read) {
+          unstable.push(
+            new MeridianError('PRECONDITION_FAILED', `${join(this.dataPath, path)} changed while it was being read, ${this.#o.readAttempts} times in a row; it is not synced until it holds still (it will be tried again on the next scan)`, {
+              details: { key: join(this.dataPath, path) },
+            }),
+          );
+          continue;
         }
+        if ('error' in read) {
+          await pending?.catch(() => undefined);
+          throw fromWorker(read.error);
+        }
+        const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;
+        const inline = read.inline ? Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength) : undefined;
+        found.push({ path, disk: { stat: read.stat, manifest: await this.#manifestOf(read.stat, chunks, inline), chunks } });
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(READERS, toRead.length) }, reader));
+    }
     found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     const gone = [...this.#disk.keys()].filter((p) => !seen.has(p));
     const currents = await this.#inner.getMany([...found.map((f) => FILE_PREFIX + f.path), ...gone.map((p) => FILE_PREFIX + p)]);
@@ -319,7 +345,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return report;
   }
 
-  async #manifestOf(info: Stats, chunks: ChunkEntry[], inline: Buffer | undefined): Promise<FileManifest> {
+  async #manifestOf(info: FileStat, chunks: ChunkEntry[], inline: Buffer | undefined): Promise<FileManifest> {
     const base = { type: 'file' as const, mode: info.mode & 0o7777, mtimeMs: Math.round(info.mtimeMs), size: info.size };
     if (inline) return { ...base, data: inline.toString('base64') };
     if (chunks.length <= ENTRIES_PER_PIECE) return { ...base, chunks: packEntries(chunks).toString('base64') };
@@ -375,9 +401,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const out: ReplicaRecord = { key: record.key, deleted: record.deleted, version: record.version, origin: record.origin, vv: record.vv };
     if (record.deleted) return out;
     if (!this.#locator.has(hash) && !staging.has(hash)) {
-      const data = (record.value as { data?: unknown } | undefined)?.data;
-      if (typeof data !== 'string') throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries no chunk bytes and ${this.regionId} does not have them`, { details: { field: record.key } });
-      const bytes = Buffer.from(data, 'base64');
+      const bytes = chunkBytes(record.value);
+      if (!bytes) throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries no chunk bytes and ${this.regionId} does not have them`, { details: { field: record.key } });
       if (sha256Hex(bytes) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: record.key } });
       staging.set(hash, bytes);
     }
@@ -397,85 +422,108 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return out;
   }
 
-  /** Writes every received file whose chunks are all here. */
+  /** Writes every received file whose chunks are all here, a batch at a time on the disk thread. */
   async #writeWaiting(): Promise<void> {
     if (this.#waiting.size === 0) return;
     const paths = [...this.#waiting.keys()];
     const records = await this.#inner.getMany(paths.map((p) => FILE_PREFIX + p));
-    const touched = new Set<string>();
-    const checked = new Set<string>();
-    // Files are independent: several are written at once, so the disk round trips of one overlap another's.
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < paths.length; i = next++) {
-        const path = paths[i]!;
+    for (let at = 0; at < paths.length; at += DISK_BATCH) {
+      const slice = paths.slice(at, at + DISK_BATCH);
+      const onDisk = await this.#io.lstat(slice.map((p) => join(this.dataPath, p)));
+      const plans: Array<{ path: string; plan: Plan }> = [];
+      const replacing = new Set<string>();
+      for (const [i, path] of slice.entries()) {
         try {
-          if (await this.#materialise(path, records[i], checked)) {
-            this.#waiting.delete(path);
-            touched.add(dirname(join(this.dataPath, path)));
-          }
+          const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
+          if (plan === 'not-yet') continue;
+          if (plan === 'done') this.#waiting.delete(path);
+          else plans.push({ path, plan });
         } catch (error) {
           this.#waiting.set(path, (error as Error).message);
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITERS, paths.length) }, worker));
-    if (this.#o.durable) for (const dir of touched) await syncDirectory(dir).catch(() => undefined);
+      // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
+      const items = plans.flatMap(({ plan }) => plan.items);
+      for (const item of items) for (const c of item.chunks ?? []) c.at = this.#locator.locations(c.hash);
+      const results = items.length === 0 ? [] : await this.#io.write(items, { root: this.dataPath, durable: this.#o.durable, region: this.regionId });
+      let r = 0;
+      for (const { path, plan } of plans) {
+        const outcomes = results.slice(r, (r += plan.items.length));
+        const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
+        try {
+          if (failed) throw fromWorker(failed.error);
+          if (plan.write) {
+            const written = outcomes.at(-1) as { stat: FileStat };
+            this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks });
+            // The file holds them now: staged copies go (all at once, not one round trip each).
+            await this.#locator.unstage(plan.write.chunks.map((c) => c.hash));
+          } else if (plan.delete) {
+            if (plan.delete.entry) await rm(join(this.dataPath, path), { force: true });
+            this.#forgetDisk(path);
+          }
+          this.#waiting.delete(path);
+        } catch (error) {
+          this.#waiting.set(path, (error as Error).message);
+        }
+      }
+    }
   }
 
-  /** Makes the tree hold `record` at `path`; false when chunks are still missing or a local edit was not scanned yet. */
-  async #materialise(path: string, record: StoredRecord | undefined, checked: Set<string>): Promise<boolean> {
-    const file = join(this.dataPath, path);
+  /**
+   * What making the tree hold `record` at `path` takes: conflict copies and the
+   * file itself to write, or the entry to remove; `not-yet` while chunks are
+   * missing or a local edit was not scanned yet (never overwritten: the next
+   * scan records it first); `done` when the tree holds it already.
+   */
+  async #plan(path: string, record: StoredRecord | undefined, onDisk: LstatResult | { error: WorkerError }, replacing: Set<string>): Promise<Plan | 'not-yet' | 'done'> {
+    if (onDisk && 'error' in onDisk) throw fromWorker(onDisk.error);
     const known = this.#disk.get(path);
-    const onDisk = await lstat(file).catch(() => undefined);
-    // A local change not scanned yet is never overwritten: the next scan records it first.
     if (onDisk ? !known || !sameStat(known.stat, onDisk) : known !== undefined) {
       if (!onDisk) this.#forgetDisk(path);
-      else return false;
+      else return 'not-yet';
     }
-    if (!record) return true;
+    if (!record) return 'done';
     const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
     const chunks = manifest ? this.#resolve(manifest) : [];
-    if (!chunks) return false;
-    // Losing versions first (a delete can win too): one of them may be what the file holds now.
-    const losers = (record.conflicts ?? []).filter((c) => !c.deleted);
-    if (losers.length > 0) await ensureParents(this.dataPath, path, checked);
-    for (const c of losers) {
+    if (!chunks) return 'not-yet';
+    // Losing versions first (a delete can win too): one of them may be what the file holds now. Each is kept once.
+    const items: WriteItem[] = [];
+    for (const c of record.conflicts ?? []) {
+      if (c.deleted) continue;
       const loser = parseManifest(c.value, record.key);
-      const copy = join(this.dataPath, conflictCopyPath(path, c.origin, c.version));
-      if (await lstat(copy).catch(() => undefined)) continue;
       const loserChunks = this.#resolve(loser);
-      if (!loserChunks) return false;
-      await this.#write(copy, loser, loserChunks);
+      if (!loserChunks) return 'not-yet';
+      items.push(this.#writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
     }
-    if (!manifest) {
-      if (onDisk && !onDisk.isDirectory()) await rm(file, { force: true });
-      this.#forgetDisk(path);
-      return true;
+    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir' } };
+    if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
+    if (known && known.manifest.type === 'file') {
+      replacing.add(path);
+      await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
     }
-    if (known && sameManifest(known.manifest, manifest)) return true;
-    await ensureParents(this.dataPath, path, checked);
-    if (known && known.manifest.type === 'file') await this.#preserveReplaced(path, known.chunks, new Set(chunks.map((c) => c.hash)));
-    await this.#write(file, manifest, chunks);
-    this.#setDisk(path, { stat: await lstat(file), manifest, chunks });
-    // The file holds them now: staged copies go (all at once, not one round trip each).
-    await this.#locator.unstage(chunks.map((c) => c.hash));
-    return true;
+    items.push(this.#writeItem(path, manifest, chunks, false));
+    return { items, write: { manifest, chunks } };
   }
 
-  async #write(file: string, manifest: Manifest, chunks: ChunkEntry[]): Promise<void> {
-    if (manifest.type === 'link') return writeLinkAtomic(file, manifest.target, manifest.mtimeMs);
-    const locator = this.#locator;
-    const region = this.regionId;
-    const parts = manifest.data !== undefined ? [Buffer.from(manifest.data, 'base64')] : (function* () {
-      for (const c of chunks) yield locator.require(c.hash, region);
-    })();
-    await writeFileAtomic(file, parts, manifest, this.#o.durable);
+  /** An entry for the disk thread to write; chunk locations are filled in just before the batch goes. */
+  #writeItem(relativePath: string, manifest: Manifest, chunks: ChunkEntry[], onlyIfAbsent: boolean): WriteItem {
+    const item: WriteItem = { relative: relativePath, kind: manifest.type, mtimeMs: manifest.mtimeMs, onlyIfAbsent };
+    if (manifest.type === 'link') item.target = manifest.target;
+    else {
+      item.mode = manifest.mode;
+      if (manifest.data !== undefined) item.data = Buffer.from(manifest.data, 'base64');
+      else item.chunks = chunks.map((c) => ({ hash: c.hash, size: c.size, at: [] }));
+    }
+    return item;
   }
 
-  /** Stages chunks a replaced file held alone that a live chunk record still names (another region may ask for them). */
-  async #preserveReplaced(path: string, old: ChunkEntry[], kept: Set<string>): Promise<void> {
-    const leaving = old.filter((c) => !kept.has(c.hash) && this.#locator.onlyIn(c.hash, path));
+  /**
+   * Stages chunks that only files being replaced hold (`replacing`, this one
+   * included) and that a live chunk record still names: another region, or a
+   * file still to be written, may ask for them.
+   */
+  async #preserveReplaced(old: ChunkEntry[], kept: Set<string>, replacing: Set<string>): Promise<void> {
+    const leaving = old.filter((c) => !kept.has(c.hash) && this.#locator.onlyIn(c.hash, replacing));
     if (leaving.length === 0) return;
     const records = await this.#inner.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
     const keep: Array<{ hash: string; data: Buffer }> = [];
@@ -559,15 +607,28 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   // --- helpers ------------------------------------------------------------
 
-  /** A record as the Syncer sees it: a chunk's value carries its bytes, read from disk only when serialized. */
-  #present(record: StoredRecord): StoredRecord {
-    if (record.deleted || !record.key.startsWith(CHUNK_PREFIX)) return record;
-    const hash = record.key.slice(CHUNK_PREFIX.length);
-    const locator = this.#locator;
-    const region = this.regionId;
-    let memo: string | undefined;
-    const value = Object.defineProperty({}, 'data', { enumerable: true, get: () => (memo ??= locator.require(hash, region).toString('base64')) });
-    return { ...record, value };
+  /** Records as the Syncer sees them: a live chunk's value is its bytes, read on the disk thread. */
+  async #present<R extends StoredRecord | undefined>(records: R[]): Promise<R[]> {
+    const at: number[] = [];
+    records.forEach((r, i) => {
+      if (r && !r.deleted && r.key.startsWith(CHUNK_PREFIX)) at.push(i);
+    });
+    if (at.length === 0) return records;
+    const out = [...records];
+    for (let from = 0; from < at.length; from += DISK_BATCH) {
+      const slice = at.slice(from, from + DISK_BATCH);
+      const sources = slice.map((i) => {
+        const hash = records[i]!.key.slice(CHUNK_PREFIX.length);
+        return { hash, size: this.#locator.sizeOf(hash) ?? 0, at: this.#locator.locations(hash) };
+      });
+      const read = await this.#io.chunks(sources);
+      slice.forEach((i, j) => {
+        const bytes = read[j]!;
+        if (!(bytes instanceof Uint8Array)) throw fromWorker(bytes.error);
+        out[i] = { ...records[i]!, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+      });
+    }
+    return out;
   }
 
   #setDisk(path: string, disk: DiskFile): void {
@@ -614,6 +675,13 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (this.#closed) throw new MeridianError('STORE_UNAVAILABLE', `DirectoryReplicaStore.${what}: the store of ${this.regionId} is closed`);
     throwIfAborted(options?.signal, `DirectoryReplicaStore.${what}`);
   }
+}
+
+/** A chunk record's bytes: binary (as sync frames carry it), or base64 in `data` (as a JSON-only transport would). */
+function chunkBytes(value: unknown): Buffer | undefined {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const data = (value as { data?: unknown } | undefined)?.data;
+  return typeof data === 'string' ? Buffer.from(data, 'base64') : undefined;
 }
 
 /** The data path, resolved; `INVALID_CONFIG` naming it when it is missing or not a directory. */

@@ -1,11 +1,15 @@
-import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeridianError } from '@meridian/core';
+import type { FileStat, LstatResult, WorkerError } from './disk-protocol.js';
+import { fromWorker } from './disk-worker.js';
 import type { IgnoreRules } from './ignore-rules.js';
 
+/** lstat of many paths at once (null: none), with each link's target and whether it loops. */
+export type LstatMany = (paths: string[], links: boolean) => Promise<Array<LstatResult | { error: WorkerError }>>;
+
 /** A file or symbolic link found in the tree. */
-export type TreeEntry = { kind: 'file'; path: string; stat: Stats } | { kind: 'link'; path: string; stat: Stats; target: string };
+export type TreeEntry = { kind: 'file'; path: string; stat: FileStat } | { kind: 'link'; path: string; stat: FileStat; target: string };
 
 /** What the walk left out, and why (a name a key cannot carry, a device or socket). */
 export interface SkippedEntry {
@@ -28,29 +32,26 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * `INVALID_ARGUMENT` naming it: replicating it would copy a broken structure
  * to every region. Ignored entries and directories are not visited.
  */
-export async function walkTree(root: string, ignore: IgnoreRules, isInternal: (relative: string) => boolean, signal?: AbortSignal): Promise<{ entries: TreeEntry[]; skipped: SkippedEntry[] }> {
+export async function walkTree(root: string, ignore: IgnoreRules, isInternal: (relative: string) => boolean, lstatMany: LstatMany, signal?: AbortSignal): Promise<{ entries: TreeEntry[]; skipped: SkippedEntry[] }> {
   const entries: TreeEntry[] = [];
   const skipped: SkippedEntry[] = [];
   const visit = async (relativeDir: string): Promise<void> => {
     signal?.throwIfAborted();
-    const names = await readdir(relativeDir === '' ? root : join(root, relativeDir));
+    const names = (await readdir(relativeDir === '' ? root : join(root, relativeDir))).filter((name) => !isInternal(relativeDir === '' ? name : `${relativeDir}/${name}`));
     names.sort();
-    // A directory's entries are looked up at once: their round trips overlap.
-    const infos = await Promise.all(
-      names.map((name) =>
-        lstat(join(root, relativeDir === '' ? name : `${relativeDir}/${name}`)).catch((error: NodeJS.ErrnoException) =>
-          error.code === 'ENOENT' ? undefined : Promise.reject(error), // removed since readdir: the next scan sees it gone
-        ),
-      ),
+    // A directory's entries are looked up in one request to the disk thread.
+    const infos = await lstatMany(
+      names.map((name) => join(root, relativeDir, name)),
+      true,
     );
     for (const [i, name] of names.entries()) {
       const relative = relativeDir === '' ? name : `${relativeDir}/${name}`;
-      if (isInternal(relative)) continue;
       const absolute = join(root, relative);
       const info = infos[i];
-      if (!info) continue;
-      if (ignore.ignores(relative, info.isDirectory())) continue;
-      if (info.isDirectory()) {
+      if (!info) continue; // removed since readdir: the next scan sees it gone
+      if ('error' in info) throw fromWorker(info.error);
+      if (ignore.ignores(relative, info.kind === 'dir')) continue;
+      if (info.kind === 'dir') {
         await visit(relative);
         continue;
       }
@@ -58,19 +59,15 @@ export async function walkTree(root: string, ignore: IgnoreRules, isInternal: (r
         skipped.push({ path: relative, reason: 'the path has a control character or is longer than 1019 bytes' });
         continue;
       }
-      if (info.isFile()) entries.push({ kind: 'file', path: relative, stat: info });
-      else if (info.isSymbolicLink()) {
-        try {
-          await stat(absolute);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-            throw new MeridianError('INVALID_ARGUMENT', `symbolic link loop at ${absolute}: resolving it never ends; remove or fix the link (links are synced as links, never followed)`, {
-              details: { field: absolute },
-            });
-          }
-          // A dangling link is still a link: kept as it is.
+      if (info.kind === 'file') entries.push({ kind: 'file', path: relative, stat: info });
+      else if (info.kind === 'link') {
+        if (info.loop) {
+          throw new MeridianError('INVALID_ARGUMENT', `symbolic link loop at ${absolute}: resolving it never ends; remove or fix the link (links are synced as links, never followed)`, {
+            details: { field: absolute },
+          });
         }
-        entries.push({ kind: 'link', path: relative, stat: info, target: await readlink(absolute) });
+        // A dangling link is still a link: kept as it is (one removed since the lstat has no target: the next scan sees it gone).
+        if (info.target !== undefined) entries.push({ kind: 'link', path: relative, stat: info, target: info.target });
       } else skipped.push({ path: relative, reason: 'not a regular file, directory or symbolic link' });
     }
   };

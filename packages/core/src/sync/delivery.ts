@@ -73,7 +73,7 @@ export class Delivery {
       if (onApplied) this.#queue(this.#applied.then(() => onApplied(sent)));
       return sent;
     }
-    const encoded = encodePayload(out.payload, this.#ctx.encode); // on the thread pool from now on
+    const encoded = encodePayload(out.payload, this.#ctx.encode, out.binary); // on the thread pool from now on
     encoded.catch(() => undefined); // observed below, unless a frame before failed
     // After the frame before is on the wire (and not at all if it failed).
     const onWire = this.#wire.then(async () => this.#onWire(await encoded));

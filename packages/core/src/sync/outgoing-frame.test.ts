@@ -97,6 +97,32 @@ describe('buildFrame', () => {
     expect(buildFrame([records[2]!], context({ maxValueBytes: 2_000 }))).toMatchObject({ payload: undefined, done: 1, lastSeq: 102 });
   });
 
+  it('carries binary values after the JSON: the frame encodeBatch makes, ends at maxBatchBytes counting their bytes, refuses one over maxValueBytes', async () => {
+    const bytes = (i: number): Buffer => Buffer.alloc(1_000 + i, i);
+    const records = stored(40, bytes);
+    const expected = (await encodeBatch(records.map(toRecord), { compression: 'none' })).frame;
+    for (const measure of [false, true]) {
+      const out = buildFrame(records, context(), measure);
+      expect(out.done).toBe(40);
+      expect((await encodePayload(out.payload!, { compression: 'none' }, out.binary)).frame.equals(expected)).toBe(true);
+    }
+    // 40 values of about 1 KB in frames of at most 8 000 bytes, JSON and bytes together; every value arrives whole.
+    const ctx = context({ maxBatchBytes: 8_000 });
+    const carried: ReplicaRecord[] = [];
+    for (let rest = records; rest.length > 0; ) {
+      const out = buildFrame(rest, ctx);
+      const frame = await encodePayload(out.payload!, { compression: 'none' }, out.binary);
+      expect(frame.rawBytes).toBeLessThanOrEqual(8_000 + 4);
+      carried.push(...(await decode(frame.frame)));
+      rest = rest.slice(out.done);
+    }
+    expect(carried.map((r) => Buffer.from(r.value as Uint8Array).equals(bytes(Number(r.key.slice(5)))))).toEqual(records.map(() => true));
+    const tooLarge = context({ maxValueBytes: 1_010 });
+    const out = buildFrame(records.slice(8, 14), tooLarge);
+    expect(tooLarge.refused.map(([key]) => key)).toEqual(['user:11', 'user:12', 'user:13']);
+    expect((await decode((await encodePayload(out.payload!, { compression: 'none' }, out.binary)).frame)).map((r) => r.key)).toEqual(['user:8', 'user:9', 'user:10']);
+  });
+
   it('stops in front of a record stamped too far ahead, and reports it once the frame reaches it', async () => {
     const records = [...stored(5, (i) => 'v'.repeat(300 + i)), ...stored(1, () => 'late', T0 + 600_000).map((r) => ({ ...r, key: 'ahead', seq: 200 }))];
     const ctx = context({ maxBatchBytes: 1_200 }); // two records a frame: the first frames end before the held one

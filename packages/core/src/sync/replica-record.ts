@@ -43,8 +43,9 @@ export function recordEtag(record: ReplicaRecord): string {
   return hash('sha1', header);
 }
 
-/** Serialized size of a value in bytes (what the size limit counts). */
+/** Serialized size of a value in bytes (what the size limit counts); a binary value counts its bytes. */
 export function valueBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length;
   return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 

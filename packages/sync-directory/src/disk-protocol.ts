@@ -1,0 +1,97 @@
+/** What the store keeps of a file's stat: enough to tell it unchanged without reading it. */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+  mode: number;
+  kind: 'file' | 'dir' | 'link' | 'other';
+}
+
+/** Same file, same content as far as the inode tells: size, mtime, ctime and inode number. */
+export function sameStat(a: FileStat, b: FileStat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
+}
+
+/** An lstat, with a link's target and whether resolving it loops (asked with `links`). Null: no such entry. */
+export type LstatResult = (FileStat & { target?: string; loop?: boolean }) | null;
+
+/** A file to read and cut into chunks. */
+export interface ReadItem {
+  /** Absolute path. */
+  path: string;
+}
+
+/** What reading one file gave. */
+export type ReadResult =
+  /** `chunks`: packed entries (32 bytes of SHA-256, 4 of size), none for a file that is inlined; `inline`: its bytes. */
+  | { stat: FileStat; chunks: Uint8Array; inline?: Uint8Array }
+  /** Gone since the walk. */
+  | { missing: true }
+  /** Changed while it was read, every attempt. */
+  | { unstable: true }
+  | { error: WorkerError };
+
+/** Options of a read batch. */
+export interface ReadBatch {
+  inlineMaxBytes: number;
+  attempts: number;
+}
+
+/** Where a chunk's bytes can be read: candidates in order (a staged pack, a file of the tree) at an offset. */
+export interface ChunkSource {
+  hash: string;
+  size: number;
+  at: Array<[file: string, offset: number]>;
+}
+
+/** One entry to put in the tree, atomically (temp name beside it, then a rename). */
+export interface WriteItem {
+  /** Path relative to the batch's root, with `/`. */
+  relative: string;
+  kind: 'file' | 'link';
+  mtimeMs: number;
+  /** Permission bits (files). */
+  mode?: number;
+  /** The whole content (small files). */
+  data?: Uint8Array;
+  /** The content as chunks, in order (checked against their hash as they are read). */
+  chunks?: ChunkSource[];
+  /** A link's target text. */
+  target?: string;
+  /** Written only when nothing is there yet (a conflict copy is kept once). */
+  onlyIfAbsent?: boolean;
+}
+
+/** Options of a write batch. */
+export interface WriteBatch {
+  root: string;
+  /** fsync each file before its rename, and each directory it touched at the end. */
+  durable: boolean;
+  /** Region name, for error messages. */
+  region: string;
+}
+
+/** What writing one entry gave: its lstat once in place, `kept` when `onlyIfAbsent` found one. */
+export type WriteResult = { stat: FileStat } | { kept: true } | { error: WorkerError };
+
+/** An error as the worker reports it: a Meridian code when it is one of ours, the errno code otherwise. */
+export interface WorkerError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** A request to the worker. */
+export type DiskRequest =
+  | { id: number; op: 'lstat'; paths: string[]; links: boolean }
+  | { id: number; op: 'chunks'; items: ChunkSource[]; region: string }
+  | { id: number; op: 'read'; items: ReadItem[]; batch: ReadBatch }
+  | { id: number; op: 'write'; items: WriteItem[]; batch: WriteBatch };
+
+/** The worker's answer to request `id`. */
+export type DiskResponse = { id: number; results: unknown[] } | { id: number; failure: WorkerError };
+
+/** Marks a temp file of this store; the scan never syncs one. */
+export const TEMP_MARK = '.meridian-tmp-';

@@ -1,0 +1,100 @@
+import { Worker } from 'node:worker_threads';
+import { MeridianError } from '@meridian/core';
+import { cutPoint, type CutParams } from './content-chunker.js';
+import { diskWorkerBody, type DiskWorkerData } from './disk-worker-body.js';
+import type { ChunkSource, DiskRequest, DiskResponse, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
+
+// The worker runs from source text: the same functions whether this package runs from its ESM or CJS build or
+// from source under a test runner, with no second entry file to locate next to whichever of them is loaded.
+// `__name`: what esbuild's keepNames (tsx, some bundlers) wraps functions in; the text carries no helper of its own.
+const SOURCE = `'use strict';\nvar __name = (fn) => fn;\nconst cutPoint = (${cutPoint.toString()});\n(${diskWorkerBody.toString()})(cutPoint, require);\n`;
+
+/** Batches of files per message: bounds how long an abort waits, and how much one message carries. */
+export const DISK_BATCH = 256;
+
+/**
+ * The store's disk thread (see `disk-worker-body.ts` for why one): requests
+ * in, results out, in order. The thread keeps the process alive only while a
+ * request is pending (an idle store never holds a host open). If it dies,
+ * every pending and later request fails with `STORE_UNAVAILABLE`.
+ */
+export class DiskWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (results: unknown[]) => void; reject: (error: Error) => void }>();
+  #nextId = 1;
+  #dead: Error | undefined;
+  readonly #region: string;
+
+  constructor(cut: CutParams, tempMark: string, region: string) {
+    this.#region = region;
+    const workerData: DiskWorkerData = { cut, tempMark };
+    this.#worker = new Worker(SOURCE, { eval: true, workerData });
+    this.#worker.unref();
+    this.#worker.on('message', (response: DiskResponse) => this.#settle(response));
+    this.#worker.on('error', (error) => this.#die(error));
+    this.#worker.on('exit', (code) => this.#die(new Error(`exited with code ${code}`)));
+  }
+
+  /** lstat of each path (null: none); with `links`, a link's target and whether it loops. */
+  lstat(paths: string[], links = false): Promise<Array<LstatResult | { error: WorkerError }>> {
+    return this.#call({ id: 0, op: 'lstat', paths, links }) as Promise<Array<LstatResult | { error: WorkerError }>>;
+  }
+
+  /** Reads chunks to send, each checked against its hash. */
+  chunks(items: ChunkSource[]): Promise<Array<Uint8Array | { error: WorkerError }>> {
+    return this.#call({ id: 0, op: 'chunks', items, region: this.#region }) as Promise<Array<Uint8Array | { error: WorkerError }>>;
+  }
+
+  /** Reads and cuts files. */
+  read(items: ReadItem[], batch: ReadBatch): Promise<ReadResult[]> {
+    return this.#call({ id: 0, op: 'read', items, batch }) as Promise<ReadResult[]>;
+  }
+
+  /** Writes entries atomically under `batch.root`. */
+  write(items: WriteItem[], batch: WriteBatch): Promise<WriteResult[]> {
+    return this.#call({ id: 0, op: 'write', items, batch }) as Promise<WriteResult[]>;
+  }
+
+  /** Stops the thread (after the request it is on). */
+  async close(): Promise<void> {
+    this.#dead ??= new Error('closed');
+    await this.#worker.terminate();
+  }
+
+  #call(request: DiskRequest): Promise<unknown[]> {
+    if (this.#dead) return Promise.reject(this.#unavailable());
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      if (this.#pending.size === 1) this.#worker.ref();
+      this.#worker.postMessage({ ...request, id });
+    });
+  }
+
+  #settle(response: DiskResponse): void {
+    const waiter = this.#pending.get(response.id);
+    if (!waiter) return;
+    this.#pending.delete(response.id);
+    if (this.#pending.size === 0) this.#worker.unref();
+    if ('failure' in response) waiter.reject(fromWorker(response.failure));
+    else waiter.resolve(response.results);
+  }
+
+  #die(cause: Error): void {
+    this.#dead ??= cause;
+    const error = this.#unavailable();
+    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#pending.clear();
+  }
+
+  #unavailable(): MeridianError {
+    return new MeridianError('STORE_UNAVAILABLE', `the disk thread of the directory store of ${this.#region} stopped (${this.#dead?.message ?? 'unknown'})`, { cause: this.#dead });
+  }
+}
+
+/** A worker's error as the main thread throws it: the MeridianError it stands for (the worker raises two codes), an errno-style Error otherwise. */
+export function fromWorker(error: WorkerError): Error {
+  if (error.code === 'INVALID_ARGUMENT') return new MeridianError('INVALID_ARGUMENT', error.message, { details: { field: error.field ?? '' } });
+  if (error.code === 'STORE_UNAVAILABLE') return new MeridianError('STORE_UNAVAILABLE', error.message, { details: { target: error.field ?? '' } });
+  return Object.assign(new Error(error.message), { code: error.code });
+}

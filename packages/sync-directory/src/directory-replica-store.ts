@@ -101,6 +101,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #disk = new Map<string, DiskFile>();
   readonly #waiting = new Map<string, string>();
   readonly #io: DiskWorker;
+  // Received files are written behind the journal: one pass after another, overlapping the next apply.
+  #writing: Promise<void> = Promise.resolve();
+  #writeError: Error | undefined;
+  // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
+  readonly #gen = new Map<string, number>();
+  #genCounter = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
   #closed = false;
@@ -199,9 +205,11 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   /**
    * Conditional writes, as every store does them; a `file:` record is then
-   * written to the tree once its chunks are here, a `chunk:` record's bytes are
-   * checked against its hash and kept until the file that needs them is
-   * written. A key that is neither, a malformed manifest or a chunk whose bytes
+   * written to the tree once its chunks are here, behind the journal (the
+   * next batch is taken while the disk thread writes this one's files:
+   * {@link flush} waits for them, and `CrossRegionSync` calls it at the end of
+   * every delivery); a `chunk:` record's bytes are checked against its hash
+   * and kept until the file that needs them is written. A key that is neither, a malformed manifest or a chunk whose bytes
    * do not match is `INVALID_ARGUMENT` and nothing of the batch is applied.
    */
   async apply(writes: readonly ReplicaWrite[], options: ReplicaCallOptions = {}): Promise<ApplyResult> {
@@ -238,13 +246,31 @@ export class DirectoryReplicaStore implements ReplicaStore {
       const result = await this.#inner.apply(accepted, options);
       for (const key of result.applied) {
         const k = parseKey(key);
-        if (k.kind === 'file') this.#waiting.set(k.path, 'its chunks have not all arrived');
+        if (k.kind === 'file') {
+          this.#waiting.set(k.path, 'its chunks have not all arrived');
+          this.#gen.set(k.path, ++this.#genCounter);
+        }
         this.#gcDue = true;
       }
-      await this.#writeWaiting();
+      this.#writeBehind();
       const applied = new Set(result.applied);
       for (const key of result.rejected) rejected.add(key);
       return { applied: writes.map((w) => w.key).filter((k) => applied.has(k)), rejected: writes.map((w) => w.key).filter((k) => rejected.has(k)) };
+    });
+  }
+
+  /**
+   * Waits until every received file that can be written is in the tree;
+   * rejects with the failure of a write pass since the last flush (files it
+   * could not write stay in {@link waiting}, and are tried again).
+   */
+  async flush(options: ReplicaCallOptions = {}): Promise<void> {
+    this.#check(options, 'flush');
+    await this.#exclusive(async () => {
+      await this.#writing;
+      const error = this.#writeError;
+      this.#writeError = undefined;
+      if (error) throw error;
     });
   }
 
@@ -253,6 +279,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => undefined);
+    await this.#writing;
     await this.#io.close();
     await this.#inner.close();
     await this.#unlock();
@@ -266,6 +293,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
   // --- scanning -----------------------------------------------------------
 
   async #rescan(signal: AbortSignal | undefined): Promise<RescanReport> {
+    // A file being renamed into place must not look like a local change.
+    await this.#writing;
     const { entries, skipped } = await walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), (paths, links) => this.#io.lstat(paths, links), signal);
     const seen = new Set<string>();
     const found: Array<{ path: string; disk: DiskFile }> = [];
@@ -322,6 +351,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       }
       this.#setDisk(path, disk);
       this.#waiting.delete(path); // what is on disk now is this region's version
+      this.#gen.delete(path);
     });
     gone.forEach((path, i) => {
       const current = currents[found.length + i];
@@ -422,10 +452,26 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return out;
   }
 
+  #writeBehind(): void {
+    const pass = this.#writing.then(() => this.#writeWaiting());
+    this.#writing = pass.catch((error: unknown) => {
+      this.#writeError ??= error as Error;
+    });
+  }
+
   /** Writes every received file whose chunks are all here, a batch at a time on the disk thread. */
   async #writeWaiting(): Promise<void> {
     if (this.#waiting.size === 0) return;
     const paths = [...this.#waiting.keys()];
+    const gens = new Map(paths.map((p) => [p, this.#gen.get(p)]));
+    // Settles a path's wait unless a newer version arrived since this pass began (the next pass takes that one).
+    const settle = (path: string, reason: string | undefined): void => {
+      if (this.#gen.get(path) !== gens.get(path)) return;
+      if (reason === undefined) {
+        this.#waiting.delete(path);
+        this.#gen.delete(path);
+      } else this.#waiting.set(path, reason);
+    };
     const records = await this.#inner.getMany(paths.map((p) => FILE_PREFIX + p));
     for (let at = 0; at < paths.length; at += DISK_BATCH) {
       const slice = paths.slice(at, at + DISK_BATCH);
@@ -436,10 +482,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
         try {
           const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
           if (plan === 'not-yet') continue;
-          if (plan === 'done') this.#waiting.delete(path);
+          if (plan === 'done') settle(path, undefined);
           else plans.push({ path, plan });
         } catch (error) {
-          this.#waiting.set(path, (error as Error).message);
+          settle(path, (error as Error).message);
         }
       }
       // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
@@ -461,9 +507,9 @@ export class DirectoryReplicaStore implements ReplicaStore {
             if (plan.delete.entry) await rm(join(this.dataPath, path), { force: true });
             this.#forgetDisk(path);
           }
-          this.#waiting.delete(path);
+          settle(path, undefined);
         } catch (error) {
-          this.#waiting.set(path, (error as Error).message);
+          settle(path, (error as Error).message);
         }
       }
     }

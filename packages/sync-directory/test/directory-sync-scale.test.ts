@@ -23,6 +23,7 @@ function counting(id: string, store: DirectoryReplicaStore): ReplicaStore {
     scan: (o) => store.scan(o),
     digest: (n, o) => store.digest(n, o),
     entries: (n, o) => store.entries(n, o),
+    flush: (o) => store.flush(o),
     apply: (writes: readonly ReplicaWrite[], o) => {
       for (const w of writes) {
         const value = w.record?.value;

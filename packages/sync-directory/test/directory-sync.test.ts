@@ -76,6 +76,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
       // As a sync batch carries them: encoded in a frame (chunk bytes raw after the JSON) and decoded.
       const wire = await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
       await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
+      await b.flush(); // files are written behind the journal
     };
     await carry([manifest, ...chunks.slice(0, 5)]);
     expect(b.waiting().map((w) => w.path)).toEqual(['f.bin']);
@@ -83,6 +84,33 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     await carry(chunks.slice(5).reverse());
     expect(b.waiting()).toEqual([]);
     expect((await readFile(join(dirs.b!, 'f.bin'))).equals(await readFile(join(dirs.a!, 'f.bin')))).toBe(true);
+  });
+
+  it('writes received files behind the journal: a newer version that arrives while the older is written ends in the tree', async () => {
+    const { dirs, stores } = await setup(['a', 'b'], {}, []);
+    const a = stores.get('a')!;
+    const b = stores.get('b')!;
+    const wire = async (list: Awaited<ReturnType<typeof scanAll>>) =>
+      decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
+    const v1 = randomBytes(3_000_000);
+    const v2 = randomBytes(3_000_000);
+    await putFile(dirs.a!, 'f.bin', v1);
+    await a.rescan();
+    const first = await wire(await scanAll(a));
+    await putFile(dirs.a!, 'f.bin', v2, 0o644, 1_700_000_100_000);
+    await a.rescan();
+    const seen = new Set(first.map((r) => `${r.key} ${r.version}`));
+    const second = await wire((await scanAll(a)).filter((r) => !seen.has(`${r.key} ${r.version}`) && !r.deleted));
+    expect(second.some((r) => r.key === 'file:f.bin')).toBe(true);
+    // The second batch is applied while the first one's file is (most likely) still being written: no flush between.
+    await b.apply(first.map((r) => ({ key: r.key, record: r, expected: null })));
+    const currents = await b.getMany(second.map((r) => r.key));
+    await b.apply(second.map((r, i) => ({ key: r.key, record: r, expected: currents[i]?.etag ?? null })));
+    await b.flush();
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'f.bin'))).equals(v2)).toBe(true);
+    // And the store knows what it wrote: a scan of b records nothing new.
+    expect((await b.rescan()).changed).toEqual([]);
   });
 
   it('refuses a chunk whose bytes do not match its hash, and any key that is not a file or a chunk', async () => {

@@ -62,5 +62,13 @@ export function faultyReplicaStore(inner: ReplicaStore, name = 'region'): Faulty
       gate('entries');
       return inner.entries(nodes, options);
     },
+    ...(inner.flush
+      ? {
+          async flush(options?: ReplicaCallOptions): Promise<void> {
+            gate('flush');
+            return inner.flush!(options);
+          },
+        }
+      : {}),
   };
 }

@@ -120,6 +120,14 @@ export interface ReplicaStore {
   digest(nodes: readonly string[], options?: ReplicaCallOptions): Promise<MerkleSummary[]>;
   /** The records of the given nodes as entries, in any order (a node's count tells the caller how many to expect). */
   entries(nodes: readonly string[], options?: ReplicaCallOptions): Promise<ReplicaEntry[]>;
+  /**
+   * Optional: waits until what `apply` accepted so far is fully in place, for a
+   * store that acknowledges records before it has finished carrying out their
+   * effects (a directory store writes received files behind its journal).
+   * `CrossRegionSync` calls it at the end of every delivery, so when a round
+   * resolves the target holds what was sent; a failure of that work rejects it.
+   */
+  flush?(options?: ReplicaCallOptions): Promise<void>;
   /** Frees connections or locks. Idempotent. */
   close?(): Promise<void>;
 }

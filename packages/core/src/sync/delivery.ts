@@ -44,6 +44,7 @@ export class Delivery {
   readonly #inFlight: Array<Promise<void>> = [];
   #failed: { error: unknown } | undefined;
   #measure = false;
+  #flushedAt = 0;
   /** Records written at the target so far. */
   written = 0;
   /** Encoded bytes sent so far. */
@@ -90,10 +91,14 @@ export class Delivery {
     return sent;
   }
 
-  /** Waits until every frame sent is applied; rejects with the first failure. */
+  /** Waits until every frame sent is applied (and, for a store with `flush`, in place); rejects with the first failure. */
   async drain(): Promise<void> {
     await this.#applied;
     this.#inFlight.length = 0;
+    if (this.written > this.#flushedAt && this.#ctx.target.flush) {
+      this.#flushedAt = this.written;
+      await this.#ctx.target.flush({ signal: this.#ctx.signal });
+    }
   }
 
   /** Waits until nothing is in flight any more, whatever happened to it (after a failure, before giving up). */

@@ -23,7 +23,7 @@ import { ChunkLocator } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
 import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
-import { DISK_BATCH, DiskWorker, fromWorker } from './disk-worker.js';
+import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { listedEntries, parseManifest, sameContent, sameManifest, type FileManifest, type Manifest } from './file-manifest.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -100,7 +100,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #unlock: () => Promise<void>;
   readonly #disk = new Map<string, DiskFile>();
   readonly #waiting = new Map<string, string>();
-  readonly #io: DiskWorker;
+  readonly #io: DiskPool;
   // Received files are written behind the journal: one pass after another, overlapping the next apply.
   #writing: Promise<void> = Promise.resolve();
   #writeError: Error | undefined;
@@ -121,7 +121,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#chunker = new ContentChunker(o.chunkSizes);
     this.#ignore = new IgnoreRules(o.ignore);
     this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
-    this.#io = new DiskWorker(this.#chunker.params, TEMP_MARK, o.regionId);
+    this.#io = new DiskPool(o.ioThreads, this.#chunker.params, TEMP_MARK, o.regionId);
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
   }

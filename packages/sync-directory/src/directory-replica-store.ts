@@ -1,5 +1,4 @@
-import type { Stats } from 'node:fs';
-import { mkdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   HybridLogicalClock,
@@ -18,14 +17,18 @@ import {
   type StoredRecord,
 } from '@meridian/core';
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
-import { packEntries, sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
+import { sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
+import { collectChunkGarbage } from './chunk-garbage.js';
 import { ChunkLocator } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
 import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
-import { listedEntries, parseManifest, sameContent, sameManifest, type FileManifest, type Manifest } from './file-manifest.js';
+import { resolveDataPath } from './data-path.js';
+import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
+import { chunkBytes, manifestOf, resolveChunks } from './manifest-chunks.js';
+import { writeItem } from './write-item.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
@@ -67,9 +70,6 @@ export interface RescanReport {
   waiting: WaitingFile[];
 }
 
-// A manifest lists at most this many chunks itself; a larger file lists index pieces of this many entries
-// (9 KiB each), so a one-chunk edit re-sends one piece and a short manifest, not a list of every chunk.
-const ENTRIES_PER_PIECE = 256;
 const STATE_DIR = '.meridian-sync';
 
 /**
@@ -333,7 +333,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
         }
         const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;
         const inline = read.inline ? Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength) : undefined;
-        found.push({ path, disk: { stat: read.stat, manifest: await this.#manifestOf(read.stat, chunks, inline), chunks } });
+        found.push({ path, disk: { stat: read.stat, manifest: await manifestOf(read.stat, chunks, inline, this.#locator), chunks } });
       }
     }
     found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
@@ -373,22 +373,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
       throw new MeridianError('PRECONDITION_FAILED', unstable.map((e) => e.message).join('; '), { cause: unstable[0], details: { key: String(unstable[0]!.details.key) } });
     }
     return report;
-  }
-
-  async #manifestOf(info: FileStat, chunks: ChunkEntry[], inline: Buffer | undefined): Promise<FileManifest> {
-    const base = { type: 'file' as const, mode: info.mode & 0o7777, mtimeMs: Math.round(info.mtimeMs), size: info.size };
-    if (inline) return { ...base, data: inline.toString('base64') };
-    if (chunks.length <= ENTRIES_PER_PIECE) return { ...base, chunks: packEntries(chunks).toString('base64') };
-    const pieces: ChunkEntry[] = [];
-    const staging: Array<{ hash: string; data: Buffer }> = [];
-    for (let i = 0; i < chunks.length; i += ENTRIES_PER_PIECE) {
-      const data = packEntries(chunks.slice(i, i + ENTRIES_PER_PIECE));
-      const hash = sha256Hex(data);
-      if (!this.#locator.has(hash)) staging.push({ hash, data });
-      pieces.push({ hash, size: data.length });
-    }
-    await this.#locator.stage(staging);
-    return { ...base, pieces: packEntries(pieces).toString('base64') };
   }
 
   /** A record of this region's own: a new version after `current` (a tombstone when `manifest` is undefined). */
@@ -530,16 +514,16 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     if (!record) return 'done';
     const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
-    const chunks = manifest ? this.#resolve(manifest) : [];
+    const chunks = manifest ? resolveChunks(manifest, this.#locator) : [];
     if (!chunks) return 'not-yet';
     // Losing versions first (a delete can win too): one of them may be what the file holds now. Each is kept once.
     const items: WriteItem[] = [];
     for (const c of record.conflicts ?? []) {
       if (c.deleted) continue;
       const loser = parseManifest(c.value, record.key);
-      const loserChunks = this.#resolve(loser);
+      const loserChunks = resolveChunks(loser, this.#locator);
       if (!loserChunks) return 'not-yet';
-      items.push(this.#writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
+      items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
     }
     if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir' } };
     if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
@@ -547,20 +531,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
       replacing.add(path);
       await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
     }
-    items.push(this.#writeItem(path, manifest, chunks, false));
+    items.push(writeItem(path, manifest, chunks, false));
     return { items, write: { manifest, chunks } };
-  }
-
-  /** An entry for the disk thread to write; chunk locations are filled in just before the batch goes. */
-  #writeItem(relativePath: string, manifest: Manifest, chunks: ChunkEntry[], onlyIfAbsent: boolean): WriteItem {
-    const item: WriteItem = { relative: relativePath, kind: manifest.type, mtimeMs: manifest.mtimeMs, onlyIfAbsent };
-    if (manifest.type === 'link') item.target = manifest.target;
-    else {
-      item.mode = manifest.mode;
-      if (manifest.data !== undefined) item.data = Buffer.from(manifest.data, 'base64');
-      else item.chunks = chunks.map((c) => ({ hash: c.hash, size: c.size, at: [] }));
-    }
-    return item;
   }
 
   /**
@@ -580,75 +552,19 @@ export class DirectoryReplicaStore implements ReplicaStore {
     await this.#locator.stage(keep);
   }
 
-  /** A manifest's chunks in order, or undefined while some (or an index piece) are not here. */
-  #resolve(manifest: Manifest): ChunkEntry[] | undefined {
-    if (manifest.type === 'link' || manifest.data !== undefined) return [];
-    const listed = listedEntries(manifest);
-    if (listed.some((c) => !this.#locator.has(c.hash))) return undefined;
-    if (manifest.chunks !== undefined) return listed;
-    const chunks: ChunkEntry[] = [];
-    for (const piece of listed) {
-      const bytes = this.#locator.read(piece.hash);
-      const entries = bytes && unpackEntries(bytes);
-      if (!entries) return undefined;
-      chunks.push(...entries);
-    }
-    return chunks.some((c) => !this.#locator.has(c.hash)) ? undefined : chunks;
-  }
+  // --- garbage (see chunk-garbage.ts) --------------------------------------
 
-  // --- garbage ------------------------------------------------------------
-
-  /**
-   * Tombstones the chunk records this region wrote that no manifest names any
-   * more, writes a chunk record again where a manifest names a chunk whose
-   * record was deleted elsewhere while the bytes are here, and drops staged
-   * bytes no live record needs (or that a written file now holds).
-   */
   async #collectGarbage(signal: AbortSignal | undefined): Promise<void> {
     this.#gcDue = false;
-    const referenced = new Map<string, number>();
-    const pieces = new Set<string>();
-    const chunkRecords = new Map<string, StoredRecord>();
-    let since = 0;
-    for (;;) {
-      const page = await this.#inner.scan({ since, limit: 1000, signal });
-      for (const r of page.records) {
-        if (r.key.startsWith(CHUNK_PREFIX)) {
-          chunkRecords.set(r.key.slice(CHUNK_PREFIX.length), r);
-          continue;
-        }
-        for (const v of [r, ...(r.conflicts ?? [])]) {
-          if (v.deleted) continue;
-          const m = parseManifest(v.value, r.key);
-          if (m.type !== 'file' || m.data !== undefined) continue;
-          for (const e of listedEntries(m)) {
-            referenced.set(e.hash, e.size);
-            if (m.pieces === undefined) continue;
-            pieces.add(e.hash);
-            const entries = this.#locator.has(e.hash) ? unpackEntries(this.#locator.read(e.hash) ?? Buffer.alloc(1)) : undefined;
-            // A piece not here yet: its chunks cannot be listed, so nothing is collected this time.
-            if (!entries) return void (this.#gcDue = true);
-            for (const c of entries) referenced.set(c.hash, c.size);
-          }
-        }
-      }
-      if (page.records.length === 0 || page.remaining === 0) break;
-      since = page.records[page.records.length - 1]!.seq;
-    }
-    const writes: ReplicaWrite[] = [];
-    for (const [hash, r] of chunkRecords) {
-      if (!r.deleted && r.origin === this.regionId && !referenced.has(hash)) writes.push(this.#localWrite(r.key, r, undefined));
-    }
-    if (writes.length > 0) await this.#inner.apply(writes, { signal });
-    const lost = [...referenced].filter(([h]) => (!chunkRecords.has(h) || chunkRecords.get(h)!.deleted) && this.#locator.has(h));
-    await this.#ensureChunkRecords(new Map(lost), signal);
-    const drop: string[] = [];
-    for (const hash of this.#locator.stagedHashes()) {
-      const r = chunkRecords.get(hash);
-      const needed = (r && !r.deleted) || referenced.has(hash);
-      if (!needed || (!pieces.has(hash) && this.#locator.inFile(hash))) drop.push(hash);
-    }
-    await this.#locator.unstage(drop);
+    const done = await collectChunkGarbage({
+      inner: this.#inner,
+      locator: this.#locator,
+      regionId: this.regionId,
+      tombstone: (record) => this.#localWrite(record.key, record, undefined),
+      ensureChunkRecords: (sizes) => this.#ensureChunkRecords(sizes, signal),
+      signal,
+    });
+    if (!done) this.#gcDue = true;
   }
 
   // --- helpers ------------------------------------------------------------
@@ -723,21 +639,3 @@ export class DirectoryReplicaStore implements ReplicaStore {
   }
 }
 
-/** A chunk record's bytes: binary (as sync frames carry it), or base64 in `data` (as a JSON-only transport would). */
-function chunkBytes(value: unknown): Buffer | undefined {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const data = (value as { data?: unknown } | undefined)?.data;
-  return typeof data === 'string' ? Buffer.from(data, 'base64') : undefined;
-}
-
-/** The data path, resolved; `INVALID_CONFIG` naming it when it is missing or not a directory. */
-export async function resolveDataPath(path: string, regionId: string): Promise<string> {
-  let info: Stats;
-  try {
-    info = await stat(path);
-  } catch (cause) {
-    throw new MeridianError('INVALID_CONFIG', `data path of region ${regionId} does not exist: ${path}`, { cause, details: { where: `regions.${regionId}.dataPath` } });
-  }
-  if (!info.isDirectory()) throw new MeridianError('INVALID_CONFIG', `data path of region ${regionId} is not a directory: ${path}`, { details: { where: `regions.${regionId}.dataPath` } });
-  return realpath(path);
-}

@@ -1,5 +1,6 @@
 import { MeridianError } from '@meridian/core';
-import { DirectoryReplicaStore, resolveDataPath } from './directory-replica-store.js';
+import { resolveDataPath } from './data-path.js';
+import { DirectoryReplicaStore } from './directory-replica-store.js';
 import type { DirectoryReplicaStoreOptions } from './directory-store-options.js';
 
 /** One region's directory, for {@link openDirectoryStores}. */

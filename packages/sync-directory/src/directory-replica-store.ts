@@ -347,7 +347,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       if (!(current && !current.deleted && sameManifest(parseManifest(current.value, current.key), disk.manifest))) {
         fileWrites.push(this.#localWrite(FILE_PREFIX + path, current, disk.manifest));
         report.changed.push(path);
-        for (const c of disk.manifest.type === 'file' ? [...disk.chunks, ...(disk.manifest.pieces ? listedEntries(disk.manifest) : [])] : []) needChunks.set(c.hash, c.size);
+        for (const c of disk.manifest.type === 'file' ? [...(disk.manifest.pieces ? listedEntries(disk.manifest) : []), ...disk.chunks] : []) needChunks.set(c.hash, c.size);
       }
       this.#setDisk(path, disk);
       this.#waiting.delete(path); // what is on disk now is this region's version
@@ -360,12 +360,15 @@ export class DirectoryReplicaStore implements ReplicaStore {
       fileWrites.push(this.#localWrite(FILE_PREFIX + path, current, undefined));
       report.deleted.push(path);
     });
-    // Chunks before the manifests that name them: a push carries them in that order.
-    await this.#ensureChunkRecords(needChunks, signal);
+    // Manifests before the chunks they name, so a push carries them in that order: a receiving region writes
+    // the small files (inlined in their manifests) while a large file's chunks are still streaming, instead of
+    // after all of them. A manifest waits there until its chunks are in; if this process stops between the two
+    // appends, the garbage pass of the next open writes the chunk records the manifests name.
     if (fileWrites.length > 0) {
       await this.#inner.apply(fileWrites, { signal });
       this.#gcDue = true;
     }
+    await this.#ensureChunkRecords(needChunks, signal);
     await this.#writeWaiting();
     if (this.#gcDue) await this.#collectGarbage(signal);
     report.waiting = this.waiting();

@@ -15,12 +15,12 @@ afterEach(async () => {
 });
 
 /** Three (or given) regions with a store each and one CrossRegionSync over them. */
-async function setup(ids = ['a', 'b', 'c'], sync: Partial<ConstructorParameters<typeof CrossRegionSync>[0]> = {}, ignore: string[] = []) {
+async function setup(ids = ['a', 'b', 'c'], sync: Partial<ConstructorParameters<typeof CrossRegionSync>[0]> = {}, ignore: string[] = [], clock?: ManualClock) {
   const { dirs, cleanup } = await regionDirs(ids);
   cleanups.push(cleanup);
   const stores = await openDirectoryStores(
     ids.map((id) => ({ regionId: id, dataPath: dirs[id]! })),
-    { ignore },
+    clock ? { ignore, clock } : { ignore },
   );
   cleanups.push(async () => {
     for (const s of stores.values()) await s.close();
@@ -207,11 +207,15 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
 
   describe.each<ConflictPolicy>(['latest-wins', 'primary-wins', 'manual'])('concurrent edits under %s', (policy) => {
     it('settles them per policy in every region', async () => {
-      const { dirs, stores, sync } = await setup(['a', 'b', 'c'], { conflictPolicy: policy, primary: 'a' });
+      // The stores' versions on a clock of the test's: "later" below is later whatever the machine's speed (two
+      // regions' clocks can stamp two edits in the same millisecond, and then their counters decide).
+      const clock = new ManualClock(Date.now());
+      const { dirs, stores, sync } = await setup(['a', 'b', 'c'], { conflictPolicy: policy, primary: 'a' }, [], clock);
       await putFile(dirs.a!, 'notes/doc.txt', 'original');
       await settle(stores, sync);
       await putFile(dirs.a!, 'notes/doc.txt', 'edit made in a', 0o644, 1_700_000_500_000);
       await stores.get('a')!.rescan();
+      clock.advance(10);
       await putFile(dirs.b!, 'notes/doc.txt', 'edit made in b, later', 0o644, 1_700_000_600_000);
       await stores.get('b')!.rescan(); // b's version is the later HLC
       await settle(stores, sync);
@@ -236,11 +240,13 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
   });
 
   it('under manual, a delete that wins keeps the concurrent edit as a conflict copy', async () => {
-    const { dirs, stores, sync } = await setup(['a', 'b'], { conflictPolicy: 'manual' });
+    const clock = new ManualClock(Date.now()); // "later" on the test's clock, as above
+    const { dirs, stores, sync } = await setup(['a', 'b'], { conflictPolicy: 'manual' }, [], clock);
     await putFile(dirs.a!, 'plan.md', 'v1');
     await settle(stores, sync);
     await putFile(dirs.a!, 'plan.md', 'edited in a');
     await stores.get('a')!.rescan();
+    clock.advance(10);
     await rm(join(dirs.b!, 'plan.md'));
     await stores.get('b')!.rescan(); // the later version: a delete
     await settle(stores, sync);

@@ -5,12 +5,21 @@ import { randomBytes } from 'node:crypto';
 import { MeridianError } from '@meridian/core';
 import { sha256Hex, type ChunkEntry } from './chunk-entry.js';
 
-interface Pack {
+/** A staging file: a pack (`hash, length, bytes` repeated) or an assembly (a large file's bytes at their offsets). */
+export interface Pack {
   file: string;
   live: number;
+  /** An assembly: its index file (44-byte entries: hash, offset, length). */
+  index?: string;
+  /** An assembly a received file is being built in: kept when no chunk of it is staged any more. */
+  pinned?: boolean;
 }
 
+/** Writes runs of bytes into an assembly and appends entries to its index (the store's disk thread does it). */
+export type PlaceFn = (file: string, runs: Array<{ offset: number; data: Buffer }>, index: string, entries: Buffer, durable: boolean) => Promise<void>;
+
 const PACK_HEADER = 36; // 32 bytes of hash, 4 of length, before each chunk
+const INDEX_ENTRY = 44; // 32 bytes of hash, 8 of offset, 4 of length
 
 /**
  * Where each chunk's bytes can be read in this region: inside a file of the
@@ -40,10 +49,16 @@ export class ChunkLocator {
   /** Reads the packs left by an earlier run (a pack cut short by a crash keeps its whole chunks). */
   async load(): Promise<void> {
     await mkdir(this.#packsDir, { recursive: true });
-    for (const name of await readdir(this.#packsDir)) {
+    const names = await readdir(this.#packsDir);
+    for (const name of names) {
       const file = join(this.#packsDir, name);
+      if (name.endsWith('.asm.idx') && names.includes(name.slice(0, -4))) continue; // read with its assembly
+      if (name.endsWith('.asm')) {
+        await this.#loadAssembly(file);
+        continue;
+      }
       if (!name.endsWith('.pack')) {
-        await rm(file, { force: true }); // a pack that crashed before its rename
+        await rm(file, { force: true }); // a pack that crashed before its rename, or an index without its assembly
         continue;
       }
       const data = await readFile(file);
@@ -63,9 +78,99 @@ export class ChunkLocator {
     }
   }
 
+  // An assembly left by an earlier run: the chunks its index lists that are whole and match their hash.
+  async #loadAssembly(file: string): Promise<void> {
+    const index = `${file}.idx`;
+    const entries = await readFile(index).catch(() => Buffer.alloc(0));
+    const pack: Pack = { file, live: 0, index };
+    for (let at = 0; at + INDEX_ENTRY <= entries.length; at += INDEX_ENTRY) {
+      const hash = entries.toString('hex', at, at + 32);
+      const offset = Number(entries.readBigUInt64BE(at + 32));
+      const size = entries.readUInt32BE(at + 40);
+      const data = readAt(file, offset, size);
+      if (data && sha256Hex(data) === hash && !this.#staged.has(hash)) {
+        this.#staged.set(hash, { pack, offset });
+        this.#sizes.set(hash, size);
+        pack.live += 1;
+      }
+    }
+    if (pack.live === 0) await Promise.all([rm(file, { force: true }), rm(index, { force: true })]);
+  }
+
+  /**
+   * Starts an assembly: a file of `size` bytes in the staging directory into
+   * which a large received file's chunks are written at their offsets as they
+   * arrive, then renamed into the tree: its bytes are written once, where a
+   * pack would have them written twice (pack, then file). Pinned until
+   * {@link releaseAssembly}.
+   */
+  async createAssembly(size: number): Promise<Pack> {
+    const name = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    const file = join(this.#packsDir, `${name}.asm`);
+    const index = `${file}.idx`;
+    const handle = await open(file, 'wx');
+    try {
+      await handle.truncate(size);
+    } finally {
+      await handle.close();
+    }
+    await (await open(index, 'wx')).close();
+    return { file, live: 0, index, pinned: true };
+  }
+
+  /** Writes chunks into an assembly at their offsets, then lists them in its index (fsync'd when durable): staged there. */
+  async stageInto(asm: Pack, items: ReadonlyArray<{ hash: string; data: Buffer; offsets: readonly number[] }>, place: PlaceFn): Promise<void> {
+    const fresh = items.filter((i) => !this.#staged.has(i.hash) && i.offsets.length > 0);
+    if (fresh.length === 0) return;
+    // Chunks that arrive in file order sit end to end: one write per run of them, not one per chunk.
+    const pieces = fresh.flatMap((item) => item.offsets.map((offset) => ({ offset, data: item.data }))).sort((x, y) => x.offset - y.offset);
+    const runs: Array<{ offset: number; data: Buffer }> = [];
+    for (let i = 0; i < pieces.length; ) {
+      const run = [pieces[i]!];
+      let end = pieces[i]!.offset + pieces[i]!.data.length;
+      for (i++; i < pieces.length && pieces[i]!.offset === end; i++) {
+        run.push(pieces[i]!);
+        end += pieces[i]!.data.length;
+      }
+      runs.push({ offset: run[0]!.offset, data: run.length === 1 ? run[0]!.data : Buffer.concat(run.map((r) => r.data)) });
+    }
+    const entries = Buffer.alloc(fresh.length * INDEX_ENTRY);
+    fresh.forEach((item, i) => {
+      entries.write(item.hash, i * INDEX_ENTRY, 32, 'hex');
+      entries.writeBigUInt64BE(BigInt(item.offsets[0]!), i * INDEX_ENTRY + 32);
+      entries.writeUInt32BE(item.data.length, i * INDEX_ENTRY + 40);
+    });
+    await place(asm.file, runs, asm.index!, entries, this.#durable);
+    for (const item of fresh) {
+      if (this.#staged.has(item.hash)) continue;
+      this.#staged.set(item.hash, { pack: asm, offset: item.offsets[0]! });
+      this.#sizes.set(item.hash, item.data.length);
+      asm.live += 1;
+    }
+  }
+
+  /**
+   * Ends an assembly: `moved` when it was renamed into the tree (its chunks are
+   * then where the file's index says, not staged), otherwise it stays a
+   * staging file until none of its chunks is needed.
+   */
+  async releaseAssembly(asm: Pack, moved: boolean): Promise<void> {
+    asm.pinned = false;
+    if (moved) {
+      for (const [hash, staged] of this.#staged) if (staged.pack === asm) this.#staged.delete(hash);
+      asm.live = 0;
+      await rm(asm.index!, { force: true });
+    } else if (asm.live === 0) await removePack(asm);
+  }
+
   /** True when the chunk's bytes are here. */
   has(hash: string): boolean {
     return this.#staged.has(hash) || this.#inFiles.has(hash);
+  }
+
+  /** The staging file that holds the chunk, if one does. */
+  stagedIn(hash: string): Pack | undefined {
+    return this.#staged.get(hash)?.pack;
   }
 
   /** True when the bytes are staged (not only inside a file). */
@@ -153,14 +258,14 @@ export class ChunkLocator {
 
   /** Drops staged chunks; a pack goes once none of its chunks is left. */
   async unstage(hashes: Iterable<string>): Promise<void> {
-    const empty: string[] = [];
+    const empty: Pack[] = [];
     for (const hash of hashes) {
       const staged = this.#staged.get(hash);
       if (!staged) continue;
       this.#staged.delete(hash);
-      if (--staged.pack.live === 0) empty.push(staged.pack.file);
+      if (--staged.pack.live === 0 && !staged.pack.pinned) empty.push(staged.pack);
     }
-    await Promise.all(empty.map((file) => rm(file, { force: true })));
+    await Promise.all(empty.map(removePack));
   }
 
   /** Records that `path` holds these chunks, in order, from offset 0. */
@@ -200,6 +305,11 @@ export class ChunkLocator {
     for (const [path, offset] of this.#inFiles.get(hash) ?? []) out.push([join(this.#root, path), offset]);
     return out;
   }
+}
+
+async function removePack(pack: Pack): Promise<void> {
+  await rm(pack.file, { force: true });
+  if (pack.index) await rm(pack.index, { force: true });
 }
 
 function readAt(file: string, offset: number, size: number): Buffer | undefined {

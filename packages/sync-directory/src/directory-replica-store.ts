@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   HybridLogicalClock,
@@ -19,15 +19,15 @@ import {
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
 import { sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
 import { collectChunkGarbage } from './chunk-garbage.js';
-import { ChunkLocator } from './chunk-locator.js';
+import { ChunkLocator, type Pack } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
-import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { TEMP_MARK, sameStat, type FileStat, type FillChunk, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
-import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
-import { chunkBytes, manifestOf, resolveChunks } from './manifest-chunks.js';
+import { listedEntries, parseManifest, sameContent, sameManifest, type FileManifest, type Manifest } from './file-manifest.js';
+import { chunkBytes, listChunks, manifestOf, resolveChunks } from './manifest-chunks.js';
 import { writeItem } from './write-item.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
@@ -44,11 +44,21 @@ interface DiskFile {
 /** What writing one received record takes: entries for the disk thread, then the file's new state or its removal. */
 interface Plan {
   items: WriteItem[];
-  /** The file written (the last item). */
-  write?: { manifest: Manifest; chunks: ChunkEntry[] };
+  /** The file written (the last item), and the assembly it was built in. */
+  write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
   /** A delete won: the entry at the path goes (`entry`: unless it is a directory). */
   delete?: { entry: boolean };
 }
+
+/** A large received file being built in place: its staging file, the version, and where each missing chunk goes. */
+interface Assembly {
+  pack: Pack;
+  version: string;
+  offsets: Map<string, number[]>;
+}
+
+/** Files at least this large are assembled in place rather than staged in packs and copied. */
+const ASSEMBLE_FROM = 1024 * 1024;
 
 /** A file received from another region and not written yet. */
 export interface WaitingFile {
@@ -107,6 +117,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
   // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
   readonly #gen = new Map<string, number>();
   #genCounter = 0;
+  // Large received files being built in place (see ChunkLocator.createAssembly), and those whose chunk list
+  // is not known yet (their index pieces are still on their way).
+  readonly #assemblies = new Map<string, Assembly>();
+  readonly #candidates = new Map<string, { version: string; manifest: FileManifest }>();
+  #canAssemble = false;
+  readonly #lists = new Map<string, { version: string; chunks: ChunkEntry[]; from: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
   #closed = false;
@@ -146,9 +162,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
       throw error;
     }
     const store = new DirectoryReplicaStore(o, dataPath, state, inner, unlock);
+    // An assembly is renamed into the tree: only when the state directory is on the data path's file system.
+    store.#canAssemble = (await stat(state)).dev === (await stat(dataPath)).dev;
     try {
       await store.#locator.load();
       await store.rescan();
+      await store.#exclusive(() => store.#resumeWaiting());
     } catch (error) {
       await store.close();
       throw error;
@@ -241,17 +260,34 @@ export class DirectoryReplicaStore implements ReplicaStore {
         else accepted.push({ ...write, record: this.#settleIdentical(record) });
         if (record) this.#observe(record.version);
       }
-      // The batch's chunks in one pack, on disk before their records are: a record never names bytes that are not here.
-      await this.#locator.stage([...staging].map(([hash, data]) => ({ hash, data })));
+      // The batch's chunks on disk before their records are (a record never names bytes that are not here): into
+      // the assembly of a large file that needs them, the rest in one pack.
+      await this.#startAssemblies(staging);
+      const toPack = new Map(staging);
+      const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
+      for (const [hash, data] of staging) {
+        for (const assembly of this.#assemblies.values()) {
+          const offsets = assembly.offsets.get(hash);
+          if (!offsets) continue;
+          into.set(assembly, [...(into.get(assembly) ?? []), { hash, data, offsets }]);
+          toPack.delete(hash);
+          break; // another assembly that needs it too copies it from this one when it completes
+        }
+      }
+      await this.#locator.stage([...toPack].map(([hash, data]) => ({ hash, data })));
+      for (const [assembly, items] of into) await this.#locator.stageInto(assembly.pack, items, (...args) => this.#io.place(...args));
       const result = await this.#inner.apply(accepted, options);
+      const appliedFiles = new Map<string, ReplicaRecord | null>();
       for (const key of result.applied) {
         const k = parseKey(key);
         if (k.kind === 'file') {
           this.#waiting.set(k.path, 'its chunks have not all arrived');
           this.#gen.set(k.path, ++this.#genCounter);
+          appliedFiles.set(k.path, accepted.find((w) => w.key === key)?.record ?? null);
         }
         this.#gcDue = true;
       }
+      await this.#noteLargeFiles(appliedFiles);
       this.#writeBehind();
       const applied = new Set(result.applied);
       for (const key of result.rejected) rejected.add(key);
@@ -439,6 +475,84 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return out;
   }
 
+  /**
+   * After the first scan of an open: a live file record with nothing at its
+   * path was received and not written before the store was last closed (its
+   * chunks may have arrived only now, or be in a staging file): it waits, and
+   * is written as soon as it can be. (A file deleted while no store was open
+   * looks the same, and comes back: see the docs' limits.)
+   */
+  async #resumeWaiting(): Promise<void> {
+    for (let since = 0; ; ) {
+      const page = await this.#inner.scan({ since, limit: 1000 });
+      for (const r of page.records) {
+        if (r.deleted || !r.key.startsWith(FILE_PREFIX)) continue;
+        const path = r.key.slice(FILE_PREFIX.length);
+        if (this.#disk.has(path) || this.#ignoredPath(path)) continue;
+        this.#waiting.set(path, 'received before the store was reopened, and not written yet');
+        this.#gen.set(path, ++this.#genCounter);
+      }
+      if (page.records.length === 0 || page.remaining === 0) break;
+      since = page.records[page.records.length - 1]!.seq;
+    }
+    await this.#writeWaiting();
+  }
+
+  // Files of at least ASSEMBLE_FROM bytes just received become candidates for an assembly; an assembly of an
+  // older version (or of a file now deleted) is let go (its chunks stay staged until no record needs them).
+  async #noteLargeFiles(applied: Map<string, ReplicaRecord | null>): Promise<void> {
+    for (const [path, record] of applied) {
+      const assembly = this.#assemblies.get(path);
+      if (assembly && assembly.version !== record?.version) {
+        this.#assemblies.delete(path);
+        await this.#locator.releaseAssembly(assembly.pack, false);
+      }
+      this.#candidates.delete(path);
+      const manifest = record && !record.deleted ? parseManifest(record.value, record.key) : undefined;
+      if (this.#canAssemble && manifest?.type === 'file' && manifest.data === undefined && manifest.size >= ASSEMBLE_FROM && !this.#assemblies.has(path)) {
+        this.#candidates.set(path, { version: record!.version, manifest });
+      }
+    }
+    await this.#startAssemblies(new Map());
+  }
+
+  // An assembly for each candidate whose chunk list is now known (its index pieces here or in `staging`) and
+  // some of whose chunks are still to come.
+  async #startAssemblies(staging: ReadonlyMap<string, Buffer>): Promise<void> {
+    for (const [path, candidate] of this.#candidates) {
+      const chunks = listChunks(candidate.manifest, (hash) => this.#locator.read(hash) ?? staging.get(hash));
+      if (!chunks) continue;
+      this.#candidates.delete(path);
+      const offsets = new Map<string, number[]>();
+      let at = 0;
+      for (const c of chunks) {
+        if (!this.#locator.has(c.hash)) offsets.set(c.hash, [...(offsets.get(c.hash) ?? []), at]);
+        at += c.size;
+      }
+      if (offsets.size === 0) continue;
+      this.#assemblies.set(path, { pack: await this.#locator.createAssembly(candidate.manifest.size), version: candidate.version, offsets });
+    }
+  }
+
+  /**
+   * The chunks of a received version once all are here, else undefined. A
+   * large file waits through many write passes while its chunks stream in:
+   * its list is unpacked once, and each pass looks only from the first chunk
+   * the last one found missing (then once over all of them, before writing).
+   */
+  #chunksOf(path: string, version: string, manifest: Manifest): ChunkEntry[] | undefined {
+    if (manifest.type === 'link' || manifest.data !== undefined || manifest.chunks !== undefined) return resolveChunks(manifest, this.#locator);
+    let list = this.#lists.get(path);
+    if (list?.version !== version) {
+      const chunks = listChunks(manifest, (hash) => this.#locator.read(hash));
+      if (!chunks) return undefined;
+      this.#lists.set(path, (list = { version, chunks, from: 0 }));
+    }
+    while (list.from < list.chunks.length && this.#locator.has(list.chunks[list.from]!.hash)) list.from += 1;
+    if (list.from < list.chunks.length) return undefined;
+    return list.chunks.every((c) => this.#locator.has(c.hash)) ? list.chunks : undefined;
+  }
+
   #writeBehind(): void {
     const pass = this.#writing.then(() => this.#writeWaiting());
     this.#writing = pass.catch((error: unknown) => {
@@ -457,6 +571,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       if (reason === undefined) {
         this.#waiting.delete(path);
         this.#gen.delete(path);
+        this.#lists.delete(path);
       } else this.#waiting.set(path, reason);
     };
     const records = await this.#inner.getMany(paths.map((p) => FILE_PREFIX + p));
@@ -477,7 +592,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       }
       // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
       const items = plans.flatMap(({ plan }) => plan.items);
-      for (const item of items) for (const c of item.chunks ?? []) c.at = this.#locator.locations(c.hash);
+      for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#locator.locations(c.hash);
       const results = items.length === 0 ? [] : await this.#io.write(items, { root: this.dataPath, durable: this.#o.durable, region: this.regionId });
       let r = 0;
       for (const { path, plan } of plans) {
@@ -487,6 +602,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
           if (failed) throw fromWorker(failed.error);
           if (plan.write) {
             const written = outcomes.at(-1) as { stat: FileStat };
+            if (plan.write.assembly) {
+              this.#assemblies.delete(path);
+              await this.#locator.releaseAssembly(plan.write.assembly.pack, true);
+            }
             this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks });
             // The file holds them now: staged copies go (all at once, not one round trip each).
             await this.#locator.unstage(plan.write.chunks.map((c) => c.hash));
@@ -517,7 +636,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     if (!record) return 'done';
     const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
-    const chunks = manifest ? resolveChunks(manifest, this.#locator) : [];
+    const chunks = manifest ? this.#chunksOf(path, record.version, manifest) : [];
     if (!chunks) return 'not-yet';
     // Losing versions first (a delete can win too): one of them may be what the file holds now. Each is kept once.
     const items: WriteItem[] = [];
@@ -534,8 +653,28 @@ export class DirectoryReplicaStore implements ReplicaStore {
       replacing.add(path);
       await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
     }
+    const assembly = this.#assemblies.get(path);
+    if (assembly && assembly.version === record.version && manifest.type === 'file') {
+      items.push(this.#assembledItem(path, manifest, chunks, assembly));
+      return { items, write: { manifest, chunks, assembly } };
+    }
     items.push(writeItem(path, manifest, chunks, false));
     return { items, write: { manifest, chunks } };
+  }
+
+  /** The write of an assembled file: the chunks it does not hold yet (at every offset they take), then the rename. */
+  #assembledItem(path: string, manifest: FileManifest, chunks: ChunkEntry[], assembly: Assembly): WriteItem {
+    const fill = new Map<string, FillChunk>();
+    let at = 0;
+    for (const c of chunks) {
+      if (this.#locator.stagedIn(c.hash) !== assembly.pack) {
+        const entry = fill.get(c.hash) ?? { hash: c.hash, size: c.size, at: [], offsets: [] };
+        entry.offsets.push(at);
+        fill.set(c.hash, entry);
+      }
+      at += c.size;
+    }
+    return { relative: path, kind: 'file', mode: manifest.mode, mtimeMs: manifest.mtimeMs, assembled: assembly.pack.file, fill: [...fill.values()] };
   }
 
   /**

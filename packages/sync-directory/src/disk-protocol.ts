@@ -46,6 +46,17 @@ export interface ChunkSource {
   at: Array<[file: string, offset: number]>;
 }
 
+/** Bytes to write at an offset of an assembly (chunks that sit end to end, in one piece). */
+export interface PlaceRun {
+  offset: number;
+  data: Uint8Array;
+}
+
+/** A chunk to copy into an assembly: where to read it, and every offset of the file it goes to. */
+export interface FillChunk extends ChunkSource {
+  offsets: number[];
+}
+
 /** One entry to put in the tree, atomically (temp name beside it, then a rename). */
 export interface WriteItem {
   /** Path relative to the batch's root, with `/`. */
@@ -62,6 +73,10 @@ export interface WriteItem {
   target?: string;
   /** Written only when nothing is there yet (a conflict copy is kept once). */
   onlyIfAbsent?: boolean;
+  /** The file was assembled here (absolute path, same file system): `fill` completes it, then it is renamed into place. */
+  assembled?: string;
+  /** Chunks the assembly does not hold yet. */
+  fill?: FillChunk[];
 }
 
 /** Options of a write batch. */
@@ -87,6 +102,7 @@ export interface WorkerError {
 export type DiskRequest =
   | { id: number; op: 'lstat'; paths: string[]; links: boolean }
   | { id: number; op: 'chunks'; items: ChunkSource[]; region: string }
+  | { id: number; op: 'place'; file: string; runs: PlaceRun[]; index: string; entries: Uint8Array; durable: boolean }
   | { id: number; op: 'read'; items: ReadItem[]; batch: ReadBatch }
   | { id: number; op: 'write'; items: WriteItem[]; batch: WriteBatch };
 

@@ -1,5 +1,5 @@
 import type { CutParams, cutPoint } from './content-chunker.js';
-import type { ChunkSource, DiskRequest, FileStat, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
+import type { ChunkSource, DiskRequest, PlaceRun, FileStat, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
 
 /** What the worker is started with. */
 export interface DiskWorkerData {
@@ -172,6 +172,25 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     }
   }
 
+  // Chunks into an assembly at their offsets, then their entries appended to its index (both synced when durable).
+  function place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): [] {
+    const fd = fs.openSync(file, 'r+');
+    try {
+      for (const run of runs) for (let done = 0; done < run.data.length; ) done += fs.writeSync(fd, run.data, done, run.data.length - done, run.offset + done);
+      if (durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const ifd = fs.openSync(index, 'a');
+    try {
+      for (let done = 0; done < entries.length; ) done += fs.writeSync(ifd, entries, done, entries.length - done);
+      if (durable) fs.fsyncSync(ifd);
+    } finally {
+      fs.closeSync(ifd);
+    }
+    return [];
+  }
+
   function writeFiles(items: WriteItem[], batch: WriteBatch): WriteResult[] {
     const checked = new Set<string>();
     const touched = new Set<string>();
@@ -239,6 +258,22 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           } catch {
             // not every filesystem keeps link times
           }
+        } else if (item.assembled !== undefined) {
+          // Completed where its chunks were written as they arrived, then moved into place: its bytes are written once.
+          const fd = fs.openSync(item.assembled, 'r+');
+          try {
+            for (const chunk of item.fill ?? []) {
+              readChunk(fds, chunk, gather, 0, batch.region);
+              for (const offset of chunk.offsets) fs.writeSync(fd, gather, 0, chunk.size, offset);
+            }
+            fs.fchmodSync(fd, item.mode ?? 0o644);
+            fs.futimesSync(fd, new Date(item.mtimeMs), new Date(item.mtimeMs));
+            if (batch.durable) fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+          }
+          fs.renameSync(item.assembled, file);
+          touched.add(dirname(item.assembled));
         } else {
           const fd = fs.openSync(temp, 'wx', 0o600);
           try {
@@ -247,7 +282,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
             fs.closeSync(fd);
           }
         }
-        fs.renameSync(temp, file);
+        if (item.assembled === undefined) fs.renameSync(temp, file);
       } catch (e) {
         fs.rmSync(temp, { force: true });
         throw e;
@@ -291,6 +326,8 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           ? lstatMany(request.paths, request.links)
           : request.op === 'chunks'
             ? readChunks(request.items, request.region)
+            : request.op === 'place'
+              ? place(request.file, request.runs, request.index, request.entries, request.durable)
             : request.op === 'read'
               ? readFiles(request.items, request.batch)
               : writeFiles(request.items, request.batch);

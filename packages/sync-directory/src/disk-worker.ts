@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { MeridianError } from '@meridian/core';
 import { cutPoint, type CutParams } from './content-chunker.js';
 import { diskWorkerBody, type DiskWorkerData } from './disk-worker-body.js';
-import type { ChunkSource, DiskRequest, DiskResponse, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
+import type { ChunkSource, DiskRequest, PlaceRun, DiskResponse, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
 
 // The worker runs from source text: the same functions whether this package runs from its ESM or CJS build or
 // from source under a test runner, with no second entry file to locate next to whichever of them is loaded.
@@ -43,6 +43,11 @@ export class DiskWorker {
   /** Reads chunks to send, each checked against its hash. */
   chunks(items: ChunkSource[]): Promise<Array<Uint8Array | { error: WorkerError }>> {
     return this.#call({ id: 0, op: 'chunks', items, region: this.#region }) as Promise<Array<Uint8Array | { error: WorkerError }>>;
+  }
+
+  /** Writes runs of chunk bytes into an assembly and appends their index entries. */
+  place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): Promise<unknown[]> {
+    return this.#call({ id: 0, op: 'place', file, runs, index, entries, durable });
   }
 
   /** Reads and cuts files. */
@@ -117,6 +122,11 @@ export class DiskPool {
 
   read(items: ReadItem[], batch: ReadBatch): Promise<ReadResult[]> {
     return this.#split(items, (w, part) => w.read(part, batch));
+  }
+
+  /** See {@link DiskWorker.place}: on one thread (writes to one file, in order). */
+  async place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): Promise<void> {
+    await this.#workers[0]!.place(file, runs, index, entries, durable);
   }
 
   write(items: WriteItem[], batch: WriteBatch): Promise<WriteResult[]> {

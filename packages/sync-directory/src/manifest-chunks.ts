@@ -40,6 +40,21 @@ export function resolveChunks(manifest: Manifest, locator: ChunkLocator): ChunkE
   return chunks.some((c) => !locator.has(c.hash)) ? undefined : chunks;
 }
 
+/** A manifest's chunk list (whether or not the chunks are here), or undefined while an index piece is not readable. */
+export function listChunks(manifest: FileManifest, read: (hash: string) => Buffer | undefined): ChunkEntry[] | undefined {
+  if (manifest.data !== undefined) return [];
+  const listed = listedEntries(manifest);
+  if (manifest.chunks !== undefined) return listed;
+  const chunks: ChunkEntry[] = [];
+  for (const piece of listed) {
+    const bytes = read(piece.hash);
+    const entries = bytes && unpackEntries(bytes);
+    if (!entries) return undefined;
+    chunks.push(...entries);
+  }
+  return chunks;
+}
+
 /** A chunk record's bytes: binary (as sync frames carry it), or base64 in `data` (as a JSON-only transport would). */
 export function chunkBytes(value: unknown): Buffer | undefined {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);

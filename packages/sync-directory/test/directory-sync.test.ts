@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy } from '@meridian/core';
 import { decodeBatch, encodeBatch } from '@meridian/core/spi';
@@ -111,6 +111,62 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await readFile(join(dirs.b!, 'f.bin'))).equals(v2)).toBe(true);
     // And the store knows what it wrote: a scan of b records nothing new.
     expect((await b.rescan()).changed).toEqual([]);
+  });
+
+  it('builds a large received file in place: its chunks are written once, where they go, and the file is renamed into the tree', async () => {
+    const { dirs, stores } = await setup(['a', 'b'], {}, []);
+    const a = stores.get('a')!;
+    const b = stores.get('b')!;
+    const bytes = randomBytes(12_000_000);
+    await putFile(dirs.a!, 'big.bin', bytes);
+    await a.rescan();
+    const records = await scanAll(a);
+    // Manifest first, then its index pieces, then its chunks: the order a scan records them in.
+    expect(records[0]!.key).toBe('file:big.bin');
+    const carry = async (list: typeof records) => {
+      const wire = await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
+      await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
+      await b.flush();
+    };
+    const half = Math.floor(records.length / 2);
+    await carry(records.slice(0, half));
+    const packs = join(dirs.b!, '.meridian-sync', 'packs');
+    const assemblies = (await readdir(packs)).filter((n) => n.endsWith('.asm'));
+    expect(assemblies).toHaveLength(1);
+    const { ino } = await stat(join(packs, assemblies[0]!));
+    // No pack holds the chunks that went into the assembly.
+    expect((await readdir(packs)).filter((n) => n.endsWith('.pack'))).toHaveLength(1); // the index pieces
+    await carry(records.slice(half));
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+    expect((await stat(join(dirs.b!, 'big.bin'))).ino).toBe(ino);
+    expect((await readdir(packs)).filter((n) => n.includes('.asm'))).toEqual([]);
+    expect((await b.rescan()).changed).toEqual([]);
+  });
+
+  it('keeps the chunks of a half-built file across a restart and completes it from them', async () => {
+    const { dirs, cleanup } = await regionDirs(['a', 'b']);
+    cleanups.push(cleanup);
+    const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    cleanups.push(() => a.close());
+    const bytes = randomBytes(6_000_000);
+    await putFile(dirs.a!, 'big.bin', bytes);
+    await a.rescan();
+    const records = await scanAll(a);
+    const wire = async (list: typeof records) =>
+      (await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' })).map((r) => ({ key: r.key, record: r, expected: null }));
+    const half = Math.floor(records.length / 2);
+    const first = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    await first.apply(await wire(records.slice(0, half)));
+    await first.close();
+    const second = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    cleanups.push(() => second.close());
+    // The chunks that reached the assembly before the restart are here: only the rest is needed.
+    const missing = records.slice(half);
+    await second.apply(await wire(missing));
+    await second.flush();
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+    expect(second.waiting()).toEqual([]);
   });
 
   it('refuses a chunk whose bytes do not match its hash, and any key that is not a file or a chunk', async () => {

@@ -2,7 +2,7 @@
 // provider in a temp directory, and every client command as a subprocess, with
 // `--json` output parsed and checked.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeakedProcesses, getFreePort } from '@meridian/testkit';
@@ -69,10 +69,12 @@ regions:
     timezone: America/New_York
     locale: en-US
     size: small
+    dataPath: data/us
   - id: eu-west
     location: { lat: 53.3, lon: -6.2 }
     price: { hourly: 0.10, currency: USD }
     timezone: Europe/Dublin
+    dataPath: data/eu
   - id: ap-south
     location: { lat: 1.3, lon: 103.8 }
     price: { hourly: 0.20, currency: USD }
@@ -94,6 +96,9 @@ beforeAll(async () => {
   // The acceptance runs the built binary; the root `npm test` builds everything first.
   ensureBuilt();
   writeFileSync(join(dir, 'meridian.config.yaml'), config(await getFreePort()));
+  mkdirSync(join(dir, 'data', 'us', 'reports'), { recursive: true });
+  mkdirSync(join(dir, 'data', 'eu'), { recursive: true });
+  writeFileSync(join(dir, 'data', 'us', 'reports', 'q1.csv'), 'a,b\n1,2\n');
   agent = spawn(process.execPath, [cli, 'agent'], { cwd: dir, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   agentExit = new Promise((resolve) => agent.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
@@ -303,6 +308,15 @@ describe('meridian (built binary) against a running agent on the local provider'
       ['eu-west', 0, 0, true],
       ['ap-south', 0, 0, true],
     ]);
+    // The data directories (us-east and eu-west have a dataPath): in step, the file in place, nothing left unwritten.
+    expect(sync.directory.regions.map((r: any) => [r.regionId, r.dataPath.endsWith(join('data', r.regionId === 'us-east' ? 'us' : 'eu')), r.lagMillis, r.waiting])).toEqual([
+      ['us-east', true, 0, 0],
+      ['eu-west', true, 0, 0],
+    ]);
+    expect(readFileSync(join(dir, 'data', 'eu', 'reports', 'q1.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    const human = await meridian(['sync', 'status']);
+    expect(human.stdout).toMatch(/data directories: conflicts 0/);
+    expect(human.stdout).toMatch(/eu-west\s+\S+data\/eu\s+0 ms\s+0\s+0/);
     expect(await json(['sync', 'read', 'order:0', '--region', 'ap-south'])).toMatchObject({ found: true, value: { n: 0 } });
   });
 
@@ -345,7 +359,7 @@ describe('meridian without an agent', () => {
       writeFileSync(join(bad, 'meridian.config.yaml'), config(0).replace('lat: 53.3', 'lat: 123'));
       const run = await meridian(['agent'], { cwd: bad });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('meridian: meridian.config.yaml:16:17: regions[1].location.lat: must be <= 90 (got 123)');
+      expect(run.stderr).toContain('meridian: meridian.config.yaml:17:17: regions[1].location.lat: must be <= 90 (got 123)');
       expect(existsSync(join(bad, '.meridian'))).toBe(false);
       writeFileSync(join(bad, 'broken.yaml'), 'app:\n  name: shop\n  env: [\n');
       const syntax = await meridian(['config', '--config', 'broken.yaml'], { cwd: bad });

@@ -1,5 +1,5 @@
 import { dirname, resolve, sep } from 'node:path';
-import { CrossRegionSync, MeridianError, type Clock } from '@meridian/core';
+import { CrossRegionSync, MeridianError, type Clock, type CrossRegionSyncStatus, type SyncRegionState } from '@meridian/core';
 import { openDirectoryStores, type DirectoryReplicaStore } from '@meridian/sync-directory';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -86,4 +86,43 @@ export async function startDirectorySync(loaded: LoadedConfig, log: Log, clock?:
         for (const store of stores.values()) await store.close();
       })()),
   };
+}
+
+/** A region of the data directories' sync, as `GET /v1/sync` shows it under `directory`. */
+export interface DirectoryRegionStatus extends SyncRegionState {
+  /** The region's data path (resolved). */
+  dataPath: string;
+  /** Files received and not written yet. */
+  waiting: number;
+}
+
+/** The data directories' sync, as `GET /v1/sync` shows it under `directory`. */
+export interface DirectorySyncStatus extends Omit<CrossRegionSyncStatus, 'regions'> {
+  regions: DirectoryRegionStatus[];
+  /** Files received and not written yet (the first 50), with why. */
+  waiting: Array<{ regionId: string; path: string; reason: string }>;
+}
+
+/** The directory sync's status: the sync's own, with each region's data path and the files not written yet. */
+export function directorySyncStatus(d: DirectorySync): DirectorySyncStatus {
+  const status = d.sync.status();
+  const waiting = [...d.stores].flatMap(([regionId, store]) => store.waiting().map((w) => ({ regionId, ...w })));
+  return {
+    ...status,
+    regions: status.regions.map((r) => {
+      const store = d.stores.get(r.regionId)!;
+      return { ...r, dataPath: store.dataPath, waiting: store.waiting().length };
+    }),
+    waiting: waiting.slice(0, 50),
+  };
+}
+
+/** Resolves once every region's directory lag is 0 and no received file waits to be written; rejects when `signal` aborts. */
+export async function directoryInStep(d: DirectorySync, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    await Promise.all([...d.stores.keys()].map((id) => d.sync.waitForLag(id, 0, { signal })));
+    if ([...d.stores.values()].every((s) => s.waiting().length === 0)) return;
+    // Files are written as chunks arrive: the next round (and its flush) writes them.
+    await d.sync.syncNow({ signal });
+  }
 }

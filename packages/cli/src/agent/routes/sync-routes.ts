@@ -3,13 +3,15 @@ import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
 import { HttpError } from '../http-errors.js';
+import { directoryInStep, directorySyncStatus } from '../directory-sync.js';
 import { knownRegion, parseBody } from './route-helpers.js';
 
 const writeBody = z.object({ value: z.unknown() }).strict().refine((b) => b.value !== undefined, 'value is required');
 
 /**
- * Replication: `GET /v1/sync` (status; `?waitMillis=N` first runs rounds until
- * every region's lag is 0, for at most N ms), `PUT` and `GET /v1/sync/data/:region/:key`.
+ * Replication: `GET /v1/sync` (status, with the data directories' sync under
+ * `directory` when it runs; `?waitMillis=N` first runs rounds until every
+ * region's lag is 0, for at most N ms), `PUT` and `GET /v1/sync/data/:region/:key`.
  */
 export function syncRoutes(plane: ControlPlane, configPath: string): Route[] {
   const syncer = () => {
@@ -22,18 +24,21 @@ export function syncRoutes(plane: ControlPlane, configPath: string): Route[] {
       path: /^\/v1\/sync$/,
       handle: async ({ query }) => {
         const sync = syncer();
+        const directory = plane.directorySync;
         const waitMillis = query.has('waitMillis') ? Number(query.get('waitMillis')) : undefined;
         let converged: boolean | undefined;
         if (waitMillis !== undefined) {
           if (!Number.isInteger(waitMillis) || waitMillis <= 0 || waitMillis > MAX_TIMER_MILLIS) throw new HttpError(400, 'INVALID_ARGUMENT', `waitMillis must be a positive integer <= ${MAX_TIMER_MILLIS}`);
           const signal = AbortSignal.timeout(waitMillis);
-          const ids = sync.status().regions.map((r) => r.regionId);
-          converged = await Promise.all(ids.map((id) => sync.waitForLag(id, 0, { signal }))).then(
+          const waits = sync.status().regions.map((r) => sync.waitForLag(r.regionId, 0, { signal }));
+          // The data directories too: every region's lag 0 and nothing received still waiting to be written.
+          if (directory) waits.push(directoryInStep(directory, signal));
+          converged = await Promise.all(waits).then(
             () => true,
             () => false,
           );
         }
-        return { json: { ...sync.status(), ...(converged === undefined ? {} : { converged }) } };
+        return { json: { ...sync.status(), ...(converged === undefined ? {} : { converged }), ...(directory ? { directory: directorySyncStatus(directory) } : {}) } };
       },
     },
     {

@@ -22,7 +22,7 @@ import { collectChunkGarbage } from './chunk-garbage.js';
 import { ChunkLocator, type Pack } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
-import { TEMP_MARK, sameStat, type FileStat, type FillChunk, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { TEMP_MARK, sameStat, type FileStat, type FillChunk, type LstatResult, type ReadResult, type WorkerError, type WriteItem } from './disk-protocol.js';
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
@@ -56,6 +56,9 @@ interface Assembly {
   version: string;
   offsets: Map<string, number[]>;
 }
+
+/** Read batches a scan keeps in flight. */
+const READ_AHEAD = 4;
 
 /** Files at least this large are assembled in place rather than staged in packs and copied. */
 const ASSEMBLE_FROM = 1024 * 1024;
@@ -346,12 +349,24 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     // Read and cut on the disk thread, a batch at a time; the next batch is read while this one's manifests are made.
     const batch = { inlineMaxBytes: this.#o.inlineMaxBytes, attempts: this.#o.readAttempts };
-    const request = (at: number) => (at < toRead.length ? this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path) })), batch) : undefined);
-    let pending = request(0);
-    for (let at = 0; pending; at += DISK_BATCH) {
-      const results = await pending;
+    // A few batches in flight, each handled as it comes back (the list is sorted after): while one thread reads a
+    // large file, the batches the other threads read are turned into manifests meanwhile.
+    let nextAt = 0;
+    const inFlight = new Map<number, Promise<[number, ReadResult[]]>>();
+    const launch = (): void => {
+      if (nextAt >= toRead.length) return;
+      const at = nextAt;
+      nextAt += DISK_BATCH;
+      const read = this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path) })), batch).then((r): [number, ReadResult[]] => [at, r]);
+      read.catch(() => undefined); // awaited below, unless an abort or an error ends the scan first
+      inFlight.set(at, read);
+    };
+    for (let k = 0; k < READ_AHEAD; k++) launch();
+    while (inFlight.size > 0) {
+      const [at, results] = await Promise.race(inFlight.values());
+      inFlight.delete(at);
       signal?.throwIfAborted();
-      pending = request(at + DISK_BATCH);
+      launch();
       for (const [i, read] of results.entries()) {
         const path = toRead[at + i]!.path;
         if ('missing' in read) continue; // removed since the walk: the next scan sees it gone
@@ -364,7 +379,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
           continue;
         }
         if ('error' in read) {
-          await pending?.catch(() => undefined);
+          await Promise.all([...inFlight.values()].map((p) => p.catch(() => undefined)));
           throw fromWorker(read.error);
         }
         const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;

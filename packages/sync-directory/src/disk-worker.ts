@@ -137,12 +137,21 @@ export class DiskPool {
     await Promise.all(this.#workers.map((w) => w.close()));
   }
 
+  // Items go out in small parts, each to the next thread that is free: a large file read on one thread does not
+  // hold back the small ones, which the other threads take meanwhile. Results come back in order.
   async #split<I, R>(items: I[], call: (worker: DiskWorker, part: I[]) => Promise<R[]>): Promise<R[]> {
     if (items.length <= 1 || this.#workers.length === 1) return call(this.#workers[0]!, items);
-    const size = Math.ceil(items.length / this.#workers.length);
-    const parts: Array<Promise<R[]>> = [];
-    for (let at = 0, k = 0; at < items.length; at += size, k++) parts.push(call(this.#workers[k]!, items.slice(at, at + size)));
-    return (await Promise.all(parts)).flat();
+    const size = Math.max(1, Math.ceil(items.length / (this.#workers.length * 4)));
+    const parts: I[][] = [];
+    for (let at = 0; at < items.length; at += size) parts.push(items.slice(at, at + size));
+    const results: R[][] = new Array<R[]>(parts.length);
+    let next = 0;
+    await Promise.all(
+      this.#workers.map(async (worker) => {
+        for (let i = next++; i < parts.length; i = next++) results[i] = await call(worker, parts[i]!);
+      }),
+    );
+    return results.flat();
   }
 }
 

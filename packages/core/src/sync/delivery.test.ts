@@ -162,4 +162,31 @@ describe('Delivery', () => {
     await expect(delivery.send(records(5, 5))).rejects.toMatchObject({ code: 'ABORTED' });
     await delivery.settle();
   });
+
+  it('asks a target with flush() to finish what it applied when it drains, once per drain that wrote, and fails with it', async () => {
+    const inner = new MemoryReplicaStore();
+    const flushes: string[] = [];
+    let failFlush = false;
+    const target: ReplicaStore = {
+      getMany: (keys, options) => inner.getMany(keys, options),
+      scan: (options) => inner.scan(options),
+      digest: (nodes, options) => inner.digest(nodes, options),
+      entries: (nodes, options) => inner.entries(nodes, options),
+      apply: (writes, options) => inner.apply(writes, options),
+      flush: async () => {
+        flushes.push(`after ${(await inner.scan({ since: 0, limit: 1000 })).records.length} records`);
+        if (failFlush) throw new MeridianError('STORE_UNAVAILABLE', 'the files could not be written');
+      },
+    };
+    const delivery = new Delivery(context(target, []));
+    await delivery.send(records(0, 10));
+    await delivery.send(records(10, 10));
+    await delivery.drain();
+    expect(flushes).toEqual(['after 20 records']); // once, after every frame was applied
+    await delivery.drain();
+    expect(flushes).toHaveLength(1); // nothing written since: nothing to flush
+    failFlush = true;
+    await delivery.send(records(20, 5));
+    await expect(delivery.drain()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
 });

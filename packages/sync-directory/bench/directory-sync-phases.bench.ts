@@ -1,0 +1,97 @@
+// Where the time of a directory copy goes, small files and the large file apart: for each data set, rsync, then our
+// two stores (the source's scan, then the sync until a round moves nothing), a few times in a row. The throughput
+// bench (directory-sync.bench.ts) gives the ratio on the whole data; this one says which part costs what.
+// Run it under `flock /tmp/bench.lock` so no other benchmark shares the machine.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CrossRegionSync } from '@meridian/core';
+import { median, writeBenchResult } from '@meridian/testkit';
+import { DirectoryReplicaStore } from '../src/index.js';
+import { smallFiles } from '../test/tree-fixture.js';
+
+const RUNS = Number(process.env.RUNS ?? 3);
+
+interface Phase {
+  rsync: number;
+  scan: number;
+  sync: number;
+  total: number;
+}
+
+async function once(source: string, work: string): Promise<Phase> {
+  const rsyncTarget = join(work, 'rsync-target');
+  const target = join(work, 'target');
+  await rm(rsyncTarget, { recursive: true, force: true });
+  await rm(target, { recursive: true, force: true });
+  await rm(join(work, 'state'), { recursive: true, force: true });
+  await mkdir(target, { recursive: true });
+  execFileSync('sync');
+  let t = performance.now();
+  execFileSync('rsync', ['-a', '--whole-file', `${source}/`, `${rsyncTarget}/`]);
+  const rsync = performance.now() - t;
+  execFileSync('sync');
+  t = performance.now();
+  const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: source, stateDirectory: join(work, 'state', 'a'), durable: false });
+  const scan = performance.now() - t;
+  const b = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: target, stateDirectory: join(work, 'state', 'b'), durable: false });
+  const sync = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b }] });
+  const s = performance.now();
+  for (let round = 1; ; round++) {
+    const report = await sync.syncNow();
+    if (report.pairs.every((p) => p.ok && p.records === 0)) break;
+    if (round === 20) throw new Error('sync did not settle');
+  }
+  const phase = { rsync, scan, sync: performance.now() - s, total: performance.now() - t };
+  if (b.waiting().length > 0) throw new Error('files left unwritten');
+  await sync.close();
+  await a.close();
+  await b.close();
+  return phase;
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error('rsync is not installed; install it with: apt-get install -y rsync');
+    process.exit(1);
+  }
+  const keepAlive = setInterval(() => undefined, 1_000);
+  const work = await mkdtemp(join(tmpdir(), 'meridian-dirsync-phases-'));
+  try {
+    const small = join(work, 'small-source');
+    const big = join(work, 'big-source');
+    await mkdir(small);
+    await mkdir(big);
+    await smallFiles(small, 10_000);
+    const handle = await open(join(big, 'big.bin'), 'w');
+    for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
+    await handle.close();
+    const results: Record<string, unknown> = {};
+    for (const [name, source] of [['smallFiles', small], ['bigFile', big]] as const) {
+      const runs: Phase[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(await once(source, join(work, name)));
+        const r = runs.at(-1)!;
+        console.log(`${name} run ${i + 1}: rsync ${r.rsync.toFixed(0)} ms; ours ${r.total.toFixed(0)} ms (scan ${r.scan.toFixed(0)}, sync ${r.sync.toFixed(0)}): ${(r.rsync / r.total).toFixed(2)}×`);
+      }
+      const m = (k: keyof Phase) => Math.round(median(runs.map((r) => r[k])));
+      results[name] = {
+        rsyncMillis: m('rsync'),
+        oursMillis: m('total'),
+        scanMillis: m('scan'),
+        syncMillis: m('sync'),
+        pairedRatios: runs.map((r) => Number((r.rsync / r.total).toFixed(3))),
+        runs: runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]))),
+      };
+    }
+    const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync-phases', { data: { smallFiles: '10 000 files of 100 B to 4 KiB', bigFile: '200 MB of random bytes' }, ...results });
+    console.log(`wrote ${path}`);
+  } finally {
+    clearInterval(keepAlive);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -272,7 +272,9 @@ export class DirectoryReplicaStore implements ReplicaStore {
         for (const assembly of this.#assemblies.values()) {
           const offsets = assembly.offsets.get(hash);
           if (!offsets) continue;
-          into.set(assembly, [...(into.get(assembly) ?? []), { hash, data, offsets }]);
+          const list = into.get(assembly) ?? [];
+          list.push({ hash, data, offsets });
+          into.set(assembly, list);
           toPack.delete(hash);
           break; // another assembly that needs it too copies it from this one when it completes
         }
@@ -281,12 +283,13 @@ export class DirectoryReplicaStore implements ReplicaStore {
       for (const [assembly, items] of into) await this.#locator.stageInto(assembly.pack, items, (...args) => this.#io.place(...args));
       const result = await this.#inner.apply(accepted, options);
       const appliedFiles = new Map<string, ReplicaRecord | null>();
+      const byKey = new Map(accepted.map((w) => [w.key, w]));
       for (const key of result.applied) {
         const k = parseKey(key);
         if (k.kind === 'file') {
           this.#waiting.set(k.path, 'its chunks have not all arrived');
           this.#gen.set(k.path, ++this.#genCounter);
-          appliedFiles.set(k.path, accepted.find((w) => w.key === key)?.record ?? null);
+          appliedFiles.set(k.path, byKey.get(key)?.record ?? null);
         }
         this.#gcDue = true;
       }
@@ -618,7 +621,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
           if (plan.write) {
             const written = outcomes.at(-1) as { stat: FileStat };
             if (plan.write.assembly) {
-              this.#assemblies.delete(path);
+              // Unless an apply meanwhile let it go and started one for a newer version: that one stays.
+              if (this.#assemblies.get(path) === plan.write.assembly) this.#assemblies.delete(path);
               await this.#locator.releaseAssembly(plan.write.assembly.pack, true);
             }
             this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks });

@@ -264,7 +264,9 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           try {
             for (const chunk of item.fill ?? []) {
               readChunk(fds, chunk, gather, 0, batch.region);
-              for (const offset of chunk.offsets) fs.writeSync(fd, gather, 0, chunk.size, offset);
+              for (const offset of chunk.offsets) {
+                for (let done = 0; done < chunk.size; ) done += fs.writeSync(fd, gather, done, chunk.size - done, offset + done);
+              }
             }
             fs.fchmodSync(fd, item.mode ?? 0o644);
             fs.futimesSync(fd, new Date(item.mtimeMs), new Date(item.mtimeMs));

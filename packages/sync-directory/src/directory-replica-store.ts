@@ -19,16 +19,17 @@ import {
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
 import { sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
 import { collectChunkGarbage } from './chunk-garbage.js';
-import { ChunkLocator, type Pack } from './chunk-locator.js';
+import { ChunkLocator } from './chunk-locator.js';
 import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
-import { TEMP_MARK, sameStat, type FileStat, type FillChunk, type LstatResult, type ReadResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type ReadResult, type WorkerError, type WriteItem } from './disk-protocol.js';
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
-import { listedEntries, parseManifest, sameContent, sameManifest, type FileManifest, type Manifest } from './file-manifest.js';
+import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
 import { chunkBytes, listChunks, manifestOf, resolveChunks } from './manifest-chunks.js';
 import { writeItem } from './write-item.js';
+import { FileAssemblies, type Assembly } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
@@ -50,18 +51,8 @@ interface Plan {
   delete?: { entry: boolean };
 }
 
-/** A large received file being built in place: its staging file, the version, and where each missing chunk goes. */
-interface Assembly {
-  pack: Pack;
-  version: string;
-  offsets: Map<string, number[]>;
-}
-
 /** Read batches a scan keeps in flight. */
 const READ_AHEAD = 4;
-
-/** Files at least this large are assembled in place rather than staged in packs and copied. */
-const ASSEMBLE_FROM = 1024 * 1024;
 
 /** A file received from another region and not written yet. */
 export interface WaitingFile {
@@ -120,11 +111,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
   // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
   readonly #gen = new Map<string, number>();
   #genCounter = 0;
-  // Large received files being built in place (see ChunkLocator.createAssembly), and those whose chunk list
-  // is not known yet (their index pieces are still on their way).
-  readonly #assemblies = new Map<string, Assembly>();
-  readonly #candidates = new Map<string, { version: string; manifest: FileManifest }>();
-  #canAssemble = false;
+  // Large received files being built in place.
+  #assemblies!: FileAssemblies;
   readonly #lists = new Map<string, { version: string; chunks: ChunkEntry[]; from: number }>();
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
@@ -166,7 +154,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     const store = new DirectoryReplicaStore(o, dataPath, state, inner, unlock);
     // An assembly is renamed into the tree: only when the state directory is on the data path's file system.
-    store.#canAssemble = (await stat(state)).dev === (await stat(dataPath)).dev;
+    store.#assemblies = new FileAssemblies(store.#locator, (await stat(state)).dev === (await stat(dataPath)).dev, (...args) => store.#io.place(...args));
     try {
       await store.#locator.load();
       await store.rescan();
@@ -263,24 +251,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
         else accepted.push({ ...write, record: this.#settleIdentical(record) });
         if (record) this.#observe(record.version);
       }
-      // The batch's chunks on disk before their records are (a record never names bytes that are not here): into
-      // the assembly of a large file that needs them, the rest in one pack.
-      await this.#startAssemblies(staging);
-      const toPack = new Map(staging);
-      const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
-      for (const [hash, data] of staging) {
-        for (const assembly of this.#assemblies.values()) {
-          const offsets = assembly.offsets.get(hash);
-          if (!offsets) continue;
-          const list = into.get(assembly) ?? [];
-          list.push({ hash, data, offsets });
-          into.set(assembly, list);
-          toPack.delete(hash);
-          break; // another assembly that needs it too copies it from this one when it completes
-        }
-      }
-      await this.#locator.stage([...toPack].map(([hash, data]) => ({ hash, data })));
-      for (const [assembly, items] of into) await this.#locator.stageInto(assembly.pack, items, (...args) => this.#io.place(...args));
+      // The batch's chunks on disk before their records are: a record never names bytes that are not here.
+      await this.#assemblies.stage(staging);
       const result = await this.#inner.apply(accepted, options);
       const appliedFiles = new Map<string, ReplicaRecord | null>();
       const byKey = new Map(accepted.map((w) => [w.key, w]));
@@ -293,7 +265,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
         }
         this.#gcDue = true;
       }
-      await this.#noteLargeFiles(appliedFiles);
+      await this.#assemblies.note(appliedFiles);
       this.#writeBehind();
       const applied = new Set(result.applied);
       for (const key of result.rejected) rejected.add(key);
@@ -516,42 +488,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
     await this.#writeWaiting();
   }
 
-  // Files of at least ASSEMBLE_FROM bytes just received become candidates for an assembly; an assembly of an
-  // older version (or of a file now deleted) is let go (its chunks stay staged until no record needs them).
-  async #noteLargeFiles(applied: Map<string, ReplicaRecord | null>): Promise<void> {
-    for (const [path, record] of applied) {
-      const assembly = this.#assemblies.get(path);
-      if (assembly && assembly.version !== record?.version) {
-        this.#assemblies.delete(path);
-        await this.#locator.releaseAssembly(assembly.pack, false);
-      }
-      this.#candidates.delete(path);
-      const manifest = record && !record.deleted ? parseManifest(record.value, record.key) : undefined;
-      if (this.#canAssemble && manifest?.type === 'file' && manifest.data === undefined && manifest.size >= ASSEMBLE_FROM && !this.#assemblies.has(path)) {
-        this.#candidates.set(path, { version: record!.version, manifest });
-      }
-    }
-    await this.#startAssemblies(new Map());
-  }
-
-  // An assembly for each candidate whose chunk list is now known (its index pieces here or in `staging`) and
-  // some of whose chunks are still to come.
-  async #startAssemblies(staging: ReadonlyMap<string, Buffer>): Promise<void> {
-    for (const [path, candidate] of this.#candidates) {
-      const chunks = listChunks(candidate.manifest, (hash) => this.#locator.read(hash) ?? staging.get(hash));
-      if (!chunks) continue;
-      this.#candidates.delete(path);
-      const offsets = new Map<string, number[]>();
-      let at = 0;
-      for (const c of chunks) {
-        if (!this.#locator.has(c.hash)) offsets.set(c.hash, [...(offsets.get(c.hash) ?? []), at]);
-        at += c.size;
-      }
-      if (offsets.size === 0) continue;
-      this.#assemblies.set(path, { pack: await this.#locator.createAssembly(candidate.manifest.size), version: candidate.version, offsets });
-    }
-  }
-
   /**
    * The chunks of a received version once all are here, else undefined. A
    * large file waits through many write passes while its chunks stream in:
@@ -621,9 +557,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
           if (plan.write) {
             const written = outcomes.at(-1) as { stat: FileStat };
             if (plan.write.assembly) {
-              // Unless an apply meanwhile let it go and started one for a newer version: that one stays.
-              if (this.#assemblies.get(path) === plan.write.assembly) this.#assemblies.delete(path);
-              await this.#locator.releaseAssembly(plan.write.assembly.pack, true);
+              await this.#assemblies.finished(path, plan.write.assembly);
             }
             this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks });
             // The file holds them now: staged copies go (all at once, not one round trip each).
@@ -672,28 +606,13 @@ export class DirectoryReplicaStore implements ReplicaStore {
       replacing.add(path);
       await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
     }
-    const assembly = this.#assemblies.get(path);
-    if (assembly && assembly.version === record.version && manifest.type === 'file') {
-      items.push(this.#assembledItem(path, manifest, chunks, assembly));
+    const assembly = this.#assemblies.of(path, record.version);
+    if (assembly && manifest.type === 'file') {
+      items.push(this.#assemblies.writeItem(path, manifest, chunks, assembly));
       return { items, write: { manifest, chunks, assembly } };
     }
     items.push(writeItem(path, manifest, chunks, false));
     return { items, write: { manifest, chunks } };
-  }
-
-  /** The write of an assembled file: the chunks it does not hold yet (at every offset they take), then the rename. */
-  #assembledItem(path: string, manifest: FileManifest, chunks: ChunkEntry[], assembly: Assembly): WriteItem {
-    const fill = new Map<string, FillChunk>();
-    let at = 0;
-    for (const c of chunks) {
-      if (this.#locator.stagedIn(c.hash) !== assembly.pack) {
-        const entry = fill.get(c.hash) ?? { hash: c.hash, size: c.size, at: [], offsets: [] };
-        entry.offsets.push(at);
-        fill.set(c.hash, entry);
-      }
-      at += c.size;
-    }
-    return { relative: path, kind: 'file', mode: manifest.mode, mtimeMs: manifest.mtimeMs, assembled: assembly.pack.file, fill: [...fill.values()] };
   }
 
   /**

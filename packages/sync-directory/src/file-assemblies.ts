@@ -1,0 +1,130 @@
+import type { ReplicaRecord } from '@meridian/core';
+import type { ChunkEntry } from './chunk-entry.js';
+import type { ChunkLocator, Pack, PlaceFn } from './chunk-locator.js';
+import type { FillChunk, WriteItem } from './disk-protocol.js';
+import { parseManifest, type FileManifest } from './file-manifest.js';
+import { listChunks } from './manifest-chunks.js';
+
+/** A large received file being built in place: its staging file, the version, and where each missing chunk goes. */
+export interface Assembly {
+  pack: Pack;
+  version: string;
+  offsets: Map<string, number[]>;
+}
+
+/** Files at least this large are assembled in place rather than staged in packs and copied. */
+export const ASSEMBLE_FROM = 1024 * 1024;
+
+/**
+ * The large received files a directory store is building in place (see
+ * `ChunkLocator.createAssembly`): which files get one (at least
+ * {@link ASSEMBLE_FROM} bytes, once their chunk list is known), where an
+ * arriving chunk goes, and the write that completes and renames one. Off when
+ * the state directory is on another file system than the data path (a rename
+ * could not move the file into the tree).
+ */
+export class FileAssemblies {
+  readonly #locator: ChunkLocator;
+  readonly #enabled: boolean;
+  readonly #place: PlaceFn;
+  readonly #assemblies = new Map<string, Assembly>();
+  // Large files whose chunk list is not known yet (their index pieces are still on their way).
+  readonly #candidates = new Map<string, { version: string; manifest: FileManifest }>();
+
+  constructor(locator: ChunkLocator, enabled: boolean, place: PlaceFn) {
+    this.#locator = locator;
+    this.#enabled = enabled;
+    this.#place = place;
+  }
+
+  /**
+   * Puts a batch's verified chunk bytes on disk: into the assembly of a large
+   * file that needs them (starting the assemblies whose chunk list `staging`
+   * completes), the rest in one pack.
+   */
+  async stage(staging: ReadonlyMap<string, Buffer>): Promise<void> {
+    await this.#start(staging);
+    const toPack = new Map(staging);
+    const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
+    for (const [hash, data] of staging) {
+      for (const assembly of this.#assemblies.values()) {
+        const offsets = assembly.offsets.get(hash);
+        if (!offsets) continue;
+        const list = into.get(assembly) ?? [];
+        list.push({ hash, data, offsets });
+        into.set(assembly, list);
+        toPack.delete(hash);
+        break; // another assembly that needs it too copies it from this one when it completes
+      }
+    }
+    await this.#locator.stage([...toPack].map(([hash, data]) => ({ hash, data })));
+    for (const [assembly, items] of into) await this.#locator.stageInto(assembly.pack, items, this.#place);
+  }
+
+  /**
+   * Files just received: a large one becomes a candidate (and gets its
+   * assembly as soon as its chunk list is known); an assembly of an older
+   * version, or of a file now deleted, is let go (its chunks stay staged until
+   * no record needs them).
+   */
+  async note(applied: ReadonlyMap<string, ReplicaRecord | null>): Promise<void> {
+    for (const [path, record] of applied) {
+      const assembly = this.#assemblies.get(path);
+      if (assembly && assembly.version !== record?.version) {
+        this.#assemblies.delete(path);
+        await this.#locator.releaseAssembly(assembly.pack, false);
+      }
+      this.#candidates.delete(path);
+      const manifest = record && !record.deleted ? parseManifest(record.value, record.key) : undefined;
+      if (this.#enabled && manifest?.type === 'file' && manifest.data === undefined && manifest.size >= ASSEMBLE_FROM && !this.#assemblies.has(path)) {
+        this.#candidates.set(path, { version: record!.version, manifest });
+      }
+    }
+    await this.#start(new Map());
+  }
+
+  /** The assembly of `path` for this version, if one is being built. */
+  of(path: string, version: string): Assembly | undefined {
+    const assembly = this.#assemblies.get(path);
+    return assembly?.version === version ? assembly : undefined;
+  }
+
+  /** The write of an assembled file: the chunks it does not hold yet (at every offset they take), then the rename. */
+  writeItem(path: string, manifest: FileManifest, chunks: ChunkEntry[], assembly: Assembly): WriteItem {
+    const fill = new Map<string, FillChunk>();
+    let at = 0;
+    for (const c of chunks) {
+      if (this.#locator.stagedIn(c.hash) !== assembly.pack) {
+        const entry = fill.get(c.hash) ?? { hash: c.hash, size: c.size, at: [], offsets: [] };
+        entry.offsets.push(at);
+        fill.set(c.hash, entry);
+      }
+      at += c.size;
+    }
+    return { relative: path, kind: 'file', mode: manifest.mode, mtimeMs: manifest.mtimeMs, assembled: assembly.pack.file, fill: [...fill.values()] };
+  }
+
+  /** The file was renamed into the tree; an assembly started meanwhile for a newer version of it stays. */
+  async finished(path: string, assembly: Assembly): Promise<void> {
+    if (this.#assemblies.get(path) === assembly) this.#assemblies.delete(path);
+    await this.#locator.releaseAssembly(assembly.pack, true);
+  }
+
+  // An assembly for each candidate whose chunk list is now known (its index pieces here or in `staging`) and
+  // some of whose chunks are still to come.
+  async #start(staging: ReadonlyMap<string, Buffer>): Promise<void> {
+    for (const [path, candidate] of this.#candidates) {
+      const chunks = listChunks(candidate.manifest, (hash) => this.#locator.read(hash) ?? staging.get(hash));
+      if (!chunks) continue;
+      this.#candidates.delete(path);
+      const offsets = new Map<string, number[]>();
+      let at = 0;
+      for (const c of chunks) {
+        if (!this.#locator.has(c.hash)) offsets.set(c.hash, [...(offsets.get(c.hash) ?? []), at]);
+        at += c.size;
+      }
+      if (offsets.size === 0) continue;
+      this.#assemblies.set(path, { pack: await this.#locator.createAssembly(candidate.manifest.size), version: candidate.version, offsets });
+    }
+  }
+}

@@ -26,18 +26,9 @@ export async function manifestOf(info: FileStat, chunks: ChunkEntry[], inline: B
 
 /** A manifest's chunks in order, or undefined while some (or an index piece) are not here. */
 export function resolveChunks(manifest: Manifest, locator: ChunkLocator): ChunkEntry[] | undefined {
-  if (manifest.type === 'link' || manifest.data !== undefined) return [];
-  const listed = listedEntries(manifest);
-  if (listed.some((c) => !locator.has(c.hash))) return undefined;
-  if (manifest.chunks !== undefined) return listed;
-  const chunks: ChunkEntry[] = [];
-  for (const piece of listed) {
-    const bytes = locator.read(piece.hash);
-    const entries = bytes && unpackEntries(bytes);
-    if (!entries) return undefined;
-    chunks.push(...entries);
-  }
-  return chunks.some((c) => !locator.has(c.hash)) ? undefined : chunks;
+  if (manifest.type === 'link') return [];
+  const chunks = listChunks(manifest, (hash) => (locator.has(hash) ? locator.read(hash) : undefined));
+  return chunks?.every((c) => locator.has(c.hash)) ? chunks : undefined;
 }
 
 /** A manifest's chunk list (whether or not the chunks are here), or undefined while an index piece is not readable. */

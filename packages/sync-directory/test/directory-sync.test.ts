@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy } from '@meridian/core';
+import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch } from '@meridian/core/spi';
 import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,11 @@ async function setup(ids = ['a', 'b', 'c'], sync: Partial<ConstructorParameters<
   const engine = new CrossRegionSync({ regions: ids.map((id) => ({ id, store: stores.get(id)! })), ...sync });
   cleanups.push(() => engine.close());
   return { dirs, stores, sync: engine };
+}
+
+/** Records as a sync batch carries them from region a: encoded in a frame (chunk bytes raw after the JSON) and decoded. */
+async function overTheWire(list: readonly StoredRecord[]): Promise<ReplicaRecord[]> {
+  return decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
 }
 
 /** Scans every region, then runs rounds until one moves nothing. Bounded. */
@@ -73,8 +78,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect(chunks.length).toBeGreaterThan(20);
     const b = stores.get('b')!;
     const carry = async (list: typeof records) => {
-      // As a sync batch carries them: encoded in a frame (chunk bytes raw after the JSON) and decoded.
-      const wire = await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
+      const wire = await overTheWire(list);
       await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
       await b.flush(); // files are written behind the journal
     };
@@ -90,17 +94,15 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     const { dirs, stores } = await setup(['a', 'b'], {}, []);
     const a = stores.get('a')!;
     const b = stores.get('b')!;
-    const wire = async (list: Awaited<ReturnType<typeof scanAll>>) =>
-      decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
     const v1 = randomBytes(3_000_000);
     const v2 = randomBytes(3_000_000);
     await putFile(dirs.a!, 'f.bin', v1);
     await a.rescan();
-    const first = await wire(await scanAll(a));
+    const first = await overTheWire(await scanAll(a));
     await putFile(dirs.a!, 'f.bin', v2, 0o644, 1_700_000_100_000);
     await a.rescan();
     const seen = new Set(first.map((r) => `${r.key} ${r.version}`));
-    const second = await wire((await scanAll(a)).filter((r) => !seen.has(`${r.key} ${r.version}`) && !r.deleted));
+    const second = await overTheWire((await scanAll(a)).filter((r) => !seen.has(`${r.key} ${r.version}`) && !r.deleted));
     expect(second.some((r) => r.key === 'file:f.bin')).toBe(true);
     // The second batch is applied while the first one's file is (most likely) still being written: no flush between.
     await b.apply(first.map((r) => ({ key: r.key, record: r, expected: null })));
@@ -124,7 +126,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     // Manifest first, then its index pieces, then its chunks: the order a scan records them in.
     expect(records[0]!.key).toBe('file:big.bin');
     const carry = async (list: typeof records) => {
-      const wire = await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
+      const wire = await overTheWire(list);
       await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
       await b.flush();
     };
@@ -153,8 +155,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     await putFile(dirs.a!, 'big.bin', bytes);
     await a.rescan();
     const records = await scanAll(a);
-    const wire = async (list: typeof records) =>
-      (await decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' })).map((r) => ({ key: r.key, record: r, expected: null }));
+    const wire = async (list: typeof records) => (await overTheWire(list)).map((r) => ({ key: r.key, record: r, expected: null }));
     const half = Math.floor(records.length / 2);
     const first = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
     await first.apply(await wire(records.slice(0, half)));

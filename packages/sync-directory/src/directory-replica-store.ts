@@ -29,7 +29,7 @@ import { resolveDataPath } from './data-path.js';
 import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
 import { chunkBytes, listChunks, manifestOf, resolveChunks } from './manifest-chunks.js';
 import { writeItem } from './write-item.js';
-import { FileAssemblies, type Assembly } from './file-assemblies.js';
+import { FileAssemblies, type Assembly, type ReceivedVersion } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
@@ -226,9 +226,11 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#check(options, 'apply');
     checkWrites(writes);
     const parsed = writes.map((w) => parseKey(w.key));
+    // Checked here, before anything is applied; kept for the assemblies below.
+    const manifests = new Map<string, Manifest>();
     writes.forEach((w, i) => {
       const key = parsed[i]!;
-      if (key.kind === 'file' && w.record && !w.record.deleted) parseManifest(w.record.value, w.key);
+      if (key.kind === 'file' && w.record && !w.record.deleted) manifests.set(w.key, parseManifest(w.record.value, w.key));
     });
     return this.#exclusive(async () => {
       this.#check(options, 'apply');
@@ -254,14 +256,15 @@ export class DirectoryReplicaStore implements ReplicaStore {
       // The batch's chunks on disk before their records are: a record never names bytes that are not here.
       await this.#assemblies.stage(staging);
       const result = await this.#inner.apply(accepted, options);
-      const appliedFiles = new Map<string, ReplicaRecord | null>();
+      const appliedFiles = new Map<string, ReceivedVersion | undefined>();
       const byKey = new Map(accepted.map((w) => [w.key, w]));
       for (const key of result.applied) {
         const k = parseKey(key);
         if (k.kind === 'file') {
           this.#waiting.set(k.path, 'its chunks have not all arrived');
           this.#gen.set(k.path, ++this.#genCounter);
-          appliedFiles.set(k.path, byKey.get(key)?.record ?? null);
+          const record = byKey.get(key)?.record;
+          appliedFiles.set(k.path, record ? { version: record.version, manifest: manifests.get(key) } : undefined);
         }
         this.#gcDue = true;
       }

@@ -1,8 +1,7 @@
-import type { ReplicaRecord } from '@meridian/core';
 import type { ChunkEntry } from './chunk-entry.js';
 import type { ChunkLocator, Pack, PlaceFn } from './chunk-locator.js';
 import type { FillChunk, WriteItem } from './disk-protocol.js';
-import { parseManifest, type FileManifest } from './file-manifest.js';
+import type { FileManifest, Manifest } from './file-manifest.js';
 import { listChunks } from './manifest-chunks.js';
 
 /** A large received file being built in place: its staging file, the version, and where each missing chunk goes. */
@@ -10,6 +9,12 @@ export interface Assembly {
   pack: Pack;
   version: string;
   offsets: Map<string, number[]>;
+}
+
+/** A version of a file just received: its manifest, none for a tombstone. */
+export interface ReceivedVersion {
+  version: string;
+  manifest: Manifest | undefined;
 }
 
 /** Files at least this large are assembled in place rather than staged in packs and copied. */
@@ -67,17 +72,17 @@ export class FileAssemblies {
    * version, or of a file now deleted, is let go (its chunks stay staged until
    * no record needs them).
    */
-  async note(applied: ReadonlyMap<string, ReplicaRecord | null>): Promise<void> {
-    for (const [path, record] of applied) {
+  async note(applied: ReadonlyMap<string, ReceivedVersion | undefined>): Promise<void> {
+    for (const [path, received] of applied) {
       const assembly = this.#assemblies.get(path);
-      if (assembly && assembly.version !== record?.version) {
+      if (assembly && assembly.version !== received?.version) {
         this.#assemblies.delete(path);
         await this.#locator.releaseAssembly(assembly.pack, false);
       }
       this.#candidates.delete(path);
-      const manifest = record && !record.deleted ? parseManifest(record.value, record.key) : undefined;
+      const manifest = received?.manifest;
       if (this.#enabled && manifest?.type === 'file' && manifest.data === undefined && manifest.size >= ASSEMBLE_FROM && !this.#assemblies.has(path)) {
-        this.#candidates.set(path, { version: record!.version, manifest });
+        this.#candidates.set(path, { version: received!.version, manifest });
       }
     }
     await this.#start(new Map());

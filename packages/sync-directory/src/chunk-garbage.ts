@@ -38,7 +38,9 @@ export async function collectChunkGarbage(ctx: GarbageContext): Promise<boolean>
         continue;
       }
       for (const v of [r, ...(r.conflicts ?? [])]) {
-        if (v.deleted) continue;
+        // An inlined file or a link lists no chunk: not worth a parse (10 000 small files are 10 000 of them).
+        const shape = v.value as { type?: unknown; data?: unknown } | null;
+        if (v.deleted || shape?.type === 'link' || typeof shape?.data === 'string') continue;
         const m = parseManifest(v.value, r.key);
         if (m.type !== 'file' || m.data !== undefined) continue;
         for (const e of listedEntries(m)) {

@@ -194,10 +194,16 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return this.#present(await this.#inner.getMany(keys, options));
   }
 
-  /** Changes since a sequence number (the push loop's change log), chunk bytes as in `getMany`. */
+  /**
+   * Changes since a sequence number (the push loop's change log), chunk bytes
+   * as in `getMany`. With `values: false` a chunk comes without its bytes (a
+   * chunk never holds conflicts): the sync's head probes, conflict-queue load
+   * and tombstone purge read no file content.
+   */
   async scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage> {
     this.#check(options, 'scan');
     const page = await this.#inner.scan(options);
+    if (options.values === false) return { ...page, records: page.records.map((r) => (r.key.startsWith(CHUNK_PREFIX) && !r.deleted ? { ...r, value: undefined } : r)) };
     return { ...page, records: (await this.#present(page.records)) as StoredRecord[] };
   }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch } from '@meridian/core/spi';
 import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DiskWorker } from '../src/disk-worker.js';
 import { DirectoryReplicaStore, openDirectoryStores } from '../src/index.js';
 import { describeTree, putFile, regionDirs } from './tree-fixture.js';
 
@@ -201,6 +202,30 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     const [record] = await third.getMany(['file:x/one.txt']);
     expect(record!.version > before.find((r) => r.key === 'file:x/one.txt')!.version).toBe(true);
     expect(Buffer.from((record!.value as { data: string }).data, 'base64').toString()).toBe('one, changed while closed'); // inlined: a small file's record holds its bytes
+  });
+
+  it('reads no file content for a round that sends nothing: head probes, the conflict-queue load and the tombstone purge scan without values', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    await putFile(dirs.a!, 'big.bin', randomBytes(2_000_000));
+    await settle(stores, sync);
+    // A new engine over settled regions loads its conflict queue and purges tombstones on its first round (both
+    // scan every record): a chunk read there would read the whole tree.
+    const fresh = new CrossRegionSync({ regions: ['a', 'b'].map((id) => ({ id, store: stores.get(id)! })) });
+    cleanups.push(() => fresh.close());
+    const reads = vi.spyOn(DiskWorker.prototype, 'chunks');
+    try {
+      const report = await fresh.syncNow();
+      expect(report.pairs.every((p) => p.ok && p.records === 0)).toBe(true);
+      expect(reads.mock.calls.flatMap(([items]) => items)).toEqual([]);
+    } finally {
+      reads.mockRestore();
+    }
+    // Values are still there for whoever asks for them.
+    const [chunk] = (await scanAll(stores.get('a')!)).filter((r) => r.key.startsWith('chunk:'));
+    expect((await stores.get('a')!.getMany([chunk!.key]))[0]!.value).toBeInstanceOf(Uint8Array);
+    const lean = await stores.get('a')!.scan({ since: 0, limit: 10_000, values: false });
+    expect(lean.records.filter((r) => r.key.startsWith('chunk:')).every((r) => r.value === undefined)).toBe(true);
+    expect(lean.records.filter((r) => r.key.startsWith('file:')).every((r) => r.value !== undefined)).toBe(true);
   });
 
   it('keeps the anti-entropy tree as core defines it (digest and entries match the reference)', async () => {

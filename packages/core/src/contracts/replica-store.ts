@@ -73,6 +73,15 @@ export interface ScanOptions {
   origin?: string;
   /** Page size, at least 1. */
   limit: number;
+  /**
+   * `false`: the caller reads keys, versions, etags, tombstones and conflicts,
+   * not values (a probe of the head, a tombstone purge, a conflict-queue
+   * load). A store whose values are costly to read (the directory store's file
+   * chunks, read from disk) may then leave `value` undefined on live records
+   * that hold no conflicts; a record with conflicts comes whole. Default
+   * `true`; a store may always ignore it.
+   */
+  values?: boolean;
 }
 
 /**

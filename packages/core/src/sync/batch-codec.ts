@@ -18,8 +18,9 @@ const unbrotliAsync = promisify(brotliDecompress);
 export const SYNC_PROTOCOL_VERSION = 2;
 const JSON_ONLY_VERSION = 1;
 // `auto` samples this much of a frame's binary values before compressing: bytes that are already compressed or
-// encrypted (most large files) are sent as they are, without a brotli pass that would save nothing.
-const SAMPLE_BYTES = 65_536;
+// encrypted (most large files) are sent as they are, without a brotli pass that would save nothing. 16 KiB: the
+// sample is deflated on the sending thread for every frame; 64 KiB cost 0.4 s of a 200 MB directory sync.
+const SAMPLE_BYTES = 16_384;
 const MAGIC = Buffer.from('MRSB');
 const HEADER_BYTES = 14; // magic 4, version 1, encoding 1, raw length 4, crc32 4
 // Measured on sync frames (500 records, about 110 KB of JSON): quality 4 compresses them as small as 5 (within 1 %)

@@ -415,17 +415,17 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     try {
       // What waits at the source, read even when the target turns out to be unreachable, so lag stays true.
       if (pair.cursor !== undefined) {
-        const waiting = await source.store.scan({ since: pair.cursor, origin: pair.from, limit: 1, signal });
+        const waiting = await source.store.scan({ since: pair.cursor, origin: pair.from, limit: 1, values: false, signal });
         pair.pending = waiting.records.length + waiting.remaining;
         pair.oldestPendingWall = waiting.records[0] ? hlcWall(waiting.records[0].version) : undefined;
       } else {
-        await source.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal });
+        await source.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, values: false, signal });
       }
       side = 'target';
       // Every round touches the target, even with nothing to send: an unreachable target shows
       // as failing at once, and one whose sequence went backwards (restarted empty, restored
       // from an old backup) is caught up by a Merkle walk instead of trusting the cursor.
-      const targetHead = (await target.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
+      const targetHead = (await target.store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, values: false, signal })).head;
       if (pair.targetHead !== undefined && targetHead < pair.targetHead) pair.needsCatchUp = true;
       pair.targetHead = targetHead;
       if (pair.needsCatchUp) {
@@ -518,7 +518,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   /** The Merkle walk between a pair's regions; `targetHead` was read before it, the source's is read first. */
   async #walk(pair: SyncPair, targetHead: number, signal: AbortSignal): Promise<SharedWalk> {
     // The heads first: anything written during the walk is pushed afterwards, in either direction.
-    const sourceHead = (await this.#slot(pair.from).store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, signal })).head;
+    const sourceHead = (await this.#slot(pair.from).store.scan({ since: Number.MAX_SAFE_INTEGER, limit: 1, values: false, signal })).head;
     const [first, second] = [pair.from, pair.to].sort() as [string, string];
     const diff = await merkleDiff({ region: first, store: this.#slot(first).store }, { region: second, store: this.#slot(second).store }, signal);
     return { diff, headBefore: { [pair.from]: sourceHead, [pair.to]: targetHead } };
@@ -552,7 +552,7 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     await delivery.drain();
     if (settled) return;
     // Out of rounds for this tick: note the oldest change still waiting, for the lag.
-    const next = await source.store.scan({ since: pair.cursor ?? 0, origin: pair.from, limit: 1, signal });
+    const next = await source.store.scan({ since: pair.cursor ?? 0, origin: pair.from, limit: 1, values: false, signal });
     pair.oldestPendingWall = next.records[0] ? hlcWall(next.records[0].version) : undefined;
   }
 
@@ -616,7 +616,8 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
     const store = this.#slot(this.#primary).store;
     let since = 0;
     for (;;) {
-      const page = await readOnly(store).scan({ since, limit: 1000, signal });
+      // Without values: a record that holds conflicts comes whole (the contract), the others need none here.
+      const page = await readOnly(store).scan({ since, limit: 1000, values: false, signal });
       for (const record of page.records) this.#queueStored(record, detectedAt);
       if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;

@@ -10,7 +10,7 @@ export async function purgeTombstones(store: ReplicaStore, horizon: number, sign
   let since = 0;
   let purged = 0;
   for (;;) {
-    const page = await store.scan({ since, limit: 1000, signal });
+    const page = await store.scan({ since, limit: 1000, values: false, signal });
     const old = page.records.filter((r) => r.deleted && !r.conflicts?.length && hlcWall(r.version) < horizon);
     if (old.length > 0) {
       const result = await store.apply(old.map((r) => ({ key: r.key, record: null, expected: r.etag })), { signal });

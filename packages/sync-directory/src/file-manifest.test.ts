@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { PACKED_ENTRY_BYTES } from './chunk-entry.js';
+import { parseManifest } from './file-manifest.js';
+
+const entries = (n: number): string => Buffer.alloc(n * PACKED_ENTRY_BYTES, 7).toString('base64');
+const file = { type: 'file', mode: 0o644, mtimeMs: 1_700_000_000_000, size: 3, data: Buffer.from('abc').toString('base64') };
+
+describe('parseManifest', () => {
+  it('accepts each shape of a manifest and returns it as is', () => {
+    expect(parseManifest(file, 'file:a')).toEqual(file);
+    for (const content of [{ chunks: entries(2) }, { pieces: entries(1) }]) {
+      const m = { type: 'file', mode: 0o755, mtimeMs: 0, size: 1 << 20, ...content };
+      expect(parseManifest(m, 'file:b')).toEqual(m);
+    }
+    expect(parseManifest({ type: 'link', target: '../x', mtimeMs: -5 }, 'file:l')).toEqual({ type: 'link', target: '../x', mtimeMs: -5 });
+    expect(parseManifest({ ...file, data: '' , size: 0 }, 'file:empty').size).toBe(0);
+  });
+
+  it.each([
+    ['not an object', 'nope', '(root): must be an object'],
+    ['an array', [file], '(root): must be an object'],
+    ['null', null, '(root): must be an object'],
+    ['an unknown type', { ...file, type: 'dir' }, 'type: must be "file" or "link"'],
+    ['an unknown field', { ...file, owner: 'root' }, 'owner: unknown field of a file manifest'],
+    ['a file field on a link', { type: 'link', target: 'x', mtimeMs: 0, size: 1 }, 'size: unknown field of a link manifest'],
+    ['a fractional mtime', { ...file, mtimeMs: 1.5 }, 'mtimeMs: must be an integer'],
+    ['an empty link target', { type: 'link', target: '', mtimeMs: 0 }, 'target: must be a string of 1 to 4096 characters'],
+    ['a link target too long', { type: 'link', target: 'x'.repeat(4097), mtimeMs: 0 }, 'target: must be a string of 1 to 4096 characters'],
+    ['a mode past 0o7777', { ...file, mode: 0o10000 }, 'mode: must be an integer from 0 to 0o7777'],
+    ['a negative size', { ...file, size: -1 }, 'size: must be a whole number of bytes'],
+    ['no content', { type: 'file', mode: 0, mtimeMs: 0, size: 0 }, '(root): needs exactly one of data, chunks, pieces'],
+    ['two contents', { ...file, chunks: entries(1) }, '(root): needs exactly one of data, chunks, pieces'],
+    ['data that is not base64', { ...file, data: 'ab!=' }, 'data: must be base64 (canonical, padded)'],
+    ['unpadded base64', { ...file, data: 'YWJjZA' }, 'data: must be base64 (canonical, padded)'],
+    ['data that is a number', { ...file, data: 5 }, 'data: must be base64 (canonical, padded)'],
+    ['a partial chunk entry', { type: 'file', mode: 0, mtimeMs: 0, size: 9, chunks: Buffer.alloc(PACKED_ENTRY_BYTES + 1).toString('base64') }, `chunks: must be whole ${PACKED_ENTRY_BYTES}-byte chunk entries`],
+    ['a partial piece entry', { type: 'file', mode: 0, mtimeMs: 0, size: 9, pieces: Buffer.alloc(PACKED_ENTRY_BYTES - 1).toString('base64') }, `pieces: must be whole ${PACKED_ENTRY_BYTES}-byte chunk entries`],
+  ])('refuses %s, naming the key and the rule', (_what, value, problem) => {
+    let error: unknown;
+    try {
+      parseManifest(value, 'file:docs/x');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: `record "file:docs/x" is not a file manifest: ${problem}`, details: { field: 'file:docs/x' } });
+  });
+});

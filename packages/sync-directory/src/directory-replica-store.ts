@@ -31,6 +31,7 @@ import { chunkBytes, listChunks, manifestOf, resolveChunks } from './manifest-ch
 import { writeItem } from './write-item.js';
 import { FileAssemblies, type Assembly, type ReceivedVersion } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
+import { DiskLedger } from './disk-ledger.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
 import { walkTree, type SkippedEntry } from './tree-walk.js';
@@ -103,6 +104,9 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #stateRelative: string | undefined;
   readonly #unlock: () => Promise<void>;
   readonly #disk = new Map<string, DiskFile>();
+  // #disk as it was when the store last stopped (which version each file held): read by the first scan after an open.
+  readonly #ledger: DiskLedger;
+  #reopened = true;
   readonly #waiting = new Map<string, string>();
   readonly #io: DiskPool;
   // Received files are written behind the journal: one pass after another, overlapping the next apply.
@@ -118,8 +122,9 @@ export class DirectoryReplicaStore implements ReplicaStore {
   #gcDue = true;
   #closed = false;
 
-  private constructor(o: ResolvedDirectoryOptions, dataPath: string, state: string, inner: JournalReplicaStore, unlock: () => Promise<void>) {
+  private constructor(o: ResolvedDirectoryOptions, dataPath: string, state: string, inner: JournalReplicaStore, ledger: DiskLedger, unlock: () => Promise<void>) {
     this.#unlock = unlock;
+    this.#ledger = ledger;
     this.#o = o;
     this.regionId = o.regionId;
     this.dataPath = dataPath;
@@ -146,19 +151,25 @@ export class DirectoryReplicaStore implements ReplicaStore {
     await mkdir(state, { recursive: true });
     const unlock = await lockDirectory(state, `directory store of ${o.regionId}`);
     let inner: JournalReplicaStore;
+    let ledger: DiskLedger;
     try {
       inner = await JournalReplicaStore.open(state, { durable: o.durable });
+      ledger = await DiskLedger.open(state, { durable: o.durable }).catch(async (error: unknown) => {
+        await inner.close();
+        throw error;
+      });
     } catch (error) {
       await unlock();
       throw error;
     }
-    const store = new DirectoryReplicaStore(o, dataPath, state, inner, unlock);
+    const store = new DirectoryReplicaStore(o, dataPath, state, inner, ledger, unlock);
     // An assembly is renamed into the tree: only when the state directory is on the data path's file system.
     store.#assemblies = new FileAssemblies(store.#locator, (await stat(state)).dev === (await stat(dataPath)).dev, (...args) => store.#io.place(...args));
     try {
       await store.#locator.load();
       await store.rescan();
       await store.#exclusive(() => store.#resumeWaiting());
+      store.#reopened = false;
     } catch (error) {
       await store.close();
       throw error;
@@ -304,6 +315,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     await this.#queue.catch(() => undefined);
     await this.#writing;
     await this.#io.close();
+    await this.#ledger.close();
     await this.#inner.close();
     await this.#unlock();
   }
@@ -379,12 +391,21 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const needChunks = new Map<string, number>();
     found.forEach(({ path, disk }, i) => {
       const current = currents[i];
-      if (!(current && !current.deleted && sameManifest(parseManifest(current.value, current.key), disk.manifest))) {
-        fileWrites.push(this.#localWrite(FILE_PREFIX + path, current, disk.manifest));
+      if (current && !current.deleted && sameManifest(parseManifest(current.value, current.key), disk.manifest)) {
+        this.#setDisk(path, disk, current.version);
+      } else if (current && this.#stale(path, disk.stat, current.version)) {
+        // Untouched since the store last saw it, and a newer version was received before the stop: not an edit.
+        this.#setDisk(path, disk, this.#ledger.get(path)!.version);
+        this.#waiting.set(path, 'received before the store was reopened, and not written yet');
+        this.#gen.set(path, ++this.#genCounter);
+        return;
+      } else {
+        const write = this.#localWrite(FILE_PREFIX + path, current, disk.manifest);
+        fileWrites.push(write);
         report.changed.push(path);
         for (const c of disk.manifest.type === 'file' ? [...(disk.manifest.pieces ? listedEntries(disk.manifest) : []), ...disk.chunks] : []) needChunks.set(c.hash, c.size);
+        this.#setDisk(path, disk, write.record!.version);
       }
-      this.#setDisk(path, disk);
       this.#waiting.delete(path); // what is on disk now is this region's version
       this.#gen.delete(path);
     });
@@ -404,6 +425,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       this.#gcDue = true;
     }
     await this.#ensureChunkRecords(needChunks, signal);
+    await this.#ledger.flush();
     await this.#writeWaiting();
     if (this.#gcDue) await this.#collectGarbage(signal);
     report.waiting = this.waiting();
@@ -476,24 +498,38 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   /**
    * After the first scan of an open: a live file record with nothing at its
-   * path was received and not written before the store was last closed (its
-   * chunks may have arrived only now, or be in a staging file): it waits, and
-   * is written as soon as it can be. (A file deleted while no store was open
-   * looks the same, and comes back: see the docs' limits.)
+   * path. If the ledger says the store last saw that very version there, the
+   * file was deleted while no store was open: a tombstone, as a scan would
+   * have made. Otherwise it was received and not written before the store
+   * was last closed (its chunks may have arrived only now, or be in a staging
+   * file): it waits, and is written as soon as it can be. A version received
+   * after the one the store saw is written even so: what was deleted was
+   * older, and a received write is never dropped for it.
    */
   async #resumeWaiting(): Promise<void> {
+    const deletes: ReplicaWrite[] = [];
     for (let since = 0; ; ) {
       const page = await this.#inner.scan({ since, limit: 1000 });
       for (const r of page.records) {
         if (r.deleted || !r.key.startsWith(FILE_PREFIX)) continue;
         const path = r.key.slice(FILE_PREFIX.length);
         if (this.#disk.has(path) || this.#ignoredPath(path)) continue;
+        if (this.#ledger.get(path)?.version === r.version) {
+          deletes.push(this.#localWrite(r.key, r, undefined));
+          this.#ledger.forget(path);
+          continue;
+        }
         this.#waiting.set(path, 'received before the store was reopened, and not written yet');
         this.#gen.set(path, ++this.#genCounter);
       }
       if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;
     }
+    if (deletes.length > 0) {
+      await this.#inner.apply(deletes);
+      this.#gcDue = true;
+    }
+    await this.#ledger.flush();
     await this.#writeWaiting();
   }
 
@@ -541,14 +577,14 @@ export class DirectoryReplicaStore implements ReplicaStore {
     for (let at = 0; at < paths.length; at += DISK_BATCH) {
       const slice = paths.slice(at, at + DISK_BATCH);
       const onDisk = await this.#io.lstat(slice.map((p) => join(this.dataPath, p)));
-      const plans: Array<{ path: string; plan: Plan }> = [];
+      const plans: Array<{ path: string; plan: Plan; version: string }> = [];
       const replacing = new Set<string>();
       for (const [i, path] of slice.entries()) {
         try {
           const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
           if (plan === 'not-yet') continue;
           if (plan === 'done') settle(path, undefined);
-          else plans.push({ path, plan });
+          else plans.push({ path, plan, version: records[at + i]!.version });
         } catch (error) {
           settle(path, (error as Error).message);
         }
@@ -558,7 +594,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#locator.locations(c.hash);
       const results = items.length === 0 ? [] : await this.#io.write(items, { root: this.dataPath, durable: this.#o.durable, region: this.regionId });
       let r = 0;
-      for (const { path, plan } of plans) {
+      for (const { path, plan, version } of plans) {
         const outcomes = results.slice(r, (r += plan.items.length));
         const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
         try {
@@ -568,7 +604,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
             if (plan.write.assembly) {
               await this.#assemblies.finished(path, plan.write.assembly);
             }
-            this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks });
+            this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
             // The file holds them now: staged copies go (all at once, not one round trip each).
             await this.#locator.unstage(plan.write.chunks.map((c) => c.hash));
           } else if (plan.delete) {
@@ -581,6 +617,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
         }
       }
     }
+    await this.#ledger.flush();
   }
 
   /**
@@ -658,14 +695,23 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   // --- helpers ------------------------------------------------------------
 
-  /** Records as the Syncer sees them: a live chunk's value is its bytes, read on the disk thread. */
+  /**
+   * Records as the Syncer sees them: a live chunk's value is its bytes, read
+   * on the disk thread. A chunk no file or pack here holds any more (the file
+   * that had it was deleted, and no manifest here needed it kept) comes
+   * without bytes: a receiving region reads it only to compare versions (the
+   * region that wrote it has a newer tombstone, or the bytes), and a read
+   * that failed on it left that region unable to sync with this one.
+   */
   async #present<R extends StoredRecord | undefined>(records: R[]): Promise<R[]> {
     const at: number[] = [];
-    records.forEach((r, i) => {
-      if (r && !r.deleted && r.key.startsWith(CHUNK_PREFIX)) at.push(i);
-    });
-    if (at.length === 0) return records;
     const out = [...records];
+    records.forEach((r, i) => {
+      if (!r || r.deleted || !r.key.startsWith(CHUNK_PREFIX)) return;
+      if (this.#locator.locations(r.key.slice(CHUNK_PREFIX.length)).length > 0) at.push(i);
+      else out[i] = { ...r, value: undefined };
+    });
+    if (at.length === 0) return out;
     for (let from = 0; from < at.length; from += DISK_BATCH) {
       const slice = at.slice(from, from + DISK_BATCH);
       const sources = slice.map((i) => {
@@ -682,7 +728,14 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return out;
   }
 
-  #setDisk(path: string, disk: DiskFile): void {
+  /** True on the first scan after an open for a file the store last saw as an older version, untouched since. */
+  #stale(path: string, stat: FileStat, version: string): boolean {
+    const seen = this.#reopened ? this.#ledger.get(path) : undefined;
+    return seen !== undefined && seen.version !== version && sameStat({ ...stat, ...seen.stat }, stat);
+  }
+
+  #setDisk(path: string, disk: DiskFile, version: string): void {
+    this.#ledger.set(path, version, disk.stat);
     const old = this.#disk.get(path);
     if (old) this.#locator.forgetFile(path, old.chunks);
     this.#disk.set(path, disk);
@@ -690,6 +743,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   }
 
   #forgetDisk(path: string): void {
+    this.#ledger.forget(path);
     const old = this.#disk.get(path);
     if (!old) return;
     this.#locator.forgetFile(path, old.chunks);

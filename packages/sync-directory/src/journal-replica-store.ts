@@ -1,7 +1,8 @@
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryReplicaStore, MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaRecord, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
 import { toRecord } from '@meridian/core/spi';
+import { replaceFile } from './replace-file.js';
 
 const JOURNAL = 'records.jsonl';
 const COMPACT_SLACK = 10_000;
@@ -107,18 +108,7 @@ export class JournalReplicaStore implements ReplicaStore {
       if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;
     }
-    const temp = `${this.#file}.tmp`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(lines.length > 0 ? `${lines.join('\n')}\n` : '');
-      if (this.#durable) await handle.sync();
-    } finally {
-      await handle.close();
-    }
     this.#lines = lines.length;
-    await rename(temp, this.#file).catch(async (e: unknown) => {
-      await rm(temp, { force: true });
-      throw e;
-    });
+    await replaceFile(this.#file, lines.length > 0 ? `${lines.join('\n')}\n` : '', this.#durable);
   }
 }

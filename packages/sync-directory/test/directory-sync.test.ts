@@ -171,6 +171,87 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect(second.waiting()).toEqual([]);
   });
 
+  it('writes a version received before a restart over the older file it found, instead of recording that file as an edit', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    const a = stores.get('a')!;
+    await putFile(dirs.a!, 'f.bin', randomBytes(100_000), 0o644, 1_700_000_000_000);
+    await putFile(dirs.a!, 'small.txt', 'v1', 0o644, 1_700_000_000_000);
+    await settle(stores, sync);
+    const v2 = randomBytes(100_000);
+    await putFile(dirs.a!, 'f.bin', v2, 0o644, 1_700_000_100_000);
+    await putFile(dirs.a!, 'small.txt', 'v2', 0o644, 1_700_000_100_000);
+    await a.rescan();
+    const [f, small] = await a.getMany(['file:f.bin', 'file:small.txt']);
+    // b receives both new manifests but none of f's new chunks, then stops: small.txt is written, f.bin waits.
+    await sync.close();
+    await stores.get('b')!.close();
+    const b1 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    const held = await b1.getMany(['file:f.bin', 'file:small.txt']);
+    await b1.apply(await overTheWire([f!, small!]).then((rs) => rs.map((record, i) => ({ key: record.key, record, expected: held[i]!.etag }))));
+    await b1.flush();
+    expect(b1.waiting().map((w) => w.path)).toEqual(['f.bin']);
+    await b1.close();
+    const b2 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    cleanups.push(() => b2.close());
+    // The old f.bin on disk is not an edit: the received version stays current, and waits for its chunks.
+    expect((await b2.getMany(['file:f.bin']))[0]!.version).toBe(f!.version);
+    expect(b2.waiting().map((w) => w.path)).toEqual(['f.bin']);
+    const again = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b2 }] });
+    cleanups.push(() => again.close());
+    await settle(new Map([['a', a], ['b', b2]]), again);
+    expect((await readFile(join(dirs.b!, 'f.bin'))).equals(v2)).toBe(true);
+    expect((await readFile(join(dirs.a!, 'f.bin'))).equals(v2)).toBe(true);
+    expect((await a.getMany(['file:f.bin']))[0]!.version).toBe(f!.version);
+    expect(await readFile(join(dirs.b!, 'small.txt'), 'utf8')).toBe('v2');
+  });
+
+  it('deletes a large file in every region when the region that received it deletes it, with no sync error on the way', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    await putFile(dirs.a!, 'big.bin', randomBytes(50_000));
+    await settle(stores, sync);
+    await rm(join(dirs.b!, 'big.bin'));
+    const errors: unknown[] = [];
+    sync.on('sync:error', (e) => errors.push(e));
+    await settle(stores, sync);
+    // b no longer holds the chunks (records written by a): reading them to compare, as a's sync does, must not fail.
+    expect(errors).toEqual([]);
+    await expect(stat(join(dirs.a!, 'big.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('records a file deleted while no store was open as deleted, and a received version whose older file was deleted still arrives', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    const a = stores.get('a')!;
+    await putFile(dirs.a!, 'gone.txt', 'delete me');
+    await putFile(dirs.a!, 'kept.bin', randomBytes(50_000));
+    await settle(stores, sync);
+    await putFile(dirs.a!, 'kept.bin', randomBytes(50_000), 0o644, 1_700_000_200_000);
+    await a.rescan();
+    const [kept] = await a.getMany(['file:kept.bin']);
+    await sync.close();
+    await stores.get('b')!.close();
+    // b hears of kept.bin's new version (not its chunks) and stops; then both files are deleted while it is closed.
+    const b1 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    const [held] = await b1.getMany(['file:kept.bin']);
+    const [record] = await overTheWire([kept!]);
+    await b1.apply([{ key: record!.key, record: record!, expected: held!.etag }]);
+    await b1.close();
+    await rm(join(dirs.b!, 'gone.txt'));
+    await rm(join(dirs.b!, 'kept.bin'));
+    const b2 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    cleanups.push(() => b2.close());
+    const [gone, stillKept] = await b2.getMany(['file:gone.txt', 'file:kept.bin']);
+    expect(gone).toMatchObject({ deleted: true, origin: 'b' });
+    expect(stillKept).toMatchObject({ deleted: false, version: kept!.version });
+    const again = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b2 }] });
+    cleanups.push(() => again.close());
+    const errors: unknown[] = [];
+    again.on('sync:error', (e) => errors.push(e));
+    await settle(new Map([['a', a], ['b', b2]]), again);
+    expect(errors).toEqual([]);
+    await expect(stat(join(dirs.a!, 'gone.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await readFile(join(dirs.b!, 'kept.bin'))).equals(await readFile(join(dirs.a!, 'kept.bin')))).toBe(true);
+  });
+
   it('refuses a chunk whose bytes do not match its hash, and any key that is not a file or a chunk', async () => {
     const { stores } = await setup(['a', 'b']);
     const b = stores.get('b')!;

@@ -121,8 +121,11 @@ export async function encodePayload(json: Buffer, options: EncodeOptions = {}, b
           ? 'gzip'
           : 'brotli';
   let payload = raw;
-  if (encoding === 'gzip') payload = await gzipAsync(raw, { level: 6 });
-  else if (encoding === 'brotli') payload = await brotliAsync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+  // Output in one chunk the size of the input (what it compresses to, at most, when it is worth sending
+  // compressed): one trip to the thread pool, where 16 KiB chunks made one callback on this thread per 16 KiB.
+  const chunkSize = outputChunk(raw.length);
+  if (encoding === 'gzip') payload = await gzipAsync(raw, { level: 6, chunkSize });
+  else if (encoding === 'brotli') payload = await brotliAsync(raw, { chunkSize, params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
   if (setting === 'auto' && payload.length >= raw.length) {
     payload = raw;
     encoding = 'none';

@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   HybridLogicalClock,
@@ -17,51 +17,28 @@ import {
   type StoredRecord,
 } from '@meridian/core';
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
-import { sha256Hex, unpackEntries, type ChunkEntry } from './chunk-entry.js';
+import { sha256Hex, unpackEntries } from './chunk-entry.js';
 import { collectChunkGarbage } from './chunk-garbage.js';
 import { ChunkLocator } from './chunk-locator.js';
-import { CONFLICT_COPY, conflictCopyPath } from './conflict-copy-name.js';
+import { CONFLICT_COPY } from './conflict-copy-name.js';
 import { ContentChunker } from './content-chunker.js';
-import { TEMP_MARK, sameStat, type FileStat, type LstatResult, type ReadResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { TEMP_MARK, sameStat, type FileStat, type ReadResult } from './disk-protocol.js';
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
 import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
-import { chunkBytes, listChunks, manifestOf, resolveChunks } from './manifest-chunks.js';
-import { writeItem } from './write-item.js';
-import { FileAssemblies, type Assembly, type ReceivedVersion } from './file-assemblies.js';
+import { chunkBytes, manifestOf } from './manifest-chunks.js';
+import { FileAssemblies, type ReceivedVersion } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { DiskLedger } from './disk-ledger.js';
+import { DiskState, type DiskFile } from './disk-state.js';
+import { TreeWriter, type WaitingFile } from './tree-writer.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
 import { walkTree, type SkippedEntry } from './tree-walk.js';
 
-/** A file as this store last saw it on disk (scanned or written): how to tell it changed, and what it holds. */
-interface DiskFile {
-  stat: FileStat;
-  manifest: Manifest;
-  chunks: ChunkEntry[];
-}
-
-/** What writing one received record takes: entries for the disk thread, then the file's new state or its removal. */
-interface Plan {
-  items: WriteItem[];
-  /** The file written (the last item), and the assembly it was built in. */
-  write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
-  /** A delete won: the entry at the path goes (`entry`: unless it is a directory). */
-  delete?: { entry: boolean };
-}
-
 /** Read batches a scan keeps in flight. */
 const READ_AHEAD = 4;
-
-/** A file received from another region and not written yet. */
-export interface WaitingFile {
-  /** Relative path. */
-  path: string;
-  /** Why: chunks still on their way, a local change not scanned yet, or the error writing it. */
-  reason: string;
-}
 
 /** What one {@link DirectoryReplicaStore.rescan} found and did. */
 export interface RescanReport {
@@ -103,28 +80,20 @@ export class DirectoryReplicaStore implements ReplicaStore {
   readonly #locator: ChunkLocator;
   readonly #stateRelative: string | undefined;
   readonly #unlock: () => Promise<void>;
-  readonly #disk = new Map<string, DiskFile>();
-  // #disk as it was when the store last stopped (which version each file held): read by the first scan after an open.
-  readonly #ledger: DiskLedger;
+  readonly #disk: DiskState;
+  // The first scan after an open compares the tree with the ledger (which version each file held at the last stop).
   #reopened = true;
-  readonly #waiting = new Map<string, string>();
   readonly #io: DiskPool;
-  // Received files are written behind the journal: one pass after another, overlapping the next apply.
-  #writing: Promise<void> = Promise.resolve();
-  #writeError: Error | undefined;
-  // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
-  readonly #gen = new Map<string, number>();
-  #genCounter = 0;
   // Large received files being built in place.
   #assemblies!: FileAssemblies;
-  readonly #lists = new Map<string, { version: string; chunks: ChunkEntry[]; from: number }>();
+  // Received files are written behind the journal: one pass after another, overlapping the next apply.
+  #writer!: TreeWriter;
   #queue: Promise<unknown> = Promise.resolve();
   #gcDue = true;
   #closed = false;
 
   private constructor(o: ResolvedDirectoryOptions, dataPath: string, state: string, inner: JournalReplicaStore, ledger: DiskLedger, unlock: () => Promise<void>) {
     this.#unlock = unlock;
-    this.#ledger = ledger;
     this.#o = o;
     this.regionId = o.regionId;
     this.dataPath = dataPath;
@@ -133,6 +102,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#chunker = new ContentChunker(o.chunkSizes);
     this.#ignore = new IgnoreRules(o.ignore);
     this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
+    this.#disk = new DiskState(this.#locator, ledger);
     this.#io = new DiskPool(o.ioThreads, this.#chunker.params, TEMP_MARK, o.regionId);
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
@@ -165,6 +135,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const store = new DirectoryReplicaStore(o, dataPath, state, inner, ledger, unlock);
     // An assembly is renamed into the tree: only when the state directory is on the data path's file system.
     store.#assemblies = new FileAssemblies(store.#locator, (await stat(state)).dev === (await stat(dataPath)).dev, (...args) => store.#io.place(...args));
+    store.#writer = new TreeWriter({ dataPath, regionId: o.regionId, durable: o.durable, inner, io: store.#io, locator: store.#locator, assemblies: store.#assemblies, disk: store.#disk });
     try {
       await store.#locator.load();
       await store.rescan();
@@ -192,7 +163,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   /** Paths received from other regions and not written yet, with why. */
   waiting(): WaitingFile[] {
-    return [...this.#waiting].map(([path, reason]) => ({ path, reason }));
+    return this.#writer.waiting();
   }
 
   /**
@@ -278,15 +249,14 @@ export class DirectoryReplicaStore implements ReplicaStore {
       for (const key of result.applied) {
         const k = parseKey(key);
         if (k.kind === 'file') {
-          this.#waiting.set(k.path, 'its chunks have not all arrived');
-          this.#gen.set(k.path, ++this.#genCounter);
+          this.#writer.expect(k.path, 'its chunks have not all arrived');
           const record = byKey.get(key)?.record;
           appliedFiles.set(k.path, record ? { version: record.version, manifest: manifests.get(key) } : undefined);
         }
         this.#gcDue = true;
       }
       await this.#assemblies.note(appliedFiles);
-      this.#writeBehind();
+      this.#writer.behind();
       const applied = new Set(result.applied);
       for (const key of result.rejected) rejected.add(key);
       return { applied: writes.map((w) => w.key).filter((k) => applied.has(k)), rejected: writes.map((w) => w.key).filter((k) => rejected.has(k)) };
@@ -301,9 +271,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
   async flush(options: ReplicaCallOptions = {}): Promise<void> {
     this.#check(options, 'flush');
     await this.#exclusive(async () => {
-      await this.#writing;
-      const error = this.#writeError;
-      this.#writeError = undefined;
+      await this.#writer.idle();
+      const error = this.#writer.takeError();
       if (error) throw error;
     });
   }
@@ -313,9 +282,9 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => undefined);
-    await this.#writing;
+    await this.#writer?.idle();
     await this.#io.close();
-    await this.#ledger.close();
+    await this.#disk.close();
     await this.#inner.close();
     await this.#unlock();
   }
@@ -329,7 +298,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   async #rescan(signal: AbortSignal | undefined): Promise<RescanReport> {
     // A file being renamed into place must not look like a local change.
-    await this.#writing;
+    await this.#writer.idle();
     const { entries, skipped } = await walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), (paths, links) => this.#io.lstat(paths, links), signal);
     const seen = new Set<string>();
     const found: Array<{ path: string; disk: DiskFile }> = [];
@@ -384,7 +353,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       }
     }
     found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-    const gone = [...this.#disk.keys()].filter((p) => !seen.has(p));
+    const gone = this.#disk.paths().filter((p) => !seen.has(p));
     const currents = await this.#inner.getMany([...found.map((f) => FILE_PREFIX + f.path), ...gone.map((p) => FILE_PREFIX + p)]);
     const report: RescanReport = { changed: [], deleted: [], skipped, waiting: [] };
     const fileWrites: ReplicaWrite[] = [];
@@ -392,26 +361,24 @@ export class DirectoryReplicaStore implements ReplicaStore {
     found.forEach(({ path, disk }, i) => {
       const current = currents[i];
       if (current && !current.deleted && sameManifest(parseManifest(current.value, current.key), disk.manifest)) {
-        this.#setDisk(path, disk, current.version);
+        this.#disk.set(path, disk, current.version);
       } else if (current && this.#stale(path, disk.stat, current.version)) {
         // Untouched since the store last saw it, and a newer version was received before the stop: not an edit.
-        this.#setDisk(path, disk, this.#ledger.get(path)!.version);
-        this.#waiting.set(path, 'received before the store was reopened, and not written yet');
-        this.#gen.set(path, ++this.#genCounter);
+        this.#disk.set(path, disk, this.#disk.lastSeen(path)!.version);
+        this.#writer.expect(path, 'received before the store was reopened, and not written yet');
         return;
       } else {
         const write = this.#localWrite(FILE_PREFIX + path, current, disk.manifest);
         fileWrites.push(write);
         report.changed.push(path);
         for (const c of disk.manifest.type === 'file' ? [...(disk.manifest.pieces ? listedEntries(disk.manifest) : []), ...disk.chunks] : []) needChunks.set(c.hash, c.size);
-        this.#setDisk(path, disk, write.record!.version);
+        this.#disk.set(path, disk, write.record!.version);
       }
-      this.#waiting.delete(path); // what is on disk now is this region's version
-      this.#gen.delete(path);
+      this.#writer.drop(path); // what is on disk now is this region's version
     });
     gone.forEach((path, i) => {
       const current = currents[found.length + i];
-      this.#forgetDisk(path);
+      this.#disk.forget(path);
       if (this.#ignoredPath(path) || !current || current.deleted) return;
       fileWrites.push(this.#localWrite(FILE_PREFIX + path, current, undefined));
       report.deleted.push(path);
@@ -425,8 +392,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
       this.#gcDue = true;
     }
     await this.#ensureChunkRecords(needChunks, signal);
-    await this.#ledger.flush();
-    await this.#writeWaiting();
+    await this.#disk.flush();
+    await this.#writer.pass();
     if (this.#gcDue) await this.#collectGarbage(signal);
     report.waiting = this.waiting();
     if (unstable.length > 0) {
@@ -514,13 +481,12 @@ export class DirectoryReplicaStore implements ReplicaStore {
         if (r.deleted || !r.key.startsWith(FILE_PREFIX)) continue;
         const path = r.key.slice(FILE_PREFIX.length);
         if (this.#disk.has(path) || this.#ignoredPath(path)) continue;
-        if (this.#ledger.get(path)?.version === r.version) {
+        if (this.#disk.lastSeen(path)?.version === r.version) {
           deletes.push(this.#localWrite(r.key, r, undefined));
-          this.#ledger.forget(path);
+          this.#disk.forget(path);
           continue;
         }
-        this.#waiting.set(path, 'received before the store was reopened, and not written yet');
-        this.#gen.set(path, ++this.#genCounter);
+        this.#writer.expect(path, 'received before the store was reopened, and not written yet');
       }
       if (page.records.length === 0 || page.remaining === 0) break;
       since = page.records[page.records.length - 1]!.seq;
@@ -529,153 +495,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
       await this.#inner.apply(deletes);
       this.#gcDue = true;
     }
-    await this.#ledger.flush();
-    await this.#writeWaiting();
-  }
-
-  /**
-   * The chunks of a received version once all are here, else undefined. A
-   * large file waits through many write passes while its chunks stream in:
-   * its list is unpacked once, and each pass looks only from the first chunk
-   * the last one found missing (then once over all of them, before writing).
-   */
-  #chunksOf(path: string, version: string, manifest: Manifest): ChunkEntry[] | undefined {
-    if (manifest.type === 'link' || manifest.data !== undefined || manifest.chunks !== undefined) return resolveChunks(manifest, this.#locator);
-    let list = this.#lists.get(path);
-    if (list?.version !== version) {
-      const chunks = listChunks(manifest, (hash) => this.#locator.read(hash));
-      if (!chunks) return undefined;
-      this.#lists.set(path, (list = { version, chunks, from: 0 }));
-    }
-    while (list.from < list.chunks.length && this.#locator.has(list.chunks[list.from]!.hash)) list.from += 1;
-    if (list.from < list.chunks.length) return undefined;
-    return list.chunks.every((c) => this.#locator.has(c.hash)) ? list.chunks : undefined;
-  }
-
-  #writeBehind(): void {
-    const pass = this.#writing.then(() => this.#writeWaiting());
-    this.#writing = pass.catch((error: unknown) => {
-      this.#writeError ??= error as Error;
-    });
-  }
-
-  /** Writes every received file whose chunks are all here, a batch at a time on the disk thread. */
-  async #writeWaiting(): Promise<void> {
-    if (this.#waiting.size === 0) return;
-    const paths = [...this.#waiting.keys()];
-    const gens = new Map(paths.map((p) => [p, this.#gen.get(p)]));
-    // Settles a path's wait unless a newer version arrived since this pass began (the next pass takes that one).
-    const settle = (path: string, reason: string | undefined): void => {
-      if (this.#gen.get(path) !== gens.get(path)) return;
-      if (reason === undefined) {
-        this.#waiting.delete(path);
-        this.#gen.delete(path);
-        this.#lists.delete(path);
-      } else this.#waiting.set(path, reason);
-    };
-    const records = await this.#inner.getMany(paths.map((p) => FILE_PREFIX + p));
-    for (let at = 0; at < paths.length; at += DISK_BATCH) {
-      const slice = paths.slice(at, at + DISK_BATCH);
-      const onDisk = await this.#io.lstat(slice.map((p) => join(this.dataPath, p)));
-      const plans: Array<{ path: string; plan: Plan; version: string }> = [];
-      const replacing = new Set<string>();
-      for (const [i, path] of slice.entries()) {
-        try {
-          const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
-          if (plan === 'not-yet') continue;
-          if (plan === 'done') settle(path, undefined);
-          else plans.push({ path, plan, version: records[at + i]!.version });
-        } catch (error) {
-          settle(path, (error as Error).message);
-        }
-      }
-      // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
-      const items = plans.flatMap(({ plan }) => plan.items);
-      for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#locator.locations(c.hash);
-      const results = items.length === 0 ? [] : await this.#io.write(items, { root: this.dataPath, durable: this.#o.durable, region: this.regionId });
-      let r = 0;
-      for (const { path, plan, version } of plans) {
-        const outcomes = results.slice(r, (r += plan.items.length));
-        const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
-        try {
-          if (failed) throw fromWorker(failed.error);
-          if (plan.write) {
-            const written = outcomes.at(-1) as { stat: FileStat };
-            if (plan.write.assembly) {
-              await this.#assemblies.finished(path, plan.write.assembly);
-            }
-            this.#setDisk(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
-            // The file holds them now: staged copies go (all at once, not one round trip each).
-            await this.#locator.unstage(plan.write.chunks.map((c) => c.hash));
-          } else if (plan.delete) {
-            if (plan.delete.entry) await rm(join(this.dataPath, path), { force: true });
-            this.#forgetDisk(path);
-          }
-          settle(path, undefined);
-        } catch (error) {
-          settle(path, (error as Error).message);
-        }
-      }
-    }
-    await this.#ledger.flush();
-  }
-
-  /**
-   * What making the tree hold `record` at `path` takes: conflict copies and the
-   * file itself to write, or the entry to remove; `not-yet` while chunks are
-   * missing or a local edit was not scanned yet (never overwritten: the next
-   * scan records it first); `done` when the tree holds it already.
-   */
-  async #plan(path: string, record: StoredRecord | undefined, onDisk: LstatResult | { error: WorkerError }, replacing: Set<string>): Promise<Plan | 'not-yet' | 'done'> {
-    if (onDisk && 'error' in onDisk) throw fromWorker(onDisk.error);
-    const known = this.#disk.get(path);
-    if (onDisk ? !known || !sameStat(known.stat, onDisk) : known !== undefined) {
-      if (!onDisk) this.#forgetDisk(path);
-      else return 'not-yet';
-    }
-    if (!record) return 'done';
-    const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
-    const chunks = manifest ? this.#chunksOf(path, record.version, manifest) : [];
-    if (!chunks) return 'not-yet';
-    // Losing versions first (a delete can win too): one of them may be what the file holds now. Each is kept once.
-    const items: WriteItem[] = [];
-    for (const c of record.conflicts ?? []) {
-      if (c.deleted) continue;
-      const loser = parseManifest(c.value, record.key);
-      const loserChunks = resolveChunks(loser, this.#locator);
-      if (!loserChunks) return 'not-yet';
-      items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
-    }
-    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir' } };
-    if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
-    if (known && known.manifest.type === 'file') {
-      replacing.add(path);
-      await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
-    }
-    const assembly = this.#assemblies.of(path, record.version);
-    if (assembly && manifest.type === 'file') {
-      items.push(this.#assemblies.writeItem(path, manifest, chunks, assembly));
-      return { items, write: { manifest, chunks, assembly } };
-    }
-    items.push(writeItem(path, manifest, chunks, false));
-    return { items, write: { manifest, chunks } };
-  }
-
-  /**
-   * Stages chunks that only files being replaced hold (`replacing`, this one
-   * included) and that a live chunk record still names: another region, or a
-   * file still to be written, may ask for them.
-   */
-  async #preserveReplaced(old: ChunkEntry[], kept: Set<string>, replacing: Set<string>): Promise<void> {
-    const leaving = old.filter((c) => !kept.has(c.hash) && this.#locator.onlyIn(c.hash, replacing));
-    if (leaving.length === 0) return;
-    const records = await this.#inner.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
-    const keep: Array<{ hash: string; data: Buffer }> = [];
-    for (const [i, c] of leaving.entries()) {
-      const data = records[i] && !records[i]!.deleted ? this.#locator.read(c.hash) : undefined;
-      if (data) keep.push({ hash: c.hash, data });
-    }
-    await this.#locator.stage(keep);
+    await this.#disk.flush();
+    await this.#writer.pass();
   }
 
   // --- garbage (see chunk-garbage.ts) --------------------------------------
@@ -730,24 +551,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   /** True on the first scan after an open for a file the store last saw as an older version, untouched since. */
   #stale(path: string, stat: FileStat, version: string): boolean {
-    const seen = this.#reopened ? this.#ledger.get(path) : undefined;
+    const seen = this.#reopened ? this.#disk.lastSeen(path) : undefined;
     return seen !== undefined && seen.version !== version && sameStat({ ...stat, ...seen.stat }, stat);
-  }
-
-  #setDisk(path: string, disk: DiskFile, version: string): void {
-    this.#ledger.set(path, version, disk.stat);
-    const old = this.#disk.get(path);
-    if (old) this.#locator.forgetFile(path, old.chunks);
-    this.#disk.set(path, disk);
-    this.#locator.indexFile(path, disk.chunks);
-  }
-
-  #forgetDisk(path: string): void {
-    this.#ledger.forget(path);
-    const old = this.#disk.get(path);
-    if (!old) return;
-    this.#locator.forgetFile(path, old.chunks);
-    this.#disk.delete(path);
   }
 
   #observe(version: string): void {

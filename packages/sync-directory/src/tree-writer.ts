@@ -1,0 +1,244 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StoredRecord } from '@meridian/core';
+import type { ChunkEntry } from './chunk-entry.js';
+import type { ChunkLocator } from './chunk-locator.js';
+import { conflictCopyPath } from './conflict-copy-name.js';
+import { sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import type { DiskState } from './disk-state.js';
+import { DISK_BATCH, fromWorker, type DiskPool } from './disk-worker.js';
+import type { Assembly, FileAssemblies } from './file-assemblies.js';
+import { parseManifest, sameManifest, type Manifest } from './file-manifest.js';
+import type { JournalReplicaStore } from './journal-replica-store.js';
+import { listChunks, resolveChunks } from './manifest-chunks.js';
+import { CHUNK_PREFIX, FILE_PREFIX } from './record-keys.js';
+import { writeItem } from './write-item.js';
+
+/** A file received from another region and not written yet. */
+export interface WaitingFile {
+  /** Relative path. */
+  path: string;
+  /** Why: chunks still on their way, a local change not scanned yet, or the error writing it. */
+  reason: string;
+}
+
+/** What writing one received record takes: entries for the disk thread, then the file's new state or its removal. */
+interface Plan {
+  items: WriteItem[];
+  /** The file written (the last item), and the assembly it was built in. */
+  write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
+  /** A delete won: the entry at the path goes (`entry`: unless it is a directory). */
+  delete?: { entry: boolean };
+}
+
+/** What the writer works with: the store's parts. */
+export interface TreeWriterContext {
+  dataPath: string;
+  regionId: string;
+  durable: boolean;
+  inner: JournalReplicaStore;
+  io: DiskPool;
+  locator: ChunkLocator;
+  assemblies: FileAssemblies;
+  disk: DiskState;
+}
+
+/**
+ * Writes received versions into the tree: the list of files waiting (and
+ * why), and the write passes that empty it, one after another behind the
+ * journal. A path that receives a newer version while a pass writes it stays
+ * waiting for the next pass (each path has a generation, bumped by
+ * {@link expect}). A file is written only once all its chunks are here, never
+ * over a local edit not scanned yet, and through a temp file and a rename.
+ */
+export class TreeWriter {
+  readonly #c: TreeWriterContext;
+  readonly #waiting = new Map<string, string>();
+  // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
+  readonly #gen = new Map<string, number>();
+  #genCounter = 0;
+  // A large waiting file's chunk list, unpacked once, and how far the passes found its chunks here.
+  readonly #lists = new Map<string, { version: string; chunks: ChunkEntry[]; from: number }>();
+  #writing: Promise<void> = Promise.resolve();
+  #writeError: Error | undefined;
+
+  constructor(context: TreeWriterContext) {
+    this.#c = context;
+  }
+
+  /** Puts `path` on the list to write (a version received, or found stale), with why it waits until then. */
+  expect(path: string, reason: string): void {
+    this.#waiting.set(path, reason);
+    this.#gen.set(path, ++this.#genCounter);
+  }
+
+  /** The tree holds this region's own version of `path` now (a scan recorded it): nothing to write there. */
+  drop(path: string): void {
+    this.#waiting.delete(path);
+    this.#gen.delete(path);
+  }
+
+  /** Paths waiting, with why. */
+  waiting(): WaitingFile[] {
+    return [...this.#waiting].map(([path, reason]) => ({ path, reason }));
+  }
+
+  /** Resolves when the passes started so far have ended (a scan waits: a file being renamed into place is no local change). */
+  idle(): Promise<void> {
+    return this.#writing;
+  }
+
+  /** The first failure of a pass since the last call, and forgets it. */
+  takeError(): Error | undefined {
+    const error = this.#writeError;
+    this.#writeError = undefined;
+    return error;
+  }
+
+  /**
+   * The chunks of a received version once all are here, else undefined. A
+   * large file waits through many write passes while its chunks stream in:
+   * its list is unpacked once, and each pass looks only from the first chunk
+   * the last one found missing (then once over all of them, before writing).
+   */
+  #chunksOf(path: string, version: string, manifest: Manifest): ChunkEntry[] | undefined {
+    if (manifest.type === 'link' || manifest.data !== undefined || manifest.chunks !== undefined) return resolveChunks(manifest, this.#c.locator);
+    let list = this.#lists.get(path);
+    if (list?.version !== version) {
+      const chunks = listChunks(manifest, (hash) => this.#c.locator.read(hash));
+      if (!chunks) return undefined;
+      this.#lists.set(path, (list = { version, chunks, from: 0 }));
+    }
+    while (list.from < list.chunks.length && this.#c.locator.has(list.chunks[list.from]!.hash)) list.from += 1;
+    if (list.from < list.chunks.length) return undefined;
+    return list.chunks.every((c) => this.#c.locator.has(c.hash)) ? list.chunks : undefined;
+  }
+
+  /** Starts a write pass after the one in flight (an apply received files): their errors wait for {@link takeError}. */
+  behind(): void {
+    const pass = this.#writing.then(() => this.pass());
+    this.#writing = pass.catch((error: unknown) => {
+      this.#writeError ??= error as Error;
+    });
+  }
+
+  /** Writes every received file whose chunks are all here, a batch at a time on the disk thread. */
+  async pass(): Promise<void> {
+    if (this.#waiting.size === 0) return;
+    const paths = [...this.#waiting.keys()];
+    const gens = new Map(paths.map((p) => [p, this.#gen.get(p)]));
+    // Settles a path's wait unless a newer version arrived since this pass began (the next pass takes that one).
+    const settle = (path: string, reason: string | undefined): void => {
+      if (this.#gen.get(path) !== gens.get(path)) return;
+      if (reason === undefined) {
+        this.#waiting.delete(path);
+        this.#gen.delete(path);
+        this.#lists.delete(path);
+      } else this.#waiting.set(path, reason);
+    };
+    const records = await this.#c.inner.getMany(paths.map((p) => FILE_PREFIX + p));
+    for (let at = 0; at < paths.length; at += DISK_BATCH) {
+      const slice = paths.slice(at, at + DISK_BATCH);
+      const onDisk = await this.#c.io.lstat(slice.map((p) => join(this.#c.dataPath, p)));
+      const plans: Array<{ path: string; plan: Plan; version: string }> = [];
+      const replacing = new Set<string>();
+      for (const [i, path] of slice.entries()) {
+        try {
+          const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
+          if (plan === 'not-yet') continue;
+          if (plan === 'done') settle(path, undefined);
+          else plans.push({ path, plan, version: records[at + i]!.version });
+        } catch (error) {
+          settle(path, (error as Error).message);
+        }
+      }
+      // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
+      const items = plans.flatMap(({ plan }) => plan.items);
+      for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
+      const results = items.length === 0 ? [] : await this.#c.io.write(items, { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId });
+      let r = 0;
+      for (const { path, plan, version } of plans) {
+        const outcomes = results.slice(r, (r += plan.items.length));
+        const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
+        try {
+          if (failed) throw fromWorker(failed.error);
+          if (plan.write) {
+            const written = outcomes.at(-1) as { stat: FileStat };
+            if (plan.write.assembly) {
+              await this.#c.assemblies.finished(path, plan.write.assembly);
+            }
+            this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
+            // The file holds them now: staged copies go (all at once, not one round trip each).
+            await this.#c.locator.unstage(plan.write.chunks.map((c) => c.hash));
+          } else if (plan.delete) {
+            if (plan.delete.entry) await rm(join(this.#c.dataPath, path), { force: true });
+            this.#c.disk.forget(path);
+          }
+          settle(path, undefined);
+        } catch (error) {
+          settle(path, (error as Error).message);
+        }
+      }
+    }
+    await this.#c.disk.flush();
+  }
+
+  /**
+   * What making the tree hold `record` at `path` takes: conflict copies and the
+   * file itself to write, or the entry to remove; `not-yet` while chunks are
+   * missing or a local edit was not scanned yet (never overwritten: the next
+   * scan records it first); `done` when the tree holds it already.
+   */
+  async #plan(path: string, record: StoredRecord | undefined, onDisk: LstatResult | { error: WorkerError }, replacing: Set<string>): Promise<Plan | 'not-yet' | 'done'> {
+    if (onDisk && 'error' in onDisk) throw fromWorker(onDisk.error);
+    const known = this.#c.disk.get(path);
+    if (onDisk ? !known || !sameStat(known.stat, onDisk) : known !== undefined) {
+      if (!onDisk) this.#c.disk.forget(path);
+      else return 'not-yet';
+    }
+    if (!record) return 'done';
+    const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
+    const chunks = manifest ? this.#chunksOf(path, record.version, manifest) : [];
+    if (!chunks) return 'not-yet';
+    // Losing versions first (a delete can win too): one of them may be what the file holds now. Each is kept once.
+    const items: WriteItem[] = [];
+    for (const c of record.conflicts ?? []) {
+      if (c.deleted) continue;
+      const loser = parseManifest(c.value, record.key);
+      const loserChunks = resolveChunks(loser, this.#c.locator);
+      if (!loserChunks) return 'not-yet';
+      items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
+    }
+    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir' } };
+    if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
+    if (known && known.manifest.type === 'file') {
+      replacing.add(path);
+      await this.#preserveReplaced(known.chunks, new Set(chunks.map((c) => c.hash)), replacing);
+    }
+    const assembly = this.#c.assemblies.of(path, record.version);
+    if (assembly && manifest.type === 'file') {
+      items.push(this.#c.assemblies.writeItem(path, manifest, chunks, assembly));
+      return { items, write: { manifest, chunks, assembly } };
+    }
+    items.push(writeItem(path, manifest, chunks, false));
+    return { items, write: { manifest, chunks } };
+  }
+
+  /**
+   * Stages chunks that only files being replaced hold (`replacing`, this one
+   * included) and that a live chunk record still names: another region, or a
+   * file still to be written, may ask for them.
+   */
+  async #preserveReplaced(old: ChunkEntry[], kept: Set<string>, replacing: Set<string>): Promise<void> {
+    const leaving = old.filter((c) => !kept.has(c.hash) && this.#c.locator.onlyIn(c.hash, replacing));
+    if (leaving.length === 0) return;
+    const records = await this.#c.inner.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
+    const keep: Array<{ hash: string; data: Buffer }> = [];
+    for (const [i, c] of leaving.entries()) {
+      const data = records[i] && !records[i]!.deleted ? this.#c.locator.read(c.hash) : undefined;
+      if (data) keep.push({ hash: c.hash, data });
+    }
+    await this.#c.locator.stage(keep);
+  }
+
+}

@@ -1,8 +1,7 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeridianError } from '@meridian/core';
 import type { FileStat } from './disk-protocol.js';
-import { replaceFile } from './replace-file.js';
+import { readStateLines, replaceFile } from './state-lines.js';
 
 const LEDGER = 'disk.jsonl';
 const COMPACT_SLACK = 10_000;
@@ -42,21 +41,13 @@ export class DiskLedger {
   /** Loads the ledger in `directory` (which must exist). */
   static async open(directory: string, options: { durable: boolean }): Promise<DiskLedger> {
     const ledger = new DiskLedger(directory, options.durable);
-    const text = await readFile(ledger.#file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
-    const lines = text.split('\n');
-    for (const [i, text] of lines.entries()) {
-      if (text === '') continue;
-      let line: Line;
-      try {
-        line = JSON.parse(text) as Line;
-        if (!Array.isArray(line) || typeof line[0] !== 'string' || (line.length !== 1 && (line.length !== 7 || typeof line[1] !== 'string' || line.slice(2).some((n) => typeof n !== 'number')))) throw new Error('not a ledger line');
-      } catch (cause) {
-        if (i === lines.length - 1) break; // torn final append
-        throw new MeridianError('SYNC_PROTOCOL_ERROR', `${ledger.#file}: line ${i + 1} is damaged; the directory store's state is damaged (remove the state directory to rebuild it from the tree)`, { cause });
-      }
-      ledger.#take(line);
-      ledger.#lines += 1;
-    }
+    const lines = await readStateLines(ledger.#file, (line) => {
+      const l = line as Line;
+      if (!Array.isArray(l) || typeof l[0] !== 'string' || (l.length !== 1 && (l.length !== 7 || typeof l[1] !== 'string' || l.slice(2).some((n) => typeof n !== 'number')))) throw new Error('not a ledger line');
+      return l;
+    });
+    for (const line of lines) ledger.#take(line);
+    ledger.#lines = lines.length;
     if (ledger.#lines > 2 * ledger.#seen.size + COMPACT_SLACK) await ledger.#compact();
     ledger.#handle = await open(ledger.#file, 'a');
     return ledger;

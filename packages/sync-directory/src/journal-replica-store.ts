@@ -1,8 +1,8 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MemoryReplicaStore, MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaRecord, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
+import { MemoryReplicaStore, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaRecord, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
 import { toRecord } from '@meridian/core/spi';
-import { replaceFile } from './replace-file.js';
+import { readStateLines, replaceFile } from './state-lines.js';
 
 const JOURNAL = 'records.jsonl';
 const COMPACT_SLACK = 10_000;
@@ -31,18 +31,13 @@ export class JournalReplicaStore implements ReplicaStore {
   /** Opens (replaying) the journal in `directory`, which must exist. */
   static async open(directory: string, options: { durable: boolean }): Promise<JournalReplicaStore> {
     const store = new JournalReplicaStore(directory, options.durable);
-    const text = await readFile(store.#file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
-    const lines = text.split('\n');
+    const entries = await readStateLines(store.#file, (line) => {
+      const entry = line as { k?: unknown; r?: unknown };
+      if (typeof entry?.k !== 'string' || typeof entry.r !== 'object') throw new Error('not a journal entry');
+      return entry as { k: string; r: ReplicaRecord | null };
+    });
     let replayed = 0;
-    for (const [i, line] of lines.entries()) {
-      if (line === '') continue;
-      let entry: { k: string; r: ReplicaRecord | null };
-      try {
-        entry = JSON.parse(line) as { k: string; r: ReplicaRecord | null };
-      } catch (cause) {
-        if (i === lines.length - 1) break; // torn final append
-        throw new MeridianError('SYNC_PROTOCOL_ERROR', `${store.#file}: line ${i + 1} is not JSON; the directory store's state is damaged (remove the state directory to rebuild it from the tree)`, { cause });
-      }
+    for (const entry of entries) {
       const [current] = await store.#mem.getMany([entry.k]);
       await store.#mem.apply([{ key: entry.k, record: entry.r, expected: current?.etag ?? null }]);
       replayed += 1;

@@ -1,9 +1,11 @@
 // Where the time of a directory copy goes, small files and the large file apart: for each data set, rsync, then our
 // two stores (the source's scan, then the sync until a round moves nothing), a few times in a row. The throughput
 // bench (directory-sync.bench.ts) gives the ratio on the whole data; this one says which part costs what.
+// Then all of it again on /dev/shm (tmpfs) when there is one: no disk latency, so what is left is each side's CPU.
 // Run it under `flock /tmp/bench.lock` so no other benchmark shares the machine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +54,9 @@ async function once(source: string, work: string): Promise<Phase> {
   return phase;
 }
 
-async function main(): Promise<void> {
-  if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    console.error('rsync is not installed; install it with: apt-get install -y rsync');
-    process.exit(1);
-  }
-  const keepAlive = setInterval(() => undefined, 1_000);
-  const work = await mkdtemp(join(tmpdir(), 'meridian-dirsync-phases-'));
+/** The phases of both data sets under `base`, RUNS times each. */
+async function phasesUnder(base: string): Promise<Record<string, unknown>> {
+  const work = await mkdtemp(join(base, 'meridian-dirsync-phases-'));
   try {
     const small = join(work, 'small-source');
     const big = join(work, 'big-source');
@@ -74,7 +72,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < RUNS; i++) {
         runs.push(await once(source, join(work, name)));
         const r = runs.at(-1)!;
-        console.log(`${name} run ${i + 1}: rsync ${r.rsync.toFixed(0)} ms; ours ${r.total.toFixed(0)} ms (scan ${r.scan.toFixed(0)}, sync ${r.sync.toFixed(0)}): ${(r.rsync / r.total).toFixed(2)}×`);
+        console.log(`${base} ${name} run ${i + 1}: rsync ${r.rsync.toFixed(0)} ms; ours ${r.total.toFixed(0)} ms (scan ${r.scan.toFixed(0)}, sync ${r.sync.toFixed(0)}): ${(r.rsync / r.total).toFixed(2)}×`);
       }
       const m = (k: keyof Phase) => Math.round(median(runs.map((r) => r[k])));
       results[name] = {
@@ -86,11 +84,30 @@ async function main(): Promise<void> {
         runs: runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]))),
       };
     }
-    const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync-phases', { data: { smallFiles: '10 000 files of 100 B to 4 KiB', bigFile: '200 MB of random bytes' }, ...results });
+    return results;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('rsync', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error('rsync is not installed; install it with: apt-get install -y rsync');
+    process.exit(1);
+  }
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    const results = await phasesUnder(tmpdir());
+    // The same on a RAM file system, where no disk latency hides anything: both sides' own CPU cost.
+    const tmpfs = existsSync('/dev/shm') ? await phasesUnder('/dev/shm') : undefined;
+    const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync-phases', {
+      data: { smallFiles: '10 000 files of 100 B to 4 KiB', bigFile: '200 MB of random bytes' },
+      ...results,
+      ...(tmpfs ? { tmpfs: { note: 'the same phases with every directory on /dev/shm (tmpfs): no disk latency, only CPU', ...tmpfs } } : {}),
+    });
     console.log(`wrote ${path}`);
   } finally {
     clearInterval(keepAlive);
-    await rm(work, { recursive: true, force: true });
   }
 }
 

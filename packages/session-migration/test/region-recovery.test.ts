@@ -287,6 +287,20 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
+  it('without a router, nearest-healthy sends every session to fallbackTo (with neither, refused before anything is touched)', async () => {
+    const { regions, migrator, checkpointer } = setup(2);
+    migrator.register({ id: 'ip', region: 'us-east', metadata: { clientIp: '81.2.69.160' } });
+    regions.held.set('us-east/ip', { status: 'active', epoch: 0, state: { n: 1 } });
+    await checkpointer.checkpointNow();
+    regions.dead.add('us-east');
+    await expect(migrator.recoverRegion('us-east')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('needs a router in the SessionMigrator options (or a fallbackTo, or name a region)') });
+    expect(migrator.sessions('us-east').every((s) => s.state === 'active')).toBe(true); // refused before anything was touched
+    const done = await migrator.recoverRegion('us-east', { fallbackTo: 'eu-west' });
+    expect(done.recovered.map((r) => [r.sessionId, r.to]).sort()).toEqual([['ip', 'eu-west'], ['s0', 'eu-west'], ['s1', 'eu-west']]);
+    for (const id of ['ip', 's0', 's1']) expect(regions.activeIn(id)).toEqual(['eu-west']);
+    await checkpointer.close();
+  });
+
   it('refuses bad input with INVALID_ARGUMENT', async () => {
     const { migrator } = setup(0);
     await expect(migrator.recoverRegion('us-east', { to: 'us-east' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } from '@meridian/core';
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
-import { FileSnapshotStore, MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
+import { autoEvacuate, FileSnapshotStore, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -155,9 +155,11 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     let migrator: SessionMigrator | undefined;
     if (kind.sessions) {
       const store = config.sessions.store === 'memory' ? new MemorySnapshotStore() : new FileSnapshotStore(resolve(dirname(loaded.path), config.sessions.store.directory));
+      // One codec for migrations and checkpoints: the same key (and key id) encrypts both.
+      const codec = new SnapshotCodec({ keys: [key] });
       const started = new SessionMigrator({
         adapter: kind.sessions.adapter,
-        codec: new SnapshotCodec({ keys: [key] }),
+        codec,
         store,
         timeoutMillis: config.sessions.timeoutMillis,
         metrics,
@@ -167,6 +169,27 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       events.migrator(started);
       cleanup.push(() => started.close());
       migrator = started;
+      const { checkpointIntervalMillis, autoEvacuate: automatic } = config.sessions;
+      if (checkpointIntervalMillis !== undefined) {
+        const checkpointer = new SessionCheckpointer({ adapter: kind.sessions.adapter, codec, store, source: started, checkpointIntervalMillis, timeoutMillis: config.sessions.timeoutMillis, metrics });
+        events.checkpointer(checkpointer);
+        await checkpointer.start();
+        cleanup.push(() => checkpointer.close());
+      }
+      if (automatic) {
+        const wiring = autoEvacuate({
+          migrator: started,
+          monitor,
+          failover,
+          ...(router ? { router } : {}),
+          onDegraded: automatic.onDegraded,
+          onUnhealthy: automatic.onUnhealthy,
+          onHealthy: automatic.onHealthy,
+          ...(automatic.fallbackTo ? { fallbackTo: automatic.fallbackTo } : {}),
+          onOutcome: events.autoEvacuation,
+        });
+        cleanup.push(() => wiring.close());
+      }
     }
 
     return { config, kind, provider, deployments, monitor, failover, sync, directorySync, migrator, router, geo, metrics, stop: stopAll };

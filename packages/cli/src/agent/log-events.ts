@@ -1,5 +1,5 @@
 import type { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } from '@meridian/core';
-import type { SessionMigrator } from '@meridian/session-migration';
+import type { AutoEvacuationOutcome, SessionCheckpointer, SessionMigrator } from '@meridian/session-migration';
 import type { Log } from './logger.js';
 
 /** Subscribes the agent's log to the engines' events that an operator wants to see. */
@@ -32,6 +32,18 @@ export function logEvents(log: Log) {
       migrator.on('session:migrated', (e) => log(`sessions: ${e.sessionId} ${e.from} -> ${e.to} in ${e.durationMillis} ms`));
       migrator.on('session:migration-failed', (e) => log(`sessions: ${e.sessionId} ${e.from} -> ${e.to} failed at ${e.failedStep}: ${e.error}`));
       migrator.on('region:evacuated', (e) => log(`sessions: ${e.regionId} evacuated: ${e.migrated} moved, ${e.failed} failed in ${e.durationMillis} ms`));
+      migrator.on('region:recovering', (e) => log(`sessions: ${e.regionId} is down: recovering its ${e.sessionCount} sessions from their checkpoints`));
+      migrator.on('region:recovered', (e) => log(`sessions: ${e.regionId} recovered: ${e.recovered} restored elsewhere, ${e.lost} lost, ${e.failed} failed (staleness up to ${e.maxStalenessMillis} ms)`));
+      migrator.on('region:reconciled', (e) => log(`sessions: ${e.regionId} reconciled: ${e.discarded} stale copies discarded`));
+    },
+    checkpointer(checkpointer: SessionCheckpointer): void {
+      // Per round only when something failed: a round every second that went well is not news.
+      checkpointer.on('checkpoint:completed', (r) => r.failed > 0 && log(`sessions: checkpoint round: ${r.written} written, ${r.failed} failed`));
+    },
+    /** What autoEvacuate did, when it did something. */
+    autoEvacuation(o: AutoEvacuationOutcome): void {
+      const what = o.action === 'reconcile' ? `${o.discarded ?? 0} discarded` : `${o.migrated} moved, ${o.recovered} recovered, ${o.lost} lost, ${o.failed} failed`;
+      log(`sessions: automatic ${o.action} of ${o.regionId ?? o.sessionId} on ${o.trigger}: ${what}${o.error ? ` (${o.error})` : ''}`);
     },
   };
 }

@@ -124,6 +124,17 @@ export const configSchema = z
         keyEnv: z.string().regex(ENV_NAME, 'must be an environment variable name').default('MERIDIAN_SNAPSHOT_KEY'),
         keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must match ^[A-Za-z0-9._-]{1,64}$').default('k1'),
         timeoutMillis: millis.default(30_000),
+        // Checkpoints of every active session, so a region that dies hard loses none (restored from them elsewhere).
+        checkpointIntervalMillis: millis.optional(),
+        autoEvacuate: z
+          .object({
+            onDegraded: z.enum(['evacuate', 'ignore']).default('evacuate'),
+            onUnhealthy: z.enum(['recover', 'evacuate', 'ignore']).default('recover'),
+            onHealthy: z.enum(['reconcile', 'ignore']).default('reconcile'),
+            fallbackTo: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -165,6 +176,19 @@ export const configSchema = z
     const withData = c.regions.flatMap((r, i) => (r.dataPath === undefined ? [] : [i]));
     if (withData.length === 1) {
       ctx.addIssue({ code: 'custom', path: ['regions', withData[0]!, 'dataPath'], message: 'directory sync needs a dataPath in at least two regions', input: c.regions[withData[0]!]!.dataPath });
+    }
+    const auto = c.sessions.autoEvacuate;
+    if (auto?.fallbackTo !== undefined && !seen.has(auto.fallbackTo)) {
+      ctx.addIssue({ code: 'custom', path: ['sessions', 'autoEvacuate', 'fallbackTo'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: auto.fallbackTo });
+    }
+    if (auto?.onUnhealthy === 'recover') {
+      // A dead region cannot be snapshotted: recovery restores checkpoints, and needs somewhere to put them.
+      if (c.sessions.checkpointIntervalMillis === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['sessions', 'autoEvacuate', 'onUnhealthy'], message: 'recover restores sessions from their checkpoints: set sessions.checkpointIntervalMillis too (or onUnhealthy: evacuate)', input: 'recover' });
+      }
+      if (auto.fallbackTo === undefined && c.geo === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['sessions', 'autoEvacuate'], message: 'recover needs a target for the sessions of a dead region: set fallbackTo, or a geo database to route each by its clientIp', input: auto });
+      }
     }
     if (c.geo?.fallbackRegion !== undefined && !seen.has(c.geo.fallbackRegion)) {
       ctx.addIssue({ code: 'custom', path: ['geo', 'fallbackRegion'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: c.geo.fallbackRegion });

@@ -11,7 +11,7 @@ import type { MigratorEvents, SessionInfo, SessionLostEvent } from './migrator-t
 export interface RecoverRegionOptions {
   /** A region id, or `nearest-healthy` (the router places each session by its `metadata.clientIp`). Default `nearest-healthy`. */
   to?: string;
-  /** With `nearest-healthy`: where a session without `metadata.clientIp` goes. Default none (such a session is not recovered; it stays suspended, counted failed). */
+  /** With `nearest-healthy`: where a session without `metadata.clientIp` goes, and every session when the migrator has no router. Default none (such a session is not recovered; it stays suspended, counted failed). */
   fallbackTo?: string;
   /** With `nearest-healthy`: only regions whose residency admits each session's client country. Default false. */
   residency?: boolean;
@@ -158,7 +158,7 @@ export class RegionRecovery {
     if (typeof regionId !== 'string' || regionId.length === 0) throw invalidArgument('regionId', regionId, 'must be a region id');
     const to = options.to ?? 'nearest-healthy';
     if (to === regionId) throw invalidArgument('to', to, 'is the region being recovered');
-    if (to === 'nearest-healthy' && !h.router) throw invalidArgument('to', to, 'needs a router in the SessionMigrator options (or name a region)');
+    if (to === 'nearest-healthy' && !h.router && !options.fallbackTo) throw invalidArgument('to', to, 'needs a router in the SessionMigrator options (or a fallbackTo, or name a region)');
     const started = h.clock.now();
     const deadline = started + h.deadlineMillis;
     // Sessions already reported lost stay lost; migrating ones are waited for (their migration settles them first).
@@ -169,7 +169,7 @@ export class RegionRecovery {
       if (s.state === 'active') h.update(s, { state: 'suspended' });
     }
     h.events.emit('region:recovering', { regionId, sessionCount: sessions.length });
-    if (to === 'nearest-healthy') h.router!.setDrained(regionId, true);
+    if (to === 'nearest-healthy') h.router?.setDrained(regionId, true);
     const result: RegionRecoveryResult = { regionId, recovered: [], lost: [], failed: [], skipped: [], maxStalenessMillis: 0, durationMillis: 0 };
     const manifest = this.#manifest(regionId);
     try {
@@ -196,7 +196,7 @@ export class RegionRecovery {
       );
     } finally {
       for (const s of sessions) this.#recovering.delete(s.id);
-      if (to === 'nearest-healthy') h.router!.setDrained(regionId, false);
+      if (to === 'nearest-healthy') h.router?.setDrained(regionId, false);
     }
     result.durationMillis = h.clock.now() - started;
     h.events.emit('region:recovered', {
@@ -385,12 +385,14 @@ export class RegionRecovery {
   async #target(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions): Promise<string> {
     if (to !== 'nearest-healthy') return to;
     const ip = session.metadata.clientIp;
-    if (!ip) {
+    const router = this.host.router;
+    if (!ip || !router) {
       if (options.fallbackTo && options.fallbackTo !== regionId) return options.fallbackTo;
-      throw new Error(`session "${session.id}" has no metadata.clientIp to route by and no fallbackTo was given; still suspended, checkpoint kept`);
+      const why = router ? 'has no metadata.clientIp to route by' : 'cannot be routed (the migrator has no router)';
+      throw new Error(`session "${session.id}" ${why} and no fallbackTo was given; still suspended, checkpoint kept`);
     }
     try {
-      const decision = await this.host.router!.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) });
+      const decision = await router.route({ ip, requireHealthy: true, ...(options.residency ? { residency: true } : {}) });
       if (decision.region === regionId) throw new MeridianError('NO_ELIGIBLE_REGION', `the router still sends ${ip} to ${regionId}`);
       return decision.region;
     } catch (error) {

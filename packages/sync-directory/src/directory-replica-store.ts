@@ -322,7 +322,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
       if (nextAt >= toRead.length) return;
       const at = nextAt;
       nextAt += DISK_BATCH;
-      const read = this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path) })), batch).then((r): [number, ReadResult[]] => [at, r]);
+      const read = this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path), size: e.stat.size })), batch).then((r): [number, ReadResult[]] => [at, r]);
       read.catch(() => undefined); // awaited below, unless an abort or an error ends the scan first
       inFlight.set(at, read);
     };

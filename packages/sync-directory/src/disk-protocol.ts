@@ -21,7 +21,19 @@ export type LstatResult = (FileStat & { target?: string; loop?: boolean }) | nul
 export interface ReadItem {
   /** Absolute path. */
   path: string;
+  /** Its size as the walk saw it: a large file is cut by every disk thread at once (see `parallel-cut.ts`). */
+  size?: number;
 }
+
+/** A segment of a large file to cut: from `start` until the first cut at or past `stopAfter` (or the file's end). */
+export interface CutSegment {
+  path: string;
+  start: number;
+  stopAfter: number;
+}
+
+/** What cutting a segment gave: the file's stat before and after, the path's at the end, and where the last cut fell. */
+export type CutResult = { before: FileStat; stat: FileStat; now: FileStat | null; chunks: Uint8Array; end: number } | { missing: true } | { error: WorkerError };
 
 /** What reading one file gave. */
 export type ReadResult =
@@ -104,6 +116,7 @@ export type DiskRequest =
   | { id: number; op: 'chunks'; items: ChunkSource[]; region: string }
   | { id: number; op: 'place'; file: string; runs: PlaceRun[]; index: string; entries: Uint8Array; durable: boolean }
   | { id: number; op: 'read'; items: ReadItem[]; batch: ReadBatch }
+  | { id: number; op: 'cut'; segment: CutSegment }
   | { id: number; op: 'write'; items: WriteItem[]; batch: WriteBatch };
 
 /** The worker's answer to request `id`. */

@@ -1,5 +1,5 @@
 import type { CutParams, cutPoint } from './content-chunker.js';
-import type { ChunkSource, DiskRequest, PlaceRun, FileStat, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
+import type { ChunkSource, CutResult, CutSegment, DiskRequest, PlaceRun, FileStat, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
 
 /** What the worker is started with. */
 export interface DiskWorkerData {
@@ -117,6 +117,65 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       const chunks = new Uint8Array(entries.length * 36);
       entries.forEach((e, i) => chunks.set(e, i * 36));
       return inline ? { stat: after, chunks, inline } : { stat: after, chunks };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  // One segment of a large file, cut as readOnce cuts a whole file, from `start` (positional reads) until the first
+  // cut at or past `stopAfter`; the main thread joins the segments (parallel-cut.ts) and checks the stats agree.
+  function cutSegment(segment: CutSegment): CutResult {
+    let fd: number;
+    try {
+      fd = fs.openSync(segment.path, 'r');
+    } catch (e) {
+      return isGone(e) ? { missing: true } : { error: errorOf(e) };
+    }
+    try {
+      const before = statOf(fs.fstatSync(fd));
+      const entries: Uint8Array[] = [];
+      let position = segment.start; // file offset of window[0]
+      let filled = 0;
+      let eof = false;
+      let done = false;
+      while (!done && (!eof || filled > 0)) {
+        if (!eof && filled < window.length) {
+          const n = fs.readSync(fd, window, filled, window.length - filled, position + filled);
+          if (n === 0) eof = true;
+          filled += n;
+          if (!eof && filled < window.length) continue;
+        }
+        let at = 0;
+        for (;;) {
+          const length = cut(data.cut, window, at, filled, eof);
+          if (length === 0) break;
+          const entry = new Uint8Array(36);
+          entry.set(createHash('sha256').update(window.subarray(at, at + length)).digest(), 0);
+          new DataView(entry.buffer).setUint32(32, length);
+          entries.push(entry);
+          at += length;
+          if (position + at >= segment.stopAfter) {
+            done = true;
+            break;
+          }
+          if (at === filled) break;
+        }
+        window.copy(window, 0, at, filled);
+        position += at;
+        filled -= at;
+      }
+      const stat = statOf(fs.fstatSync(fd));
+      let now: FileStat | null = null;
+      try {
+        now = statOf(fs.lstatSync(segment.path));
+      } catch (e) {
+        if (!isGone(e)) throw e;
+      }
+      const chunks = new Uint8Array(entries.length * 36);
+      entries.forEach((e, i) => chunks.set(e, i * 36));
+      return { before, stat, now, chunks, end: position };
+    } catch (e) {
+      return { error: errorOf(e) };
     } finally {
       fs.closeSync(fd);
     }
@@ -332,12 +391,14 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
               ? place(request.file, request.runs, request.index, request.entries, request.durable)
             : request.op === 'read'
               ? readFiles(request.items, request.batch)
-              : writeFiles(request.items, request.batch);
+              : request.op === 'cut'
+                ? [cutSegment(request.segment)]
+                : writeFiles(request.items, request.batch);
       // Bytes read go back without a copy: each result's buffers are its own (never a pooled slab).
       const transfer: ArrayBuffer[] = [];
       if (request.op === 'chunks') for (const r of results as Array<Uint8Array | object>) if (r instanceof Uint8Array) transfer.push(r.buffer as ArrayBuffer);
-      if (request.op === 'read') {
-        for (const r of results as ReadResult[]) {
+      if (request.op === 'read' || request.op === 'cut') {
+        for (const r of results as Array<ReadResult | CutResult>) {
           if ('chunks' in r) transfer.push(r.chunks.buffer as ArrayBuffer);
           if ('inline' in r && r.inline) transfer.push(r.inline.buffer as ArrayBuffer);
         }

@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { MeridianError } from '@meridian/core';
 import { cutPoint, type CutParams } from './content-chunker.js';
 import { diskWorkerBody, type DiskWorkerData } from './disk-worker-body.js';
-import type { ChunkSource, DiskRequest, PlaceRun, DiskResponse, LstatResult, ReadBatch, ReadItem, ReadResult, WorkerError, WriteBatch, WriteItem, WriteResult } from './disk-protocol.js';
+import { packEntries, unpackEntries } from './chunk-entry.js';
+import { sameStat, type ChunkSource, type CutResult, type CutSegment, type DiskRequest, type PlaceRun, type DiskResponse, type LstatResult, type ReadBatch, type ReadItem, type ReadResult, type WorkerError, type WriteBatch, type WriteItem, type WriteResult } from './disk-protocol.js';
+import { joinSegmentCuts } from './parallel-cut.js';
 
 // The worker runs from source text: the same functions whether this package runs from its ESM or CJS build or
 // from source under a test runner, with no second entry file to locate next to whichever of them is loaded.
@@ -11,6 +13,9 @@ const SOURCE = `'use strict';\nvar __name = (fn) => fn;\nconst cutPoint = (${cut
 
 /** Batches of files per message: bounds how long an abort waits, and how much one message carries. */
 export const DISK_BATCH = 256;
+
+/** Files of this size or more are cut by every disk thread at once (16 MiB: below it a thread cuts one in under 40 ms). */
+export const PARALLEL_CUT_BYTES = 16 << 20;
 
 /**
  * The store's disk thread (see `disk-worker-body.ts` for why one): requests
@@ -60,6 +65,11 @@ export class DiskWorker {
     return this.#call({ id: 0, op: 'write', items, batch }) as Promise<WriteResult[]>;
   }
 
+  /** Cuts one segment of a large file (see `parallel-cut.ts`). */
+  async cut(segment: CutSegment): Promise<CutResult> {
+    return ((await this.#call({ id: 0, op: 'cut', segment })) as CutResult[])[0]!;
+  }
+
   /** Stops the thread (after the request it is on). */
   async close(): Promise<void> {
     this.#dead ??= new Error('closed');
@@ -107,9 +117,12 @@ export class DiskWorker {
  */
 export class DiskPool {
   readonly #workers: DiskWorker[];
+  // How far a segment's thread cuts into the next segment, looking for a cut both made (parallel-cut.ts).
+  readonly #overlap: number;
 
   constructor(threads: number, cut: CutParams, tempMark: string, region: string) {
     this.#workers = Array.from({ length: threads }, () => new DiskWorker(cut, tempMark, region));
+    this.#overlap = Math.max(1 << 20, 16 * cut.max);
   }
 
   lstat(paths: string[], links = false): Promise<Array<LstatResult | { error: WorkerError }>> {
@@ -120,8 +133,20 @@ export class DiskPool {
     return this.#split(items, 16, (w, part) => w.chunks(part));
   }
 
-  read(items: ReadItem[], batch: ReadBatch): Promise<ReadResult[]> {
-    return this.#split(items, 4, (w, part) => w.read(part, batch));
+  /** Reads and cuts files; one of {@link PARALLEL_CUT_BYTES} or more is cut by every thread at once. */
+  async read(items: ReadItem[], batch: ReadBatch): Promise<ReadResult[]> {
+    const large = (item: ReadItem): boolean => this.#workers.length > 1 && (item.size ?? 0) >= PARALLEL_CUT_BYTES;
+    if (!items.some(large)) return this.#split(items, 4, (w, part) => w.read(part, batch));
+    const out = new Array<ReadResult>(items.length);
+    const small = items.flatMap((item, i) => (large(item) ? [] : [i]));
+    const read = await this.#split(
+      small.map((i) => items[i]!),
+      4,
+      (w, part) => w.read(part, batch),
+    );
+    small.forEach((i, j) => (out[i] = read[j]!));
+    for (const [i, item] of items.entries()) if (large(item)) out[i] = await this.#cutLarge(item, batch);
+    return out;
   }
 
   /** See {@link DiskWorker.place}: on one thread (writes to one file, in order). */
@@ -135,6 +160,30 @@ export class DiskPool {
 
   async close(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.close()));
+  }
+
+  // Segments of one size per thread, each cut on its own thread; joined into what one thread would have cut.
+  async #cutLarge(item: ReadItem, batch: ReadBatch): Promise<ReadResult> {
+    const size = item.size!;
+    const length = Math.ceil(size / this.#workers.length);
+    const starts = this.#workers.map((_, k) => k * length).filter((start) => start < size);
+    for (let attempt = 1; attempt <= batch.attempts; attempt++) {
+      const parts = await Promise.all(starts.map((start, k) => this.#workers[k]!.cut({ path: item.path, start, stopAfter: k + 1 < starts.length ? starts[k + 1]! + this.#overlap : Infinity })));
+      if (parts.some((p) => 'missing' in p)) return { missing: true };
+      const failed = parts.find((p): p is { error: WorkerError } => 'error' in p);
+      if (failed) return failed;
+      const cut = parts as Array<Extract<CutResult, { stat: unknown }>>;
+      const first = cut[0]!.before;
+      // Unchanged while every thread read it, and still at its path: else read again (as a one-thread read would).
+      if (!cut.every((p) => sameStat(p.before, first) && sameStat(p.stat, first) && p.now !== null && sameStat(p.now, first))) continue;
+      const joined = joinSegmentCuts(
+        starts,
+        cut.map((p) => unpackEntries(Buffer.from(p.chunks.buffer, p.chunks.byteOffset, p.chunks.byteLength))!),
+      );
+      if (!joined || joined.reduce((n, c) => n + c.size, 0) !== first.size) return (await this.#workers[0]!.read([item], batch))[0]!;
+      return { stat: cut[0]!.stat, chunks: packEntries(joined) };
+    }
+    return { unstable: true };
   }
 
   // Items go out in small parts, each to the next thread that is free: a large file read on one thread does not

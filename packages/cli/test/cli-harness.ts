@@ -93,3 +93,23 @@ export async function startAgent(cwd: string, env: NodeJS.ProcessEnv, timeoutMil
 
 /** Traffic weights from `status --json`. */
 export const weightsOf = (s: any): Record<string, number> => Object.fromEntries(s.regions.map((r: any) => [r.id, r.weight]));
+
+/** Polls (bounded) until `check` holds: waiting for the agent, never a timed assertion. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, attempts = 200): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** Three local regions (Virginia, Dublin, Singapore), as the config's `regions:` block. */
+export const THREE_REGIONS = `regions:
+  - id: us-east
+    location: { lat: 37.5, lon: -77.5 }
+  - id: eu-west
+    location: { lat: 53.3, lon: -6.2 }
+  - id: ap-south
+    location: { lat: 1.3, lon: 103.8 }
+`;

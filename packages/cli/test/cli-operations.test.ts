@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { follow } from '../src/client/follow-operation.js';
 import { createContext } from '../src/commands/context.js';
 import { CliError, EXIT } from '../src/exit-codes.js';
-import { cli, ensureBuilt } from './cli-harness.js';
+import { cli, ensureBuilt, THREE_REGIONS, until } from './cli-harness.js';
 
 const { MERIDIAN_ADMIN_TOKEN: _t, MERIDIAN_AGENT_URL: _u, ...cleanEnv } = process.env;
 const baseEnv = { ...cleanEnv, NO_COLOR: '1' };
@@ -50,15 +50,6 @@ async function refused(cwd: string, args: string[], code: number, message: RegEx
   expect(run.stderr).toMatch(message);
 }
 
-/** Polls (bounded) until `check` holds: waiting for the agent, never a timed assertion. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, attempts = 200): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 
 interface Agent {
@@ -105,14 +96,7 @@ async function stopAgent(agent: Agent | undefined): Promise<void> {
 
 const weightsOf = (s: any): Record<string, number> => Object.fromEntries(s.regions.map((r: any) => [r.id, r.weight]));
 
-const REGIONS = `regions:
-  - id: us-east
-    location: { lat: 37.5, lon: -77.5 }
-  - id: eu-west
-    location: { lat: 53.3, lon: -6.2 }
-  - id: ap-south
-    location: { lat: 1.3, lon: 103.8 }
-`;
+const REGIONS = THREE_REGIONS;
 
 /** A real webhook receiver on loopback: the first POST answers 503 (to be retried), the rest 200. */
 let hooks: Server;

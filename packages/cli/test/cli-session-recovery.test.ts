@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, startAgent, type AgentProcess } from './cli-harness.js';
+import { ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
 
 const SESSIONS = 8;
 const VICTIM = 'us-east';
@@ -16,14 +16,7 @@ const CONFIG = `app:
   name: shop
 provider:
   kind: local
-regions:
-  - id: us-east
-    location: { lat: 37.5, lon: -77.5 }
-  - id: eu-west
-    location: { lat: 53.3, lon: -6.2 }
-  - id: ap-south
-    location: { lat: 1.3, lon: 103.8 }
-health:
+${THREE_REGIONS}health:
   intervalMillis: 300
   timeoutMillis: 250
   failuresBeforeUnhealthy: 2
@@ -33,15 +26,6 @@ sessions:
     fallbackTo: eu-west
 `;
 
-/** Polls (bounded) until `check` holds: waiting for the agent, never a timed assertion. */
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, attempts = 300): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 /** What a region process holds, asked of the process itself. */
 async function held(endpoint: string): Promise<Array<{ key: string; status: string }>> {
@@ -88,7 +72,7 @@ describe('a region killed with live sessions in it (meridian agent with checkpoi
       const { sessions } = await meridianJson(dir, {}, ['sessions']);
       const moved = sessions.filter((s: any) => ids.includes(s.id));
       return moved.length === SESSIONS && moved.every((s: any) => s.region === 'eu-west' && s.state === 'active') ? sessions : undefined;
-    });
+    }, 300);
     expect(after.find((s: any) => s.id === 'elsewhere')).toMatchObject({ region: 'ap-south', state: 'active' });
     // Counted from the regions themselves: each session active in exactly one live region, with the state it had.
     const euWest = await held(endpoints['eu-west']!);

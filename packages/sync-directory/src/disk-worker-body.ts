@@ -49,6 +49,18 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
   };
   const coded = (code: string, message: string, field?: string): WorkerError & Error => Object.assign(new Error(message), { code, message, ...(field !== undefined ? { field } : {}) });
   const isGone = (e: unknown): boolean => (e as { code?: string }).code === 'ENOENT' || (e as { code?: string }).code === 'ENOTDIR';
+  // A chunk's packed entry: 32 bytes of SHA-256, 4 of length (big-endian), as chunk-entry.ts packs them.
+  const entryOf = (bytes: Uint8Array): Uint8Array => {
+    const entry = new Uint8Array(36);
+    entry.set(createHash('sha256').update(bytes).digest(), 0);
+    new DataView(entry.buffer).setUint32(32, bytes.length);
+    return entry;
+  };
+  const packed = (entries: Uint8Array[]): Uint8Array => {
+    const out = new Uint8Array(entries.length * 36);
+    entries.forEach((e, i) => out.set(e, i * 36));
+    return out;
+  };
 
   function lstatMany(paths: string[], links: boolean): Array<LstatResult | { error: WorkerError }> {
     return paths.map((path) => {
@@ -70,6 +82,19 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       }
       return out;
     });
+  }
+
+  // Cuts what the window holds, from its start, into hashed entries; stops once `stopAt` bytes of it are cut. Returns
+  // how many bytes were cut: the rest waits for more data (at the end of the file, cut() takes it whole).
+  function cutWindow(entries: Uint8Array[], filled: number, eof: boolean, stopAt = Infinity): number {
+    let at = 0;
+    while (at < filled && at < stopAt) {
+      const length = cut(data.cut, window, at, filled, eof);
+      if (length === 0) break;
+      entries.push(entryOf(window.subarray(at, at + length)));
+      at += length;
+    }
+    return at;
   }
 
   // One attempt: undefined when the file changed while it was read (the stats of the open file and of the path disagree).
@@ -97,25 +122,14 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           filled = 0;
           break;
         }
-        let at = 0;
-        for (;;) {
-          const length = cut(data.cut, window, at, filled, eof);
-          if (length === 0) break;
-          const entry = new Uint8Array(36);
-          entry.set(createHash('sha256').update(window.subarray(at, at + length)).digest(), 0);
-          new DataView(entry.buffer).setUint32(32, length);
-          entries.push(entry);
-          at += length;
-          if (at === filled) break;
-        }
+        const at = cutWindow(entries, filled, eof);
         window.copy(window, 0, at, filled);
         filled -= at;
       }
       const after = statOf(fs.fstatSync(fd));
       const now = statOf(fs.lstatSync(path));
       if (!same(before, after) || !same(after, now) || total !== before.size) return undefined;
-      const chunks = new Uint8Array(entries.length * 36);
-      entries.forEach((e, i) => chunks.set(e, i * 36));
+      const chunks = packed(entries);
       return inline ? { stat: after, chunks, inline } : { stat: after, chunks };
     } finally {
       fs.closeSync(fd);
@@ -145,21 +159,8 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           filled += n;
           if (!eof && filled < window.length) continue;
         }
-        let at = 0;
-        for (;;) {
-          const length = cut(data.cut, window, at, filled, eof);
-          if (length === 0) break;
-          const entry = new Uint8Array(36);
-          entry.set(createHash('sha256').update(window.subarray(at, at + length)).digest(), 0);
-          new DataView(entry.buffer).setUint32(32, length);
-          entries.push(entry);
-          at += length;
-          if (position + at >= segment.stopAfter) {
-            done = true;
-            break;
-          }
-          if (at === filled) break;
-        }
+        const at = cutWindow(entries, filled, eof, segment.stopAfter - position);
+        done = position + at >= segment.stopAfter;
         window.copy(window, 0, at, filled);
         position += at;
         filled -= at;
@@ -171,8 +172,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       } catch (e) {
         if (!isGone(e)) throw e;
       }
-      const chunks = new Uint8Array(entries.length * 36);
-      entries.forEach((e, i) => chunks.set(e, i * 36));
+      const chunks = packed(entries);
       return { before, stat, now, chunks, end: position };
     } catch (e) {
       return { error: errorOf(e) };

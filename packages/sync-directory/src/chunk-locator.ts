@@ -16,7 +16,7 @@ export interface Pack {
 }
 
 /** Writes runs of bytes into an assembly and appends entries to its index (the store's disk thread does it). */
-export type PlaceFn = (file: string, runs: Array<{ offset: number; data: Buffer }>, index: string, entries: Buffer, durable: boolean) => Promise<void>;
+export type PlaceFn = (file: string, runs: Array<{ offset: number; data: Buffer }>, index: string, entries: Buffer, durable: boolean, transfer: ArrayBuffer[]) => Promise<void>;
 
 const PACK_HEADER = 36; // 32 bytes of hash, 4 of length, before each chunk
 const INDEX_ENTRY = 44; // 32 bytes of hash, 8 of offset, 4 of length
@@ -125,6 +125,8 @@ export class ChunkLocator {
     // Chunks that arrive in file order sit end to end: one write per run of them, not one per chunk.
     const pieces = fresh.flatMap((item) => item.offsets.map((offset) => ({ offset, data: item.data }))).sort((x, y) => x.offset - y.offset);
     const runs: Array<{ offset: number; data: Buffer }> = [];
+    // Runs joined here own their memory and move to the disk thread; a lone chunk is a view of the received frame.
+    const transfer: ArrayBuffer[] = [];
     for (let i = 0; i < pieces.length; ) {
       const run = [pieces[i]!];
       let end = pieces[i]!.offset + pieces[i]!.data.length;
@@ -132,7 +134,14 @@ export class ChunkLocator {
         run.push(pieces[i]!);
         end += pieces[i]!.data.length;
       }
-      runs.push({ offset: run[0]!.offset, data: run.length === 1 ? run[0]!.data : Buffer.concat(run.map((r) => r.data)) });
+      if (run.length === 1) runs.push({ offset: run[0]!.offset, data: run[0]!.data });
+      else {
+        const joined = Buffer.from(new ArrayBuffer(end - run[0]!.offset));
+        let at = 0;
+        for (const r of run) at += r.data.copy(joined, at);
+        runs.push({ offset: run[0]!.offset, data: joined });
+        transfer.push(joined.buffer as ArrayBuffer);
+      }
     }
     const entries = Buffer.alloc(fresh.length * INDEX_ENTRY);
     fresh.forEach((item, i) => {
@@ -140,7 +149,7 @@ export class ChunkLocator {
       entries.writeBigUInt64BE(BigInt(item.offsets[0]!), i * INDEX_ENTRY + 32);
       entries.writeUInt32BE(item.data.length, i * INDEX_ENTRY + 40);
     });
-    await place(asm.file, runs, asm.index!, entries, this.#durable);
+    await place(asm.file, runs, asm.index!, entries, this.#durable, transfer);
     for (const item of fresh) {
       if (this.#staged.has(item.hash)) continue;
       this.#staged.set(item.hash, { pack: asm, offset: item.offsets[0]! });

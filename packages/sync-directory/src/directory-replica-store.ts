@@ -17,7 +17,7 @@ import {
   type StoredRecord,
 } from '@meridian/core';
 import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
-import { sha256Hex, unpackEntries } from './chunk-entry.js';
+import { unpackEntries } from './chunk-entry.js';
 import { collectChunkGarbage } from './chunk-garbage.js';
 import { ChunkLocator } from './chunk-locator.js';
 import { CONFLICT_COPY } from './conflict-copy-name.js';
@@ -436,7 +436,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
 
   // --- receiving ----------------------------------------------------------
 
-  /** Checks an incoming chunk's bytes (kept in `staging`); the record is stored without them (they live on disk). */
+  /** Takes an incoming chunk's bytes (kept in `staging`); the record is stored without them (they live on disk). */
   #acceptChunk(hash: string, record: ReplicaRecord, staging: Map<string, Buffer>): ReplicaRecord {
     // Content-addressed: two versions of a chunk are the same bytes, never a conflict worth keeping.
     const out: ReplicaRecord = { key: record.key, deleted: record.deleted, version: record.version, origin: record.origin, vv: record.vv };
@@ -444,7 +444,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (!this.#locator.has(hash) && !staging.has(hash)) {
       const bytes = chunkBytes(record.value);
       if (!bytes) throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries no chunk bytes and ${this.regionId} does not have them`, { details: { field: record.key } });
-      if (sha256Hex(bytes) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${record.key}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: record.key } });
+      // Checked against its hash where it is staged (FileAssemblies.stage), before any record of the batch is stored.
       staging.set(hash, bytes);
     }
     out.value = { size: staging.get(hash)?.length ?? this.#locator.sizeOf(hash) ?? 0 };

@@ -233,6 +233,19 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
 
   // Chunks into an assembly at their offsets, then their entries appended to its index (both synced when durable).
   function place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): [] {
+    // Each chunk checked against its hash before anything is written (on this thread, not the event loop's): a
+    // corrupted one refuses the whole request, and the batch that carried it is applied nowhere.
+    const view = Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength);
+    for (let at = 0; at + 44 <= view.length; at += 44) {
+      const offset = Number(view.readBigUInt64BE(at + 32));
+      const length = view.readUInt32BE(at + 40);
+      const run = runs.find((r) => r.offset <= offset && offset + length <= r.offset + r.data.length);
+      const hash = view.subarray(at, at + 32);
+      if (!run || !createHash('sha256').update(run.data.subarray(offset - run.offset, offset - run.offset + length)).digest().equals(hash)) {
+        const key = `chunk:${hash.toString('hex')}`;
+        throw coded('INVALID_ARGUMENT', `record "${key}" carries bytes whose SHA-256 is not its key (corrupted)`, key);
+      }
+    }
     const fd = fs.openSync(file, 'r+');
     try {
       for (const run of runs) for (let done = 0; done < run.data.length; ) done += fs.writeSync(fd, run.data, done, run.data.length - done, run.offset + done);

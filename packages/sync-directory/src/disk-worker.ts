@@ -50,9 +50,13 @@ export class DiskWorker {
     return this.#call({ id: 0, op: 'chunks', items, region: this.#region }) as Promise<Array<Uint8Array | { error: WorkerError }>>;
   }
 
-  /** Writes runs of chunk bytes into an assembly and appends their index entries. */
-  place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): Promise<unknown[]> {
-    return this.#call({ id: 0, op: 'place', file, runs, index, entries, durable });
+  /**
+   * Checks each chunk against its hash, writes runs of chunk bytes into an
+   * assembly and appends their index entries. The buffers in `transfer` move
+   * to the thread (unusable here afterwards) instead of being copied.
+   */
+  place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean, transfer: ArrayBuffer[] = []): Promise<unknown[]> {
+    return this.#call({ id: 0, op: 'place', file, runs, index, entries, durable }, transfer);
   }
 
   /** Reads and cuts files. */
@@ -76,13 +80,13 @@ export class DiskWorker {
     await this.#worker.terminate();
   }
 
-  #call(request: DiskRequest): Promise<unknown[]> {
+  #call(request: DiskRequest, transfer: ArrayBuffer[] = []): Promise<unknown[]> {
     if (this.#dead) return Promise.reject(this.#unavailable());
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       if (this.#pending.size === 1) this.#worker.ref();
-      this.#worker.postMessage({ ...request, id });
+      this.#worker.postMessage({ ...request, id }, transfer);
     });
   }
 
@@ -150,8 +154,8 @@ export class DiskPool {
   }
 
   /** See {@link DiskWorker.place}: on one thread (writes to one file, in order). */
-  async place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean): Promise<void> {
-    await this.#workers[0]!.place(file, runs, index, entries, durable);
+  async place(file: string, runs: PlaceRun[], index: string, entries: Uint8Array, durable: boolean, transfer: ArrayBuffer[] = []): Promise<void> {
+    await this.#workers[0]!.place(file, runs, index, entries, durable, transfer);
   }
 
   write(items: WriteItem[], batch: WriteBatch): Promise<WriteResult[]> {

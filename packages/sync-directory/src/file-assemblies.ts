@@ -1,8 +1,10 @@
-import type { ChunkEntry } from './chunk-entry.js';
+import { MeridianError } from '@meridian/core';
+import { sha256Hex, type ChunkEntry } from './chunk-entry.js';
 import type { ChunkLocator, Pack, PlaceFn } from './chunk-locator.js';
 import type { FillChunk, WriteItem } from './disk-protocol.js';
 import type { FileManifest, Manifest } from './file-manifest.js';
 import { listChunks } from './manifest-chunks.js';
+import { CHUNK_PREFIX } from './record-keys.js';
 
 /** A large received file being built in place: its staging file, the version, and where each missing chunk goes. */
 export interface Assembly {
@@ -43,11 +45,18 @@ export class FileAssemblies {
   }
 
   /**
-   * Puts a batch's verified chunk bytes on disk: into the assembly of a large
+   * Puts a batch's chunk bytes on disk, each checked against its hash: into the assembly of a large
    * file that needs them (starting the assemblies whose chunk list `staging`
    * completes), the rest in one pack.
    */
   async stage(staging: ReadonlyMap<string, Buffer>): Promise<void> {
+    // Every chunk is checked against its hash before it is kept, and a corrupted one fails the whole batch before
+    // any record is stored: here, those not bound for an assembly already started (index pieces among them, read
+    // to start one); the disk thread that writes an assembly checks the chunks it receives.
+    for (const [hash, data] of staging) {
+      if ([...this.#assemblies.values()].some((a) => a.offsets.has(hash))) continue;
+      if (sha256Hex(data) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${CHUNK_PREFIX}${hash}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: `${CHUNK_PREFIX}${hash}` } });
+    }
     await this.#start(staging);
     const toPack = new Map(staging);
     const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();

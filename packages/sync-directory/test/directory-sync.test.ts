@@ -147,6 +147,39 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await b.rescan()).changed).toEqual([]);
   });
 
+  it('refuses a corrupted chunk bound for an assembly (checked on the disk thread): nothing of its batch stored, and the good bytes still complete the file', async () => {
+    const { dirs, stores } = await setup(['a', 'b'], {}, []);
+    const a = stores.get('a')!;
+    const b = stores.get('b')!;
+    const bytes = randomBytes(6_000_000);
+    await putFile(dirs.a!, 'big.bin', bytes);
+    await a.rescan();
+    const records = await scanAll(a);
+    const carry = async (list: typeof records) => {
+      const wire = await overTheWire(list);
+      const held = await b.getMany(wire.map((r) => r.key));
+      await b.apply(wire.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
+      await b.flush();
+    };
+    // The manifest, then its index pieces and a first chunk (the order a scan records them in): b starts the
+    // assembly and knows where each chunk goes. Then a batch with one of the file's chunks corrupted.
+    expect(records[0]!.key).toBe('file:big.bin');
+    await carry(records.slice(0, 4));
+    expect((await readdir(join(dirs.b!, '.meridian-sync', 'packs'))).filter((n) => n.endsWith('.asm'))).toHaveLength(1);
+    const rest = records.slice(4);
+    const wire = await overTheWire(rest.slice(0, 20));
+    const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
+    const bad = Buffer.from(wire[victim]!.value as Uint8Array);
+    bad[0] ^= 0xff;
+    wire[victim] = { ...wire[victim]!, value: bad };
+    const before = (await scanAll(b)).length;
+    await expect(b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('carries bytes whose SHA-256 is not its key (corrupted)'), details: { field: wire[victim]!.key } });
+    expect((await scanAll(b)).length).toBe(before);
+    await carry(rest);
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+  });
+
   it('keeps the chunks of a half-built file across a restart and completes it from them', async () => {
     const { dirs, cleanup } = await regionDirs(['a', 'b']);
     cleanups.push(cleanup);

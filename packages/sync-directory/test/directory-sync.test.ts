@@ -170,7 +170,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     const wire = await overTheWire(rest.slice(0, 20));
     const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
     const bad = Buffer.from(wire[victim]!.value as Uint8Array);
-    bad[0] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
     wire[victim] = { ...wire[victim]!, value: bad };
     const before = (await scanAll(b)).length;
     await expect(b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('carries bytes whose SHA-256 is not its key (corrupted)'), details: { field: wire[victim]!.key } });

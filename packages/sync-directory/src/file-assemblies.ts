@@ -53,8 +53,9 @@ export class FileAssemblies {
     // Every chunk is checked against its hash before it is kept, and a corrupted one fails the whole batch before
     // any record is stored: here, those not bound for an assembly already started (index pieces among them, read
     // to start one); the disk thread that writes an assembly checks the chunks it receives.
+    const started = [...this.#assemblies.values()];
     for (const [hash, data] of staging) {
-      if ([...this.#assemblies.values()].some((a) => a.offsets.has(hash))) continue;
+      if (started.some((a) => a.offsets.has(hash))) continue;
       if (sha256Hex(data) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${CHUNK_PREFIX}${hash}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: `${CHUNK_PREFIX}${hash}` } });
     }
     await this.#start(staging);

@@ -36,6 +36,24 @@ async function overTheWire(list: readonly StoredRecord[]): Promise<ReplicaRecord
   return decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
 }
 
+/** Regions a and b, a large file of `size` random bytes scanned in a, its records, and `carry` that applies records to b as a sync would (over the wire, on b's current etags) and flushes. */
+async function bigFileFromA(size: number) {
+  const { dirs, stores } = await setup(['a', 'b'], {}, []);
+  const a = stores.get('a')!;
+  const b = stores.get('b')!;
+  const bytes = randomBytes(size);
+  await putFile(dirs.a!, 'big.bin', bytes);
+  await a.rescan();
+  const records = await scanAll(a);
+  const carry = async (list: readonly StoredRecord[]): Promise<void> => {
+    const wire = await overTheWire(list);
+    const held = await b.getMany(wire.map((r) => r.key));
+    await b.apply(wire.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
+    await b.flush();
+  };
+  return { dirs, b, bytes, records, carry };
+}
+
 /** Scans every region, then runs rounds until one moves nothing. Bounded. */
 async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossRegionSync, maxRounds = 20): Promise<number> {
   for (let round = 1; round <= maxRounds; round++) {
@@ -117,20 +135,9 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
   });
 
   it('builds a large received file in place: its chunks are written once, where they go, and the file is renamed into the tree', async () => {
-    const { dirs, stores } = await setup(['a', 'b'], {}, []);
-    const a = stores.get('a')!;
-    const b = stores.get('b')!;
-    const bytes = randomBytes(12_000_000);
-    await putFile(dirs.a!, 'big.bin', bytes);
-    await a.rescan();
-    const records = await scanAll(a);
+    const { dirs, b, bytes, records, carry } = await bigFileFromA(12_000_000);
     // Manifest first, then its index pieces, then its chunks: the order a scan records them in.
     expect(records[0]!.key).toBe('file:big.bin');
-    const carry = async (list: typeof records) => {
-      const wire = await overTheWire(list);
-      await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
-      await b.flush();
-    };
     const half = Math.floor(records.length / 2);
     await carry(records.slice(0, half));
     const packs = join(dirs.b!, '.meridian-sync', 'packs');
@@ -148,19 +155,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
   });
 
   it('refuses a corrupted chunk bound for an assembly (checked on the disk thread): nothing of its batch stored, and the good bytes still complete the file', async () => {
-    const { dirs, stores } = await setup(['a', 'b'], {}, []);
-    const a = stores.get('a')!;
-    const b = stores.get('b')!;
-    const bytes = randomBytes(6_000_000);
-    await putFile(dirs.a!, 'big.bin', bytes);
-    await a.rescan();
-    const records = await scanAll(a);
-    const carry = async (list: typeof records) => {
-      const wire = await overTheWire(list);
-      const held = await b.getMany(wire.map((r) => r.key));
-      await b.apply(wire.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
-      await b.flush();
-    };
+    const { dirs, b, bytes, records, carry } = await bigFileFromA(6_000_000);
     // The manifest, then its index pieces and a first chunk (the order a scan records them in): b starts the
     // assembly and knows where each chunk goes. Then a batch with one of the file's chunks corrupted.
     expect(records[0]!.key).toBe('file:big.bin');

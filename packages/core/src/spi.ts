@@ -51,6 +51,10 @@ export {
 } from './sync/merkle.js';
 export type { MerkleNode } from './sync/merkle.js';
 export { checkKeys, checkScan, checkWrites } from './sync/replica-input.js';
+// A store of this process may lend its records for reading (no copy each) to code that never changes them: the
+// Syncer's sending side reads through `readOnly`, a store wrapping another reads it that way too.
+export { lendReads, readOnly } from './sync/lent-reads.js';
+export type { LentReads } from './sync/lent-reads.js';
 // Stores on a local directory (core's file stores, @meridian/sync-directory): one process per directory.
 export { lockDirectory } from './lease/directory-lock.js';
 // The sync wire format, for a transport between regions.

@@ -45,4 +45,15 @@ describe('cloneJson', () => {
     expect((cloneJson({ cyclic }).cyclic as Record<string, unknown>)['name']).toBe('loop');
     expect(JSON.stringify(cloneJson(deep))).toBe(JSON.stringify(deep));
   });
+
+  it('copies a binary value as its own bytes only, not the buffer it is a view of', () => {
+    const frame = Buffer.alloc(1 << 20, 7);
+    const view = frame.subarray(1000, 1010);
+    const copy = cloneJson({ value: view }).value;
+    expect(copy).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(copy).equals(view)).toBe(true);
+    expect(copy.buffer.byteLength).toBe(10); // structuredClone would have copied the whole megabyte
+    view[0] = 1;
+    expect(copy[0]).toBe(7);
+  });
 });

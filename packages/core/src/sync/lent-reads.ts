@@ -8,13 +8,17 @@ import type { ReplicaIndex } from './replica-index.js';
 // read through their own methods, as they must).
 const LENT_READS = Symbol('meridian.replica.lentReads');
 
-/** @internal The reads a store lends. */
+/** The reads a store lends: the records themselves, which the borrower must never change. */
 export interface LentReads {
   getMany(keys: readonly string[], options?: ReplicaCallOptions): Promise<Array<StoredRecord | undefined>>;
   scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage>;
 }
 
-/** @internal Called by a store of this process on itself. */
+/**
+ * Called by a store of this process on itself: `reads` hand out its records
+ * themselves. Only a store whose records are never changed in place (each
+ * write replaces a record) may lend them.
+ */
 export function lendReads(store: ReplicaStore, reads: LentReads): void {
   Object.defineProperty(store, LENT_READS, { value: reads });
 }
@@ -38,7 +42,7 @@ export function lendIndexReads(store: ReplicaStore, index: ReplicaIndex, check: 
 }
 
 /**
- * @internal Reads for a caller that never changes what it reads: the store's
+ * Reads for a caller that never changes what it reads: the store's
  * lent reads when it has them (no copy per record), its ordinary ones
  * otherwise (a remote store's records are fresh objects anyway).
  */

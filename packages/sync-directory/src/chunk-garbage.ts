@@ -1,4 +1,5 @@
 import type { ReplicaStore, ReplicaWrite, StoredRecord } from '@meridian/core';
+import { readOnly } from '@meridian/core/spi';
 import { unpackEntries } from './chunk-entry.js';
 import type { ChunkLocator } from './chunk-locator.js';
 import { listedEntries, parseManifest } from './file-manifest.js';
@@ -31,16 +32,17 @@ export async function collectChunkGarbage(ctx: GarbageContext): Promise<boolean>
   const chunkRecords = new Map<string, StoredRecord>();
   let since = 0;
   for (;;) {
-    const page = await inner.scan({ since, limit: 1000, signal });
+    const page = await readOnly(inner).scan({ since, limit: 1000, signal }); // only read: no copy of each record
     for (const r of page.records) {
       if (r.key.startsWith(CHUNK_PREFIX)) {
         chunkRecords.set(r.key.slice(CHUNK_PREFIX.length), r);
         continue;
       }
       for (const v of [r, ...(r.conflicts ?? [])]) {
-        // An inlined file or a link lists no chunk: not worth a parse (10 000 small files are 10 000 of them).
+        // An inlined file (binary, or JSON with data) or a link lists no chunk: not worth a parse (10 000 small
+        // files are 10 000 of them).
         const shape = v.value as { type?: unknown; data?: unknown } | null;
-        if (v.deleted || shape?.type === 'link' || typeof shape?.data === 'string') continue;
+        if (v.deleted || v.value instanceof Uint8Array || shape?.type === 'link' || typeof shape?.data === 'string') continue;
         const m = parseManifest(v.value, r.key);
         if (m.type !== 'file' || m.data !== undefined) continue;
         for (const e of listedEntries(m)) {

@@ -16,7 +16,7 @@ import {
   type ScanPage,
   type StoredRecord,
 } from '@meridian/core';
-import { checkWrites, lockDirectory, throwIfAborted } from '@meridian/core/spi';
+import { checkWrites, lendReads, lockDirectory, throwIfAborted } from '@meridian/core/spi';
 import { unpackEntries } from './chunk-entry.js';
 import { collectChunkGarbage } from './chunk-garbage.js';
 import { ChunkLocator } from './chunk-locator.js';
@@ -26,7 +26,7 @@ import { TEMP_MARK, sameStat, type FileStat, type ReadResult } from './disk-prot
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
-import { listedEntries, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
+import { listedEntries, manifestJson, manifestValue, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
 import { chunkBytes, manifestOf } from './manifest-chunks.js';
 import { FileAssemblies, type ReceivedVersion } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -104,6 +104,18 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#locator = new ChunkLocator(dataPath, join(state, 'packs'), o.durable);
     this.#disk = new DiskState(this.#locator, ledger);
     this.#io = new DiskPool(o.ioThreads, this.#chunker.params, TEMP_MARK, o.regionId);
+    // The Syncer only serializes what it reads: it gets the records themselves, not a copy each (a small file's
+    // bytes were copied on every read). Chunks still come with their bytes read from the tree.
+    lendReads(this, {
+      getMany: async (keys, options = {}) => {
+        this.#check(options, 'getMany');
+        return this.#present(await inner.lent.getMany(keys, options));
+      },
+      scan: async (options) => {
+        this.#check(options, 'scan');
+        return this.#scanned(await inner.lent.scan(options), options);
+      },
+    });
     const rel = relative(dataPath, state);
     this.#stateRelative = rel !== '' && !rel.startsWith('..') ? rel.split(sep).join('/') : undefined;
   }
@@ -184,7 +196,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
    */
   async scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage> {
     this.#check(options, 'scan');
-    const page = await this.#inner.scan(options);
+    return this.#scanned(await this.#inner.scan(options), options);
+  }
+
+  async #scanned(page: ScanPage, options: ScanOptions): Promise<ScanPage> {
     if (options.values === false) return { ...page, records: page.records.map((r) => (r.key.startsWith(CHUNK_PREFIX) && !r.deleted ? { ...r, value: undefined } : r)) };
     return { ...page, records: (await this.#present(page.records)) as StoredRecord[] };
   }
@@ -222,7 +237,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     });
     return this.#exclusive(async () => {
       this.#check(options, 'apply');
-      const currents = await this.#inner.getMany(
+      const currents = await this.#inner.lent.getMany(
         writes.map((w) => w.key),
         options,
       );
@@ -238,7 +253,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
         const record = write.record;
         if (!record) accepted.push(write);
         else if (key.kind === 'chunk') accepted.push({ ...write, record: this.#acceptChunk(key.hash, record, staging) });
-        else accepted.push({ ...write, record: this.#settleIdentical(record) });
+        else accepted.push({ ...write, record: this.#received(record, manifests.get(write.key)) });
         if (record) this.#observe(record.version);
       }
       // The batch's chunks on disk before their records are: a record never names bytes that are not here.
@@ -354,7 +369,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     const gone = this.#disk.paths().filter((p) => !seen.has(p));
-    const currents = await this.#inner.getMany([...found.map((f) => FILE_PREFIX + f.path), ...gone.map((p) => FILE_PREFIX + p)]);
+    const currents = await this.#inner.lent.getMany([...found.map((f) => FILE_PREFIX + f.path), ...gone.map((p) => FILE_PREFIX + p)]);
     const report: RescanReport = { changed: [], deleted: [], skipped, waiting: [] };
     const fileWrites: ReplicaWrite[] = [];
     const needChunks = new Map<string, number>();
@@ -411,7 +426,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     const version = this.#hlc.now();
     const record: ReplicaRecord = { key, deleted: manifest === undefined, version, origin: this.regionId, vv: mergeVectors(current?.vv ?? {}, { [this.regionId]: version }) };
-    if (manifest) record.value = manifest;
+    if (manifest) record.value = manifestValue(manifest);
     // As core's writer does: a plain write keeps pending conflicts (and their copies); `resolve` settles them.
     if (current?.conflicts?.length) record.conflicts = current.conflicts;
     return { key, record, expected: current?.etag ?? null };
@@ -422,7 +437,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (sizes.size === 0) return;
     const hashes = [...sizes.keys()];
     const keys = hashes.map((h) => CHUNK_PREFIX + h);
-    const currents = await this.#inner.getMany(keys, { signal });
+    const currents = await this.#inner.lent.getMany(keys, { signal });
     const writes: ReplicaWrite[] = [];
     hashes.forEach((hash, i) => {
       const current = currents[i];
@@ -451,13 +466,22 @@ export class DirectoryReplicaStore implements ReplicaStore {
     return out;
   }
 
-  /** Drops pending conflict versions with the same bytes as the winner: nothing to choose between. */
-  #settleIdentical(record: ReplicaRecord): ReplicaRecord {
-    if (!record.conflicts?.length || record.deleted) return record;
-    const winner = parseManifest(record.value, record.key);
-    const conflicts = record.conflicts.filter((c) => c.deleted || !sameContent(parseManifest(c.value, record.key), winner));
-    if (conflicts.length === record.conflicts.length) return record;
+  /**
+   * A received file record as stored: its value in the stored form (a small
+   * file binary, whichever form it came in), pending conflict versions with
+   * the same bytes as the winner dropped (nothing to choose between), and
+   * the others kept as JSON (the form frames carry conflicts in).
+   */
+  #received(record: ReplicaRecord, manifest: Manifest | undefined): ReplicaRecord {
     const out: ReplicaRecord = { ...record };
+    // Binary already (checked by parseManifest): kept as it came, the store copies it in; JSON is made binary.
+    if (manifest && !(record.value instanceof Uint8Array)) out.value = manifestValue(manifest);
+    if (!record.conflicts?.length) return out;
+    const conflicts = record.conflicts.flatMap((c) => {
+      if (c.deleted) return [c];
+      const loser = parseManifest(c.value, record.key);
+      return manifest && sameContent(loser, manifest) ? [] : [{ ...c, value: manifestJson(loser) }];
+    });
     if (conflicts.length > 0) out.conflicts = conflicts;
     else delete out.conflicts;
     return out;
@@ -476,7 +500,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
   async #resumeWaiting(): Promise<void> {
     const deletes: ReplicaWrite[] = [];
     for (let since = 0; ; ) {
-      const page = await this.#inner.scan({ since, limit: 1000 });
+      const page = await this.#inner.lent.scan({ since, limit: 1000 });
       for (const r of page.records) {
         if (r.deleted || !r.key.startsWith(FILE_PREFIX)) continue;
         const path = r.key.slice(FILE_PREFIX.length);

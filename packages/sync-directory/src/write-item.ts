@@ -8,7 +8,7 @@ export function writeItem(relativePath: string, manifest: Manifest, chunks: Chun
   if (manifest.type === 'link') item.target = manifest.target;
   else {
     item.mode = manifest.mode;
-    if (manifest.data !== undefined) item.data = Buffer.from(manifest.data, 'base64');
+    if (manifest.data !== undefined) item.data = manifest.data;
     else item.chunks = chunks.map((c) => ({ hash: c.hash, size: c.size, at: [] }));
   }
   return item;

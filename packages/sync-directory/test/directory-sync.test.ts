@@ -6,6 +6,7 @@ import { decodeBatch, encodeBatch } from '@meridian/core/spi';
 import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskWorker } from '../src/disk-worker.js';
+import { parseManifest, type FileManifest } from '../src/file-manifest.js';
 import { DirectoryReplicaStore, openDirectoryStores } from '../src/index.js';
 import { describeTree, putFile, regionDirs } from './tree-fixture.js';
 
@@ -310,7 +311,9 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     cleanups.push(() => third.close());
     const [record] = await third.getMany(['file:x/one.txt']);
     expect(record!.version > before.find((r) => r.key === 'file:x/one.txt')!.version).toBe(true);
-    expect(Buffer.from((record!.value as { data: string }).data, 'base64').toString()).toBe('one, changed while closed'); // inlined: a small file's record holds its bytes
+    // Inlined: a small file's record holds its bytes, raw (binary), across the journal's replay too.
+    expect(record!.value).toBeInstanceOf(Uint8Array);
+    expect((parseManifest(record!.value, record!.key) as FileManifest).data!.toString()).toBe('one, changed while closed');
   });
 
   it('reads no file content for a round that sends nothing: head probes, the conflict-queue load and the tombstone purge scan without values', async () => {

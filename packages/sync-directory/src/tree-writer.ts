@@ -122,7 +122,12 @@ export class TreeWriter {
     });
   }
 
-  /** Writes every received file whose chunks are all here, a batch at a time on the disk thread. */
+  /**
+   * Writes every received file whose chunks are all here, a batch at a time
+   * on the disk threads. Batches overlap: the next one is looked up and
+   * planned (an lstat round trip and main-thread work) while the disk threads
+   * write the one before, which left them idle half the time.
+   */
   async pass(): Promise<void> {
     if (this.#waiting.size === 0) return;
     const paths = [...this.#waiting.keys()];
@@ -136,51 +141,78 @@ export class TreeWriter {
         this.#lists.delete(path);
       } else this.#waiting.set(path, reason);
     };
-    const records = await this.#c.inner.getMany(paths.map((p) => FILE_PREFIX + p));
-    for (let at = 0; at < paths.length; at += DISK_BATCH) {
-      const slice = paths.slice(at, at + DISK_BATCH);
-      const onDisk = await this.#c.io.lstat(slice.map((p) => join(this.#c.dataPath, p)));
-      const plans: Array<{ path: string; plan: Plan; version: string }> = [];
-      const replacing = new Set<string>();
-      for (const [i, path] of slice.entries()) {
-        try {
-          const plan = await this.#plan(path, records[at + i], onDisk[i]!, replacing);
-          if (plan === 'not-yet') continue;
-          if (plan === 'done') settle(path, undefined);
-          else plans.push({ path, plan, version: records[at + i]!.version });
-        } catch (error) {
-          settle(path, (error as Error).message);
-        }
+    const records = await this.#c.inner.lent.getMany(paths.map((p) => FILE_PREFIX + p));
+    // Files of this pass being replaced: a chunk only they hold is kept aside while it is still named. For the whole
+    // pass, not a batch: a batch is planned while the one before is written, and may replace a file that holds the
+    // same chunk as one that batch replaces.
+    const replacing = new Set<string>();
+    let writing: Promise<void> | undefined;
+    try {
+      for (let at = 0; at < paths.length; at += DISK_BATCH) {
+        const plans = await this.#planBatch(paths.slice(at, at + DISK_BATCH), records.slice(at, at + DISK_BATCH), replacing, settle);
+        // One batch written at a time, in order: the previous one's end (and its failure) first.
+        const previous = writing;
+        writing = (async () => {
+          await previous;
+          await this.#writeBatch(plans, settle);
+        })();
+        writing.catch(() => undefined); // awaited below
       }
-      // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
-      const items = plans.flatMap(({ plan }) => plan.items);
-      for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
-      const results = items.length === 0 ? [] : await this.#c.io.write(items, { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId });
-      let r = 0;
-      for (const { path, plan, version } of plans) {
-        const outcomes = results.slice(r, (r += plan.items.length));
-        const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
-        try {
-          if (failed) throw fromWorker(failed.error);
-          if (plan.write) {
-            const written = outcomes.at(-1) as { stat: FileStat };
-            if (plan.write.assembly) {
-              await this.#c.assemblies.finished(path, plan.write.assembly);
-            }
-            this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
-            // The file holds them now: staged copies go (all at once, not one round trip each).
-            await this.#c.locator.unstage(plan.write.chunks.map((c) => c.hash));
-          } else if (plan.delete) {
-            if (plan.delete.entry) await rm(join(this.#c.dataPath, path), { force: true });
-            this.#c.disk.forget(path);
-          }
-          settle(path, undefined);
-        } catch (error) {
-          settle(path, (error as Error).message);
-        }
+    } finally {
+      await writing?.catch(() => undefined);
+    }
+    await writing;
+    await this.#c.disk.flush();
+  }
+
+  /** Looks up a batch's paths on disk and plans each; paths settled on the way (done, or failed) are not in the result. */
+  async #planBatch(slice: string[], records: Array<StoredRecord | undefined>, replacing: Set<string>, settle: (path: string, reason: string | undefined) => void): Promise<Array<{ path: string; plan: Plan; version: string }>> {
+    const onDisk = await this.#c.io.lstat(slice.map((p) => join(this.#c.dataPath, p)));
+    const plans: Array<{ path: string; plan: Plan; version: string }> = [];
+    for (const [i, path] of slice.entries()) {
+      try {
+        const plan = await this.#plan(path, records[i], onDisk[i]!, replacing);
+        if (plan === 'not-yet') continue;
+        if (plan === 'done') settle(path, undefined);
+        else plans.push({ path, plan, version: records[i]!.version });
+      } catch (error) {
+        settle(path, (error as Error).message);
       }
     }
-    await this.#c.disk.flush();
+    return plans;
+  }
+
+  /** Writes a planned batch on the disk threads, then records what each file holds now. */
+  async #writeBatch(plans: Array<{ path: string; plan: Plan; version: string }>, settle: (path: string, reason: string | undefined) => void): Promise<void> {
+    // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
+    const items = plans.flatMap(({ plan }) => plan.items);
+    for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
+    const results = items.length === 0 ? [] : await this.#c.io.write(items, { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId });
+    let r = 0;
+    const unstage: string[] = [];
+    for (const { path, plan, version } of plans) {
+      const outcomes = results.slice(r, (r += plan.items.length));
+      const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
+      try {
+        if (failed) throw fromWorker(failed.error);
+        if (plan.write) {
+          const written = outcomes.at(-1) as { stat: FileStat };
+          if (plan.write.assembly) {
+            await this.#c.assemblies.finished(path, plan.write.assembly);
+          }
+          this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
+          for (const c of plan.write.chunks) unstage.push(c.hash);
+        } else if (plan.delete) {
+          if (plan.delete.entry) await rm(join(this.#c.dataPath, path), { force: true });
+          this.#c.disk.forget(path);
+        }
+        settle(path, undefined);
+      } catch (error) {
+        settle(path, (error as Error).message);
+      }
+    }
+    // The files hold them now: staged copies go (all at once, not one round trip each).
+    await this.#c.locator.unstage(unstage);
   }
 
   /**
@@ -232,7 +264,7 @@ export class TreeWriter {
   async #preserveReplaced(old: ChunkEntry[], kept: Set<string>, replacing: Set<string>): Promise<void> {
     const leaving = old.filter((c) => !kept.has(c.hash) && this.#c.locator.onlyIn(c.hash, replacing));
     if (leaving.length === 0) return;
-    const records = await this.#c.inner.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
+    const records = await this.#c.inner.lent.getMany(leaving.map((c) => CHUNK_PREFIX + c.hash));
     const keep: Array<{ hash: string; data: Buffer }> = [];
     for (const [i, c] of leaving.entries()) {
       const data = records[i] && !records[i]!.deleted ? this.#c.locator.read(c.hash) : undefined;

@@ -393,6 +393,12 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     }
   }
 
+  // A write request's small files, their bytes views of the one buffer they crossed in.
+  function unpacked(items: WriteItem[], packed: Uint8Array | undefined): WriteItem[] {
+    if (packed) for (const item of items) if (item.dataAt) item.data = packed.subarray(item.dataAt[0], item.dataAt[0] + item.dataAt[1]);
+    return items;
+  }
+
   parentPort!.on('message', (request: DiskRequest) => {
     try {
       const results =
@@ -406,7 +412,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
               ? readFiles(request.items, request.batch)
               : request.op === 'cut'
                 ? [cutSegment(request.segment)]
-                : writeFiles(request.items, request.batch);
+                : writeFiles(unpacked(request.items, request.packed), request.batch);
       // Bytes read go back without a copy: each result's buffers are its own (never a pooled slab).
       const transfer: ArrayBuffer[] = [];
       if (request.op === 'chunks') for (const r of results as Array<Uint8Array | object>) if (r instanceof Uint8Array) transfer.push(r.buffer as ArrayBuffer);

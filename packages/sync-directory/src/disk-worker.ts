@@ -64,9 +64,25 @@ export class DiskWorker {
     return this.#call({ id: 0, op: 'read', items, batch }) as Promise<ReadResult[]>;
   }
 
-  /** Writes entries atomically under `batch.root`. */
+  /**
+   * Writes entries atomically under `batch.root`. Small files' bytes cross
+   * in one buffer, moved (not copied) to the thread: a buffer per file cost
+   * the main thread about 7 µs each in postMessage.
+   */
   write(items: WriteItem[], batch: WriteBatch): Promise<WriteResult[]> {
-    return this.#call({ id: 0, op: 'write', items, batch }) as Promise<WriteResult[]>;
+    let total = 0;
+    for (const item of items) total += item.data?.length ?? 0;
+    if (total === 0) return this.#call({ id: 0, op: 'write', items, batch }) as Promise<WriteResult[]>;
+    const packed = new Uint8Array(total);
+    let at = 0;
+    const sent = items.map((item): WriteItem => {
+      if (item.data === undefined) return item;
+      const { data, ...rest } = item;
+      packed.set(data, at);
+      at += data.length;
+      return { ...rest, dataAt: [at - data.length, data.length] };
+    });
+    return this.#call({ id: 0, op: 'write', items: sent, batch, packed }, [packed.buffer]) as Promise<WriteResult[]>;
   }
 
   /** Cuts one segment of a large file (see `parallel-cut.ts`). */

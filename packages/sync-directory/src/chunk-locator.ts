@@ -136,7 +136,8 @@ export class ChunkLocator {
       }
       if (run.length === 1) runs.push({ offset: run[0]!.offset, data: run[0]!.data });
       else {
-        const joined = Buffer.from(new ArrayBuffer(end - run[0]!.offset));
+        // Its own memory (not Buffer's pool: it moves to the disk thread), not zero-filled first: every byte is copied in.
+        const joined = Buffer.allocUnsafeSlow(end - run[0]!.offset);
         let at = 0;
         for (const r of run) at += r.data.copy(joined, at);
         runs.push({ offset: run[0]!.offset, data: joined });

@@ -35,7 +35,7 @@ import { DiskState, type DiskFile } from './disk-state.js';
 import { TreeWriter, type WaitingFile } from './tree-writer.js';
 import { JournalReplicaStore } from './journal-replica-store.js';
 import { CHUNK_PREFIX, FILE_PREFIX, parseKey } from './record-keys.js';
-import { walkTree, type SkippedEntry } from './tree-walk.js';
+import { walkTree, type SkippedEntry, type TreeEntry } from './tree-walk.js';
 
 /** Read batches a scan keeps in flight. */
 const READ_AHEAD = 4;
@@ -314,58 +314,83 @@ export class DirectoryReplicaStore implements ReplicaStore {
   async #rescan(signal: AbortSignal | undefined): Promise<RescanReport> {
     // A file being renamed into place must not look like a local change.
     await this.#writer.idle();
-    const { entries, skipped } = await walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), (paths, links) => this.#io.lstat(paths, links), signal);
     const seen = new Set<string>();
     const found: Array<{ path: string; disk: DiskFile }> = [];
     const unstable: MeridianError[] = [];
-    const toRead: typeof entries = [];
-    for (const entry of entries) {
-      seen.add(entry.path);
-      const known = this.#disk.get(entry.path);
-      if (known && sameStat(known.stat, entry.stat)) continue;
-      if (entry.kind === 'link') {
-        found.push({ path: entry.path, disk: { stat: entry.stat, manifest: { type: 'link', target: entry.target, mtimeMs: Math.round(entry.stat.mtimeMs) }, chunks: [] } });
-      } else toRead.push(entry);
-    }
-    // Read and cut on the disk thread, a batch at a time; the next batch is read while this one's manifests are made.
+    const toRead: TreeEntry[] = [];
+    // Read and cut on the disk threads, a batch at a time, while the walk goes on: a few batches in flight, each
+    // handled as it comes back (the list is sorted after), so while one thread reads a large file the batches the
+    // other threads read are turned into manifests meanwhile.
     const batch = { inlineMaxBytes: this.#o.inlineMaxBytes, attempts: this.#o.readAttempts };
-    // A few batches in flight, each handled as it comes back (the list is sorted after): while one thread reads a
-    // large file, the batches the other threads read are turned into manifests meanwhile.
+    let walked = false;
+    let stopped = false;
     let nextAt = 0;
     const inFlight = new Map<number, Promise<[number, ReadResult[]]>>();
+    let wake = (): void => undefined;
     const launch = (): void => {
-      if (nextAt >= toRead.length) return;
-      const at = nextAt;
-      nextAt += DISK_BATCH;
-      const read = this.#io.read(toRead.slice(at, at + DISK_BATCH).map((e) => ({ path: join(this.dataPath, e.path), size: e.stat.size })), batch).then((r): [number, ReadResult[]] => [at, r]);
-      read.catch(() => undefined); // awaited below, unless an abort or an error ends the scan first
-      inFlight.set(at, read);
+      while (!stopped && inFlight.size < READ_AHEAD) {
+        const available = toRead.length - nextAt;
+        // While the walk goes on, only whole batches: a directory at a time would make many small requests.
+        if (available <= 0 || (!walked && available < DISK_BATCH)) return;
+        const at = nextAt;
+        nextAt += Math.min(DISK_BATCH, available);
+        const read = this.#io.read(toRead.slice(at, nextAt).map((e) => ({ path: join(this.dataPath, e.path), size: e.stat.size })), batch).then((r): [number, ReadResult[]] => [at, r]);
+        read.catch(() => undefined); // awaited below, unless an abort or an error ends the scan first
+        inFlight.set(at, read);
+        wake();
+      }
     };
-    for (let k = 0; k < READ_AHEAD; k++) launch();
-    while (inFlight.size > 0) {
-      const [at, results] = await Promise.race(inFlight.values());
-      inFlight.delete(at);
-      signal?.throwIfAborted();
+    const take = (entries: TreeEntry[]): void => {
+      for (const entry of entries) {
+        seen.add(entry.path);
+        const known = this.#disk.get(entry.path);
+        if (known && sameStat(known.stat, entry.stat)) continue;
+        if (entry.kind === 'link') {
+          found.push({ path: entry.path, disk: { stat: entry.stat, manifest: { type: 'link', target: entry.target, mtimeMs: Math.round(entry.stat.mtimeMs) }, chunks: [] } });
+        } else toRead.push(entry);
+      }
       launch();
-      for (const [i, read] of results.entries()) {
-        const path = toRead[at + i]!.path;
-        if ('missing' in read) continue; // removed since the walk: the next scan sees it gone
-        if ('unstable' in read) {
-          unstable.push(
-            new MeridianError('PRECONDITION_FAILED', `${join(this.dataPath, path)} changed while it was being read, ${this.#o.readAttempts} times in a row; it is not synced until it holds still (it will be tried again on the next scan)`, {
-              details: { key: join(this.dataPath, path) },
-            }),
-          );
+    };
+    const walking = walkTree(this.dataPath, this.#ignore, (rel) => this.#isInternal(rel), (paths, links) => this.#io.lstat(paths, links), signal, take);
+    walking.catch(() => undefined); // awaited below
+    let skipped: SkippedEntry[] | undefined;
+    try {
+      while (skipped === undefined || inFlight.size > 0) {
+        const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+        const next = await Promise.race<[number, ReadResult[]] | 'woken' | 'walked'>([...inFlight.values(), woken, ...(skipped === undefined ? [walking.then(() => 'walked' as const)] : [])]);
+        signal?.throwIfAborted();
+        if (next === 'woken') continue;
+        if (next === 'walked') {
+          skipped = (await walking).skipped;
+          walked = true;
+          launch();
           continue;
         }
-        if ('error' in read) {
-          await Promise.all([...inFlight.values()].map((p) => p.catch(() => undefined)));
-          throw fromWorker(read.error);
+        const [at, results] = next;
+        inFlight.delete(at);
+        launch();
+        for (const [i, read] of results.entries()) {
+          const path = toRead[at + i]!.path;
+          if ('missing' in read) continue; // removed since the walk: the next scan sees it gone
+          if ('unstable' in read) {
+            unstable.push(
+              new MeridianError('PRECONDITION_FAILED', `${join(this.dataPath, path)} changed while it was being read, ${this.#o.readAttempts} times in a row; it is not synced until it holds still (it will be tried again on the next scan)`, {
+                details: { key: join(this.dataPath, path) },
+              }),
+            );
+            continue;
+          }
+          if ('error' in read) throw fromWorker(read.error);
+          const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;
+          const inline = read.inline ? Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength) : undefined;
+          found.push({ path, disk: { stat: read.stat, manifest: await manifestOf(read.stat, chunks, inline, this.#locator), chunks } });
         }
-        const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;
-        const inline = read.inline ? Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength) : undefined;
-        found.push({ path, disk: { stat: read.stat, manifest: await manifestOf(read.stat, chunks, inline, this.#locator), chunks } });
       }
+    } catch (error) {
+      // Nothing of this scan goes on behind its failure: the walk and the reads in flight end first.
+      stopped = true;
+      await Promise.all([walking.catch(() => undefined), ...[...inFlight.values()].map((p) => p.catch(() => undefined))]);
+      throw error;
     }
     found.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     const gone = this.#disk.paths().filter((p) => !seen.has(p));

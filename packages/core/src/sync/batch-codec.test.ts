@@ -70,6 +70,19 @@ describe('batch codec', () => {
       expect(encoded.frame.subarray(14).toString('utf8')).toBe(JSON.stringify({ records: records(10) }));
     });
 
+    it('lays an uncompressed version 2 frame out as header, JSON length, JSON, then the bytes, its CRC over all of them', async () => {
+      const json = Buffer.from('{"records":[]}');
+      const parts = [randomBytes(5000), randomBytes(3), Buffer.alloc(0), randomBytes(70_000)];
+      const { frame, rawBytes } = await encodePayload(json, { compression: 'none' }, parts);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(json.length, 0);
+      const payload = Buffer.concat([length, json, ...parts]);
+      expect(rawBytes).toBe(payload.length);
+      expect(frame.subarray(0, 4).toString()).toBe('MRSB');
+      expect([frame.readUInt8(4), frame.readUInt8(5), frame.readUInt32BE(6), frame.readUInt32BE(10)]).toEqual([SYNC_PROTOCOL_VERSION, 0, payload.length, crc32(payload)]);
+      expect(frame.subarray(14).equals(payload)).toBe(true);
+    });
+
     it('auto leaves incompressible bytes uncompressed and still compresses compressible ones', async () => {
       expect((await encodeBatch(withBytes(20, () => randomBytes(16_384)))).encoding).toBe('none');
       expect((await encodeBatch(withBytes(20, () => Buffer.alloc(16_384, 'log line\n')))).encoding).toBe('brotli');

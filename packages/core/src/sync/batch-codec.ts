@@ -1,10 +1,11 @@
 import { promisify } from 'node:util';
-import { brotliCompress, brotliDecompress, constants, crc32, deflateRawSync, gunzip, gzip } from 'node:zlib';
+import { brotliCompress, brotliDecompress, constants, crc32, deflateRaw, gunzip, gzip } from 'node:zlib';
 import type { ReplicaRecord } from '../contracts/replica-store.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import { checkRecord } from './replica-record.js';
 
 const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
 const gunzipAsync = promisify(gunzip);
 const brotliAsync = promisify(brotliCompress);
 const unbrotliAsync = promisify(brotliDecompress);
@@ -103,44 +104,55 @@ export async function encodeRecordsJson(recordsJson: readonly string[], options:
  * version 2 frame; none makes a version 1 frame).
  */
 export async function encodePayload(json: Buffer, options: EncodeOptions = {}, binary: readonly Uint8Array[] = []): Promise<EncodedBatch> {
-  let raw = json;
-  let version = JSON_ONLY_VERSION;
-  if (binary.length > 0) {
-    const prefix = Buffer.alloc(4);
-    prefix.writeUInt32BE(json.length, 0);
-    raw = Buffer.concat([prefix, json, ...binary]);
-    version = SYNC_PROTOCOL_VERSION;
-  }
+  const version = binary.length > 0 ? SYNC_PROTOCOL_VERSION : JSON_ONLY_VERSION;
+  // The payload: [JSON length (4 bytes), when there are binary values] JSON, binary values.
+  const prefix = binary.length > 0 ? Buffer.alloc(4) : undefined;
+  prefix?.writeUInt32BE(json.length, 0);
+  const pieces: Uint8Array[] = prefix ? [prefix, json, ...binary] : [json];
+  let rawLength = 0;
+  for (const piece of pieces) rawLength += piece.length;
   const setting = options.compression ?? 'auto';
   let encoding: BatchEncoding =
     setting !== 'auto'
       ? setting
-      : raw.length < (options.thresholdBytes ?? 1024) || (binary.length > 0 && incompressible(binary))
+      : rawLength < (options.thresholdBytes ?? 1024) || (binary.length > 0 && (await incompressible(binary)))
         ? 'none'
-        : raw.length < (options.brotliFromBytes ?? 65_536)
+        : rawLength < (options.brotliFromBytes ?? 65_536)
           ? 'gzip'
           : 'brotli';
-  let payload = raw;
-  // Output in one chunk the size of the input (what it compresses to, at most, when it is worth sending
-  // compressed): one trip to the thread pool, where 16 KiB chunks made one callback on this thread per 16 KiB.
-  const chunkSize = outputChunk(raw.length);
-  if (encoding === 'gzip') payload = await gzipAsync(raw, { level: 6, chunkSize });
-  else if (encoding === 'brotli') payload = await brotliAsync(raw, { chunkSize, params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
-  if (setting === 'auto' && payload.length >= raw.length) {
-    payload = raw;
-    encoding = 'none';
+  let payload: Buffer | undefined;
+  if (encoding !== 'none') {
+    const raw = pieces.length === 1 ? json : Buffer.concat(pieces, rawLength);
+    // Output in one chunk the size of the input (what it compresses to, at most, when it is worth sending
+    // compressed): one trip to the thread pool, where 16 KiB chunks made one callback on this thread per 16 KiB.
+    const chunkSize = outputChunk(rawLength);
+    payload = encoding === 'gzip' ? await gzipAsync(raw, { level: 6, chunkSize }) : await brotliAsync(raw, { chunkSize, params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: rawLength } });
+    if (setting === 'auto' && payload.length >= rawLength) {
+      payload = undefined;
+      encoding = 'none';
+    }
   }
-  const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeUInt8(version, 4);
-  header.writeUInt8(ENCODINGS.indexOf(encoding), 5);
-  header.writeUInt32BE(raw.length, 6);
-  header.writeUInt32BE(crc32(payload), 10);
-  return { frame: Buffer.concat([header, payload]), rawBytes: raw.length, encoding };
+  // Uncompressed, the pieces are copied once, straight into the frame (not joined first, then copied again).
+  const body = payload ? [payload] : pieces;
+  const bodyLength = payload ? payload.length : rawLength;
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + bodyLength);
+  MAGIC.copy(frame, 0);
+  frame.writeUInt8(version, 4);
+  frame.writeUInt8(ENCODINGS.indexOf(encoding), 5);
+  frame.writeUInt32BE(rawLength, 6);
+  let at = HEADER_BYTES;
+  let crc = 0;
+  for (const piece of body) {
+    frame.set(piece, at);
+    crc = crc32(piece, crc);
+    at += piece.length;
+  }
+  frame.writeUInt32BE(crc, 10);
+  return { frame, rawBytes: rawLength, encoding };
 }
 
-/** True when a fast deflate of the first {@link SAMPLE_BYTES} of the binary values saves under 10 %. */
-function incompressible(binary: readonly Uint8Array[]): boolean {
+/** True when a fast deflate (on the thread pool) of the first {@link SAMPLE_BYTES} of the binary values saves under 10 %. */
+async function incompressible(binary: readonly Uint8Array[]): Promise<boolean> {
   const parts: Uint8Array[] = [];
   let bytes = 0;
   for (const part of binary) {
@@ -150,7 +162,7 @@ function incompressible(binary: readonly Uint8Array[]): boolean {
     bytes += take.length;
   }
   if (bytes < 4096) return false; // too little to judge: the JSON decides
-  return deflateRawSync(Buffer.concat(parts, bytes), { level: 1 }).length > bytes * 0.9;
+  return (await deflateRawAsync(Buffer.concat(parts, bytes), { level: 1 })).length > bytes * 0.9;
 }
 
 // The header says how large the payload inflates to: one output chunk of that size makes one trip to the thread

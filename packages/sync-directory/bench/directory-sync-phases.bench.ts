@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CrossRegionSync } from '@meridian/core';
 import { median, writeBenchResult } from '@meridian/testkit';
 import { DirectoryReplicaStore } from '../src/index.js';
@@ -54,6 +56,27 @@ async function once(source: string, work: string): Promise<Phase> {
   return phase;
 }
 
+// A full collection before each reading, so what is measured is what the store keeps, not garbage not yet collected.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** Memory an open store keeps for a tree (what the store holds after its first scan), in MB. */
+async function memoryOf(source: string, work: string): Promise<{ heapMB: number; externalMB: number }> {
+  const read = (): NodeJS.MemoryUsage => {
+    collect();
+    collect();
+    return process.memoryUsage();
+  };
+  const before = read();
+  const store = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: source, stateDirectory: join(work, 'memory-state'), durable: false });
+  const after = read();
+  await store.close();
+  await rm(join(work, 'memory-state'), { recursive: true, force: true });
+  const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+  // external: memory outside the JS heap, binary values (small files' bytes) among it.
+  return { heapMB: mb(after.heapUsed - before.heapUsed), externalMB: mb(after.external - before.external) };
+}
+
 /** The phases of both data sets under `base`, RUNS times each. */
 async function phasesUnder(base: string): Promise<Record<string, unknown>> {
   const work = await mkdtemp(join(base, 'meridian-dirsync-phases-'));
@@ -67,6 +90,9 @@ async function phasesUnder(base: string): Promise<Record<string, unknown>> {
     for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
     await handle.close();
     const results: Record<string, unknown> = {};
+    const memory = { smallFiles: await memoryOf(small, work), bigFile: await memoryOf(big, work) };
+    console.log(`${base} memory kept by an open store: small files heap ${memory.smallFiles.heapMB} MB + external ${memory.smallFiles.externalMB} MB; the big file heap ${memory.bigFile.heapMB} MB + external ${memory.bigFile.externalMB} MB`);
+    results.memory = memory;
     for (const [name, source] of [['smallFiles', small], ['bigFile', big]] as const) {
       const runs: Phase[] = [];
       for (let i = 0; i < RUNS; i++) {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CrossRegionSync, type CompressionSetting } from '@meridian/core';
 import { median, writeBenchResult } from '@meridian/testkit';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { DirectoryReplicaStore } from '../src/index.js';
 import { smallFiles } from '../test/tree-fixture.js';
 
@@ -130,6 +130,62 @@ function keptBefore(): { before?: unknown } {
   }
 }
 
+/**
+ * Throughput of a copy of `source` into an empty directory under `work`, alternating rsync, ours with the default
+ * compression (auto) and ours uncompressed, RUNS times; `withDurable`: once more with fsync of every file.
+ */
+async function throughputOf(work: string, source: string, withDurable: boolean) {
+  const samples: Record<string, number[]> = { rsync: [], auto: [], none: [], autoBytes: [], noneBytes: [] };
+  // The order rotates from run to run (rsync first, then second, then last), and each contender clears its own
+  // target before the dirty pages are written back: none of them always runs right after the same other one.
+  const contenders = ['rsync', 'auto', 'none'] as const;
+  for (let run = 0; run < RUNS; run++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const who = contenders[(k + contenders.length - (run % contenders.length)) % contenders.length]!;
+      if (who === 'rsync') {
+        const target = join(work, 'rsync-target');
+        await rm(target, { recursive: true, force: true });
+        flushDirtyPages();
+        samples.rsync!.push(rsync(['-a', '--whole-file', `${source}/`, `${target}/`]).millis);
+      } else {
+        const r = await ours(source, join(work, 'ours-target'), join(work, 'state'), who, false);
+        samples[who]!.push(r.millis);
+        samples[`${who}Bytes`]!.push(r.bytes);
+        await close(r);
+      }
+    }
+    console.log(`run ${run + 1}: rsync ${samples.rsync!.at(-1)!.toFixed(0)} ms, ours (auto) ${samples.auto!.at(-1)!.toFixed(0)} ms, ours (none) ${samples.none!.at(-1)!.toFixed(0)} ms`);
+  }
+  await rm(join(work, 'rsync-target'), { recursive: true, force: true });
+  let durable: number | undefined;
+  if (withDurable) {
+    // Once with fsync of every file (the store's default): rsync does not fsync, so this is not the ratio's figure.
+    console.log('once more with fsync…');
+    const durableRun = await ours(source, join(work, 'ours-target'), join(work, 'state'), 'auto', true);
+    await close(durableRun);
+    durable = Math.round(durableRun.millis);
+  }
+  const paired = (who: 'auto' | 'none'): number[] => samples.rsync!.map((r, i) => Number((r / samples[who]![i]!).toFixed(3)));
+  return {
+    files: SMALL + 1,
+    bytes: BIG + (await sizeOfSmall(source)),
+    rsyncMillis: { median: median(samples.rsync!), samples: samples.rsync!.map(Math.round) },
+    oursAutoMillis: { median: median(samples.auto!), samples: samples.auto!.map(Math.round) },
+    oursNoneMillis: { median: median(samples.none!), samples: samples.none!.map(Math.round) },
+    ...(durable === undefined ? {} : { oursAutoDurableMillis: durable }),
+    ratioAuto: median(samples.rsync!) / median(samples.auto!),
+    ratioNone: median(samples.rsync!) / median(samples.none!),
+    // Run by run (rsync and ours a few seconds apart, in the same state of the machine's page cache and journal),
+    // and their median: the figure least moved by one run on a slow or fast moment of the disk.
+    pairedRatiosAuto: paired('auto'),
+    pairedRatiosNone: paired('none'),
+    pairedMedianAuto: median(paired('auto')),
+    bytesSentAuto: median(samples.autoBytes!),
+    bytesSentNone: median(samples.noneBytes!),
+    goal: '>= 0.5 (ratio = rsync time / our time)',
+  };
+}
+
 async function main(): Promise<void> {
   requireRsync();
   // Meridian's timers are unref'd (an engine never keeps a host alive): hold the process open ourselves.
@@ -144,49 +200,24 @@ async function main(): Promise<void> {
     await writeBig(join(source, 'big.bin'));
     // Both sides read the source from the page cache (it was just written): the comparison is of the copying, not the disk.
 
-    // 1. Throughput, alternating: rsync, ours with the default compression (auto), ours uncompressed.
-    const samples: Record<string, number[]> = { rsync: [], auto: [], none: [], autoBytes: [], noneBytes: [] };
-    // The order rotates from run to run (rsync first, then second, then last), and each contender clears its own
-    // target before the dirty pages are written back: none of them always runs right after the same other one.
-    const contenders = ['rsync', 'auto', 'none'] as const;
-    for (let run = 0; run < RUNS; run++) {
-      for (let k = 0; k < contenders.length; k++) {
-        const who = contenders[(k + contenders.length - (run % contenders.length)) % contenders.length]!;
-        if (who === 'rsync') {
-          const target = join(work, 'rsync-target');
-          await rm(target, { recursive: true, force: true });
-          flushDirtyPages();
-          samples.rsync!.push(rsync(['-a', '--whole-file', `${source}/`, `${target}/`]).millis);
-        } else {
-          const r = await ours(source, join(work, 'ours-target'), join(work, 'state'), who, false);
-          samples[who]!.push(r.millis);
-          samples[`${who}Bytes`]!.push(r.bytes);
-          await close(r);
-        }
+    // 1. Throughput on this machine's disk (the ratio the goal names), then the same on tmpfs when there is one: no
+    // disk latency there, so what is left is each side's CPU (the disk's speed swings tenfold from minute to minute
+    // on this VM, and the disk ratio with it).
+    const throughput = await throughputOf(work, source, true);
+    let tmpfs: (Awaited<ReturnType<typeof throughputOf>> & { note: string }) | undefined;
+    if (existsSync('/dev/shm')) {
+      const shm = await mkdtemp(join('/dev/shm', 'meridian-dirsync-bench-'));
+      try {
+        const shmSource = join(shm, 'source');
+        await mkdir(shmSource);
+        await smallFiles(shmSource, SMALL);
+        await writeBig(join(shmSource, 'big.bin'));
+        console.log('the same on tmpfs (/dev/shm)…');
+        tmpfs = { note: 'the same comparison with every directory on /dev/shm (tmpfs): no disk latency, only CPU', ...(await throughputOf(shm, shmSource, false)) };
+      } finally {
+        await rm(shm, { recursive: true, force: true });
       }
-      console.log(`run ${run + 1}: rsync ${samples.rsync!.at(-1)!.toFixed(0)} ms, ours (auto) ${samples.auto!.at(-1)!.toFixed(0)} ms, ours (none) ${samples.none!.at(-1)!.toFixed(0)} ms`);
     }
-    // Once with fsync of every file (the store's default): rsync does not fsync, so this is not the ratio's figure.
-    console.log('once more with fsync…');
-    const durableRun = await ours(source, join(work, 'ours-target'), join(work, 'state'), 'auto', true);
-    await close(durableRun);
-    const totalBytes = BIG + (await sizeOfSmall(source));
-    const throughput = {
-      files: SMALL + 1,
-      bytes: totalBytes,
-      rsyncMillis: { median: median(samples.rsync!), samples: samples.rsync!.map(Math.round) },
-      oursAutoMillis: { median: median(samples.auto!), samples: samples.auto!.map(Math.round) },
-      oursNoneMillis: { median: median(samples.none!), samples: samples.none!.map(Math.round) },
-      oursAutoDurableMillis: Math.round(durableRun.millis),
-      ratioAuto: median(samples.rsync!) / median(samples.auto!),
-      ratioNone: median(samples.rsync!) / median(samples.none!),
-      // Run by run (rsync and ours a few seconds apart, in the same state of the machine's page cache and journal).
-      pairedRatiosAuto: samples.rsync!.map((r, i) => Number((r / samples.auto![i]!).toFixed(3))),
-      pairedRatiosNone: samples.rsync!.map((r, i) => Number((r / samples.none![i]!).toFixed(3))),
-      bytesSentAuto: median(samples.autoBytes!),
-      bytesSentNone: median(samples.noneBytes!),
-      goal: '>= 0.5 (ratio = rsync time / our time)',
-    };
 
     console.log('delta of a 1-byte change…');
     // 2. Delta: our targets hold the old big file; rsync's target too (a copy made before the flip).
@@ -223,10 +254,11 @@ async function main(): Promise<void> {
     // 3. Bandwidth limit.
     const limit = [await bandwidth(work, 2_000_000)];
 
-    console.log(`throughput: rsync ${throughput.rsyncMillis.median.toFixed(0)} ms, ours ${throughput.oursAutoMillis.median.toFixed(0)} ms (compression auto) = ${throughput.ratioAuto.toFixed(3)}× rsync, ${throughput.oursNoneMillis.median.toFixed(0)} ms (none) = ${throughput.ratioNone.toFixed(3)}× (goal ≥ 0.5×); with fsync ${throughput.oursAutoDurableMillis} ms`);
+    console.log(`throughput: rsync ${throughput.rsyncMillis.median.toFixed(0)} ms, ours ${throughput.oursAutoMillis.median.toFixed(0)} ms (compression auto) = ${throughput.ratioAuto.toFixed(3)}× rsync (paired runs: median ${throughput.pairedMedianAuto.toFixed(3)}×), ${throughput.oursNoneMillis.median.toFixed(0)} ms (none) = ${throughput.ratioNone.toFixed(3)}× (goal ≥ 0.5×); with fsync ${throughput.oursAutoDurableMillis} ms`);
+    if (tmpfs) console.log(`on tmpfs: rsync ${tmpfs.rsyncMillis.median.toFixed(0)} ms, ours ${tmpfs.oursAutoMillis.median.toFixed(0)} ms (auto) = ${tmpfs.ratioAuto.toFixed(3)}× (paired median ${tmpfs.pairedMedianAuto.toFixed(3)}×), ${tmpfs.oursNoneMillis.median.toFixed(0)} ms (none) = ${tmpfs.ratioNone.toFixed(3)}×`);
     console.log(`delta for 1 byte in ${BIG / 1024 / 1024} MB: ours ${delta.oursBytesSent} B sent (${((delta.oursBytesSent / BIG) * 100).toFixed(3)} %), rsync ${delta.rsyncBytesSent} B sent + ${delta.rsyncBytesReceived} B received: ${delta.ratioToRsyncSent.toFixed(2)}× rsync's sent bytes (goal ≤ 2×), ${delta.ratioToRsyncBothWays.toFixed(2)}× its traffic both ways`);
     for (const l of limit) console.log(`bandwidth limit ${l.configuredBytesPerSecond} B/s: measured ${l.measuredBytesPerSecond} B/s = ${l.ratio!.toFixed(3)}× configured (goal 0.95–1.05)`);
-    const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync', { ...keptBefore(), rsyncVersion, runs: RUNS, throughput, delta, bandwidthLimit: limit });
+    const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync', { ...keptBefore(), rsyncVersion, runs: RUNS, throughput, ...(tmpfs ? { throughputTmpfs: tmpfs } : {}), delta, bandwidthLimit: limit });
     console.log(`wrote ${path}`);
   } finally {
     clearInterval(keepAlive);

@@ -400,8 +400,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
     const needChunks = new Map<string, number>();
     found.forEach(({ path, disk }, i) => {
       const current = currents[i];
-      if (current && !current.deleted && sameManifest(parseManifest(current.value, current.key), disk.manifest)) {
-        this.#disk.set(path, disk, current.version);
+      const recorded = current && !current.deleted ? parseManifest(current.value, current.key) : undefined;
+      if (recorded && sameManifest(recorded, disk.manifest)) {
+        // Kept with the recorded manifest: a small file's bytes are then held once, in its record.
+        this.#disk.set(path, { ...disk, manifest: recorded }, current!.version);
       } else if (current && this.#stale(path, disk.stat, current.version)) {
         // Untouched since the store last saw it, and a newer version was received before the stop: not an edit.
         this.#disk.set(path, disk, this.#disk.lastSeen(path)!.version);
@@ -430,6 +432,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (fileWrites.length > 0) {
       await this.#inner.apply(fileWrites, { signal });
       this.#gcDue = true;
+      await this.#shareSmallFiles(fileWrites);
     }
     await this.#ensureChunkRecords(needChunks, signal);
     await this.#disk.flush();
@@ -455,6 +458,21 @@ export class DirectoryReplicaStore implements ReplicaStore {
     // As core's writer does: a plain write keeps pending conflicts (and their copies); `resolve` settles them.
     if (current?.conflicts?.length) record.conflicts = current.conflicts;
     return { key, record, expected: current?.etag ?? null };
+  }
+
+  /**
+   * Points what the tree holds of the small files just recorded at their
+   * records' bytes, which the store keeps anyway: the bytes the scan read go,
+   * and each small file is in memory once, not twice.
+   */
+  async #shareSmallFiles(writes: readonly ReplicaWrite[]): Promise<void> {
+    const keys = writes.filter((w) => w.record?.value instanceof Uint8Array).map((w) => w.key);
+    if (keys.length === 0) return;
+    const stored = await this.#inner.lent.getMany(keys);
+    stored.forEach((record, i) => {
+      const file = this.#disk.get(keys[i]!.slice(FILE_PREFIX.length));
+      if (record && !record.deleted && file) file.manifest = parseManifest(record.value, record.key);
+    });
   }
 
   /** Writes a chunk record for each hash that has no live one (bytes are here: just read or staged). */

@@ -9,8 +9,11 @@ export interface FileStat {
   kind: 'file' | 'dir' | 'link' | 'other';
 }
 
+/** The fields of a stat that tell a file unchanged (a FileStat, or a `node:fs` Stats). */
+export type StatIdentity = Pick<FileStat, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino' | 'dev'>;
+
 /** Same file, same content as far as the inode tells: size, mtime, ctime and inode number. */
-export function sameStat(a: FileStat, b: FileStat): boolean {
+export function sameStat(a: StatIdentity, b: StatIdentity): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
 }
 
@@ -85,6 +88,12 @@ export interface WriteItem {
   chunks?: ChunkSource[];
   /** A link's target text. */
   target?: string;
+  /**
+   * What the path held when the write was planned (null: nothing): checked
+   * again just before the rename, and the write is dropped (`changed`) when
+   * the path holds something else by then (a local edit).
+   */
+  expect?: FileStat | null;
   /** Written only when nothing is there yet (a conflict copy is kept once). */
   onlyIfAbsent?: boolean;
   /** The file was assembled here (absolute path, same file system): `fill` completes it, then it is renamed into place. */
@@ -103,7 +112,7 @@ export interface WriteBatch {
 }
 
 /** What writing one entry gave: its lstat once in place, `kept` when `onlyIfAbsent` found one. */
-export type WriteResult = { stat: FileStat } | { kept: true } | { error: WorkerError };
+export type WriteResult = { stat: FileStat } | { kept: true } | { changed: true } | { error: WorkerError };
 
 /** An error as the worker reports it: a Meridian code when it is one of ours, the errno code otherwise. */
 export interface WorkerError {

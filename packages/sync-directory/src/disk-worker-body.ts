@@ -309,6 +309,14 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       fs.futimesSync(fd, new Date(item.mtimeMs), new Date(item.mtimeMs));
       if (batch.durable) fs.fsyncSync(fd);
     };
+    // The last look before a received version replaces what is at its path: the entry must still be what the main
+    // thread saw when it planned the write (nothing, or the file the store last saw there; gone is fine too). A local
+    // edit made since is never written over: it is left for the next scan to record, and the version waits.
+    const unchangedSincePlanned = (file: string, item: WriteItem): boolean => {
+      if (item.expect === undefined) return true;
+      const now = fs.lstatSync(file, { throwIfNoEntry: false });
+      return now === undefined || (item.expect !== null && same(statOf(now), item.expect));
+    };
     const writeOne = (item: WriteItem): WriteResult => {
       const file = join(batch.root, item.relative);
       ensureParents(item.relative);
@@ -346,6 +354,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           } finally {
             fs.closeSync(fd);
           }
+          if (!unchangedSincePlanned(file, item)) return { changed: true };
           fs.renameSync(item.assembled, file);
           touched.add(dirname(item.assembled));
         } else {
@@ -356,7 +365,13 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
             fs.closeSync(fd);
           }
         }
-        if (item.assembled === undefined) fs.renameSync(temp, file);
+        if (item.assembled === undefined) {
+          if (!unchangedSincePlanned(file, item)) {
+            fs.rmSync(temp, { force: true });
+            return { changed: true };
+          }
+          fs.renameSync(temp, file);
+        }
       } catch (e) {
         fs.rmSync(temp, { force: true });
         throw e;

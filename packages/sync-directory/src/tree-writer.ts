@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredRecord } from '@meridian/core';
 import type { ChunkEntry } from './chunk-entry.js';
@@ -27,8 +27,8 @@ interface Plan {
   items: WriteItem[];
   /** The file written (the last item), and the assembly it was built in. */
   write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
-  /** A delete won: the entry at the path goes (`entry`: unless it is a directory). */
-  delete?: { entry: boolean };
+  /** A delete won: the entry at the path goes (`entry`: unless it is a directory), if it is still `expect`. */
+  delete?: { entry: boolean; expect: FileStat | null };
 }
 
 /** What the writer works with: the store's parts. */
@@ -195,6 +195,8 @@ export class TreeWriter {
       const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
       try {
         if (failed) throw fromWorker(failed.error);
+        // Edited here since the plan: the disk thread wrote nothing over it; the next scan records the edit first.
+        if (outcomes.some((o) => 'changed' in o)) continue;
         if (plan.write) {
           const written = outcomes.at(-1) as { stat: FileStat };
           if (plan.write.assembly) {
@@ -203,7 +205,12 @@ export class TreeWriter {
           this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
           for (const c of plan.write.chunks) unstage.push(c.hash);
         } else if (plan.delete) {
-          if (plan.delete.entry) await rm(join(this.#c.dataPath, path), { force: true });
+          if (plan.delete.entry) {
+            // The same last look as the disk thread's before a rename: a local edit since the plan is not removed.
+            const now = await lstat(join(this.#c.dataPath, path)).catch(() => null);
+            if (now && (plan.delete.expect === null || !sameStat(now, plan.delete.expect))) continue;
+            await rm(join(this.#c.dataPath, path), { force: true });
+          }
           this.#c.disk.forget(path);
         }
         settle(path, undefined);
@@ -241,7 +248,7 @@ export class TreeWriter {
       if (!loserChunks) return 'not-yet';
       items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
     }
-    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir' } };
+    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir', expect: onDisk } };
     if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
     if (known && known.manifest.type === 'file') {
       replacing.add(path);
@@ -249,10 +256,10 @@ export class TreeWriter {
     }
     const assembly = this.#c.assemblies.of(path, record.version);
     if (assembly && manifest.type === 'file') {
-      items.push(this.#c.assemblies.writeItem(path, manifest, chunks, assembly));
+      items.push({ ...this.#c.assemblies.writeItem(path, manifest, chunks, assembly), expect: onDisk });
       return { items, write: { manifest, chunks, assembly } };
     }
-    items.push(writeItem(path, manifest, chunks, false));
+    items.push({ ...writeItem(path, manifest, chunks, false), expect: onDisk });
     return { items, write: { manifest, chunks } };
   }
 

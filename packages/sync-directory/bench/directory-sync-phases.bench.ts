@@ -56,12 +56,13 @@ async function once(source: string, work: string): Promise<Phase> {
   return phase;
 }
 
-// A full collection before each reading, so what is measured is what the store keeps, not garbage not yet collected.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
 /** Memory an open store keeps for a tree (what the store holds after its first scan), in MB. */
 async function memoryOf(source: string, work: string): Promise<{ heapMB: number; externalMB: number }> {
+  // A full collection before each reading, so what is measured is what the store keeps, not garbage not yet
+  // collected. Only once every timed run is done: a V8 flag set at run time slowed the runs after it (measured:
+  // the 200 MB file's copy 0.97-1.04 s without, 1.16 s with).
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
   const read = (): NodeJS.MemoryUsage => {
     collect();
     collect();
@@ -77,6 +78,26 @@ async function memoryOf(source: string, work: string): Promise<{ heapMB: number;
   return { heapMB: mb(after.heapUsed - before.heapUsed), externalMB: mb(after.external - before.external) };
 }
 
+/** What an open store keeps for each data set (written afresh under `base`), after every timed run. */
+async function memoryUnder(base: string): Promise<Record<string, { heapMB: number; externalMB: number }>> {
+  const work = await mkdtemp(join(base, 'meridian-dirsync-memory-'));
+  try {
+    const small = join(work, 'small-source');
+    const big = join(work, 'big-source');
+    await mkdir(small);
+    await mkdir(big);
+    await smallFiles(small, 10_000);
+    const handle = await open(join(big, 'big.bin'), 'w');
+    for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
+    await handle.close();
+    const memory = { smallFiles: await memoryOf(small, work), bigFile: await memoryOf(big, work) };
+    console.log(`memory kept by an open store: small files heap ${memory.smallFiles.heapMB} MB + external ${memory.smallFiles.externalMB} MB; the big file heap ${memory.bigFile.heapMB} MB + external ${memory.bigFile.externalMB} MB`);
+    return memory;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 /** The phases of both data sets under `base`, RUNS times each. */
 async function phasesUnder(base: string): Promise<Record<string, unknown>> {
   const work = await mkdtemp(join(base, 'meridian-dirsync-phases-'));
@@ -90,9 +111,6 @@ async function phasesUnder(base: string): Promise<Record<string, unknown>> {
     for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
     await handle.close();
     const results: Record<string, unknown> = {};
-    const memory = { smallFiles: await memoryOf(small, work), bigFile: await memoryOf(big, work) };
-    console.log(`${base} memory kept by an open store: small files heap ${memory.smallFiles.heapMB} MB + external ${memory.smallFiles.externalMB} MB; the big file heap ${memory.bigFile.heapMB} MB + external ${memory.bigFile.externalMB} MB`);
-    results.memory = memory;
     for (const [name, source] of [['smallFiles', small], ['bigFile', big]] as const) {
       const runs: Phase[] = [];
       for (let i = 0; i < RUNS; i++) {
@@ -126,10 +144,12 @@ async function main(): Promise<void> {
     const results = await phasesUnder(tmpdir());
     // The same on a RAM file system, where no disk latency hides anything: both sides' own CPU cost.
     const tmpfs = existsSync('/dev/shm') ? await phasesUnder('/dev/shm') : undefined;
+    const memory = await memoryUnder(tmpdir());
     const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync-phases', {
       data: { smallFiles: '10 000 files of 100 B to 4 KiB', bigFile: '200 MB of random bytes' },
       ...results,
       ...(tmpfs ? { tmpfs: { note: 'the same phases with every directory on /dev/shm (tmpfs): no disk latency, only CPU', ...tmpfs } } : {}),
+      memory: { note: 'heap and external memory (binary values among it) an open store keeps after its first scan, after a full collection', ...memory },
     });
     console.log(`wrote ${path}`);
   } finally {

@@ -10,7 +10,9 @@ const LENT_READS = Symbol('meridian.replica.lentReads');
 
 /** The reads a store lends: the records themselves, which the borrower must never change. */
 export interface LentReads {
+  /** As `ReplicaStore.getMany`, the records themselves. */
   getMany(keys: readonly string[], options?: ReplicaCallOptions): Promise<Array<StoredRecord | undefined>>;
+  /** As `ReplicaStore.scan`, the records themselves. */
   scan(options: ScanOptions & ReplicaCallOptions): Promise<ScanPage>;
 }
 

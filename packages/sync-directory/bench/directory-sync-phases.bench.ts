@@ -78,18 +78,24 @@ async function memoryOf(source: string, work: string): Promise<{ heapMB: number;
   return { heapMB: mb(after.heapUsed - before.heapUsed), externalMB: mb(after.external - before.external) };
 }
 
+/** The two data sets under `work`: 10 000 small files, and one 200 MB file of random bytes. */
+async function writeDataSets(work: string): Promise<{ small: string; big: string }> {
+  const small = join(work, 'small-source');
+  const big = join(work, 'big-source');
+  await mkdir(small);
+  await mkdir(big);
+  await smallFiles(small, 10_000);
+  const handle = await open(join(big, 'big.bin'), 'w');
+  for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
+  await handle.close();
+  return { small, big };
+}
+
 /** What an open store keeps for each data set (written afresh under `base`), after every timed run. */
 async function memoryUnder(base: string): Promise<Record<string, { heapMB: number; externalMB: number }>> {
   const work = await mkdtemp(join(base, 'meridian-dirsync-memory-'));
   try {
-    const small = join(work, 'small-source');
-    const big = join(work, 'big-source');
-    await mkdir(small);
-    await mkdir(big);
-    await smallFiles(small, 10_000);
-    const handle = await open(join(big, 'big.bin'), 'w');
-    for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
-    await handle.close();
+    const { small, big } = await writeDataSets(work);
     const memory = { smallFiles: await memoryOf(small, work), bigFile: await memoryOf(big, work) };
     console.log(`memory kept by an open store: small files heap ${memory.smallFiles.heapMB} MB + external ${memory.smallFiles.externalMB} MB; the big file heap ${memory.bigFile.heapMB} MB + external ${memory.bigFile.externalMB} MB`);
     return memory;
@@ -102,14 +108,7 @@ async function memoryUnder(base: string): Promise<Record<string, { heapMB: numbe
 async function phasesUnder(base: string): Promise<Record<string, unknown>> {
   const work = await mkdtemp(join(base, 'meridian-dirsync-phases-'));
   try {
-    const small = join(work, 'small-source');
-    const big = join(work, 'big-source');
-    await mkdir(small);
-    await mkdir(big);
-    await smallFiles(small, 10_000);
-    const handle = await open(join(big, 'big.bin'), 'w');
-    for (let at = 0; at < 200 << 20; at += 8 << 20) await handle.write(randomBytes(8 << 20));
-    await handle.close();
+    const { small, big } = await writeDataSets(work);
     const results: Record<string, unknown> = {};
     for (const [name, source] of [['smallFiles', small], ['bigFile', big]] as const) {
       const runs: Phase[] = [];

@@ -466,12 +466,13 @@ export class DirectoryReplicaStore implements ReplicaStore {
    * and each small file is in memory once, not twice.
    */
   async #shareSmallFiles(writes: readonly ReplicaWrite[]): Promise<void> {
-    const keys = writes.filter((w) => w.record?.value instanceof Uint8Array).map((w) => w.key);
-    if (keys.length === 0) return;
-    const stored = await this.#inner.lent.getMany(keys);
+    const small = writes.filter((w) => w.record?.value instanceof Uint8Array);
+    if (small.length === 0) return;
+    const stored = await this.#inner.lent.getMany(small.map((w) => w.key));
     stored.forEach((record, i) => {
-      const file = this.#disk.get(keys[i]!.slice(FILE_PREFIX.length));
-      if (record && !record.deleted && file) file.manifest = parseManifest(record.value, record.key);
+      const file = this.#disk.get(small[i]!.key.slice(FILE_PREFIX.length));
+      // Only the version this scan wrote: its bytes are the ones the scan read.
+      if (record && record.version === small[i]!.record!.version && file) file.manifest = parseManifest(record.value, record.key);
     });
   }
 

@@ -1,7 +1,7 @@
 // `provider.kind: kubernetes` end to end: the built binary against a real agent
 // subprocess, three clusters played by testkit's fake kube-apiserver (one
 // kubeconfig context each, listed in $KUBECONFIG as kubectl merges them).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { LABEL_MANAGED_BY } from '@meridian/providers-k8s';
 import { dnsEndpointCrd, getFreePort, startFakeKubeApiServer, type FakeKubeApiServer } from '@meridian/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, startAgent, weightsOf, type AgentProcess } from './cli-harness.js';
+import { baseEnv, cli, ensureBuilt, meridian, meridianJson, startAgent, until, weightsOf, type AgentProcess } from './cli-harness.js';
 
 const IDS = ['eu-west', 'us-east', 'ap-south'] as const;
 const dir = mkdtempSync(join(tmpdir(), 'meridian-kind-k8s-'));
@@ -203,6 +203,35 @@ describe('meridian on provider.kind kubernetes (three fake clusters)', () => {
     expect(sync.code).toBe(2);
     expect(sync.stderr).toMatch(/sync is not enabled/);
   });
+
+  it('Ctrl-C on a deploy (no terminal) cancels it on the agent: what it had made in the cluster is removed, exit 6', async () => {
+    expect(await json(['destroy', 'ap-south', '--yes'])).toMatchObject({ destroyed: ['ap-south'] });
+    // The rollout waits a minute: the Ctrl-C lands while ap-south's Deployment is made and not Available yet.
+    servers['ap-south']!.setDeploymentReadyDelay(60_000);
+    try {
+      const child = spawn(process.execPath, [cli, 'deploy', '--regions', 'ap-south'], { cwd: dir, env: { ...baseEnv, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      // Once the operation runs on the agent and has made the Deployment (which then waits for its rollout).
+      await until('the deploy to be running with ap-south\'s Deployment made', async () => /started on the agent/.test(stderr) && servers['ap-south']!.read('apps/v1', 'Deployment', 'shop', 'default') !== undefined);
+      child.kill('SIGINT');
+      expect(await exit, stderr).toBe(6);
+      expect(stderr).toMatch(/deploy (\S+) started on the agent \(Ctrl-C to cancel it\)/);
+      expect(stderr).toMatch(/cancelling deploy \S+ on the agent/);
+      expect(stderr).toMatch(/meridian: deploy \S+ was cancelled on the agent: .*\[CANCELLED\]/);
+    } finally {
+      servers['ap-south']!.setDeploymentReadyDelay(20);
+    }
+    // Nothing half-made is left: the region's app is gone from its cluster, and the agent says so.
+    expect(await leftIn('ap-south')).toEqual([]);
+    const s = await json(['status']);
+    expect(s.regions.find((r: any) => r.id === 'ap-south').deploy.status).toBe('cancelled');
+    expect(weightsOf(s)).toEqual({ 'eu-west': 100, 'us-east': 0, 'ap-south': 0 });
+    // And a deploy after it makes the region again.
+    expect((await json(['deploy', '--regions', 'ap-south'])).outcome).toBe('completed');
+    expect((await leftIn('ap-south')).length).toBeGreaterThan(0);
+  }, 90_000);
 
   it('destroy removes one region, then everything: nothing of the app or its DNS records is left in any cluster', async () => {
     const one = await json(['destroy', 'ap-south', '--yes']);

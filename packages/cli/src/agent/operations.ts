@@ -18,6 +18,8 @@ export interface OperationInfo {
   finishedAt?: number;
   /** Why it failed, or what the cancel did. */
   error?: string;
+  /** What it did, in a line, once it ended with a result (an evacuation: how many sessions moved, how many stayed). */
+  outcome?: string;
   /** The reason given to cancel, if it was. */
   cancelReason?: string;
 }
@@ -46,7 +48,7 @@ export class Operations {
   readonly #entries = new Map<string, Entry>();
 
   /** Tracks an operation until it settles; returns its info (id generated when the engine gives none). */
-  track(kind: OperationKind, handle: Cancellable, done: PromiseLike<unknown>, now = Date.now()): OperationInfo {
+  track<T>(kind: OperationKind, handle: Cancellable, done: PromiseLike<T>, summarize?: (result: T) => string, now = Date.now()): OperationInfo {
     const id = handle.id ?? `${kind}-${randomBytes(4).toString('hex')}`;
     const info: OperationInfo = { id, kind, state: 'running', startedAt: now };
     const finish = (state: 'completed' | 'failed', error?: string): void => {
@@ -56,7 +58,10 @@ export class Operations {
       this.#trim();
     };
     const settled = Promise.resolve(done).then(
-      () => finish('completed'),
+      (result) => {
+        if (summarize) info.outcome = summarize(result);
+        finish('completed');
+      },
       (error: unknown) => finish('failed', error instanceof Error ? error.message : String(error)),
     );
     this.#entries.set(id, { info, cancel: (reason) => handle.cancel(reason), settled });

@@ -30,7 +30,7 @@ export function registerOperationCommands(program: Command, ctx: CommandContext)
       if (operation.state === 'running') ctx.exit(EXIT.FAILED);
       if (o.json) return printJson(ctx.io, operation);
       const how = operation.state === 'cancelled' ? 'cancelled' : operation.state === 'running' ? 'still rolling back (see meridian operations)' : `ended ${operation.state} before the cancel took effect`;
-      ctx.io.stdout.write(`${operation.kind} ${operation.id} ${how}${operation.error ? `: ${operation.error}` : ''}\n`);
+      ctx.io.stdout.write(`${operation.kind} ${operation.id} ${how}${operation.error ? `: ${operation.error}` : ''}${operation.outcome ? ` (${operation.outcome})` : ''}\n`);
     });
 
   program

@@ -102,7 +102,9 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
             // Cancel stops new migrations; the ones running roll back (the session stays in `from`).
             const controller = new AbortController();
             const done = migrator.evacuate(from, { to, signal: controller.signal }).then((result) => ({ from, to, ...result }));
-            return { handle: { cancel: (reason?: string) => controller.abort(new Error(reason ?? 'cancelled')) }, done };
+            // Every session it started with is either moved or, failed or rolled back by a cancel, still in `from`.
+            const summarize = (r: Awaited<typeof done>): string => `${r.migrated.length} session${r.migrated.length === 1 ? '' : 's'} moved to ${r.to}, ${r.failed.length} still in ${r.from}`;
+            return { handle: { cancel: (reason?: string) => controller.abort(new Error(reason ?? 'cancelled')) }, done, summarize };
           },
         );
       },

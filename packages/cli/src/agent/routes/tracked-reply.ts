@@ -9,6 +9,8 @@ export interface Started<T> {
   handle: { readonly id?: string; cancel(reason?: string): void };
   /** Settles with the result. */
   done: PromiseLike<T>;
+  /** What the result says in a line, kept with the operation (`meridian cancel` prints it). */
+  summarize?: (result: T) => string;
 }
 
 /**
@@ -25,8 +27,8 @@ export function trackedReply<T>(operations: Operations, kind: OperationKind, att
       return attach(send);
     },
     () => {
-      const { handle, done } = start();
-      const info = operations.track(kind, handle, done);
+      const { handle, done, summarize } = start();
+      const info = operations.track(kind, handle, done, summarize);
       emit({ type: 'operation', id: info.id, kind });
       return done;
     },

@@ -1,0 +1,86 @@
+// The built `meridian` binary against a real agent on the local provider: an
+// evacuation whose target region hangs (its process stopped with SIGSTOP), then
+// cancelled with `meridian cancel`. The moves in flight roll back: every session
+// stays active in the region being emptied, counted from the region processes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findLeakedProcesses } from '@meridian/testkit';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+
+const SESSIONS = 4;
+// Probes that never call the stopped region unhealthy while the test runs (nothing else acts on their own), and a
+// move timeout far past the test: the evacuation stays in flight until it is cancelled.
+const CONFIG = `app:
+  name: shop
+provider:
+  kind: local
+${THREE_REGIONS}health:
+  intervalMillis: 10000
+  failuresBeforeUnhealthy: 100
+sessions:
+  timeoutMillis: 120000
+`;
+
+/** What a region process holds, asked of the process itself. */
+async function held(endpoint: string): Promise<Array<{ key: string; status: string }>> {
+  const res = await request(`${endpoint}/sessions`);
+  return ((await res.body.json()) as { items: Array<{ key: string; status: string }> }).items;
+}
+
+describe('cancelling an evacuation whose target hangs (meridian evacuate --detach, then meridian cancel)', () => {
+  let dir = '';
+  let agent: AgentProcess | undefined;
+  const pids = new Set<number>();
+  let stopped: number | undefined;
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'meridian-cli-session-cancel-'));
+    writeFileSync(join(dir, 'meridian.config.yaml'), CONFIG);
+    agent = await startAgent(dir, {});
+  }, 120_000);
+  afterAll(async () => {
+    if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+    if (agent) expect(await agent.stop()).toBe(0);
+    expect(await findLeakedProcesses([...(agent?.child.pid ? [agent.child.pid] : []), ...pids])).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('rolls the moves in flight back: every session still active in the region being emptied, none in the target, 0 lost', async () => {
+    const ids = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
+    for (const id of ids) await meridianJson(dir, {}, ['sessions', 'add', id, '--region', 'us-east', '--state', JSON.stringify({ cart: [id] })]);
+    const status = await meridianJson(dir, {}, ['status']);
+    const endpoints: Record<string, string> = Object.fromEntries(status.regions.map((r: any) => [r.id, r.deploy.endpoint]));
+    for (const r of status.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+    // The target hangs: every call to it waits (the move's timeout is two minutes).
+    stopped = status.regions.find((r: any) => r.id === 'eu-west').deploy.pid as number;
+    process.kill(stopped, 'SIGSTOP');
+
+    const started = await meridian(dir, {}, ['evacuate', 'us-east', '--to', 'eu-west', '--detach']);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^\S+$/);
+    await until('the evacuation to be running', async () => (await meridianJson(dir, {}, ['operations'])).find((o: any) => o.id === id && o.state === 'running'));
+
+    const cancelled = await meridian(dir, {}, ['cancel', id]);
+    expect(cancelled.code, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
+    expect(cancelled.stdout.trim()).toBe(`evacuate ${id} cancelled (0 sessions moved to eu-west, ${SESSIONS} still in us-east)`);
+    process.kill(stopped, 'SIGCONT');
+    stopped = undefined;
+    expect((await meridianJson(dir, {}, ['operations'])).find((o: any) => o.id === id)).toMatchObject({ state: 'cancelled', outcome: `0 sessions moved to eu-west, ${SESSIONS} still in us-east` });
+
+    // Counted from the regions themselves: each session active in us-east only, with its state; nothing in eu-west.
+    const { sessions } = await meridianJson(dir, {}, ['sessions']);
+    expect(sessions.filter((s: any) => ids.includes(s.id)).map((s: any) => [s.id, s.region, s.state])).toEqual(ids.map((s) => [s, 'us-east', 'active']));
+    const usEast = await held(endpoints['us-east']!);
+    const euWest = await held(endpoints['eu-west']!);
+    for (const s of ids) {
+      expect(usEast.filter((h) => h.key === s && h.status === 'active')).toHaveLength(1);
+      expect(euWest.filter((h) => h.key === s && h.status === 'active')).toEqual([]);
+      const res = await request(`${endpoints['us-east']}/sessions/${s}`);
+      expect(((await res.body.json()) as { state: unknown }).state).toEqual({ cart: [s] });
+    }
+  }, 120_000);
+});

@@ -1,14 +1,15 @@
 // The built `meridian` binary against a real agent on the local provider: an
 // evacuation whose target region hangs (its process stopped with SIGSTOP), then
-// cancelled with `meridian cancel`. The moves in flight roll back: every session
-// stays active in the region being emptied, counted from the region processes.
+// cancelled with `meridian cancel`; a migration likewise. The moves in flight roll
+// back: every session stays active where it was, counted from the region processes.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+import { baseEnv, cli, ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
 
 const SESSIONS = 4;
 // Probes that never call the stopped region unhealthy while the test runs (nothing else acts on their own), and a
@@ -82,5 +83,28 @@ describe('cancelling an evacuation whose target hangs (meridian evacuate --detac
       const res = await request(`${endpoints['us-east']}/sessions/${s}`);
       expect(((await res.body.json()) as { state: unknown }).state).toEqual({ cart: [s] });
     }
+  }, 120_000);
+
+  it('a migration followed by its client and cancelled from another one: rolled back, the client exits 6, the session stays where it was', async () => {
+    const status = await meridianJson(dir, {}, ['status']);
+    const endpoints: Record<string, string> = Object.fromEntries(status.regions.map((r: any) => [r.id, r.deploy.endpoint]));
+    stopped = status.regions.find((r: any) => r.id === 'ap-south').deploy.pid as number;
+    process.kill(stopped, 'SIGSTOP');
+    const child = spawn(process.execPath, [cli, 'migrate', 's0', '--to', 'ap-south'], { cwd: dir, env: baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const op = await until('the migration to be running', async () => (await meridianJson(dir, {}, ['operations'])).find((o: any) => o.kind === 'migrate' && o.state === 'running'));
+    const cancelled = await meridian(dir, {}, ['cancel', op.id]);
+    expect(cancelled.code, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
+    expect(cancelled.stdout).toMatch(new RegExp(`^migrate ${op.id} cancelled`));
+    process.kill(stopped, 'SIGCONT');
+    stopped = undefined;
+    expect(await exit, stderr).toBe(6);
+    expect(stderr).toMatch(/\[CANCELLED\]/);
+    const { sessions } = await meridianJson(dir, {}, ['sessions']);
+    expect(sessions.find((x: any) => x.id === 's0')).toMatchObject({ region: 'us-east', state: 'active' });
+    expect((await held(endpoints['us-east']!)).filter((h) => h.key === 's0' && h.status === 'active')).toHaveLength(1);
+    expect((await held(endpoints['ap-south']!)).filter((h) => h.key === 's0' && h.status === 'active')).toEqual([]);
   }, 120_000);
 });

@@ -84,7 +84,9 @@ export class AdminClient {
     if (!final) throw new CliError(`the agent ended ${method} ${path} without a result; see meridian status`, EXIT.FAILED);
     if (final.type === 'error') {
       const e = (final as ErrorBody & { status?: number }).error;
-      throw new CliError(e?.message ?? 'operation failed', exitCodeOf(Number((final as { status?: number }).status ?? 500)), { code: e?.code ?? 'FAILED' });
+      // Cancelled on the agent (by this client's Ctrl-C, or `meridian cancel` from anywhere): exit 6, whatever the status.
+      const exit = e?.code === 'CANCELLED' ? EXIT.CANCELLED : exitCodeOf(Number((final as { status?: number }).status ?? 500));
+      throw new CliError(e?.message ?? 'operation failed', exit, { code: e?.code ?? 'FAILED' });
     }
     return final['result'] as T;
   }

@@ -1,5 +1,6 @@
 import type { Disposable } from '@meridian/core';
 import type { Reply } from '../admin-server.js';
+import { HttpError } from '../http-errors.js';
 import type { OperationKind, Operations } from '../operations.js';
 import { operationReply, type Send } from './route-helpers.js';
 
@@ -30,7 +31,12 @@ export function trackedReply<T>(operations: Operations, kind: OperationKind, att
       const { handle, done, summarize } = start();
       const info = operations.track(kind, handle, done, summarize);
       emit({ type: 'operation', id: info.id, kind });
-      return done;
+      // Ended in an error after a cancel (from this client or `meridian cancel`): CANCELLED, so every client following
+      // it exits 6 (cancelled and rolled back), not 1 as for a failure of its own. The engine's message is kept.
+      return Promise.resolve(done).catch((error: unknown) => {
+        if (info.cancelReason === undefined) throw error;
+        throw new HttpError(409, 'CANCELLED', error instanceof Error ? error.message : String(error), { cancelReason: info.cancelReason });
+      });
     },
   );
 }

@@ -2,10 +2,13 @@
 // suite builds it through ensureBuilt(); the provider-kind suites (kind-kubernetes,
 // kind-azure) also run commands, parse --json and start and stop agents through it.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { findLeakedProcesses } from '@meridian/testkit';
+import { request } from 'undici';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const repo = fileURLToPath(new URL('../../..', import.meta.url));
 export const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -89,6 +92,57 @@ export async function startAgent(cwd: string, env: NodeJS.ProcessEnv, timeoutMil
       return exited;
     },
   };
+}
+
+/** What one suite's agent gives its tests (set once its `beforeAll` has run). */
+export interface SuiteAgent {
+  /** The temp directory holding the config (the agent's working directory). */
+  readonly dir: string;
+  readonly agent: AgentProcess;
+  /** Region process ids the tests saw: none may outlive the suite. */
+  readonly pids: Set<number>;
+}
+
+/**
+ * A `meridian agent` for one suite: started before its tests in a temp
+ * directory with `config`, stopped after them (exit 0), and nothing of it
+ * left running (the agent's process, and every region pid the tests added to
+ * `pids`). `beforeStop` runs first (a region a test left SIGSTOPped resumes).
+ */
+export function agentForSuite(prefix: string, config: string, beforeStop?: () => void): SuiteAgent {
+  let dir = '';
+  let agent: AgentProcess | undefined;
+  const pids = new Set<number>();
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    writeFileSync(join(dir, 'meridian.config.yaml'), config);
+    agent = await startAgent(dir, {});
+  }, 120_000);
+  afterAll(async () => {
+    beforeStop?.();
+    if (agent) expect(await agent.stop()).toBe(0);
+    expect(await findLeakedProcesses([...(agent?.child.pid ? [agent.child.pid] : []), ...pids])).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+  return {
+    get dir() {
+      return dir;
+    },
+    get agent() {
+      return agent!;
+    },
+    pids,
+  };
+}
+
+/** Each region's endpoint, from `status --json`. */
+export const endpointsOf = (s: any): Record<string, string> => Object.fromEntries(s.regions.map((r: any) => [r.id, r.deploy.endpoint]));
+
+/** The sessions a region process holds, asked of the process itself (not the agent). */
+export async function sessionsHeld(endpoint: string): Promise<Array<{ key: string; status: string }>> {
+  const res = await request(`${endpoint}/sessions`);
+  return ((await res.body.json()) as { items: Array<{ key: string; status: string }> }).items;
 }
 
 /** Traffic weights from `status --json`. */

@@ -3,13 +3,9 @@
 // cancelled with `meridian cancel`; a migration likewise. The moves in flight roll
 // back: every session stays active where it was, counted from the region processes.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, cli, ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+import { describe, expect, it } from 'vitest';
+import { agentForSuite, baseEnv, cli, endpointsOf, meridian, meridianJson, sessionsHeld, THREE_REGIONS, until } from './cli-harness.js';
 
 const SESSIONS = 4;
 // Probes that never call the stopped region unhealthy while the test runs (nothing else acts on their own), and a
@@ -25,58 +21,40 @@ sessions:
   timeoutMillis: 120000
 `;
 
-/** What a region process holds, asked of the process itself. */
-async function held(endpoint: string): Promise<Array<{ key: string; status: string }>> {
-  const res = await request(`${endpoint}/sessions`);
-  return ((await res.body.json()) as { items: Array<{ key: string; status: string }> }).items;
-}
-
 describe('cancelling an evacuation whose target hangs (meridian evacuate --detach, then meridian cancel)', () => {
-  let dir = '';
-  let agent: AgentProcess | undefined;
-  const pids = new Set<number>();
   let stopped: number | undefined;
-  beforeAll(async () => {
-    ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'meridian-cli-session-cancel-'));
-    writeFileSync(join(dir, 'meridian.config.yaml'), CONFIG);
-    agent = await startAgent(dir, {});
-  }, 120_000);
-  afterAll(async () => {
+  const suite = agentForSuite('meridian-cli-session-cancel-', CONFIG, () => {
     if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
-    if (agent) expect(await agent.stop()).toBe(0);
-    expect(await findLeakedProcesses([...(agent?.child.pid ? [agent.child.pid] : []), ...pids])).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it('rolls the moves in flight back: every session still active in the region being emptied, none in the target, 0 lost', async () => {
     const ids = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
-    for (const id of ids) await meridianJson(dir, {}, ['sessions', 'add', id, '--region', 'us-east', '--state', JSON.stringify({ cart: [id] })]);
-    const status = await meridianJson(dir, {}, ['status']);
-    const endpoints: Record<string, string> = Object.fromEntries(status.regions.map((r: any) => [r.id, r.deploy.endpoint]));
-    for (const r of status.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+    for (const id of ids) await meridianJson(suite.dir, {}, ['sessions', 'add', id, '--region', 'us-east', '--state', JSON.stringify({ cart: [id] })]);
+    const status = await meridianJson(suite.dir, {}, ['status']);
+    const endpoints = endpointsOf(status);
+    for (const r of status.regions) if (r.deploy.pid) suite.pids.add(r.deploy.pid);
     // The target hangs: every call to it waits (the move's timeout is two minutes).
     stopped = status.regions.find((r: any) => r.id === 'eu-west').deploy.pid as number;
     process.kill(stopped, 'SIGSTOP');
 
-    const started = await meridian(dir, {}, ['evacuate', 'us-east', '--to', 'eu-west', '--detach']);
+    const started = await meridian(suite.dir, {}, ['evacuate', 'us-east', '--to', 'eu-west', '--detach']);
     expect(started.code, started.stderr).toBe(0);
     const id = started.stdout.trim();
     expect(id).toMatch(/^\S+$/);
-    await until('the evacuation to be running', async () => (await meridianJson(dir, {}, ['operations'])).find((o: any) => o.id === id && o.state === 'running'));
+    await until('the evacuation to be running', async () => (await meridianJson(suite.dir, {}, ['operations'])).find((o: any) => o.id === id && o.state === 'running'));
 
-    const cancelled = await meridian(dir, {}, ['cancel', id]);
+    const cancelled = await meridian(suite.dir, {}, ['cancel', id]);
     expect(cancelled.code, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
     expect(cancelled.stdout.trim()).toBe(`evacuate ${id} cancelled (0 sessions moved to eu-west, ${SESSIONS} still in us-east)`);
     process.kill(stopped, 'SIGCONT');
     stopped = undefined;
-    expect((await meridianJson(dir, {}, ['operations'])).find((o: any) => o.id === id)).toMatchObject({ state: 'cancelled', outcome: `0 sessions moved to eu-west, ${SESSIONS} still in us-east` });
+    expect((await meridianJson(suite.dir, {}, ['operations'])).find((o: any) => o.id === id)).toMatchObject({ state: 'cancelled', outcome: `0 sessions moved to eu-west, ${SESSIONS} still in us-east` });
 
     // Counted from the regions themselves: each session active in us-east only, with its state; nothing in eu-west.
-    const { sessions } = await meridianJson(dir, {}, ['sessions']);
+    const { sessions } = await meridianJson(suite.dir, {}, ['sessions']);
     expect(sessions.filter((s: any) => ids.includes(s.id)).map((s: any) => [s.id, s.region, s.state])).toEqual(ids.map((s) => [s, 'us-east', 'active']));
-    const usEast = await held(endpoints['us-east']!);
-    const euWest = await held(endpoints['eu-west']!);
+    const usEast = await sessionsHeld(endpoints['us-east']!);
+    const euWest = await sessionsHeld(endpoints['eu-west']!);
     for (const s of ids) {
       expect(usEast.filter((h) => h.key === s && h.status === 'active')).toHaveLength(1);
       expect(euWest.filter((h) => h.key === s && h.status === 'active')).toEqual([]);
@@ -86,25 +64,25 @@ describe('cancelling an evacuation whose target hangs (meridian evacuate --detac
   }, 120_000);
 
   it('a migration followed by its client and cancelled from another one: rolled back, the client exits 6, the session stays where it was', async () => {
-    const status = await meridianJson(dir, {}, ['status']);
-    const endpoints: Record<string, string> = Object.fromEntries(status.regions.map((r: any) => [r.id, r.deploy.endpoint]));
+    const status = await meridianJson(suite.dir, {}, ['status']);
+    const endpoints = endpointsOf(status);
     stopped = status.regions.find((r: any) => r.id === 'ap-south').deploy.pid as number;
     process.kill(stopped, 'SIGSTOP');
-    const child = spawn(process.execPath, [cli, 'migrate', 's0', '--to', 'ap-south'], { cwd: dir, env: baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'migrate', 's0', '--to', 'ap-south'], { cwd: suite.dir, env: baseEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const op = await until('the migration to be running', async () => (await meridianJson(dir, {}, ['operations'])).find((o: any) => o.kind === 'migrate' && o.state === 'running'));
-    const cancelled = await meridian(dir, {}, ['cancel', op.id]);
+    const op = await until('the migration to be running', async () => (await meridianJson(suite.dir, {}, ['operations'])).find((o: any) => o.kind === 'migrate' && o.state === 'running'));
+    const cancelled = await meridian(suite.dir, {}, ['cancel', op.id]);
     expect(cancelled.code, `${cancelled.stdout}\n${cancelled.stderr}`).toBe(0);
     expect(cancelled.stdout).toMatch(new RegExp(`^migrate ${op.id} cancelled`));
     process.kill(stopped, 'SIGCONT');
     stopped = undefined;
     expect(await exit, stderr).toBe(6);
     expect(stderr).toMatch(/\[CANCELLED\]/);
-    const { sessions } = await meridianJson(dir, {}, ['sessions']);
+    const { sessions } = await meridianJson(suite.dir, {}, ['sessions']);
     expect(sessions.find((x: any) => x.id === 's0')).toMatchObject({ region: 'us-east', state: 'active' });
-    expect((await held(endpoints['us-east']!)).filter((h) => h.key === 's0' && h.status === 'active')).toHaveLength(1);
-    expect((await held(endpoints['ap-south']!)).filter((h) => h.key === 's0' && h.status === 'active')).toEqual([]);
+    expect((await sessionsHeld(endpoints['us-east']!)).filter((h) => h.key === 's0' && h.status === 'active')).toHaveLength(1);
+    expect((await sessionsHeld(endpoints['ap-south']!)).filter((h) => h.key === 's0' && h.status === 'active')).toEqual([]);
   }, 120_000);
 });

@@ -5,10 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, meridian, meridianJson, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+import { describe, expect, it } from 'vitest';
+import { agentForSuite, endpointsOf, meridian, meridianJson, sessionsHeld, THREE_REGIONS, until } from './cli-harness.js';
 
 const SESSIONS = 8;
 const VICTIM = 'us-east';
@@ -26,41 +25,21 @@ sessions:
     fallbackTo: eu-west
 `;
 
-
-/** What a region process holds, asked of the process itself. */
-async function held(endpoint: string): Promise<Array<{ key: string; status: string }>> {
-  const res = await request(`${endpoint}/sessions`);
-  return ((await res.body.json()) as { items: Array<{ key: string; status: string }> }).items;
-}
-
 describe('a region killed with live sessions in it (meridian agent with checkpoints and autoEvacuate)', () => {
-  let dir = '';
-  let agent: AgentProcess | undefined;
-  const pids = new Set<number>();
-  beforeAll(async () => {
-    ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'meridian-cli-recovery-'));
-    writeFileSync(join(dir, 'meridian.config.yaml'), CONFIG);
-    agent = await startAgent(dir, {});
-  }, 120_000);
-  afterAll(async () => {
-    if (agent) expect(await agent.stop()).toBe(0);
-    expect(await findLeakedProcesses([...(agent?.child.pid ? [agent.child.pid] : []), ...pids])).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const suite = agentForSuite('meridian-cli-recovery-', CONFIG);
 
   it('restores every session of the dead region in the fallback region from its checkpoint: 0 lost, each active in exactly one live region', async () => {
     const ids = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
     for (const id of ids) {
-      const added = await meridianJson(dir, {}, ['sessions', 'add', id, '--region', VICTIM, '--state', JSON.stringify({ cart: [id] })]);
+      const added = await meridianJson(suite.dir, {}, ['sessions', 'add', id, '--region', VICTIM, '--state', JSON.stringify({ cart: [id] })]);
       expect(added).toMatchObject({ id, region: VICTIM, state: 'active' });
     }
-    expect(await meridianJson(dir, {}, ['sessions', 'add', 'elsewhere', '--region', 'ap-south', '--state', '{"cart":[]}'])).toMatchObject({ region: 'ap-south' });
-    const status = await meridianJson(dir, {}, ['status']);
-    const endpoints: Record<string, string> = Object.fromEntries(status.regions.map((r: any) => [r.id, r.deploy.endpoint]));
-    for (const r of status.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+    expect(await meridianJson(suite.dir, {}, ['sessions', 'add', 'elsewhere', '--region', 'ap-south', '--state', '{"cart":[]}'])).toMatchObject({ region: 'ap-south' });
+    const status = await meridianJson(suite.dir, {}, ['status']);
+    const endpoints = endpointsOf(status);
+    for (const r of status.regions) if (r.deploy.pid) suite.pids.add(r.deploy.pid);
     // Every session checkpointed at least once (the agent counts what it wrote), then the region dies hard.
-    const { url } = JSON.parse(readFileSync(join(dir, '.meridian', 'agent.json'), 'utf8')) as { url: string };
+    const { url } = JSON.parse(readFileSync(join(suite.dir, '.meridian', 'agent.json'), 'utf8')) as { url: string };
     await until('a checkpoint of every session', async () => {
       const text = await (await request(`${url}/metrics`)).body.text();
       const written = /meridian_checkpoints_total\{result="written"\} (\d+)/.exec(text);
@@ -69,22 +48,22 @@ describe('a region killed with live sessions in it (meridian agent with checkpoi
     process.kill(status.regions.find((r: any) => r.id === VICTIM).deploy.pid, 'SIGKILL');
 
     const after = await until('every session of us-east active elsewhere', async () => {
-      const { sessions } = await meridianJson(dir, {}, ['sessions']);
+      const { sessions } = await meridianJson(suite.dir, {}, ['sessions']);
       const moved = sessions.filter((s: any) => ids.includes(s.id));
       return moved.length === SESSIONS && moved.every((s: any) => s.region === 'eu-west' && s.state === 'active') ? sessions : undefined;
     }, 300);
     expect(after.find((s: any) => s.id === 'elsewhere')).toMatchObject({ region: 'ap-south', state: 'active' });
     // Counted from the regions themselves: each session active in exactly one live region, with the state it had.
-    const euWest = await held(endpoints['eu-west']!);
-    const apSouth = await held(endpoints['ap-south']!);
+    const euWest = await sessionsHeld(endpoints['eu-west']!);
+    const apSouth = await sessionsHeld(endpoints['ap-south']!);
     for (const id of ids) {
       expect([...euWest, ...apSouth].filter((h) => h.key === id && h.status === 'active').map(() => id)).toEqual([id]);
       const res = await request(`${endpoints['eu-west']}/sessions/${id}`);
       expect(((await res.body.json()) as { state: unknown }).state).toEqual({ cart: [id] });
     }
-    const log = await until('the recovery in the agent log', async () => /sessions: us-east recovered: (\d+) restored elsewhere, (\d+) lost, (\d+) failed/.exec(agent!.log()) ?? undefined);
+    const log = await until('the recovery in the agent log', async () => /sessions: us-east recovered: (\d+) restored elsewhere, (\d+) lost, (\d+) failed/.exec(suite.agent.log()) ?? undefined);
     expect(log.slice(1).map(Number)).toEqual([SESSIONS, 0, 0]);
-    const { statistics } = await meridianJson(dir, {}, ['sessions']);
+    const { statistics } = await meridianJson(suite.dir, {}, ['sessions']);
     expect(statistics).toMatchObject({ recovered: SESSIONS, lost: 0 });
   }, 180_000);
 

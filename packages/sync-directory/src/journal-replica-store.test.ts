@@ -29,10 +29,19 @@ runReplicaStoreConformance(
   { durable: true },
 );
 
+/** Runs `test` with a fresh temp directory for a journal, removed afterwards whatever happens. */
+async function inJournalDir(test: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-journal-'));
+  try {
+    await test(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('JournalReplicaStore state file', () => {
-  it('drops a torn last line, and refuses a damaged line before it (not JSON, or JSON that is no entry), naming it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meridian-journal-'));
-    try {
+  it('drops a torn last line, and refuses a damaged line before it (not JSON, or JSON that is no entry), naming it', () =>
+    inJournalDir(async (dir) => {
       const store = await JournalReplicaStore.open(dir, { durable: false });
       const record = { key: 'k', value: 1, deleted: false, version: '001700000000000.000000.a', origin: 'a', vv: { a: '001700000000000.000000.a' } };
       await store.apply([{ key: 'k', record, expected: null }]);
@@ -47,14 +56,10 @@ describe('JournalReplicaStore state file', () => {
         await writeFile(file, `${damaged}\n${good}`);
         await expect(JournalReplicaStore.open(dir, { durable: false })).rejects.toMatchObject({ code: 'SYNC_PROTOCOL_ERROR', message: expect.stringContaining('records.jsonl: line 1 is damaged') });
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('journals a binary value raw after its line, keeps it across a reopen and a compaction, and drops a torn one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meridian-journal-'));
-    try {
+  it('journals a binary value raw after its line, keeps it across a reopen and a compaction, and drops a torn one', () =>
+    inJournalDir(async (dir) => {
       const store = await JournalReplicaStore.open(dir, { durable: false });
       const version = '001700000000000.000000.a';
       // Bytes that hold newlines and the journal's own syntax: the line says how many follow, nothing is scanned for.
@@ -98,22 +103,15 @@ describe('JournalReplicaStore state file', () => {
       // Bytes that do not end where the line said: damaged, named.
       await writeFile(file, Buffer.concat([Buffer.from('{"k":"x","r":{"key":"x","deleted":false,"version":"001700000000000.000000.a","origin":"a","vv":{}},"b":2}\nabc\n'), raw]));
       await expect(JournalReplicaStore.open(dir, { durable: false })).rejects.toMatchObject({ code: 'SYNC_PROTOCOL_ERROR', message: expect.stringContaining('records.jsonl: line 1 is damaged') });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('refuses a binary value inside conflicts (JSON would mangle it) before applying anything', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'meridian-journal-'));
-    try {
+  it('refuses a binary value inside conflicts (JSON would mangle it) before applying anything', () =>
+    inJournalDir(async (dir) => {
       const store = await JournalReplicaStore.open(dir, { durable: false });
       const version = '001700000000000.000000.a';
       const record = { key: 'k', value: 1, deleted: false, version, origin: 'a', vv: { a: version }, conflicts: [{ value: new Uint8Array(3), deleted: false, version: '001700000000000.000000.b', origin: 'b' }] };
       await expect(store.apply([{ key: 'k', record, expected: null }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('record "k": a conflict version with a binary value') });
       expect(await store.getMany(['k'])).toEqual([undefined]);
       await store.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });

@@ -94,7 +94,7 @@ export class JournalReplicaStore implements ReplicaStore {
       const result = await this.#mem.apply(writes, options);
       if (result.applied.length === 0) return result;
       const stored = await this.#lent.getMany(result.applied);
-      await this.#handle!.writev(entryParts(result.applied.map((k, i) => [k, stored[i] ? toRecord(stored[i]!) : null])));
+      await this.#handle!.appendFile(journalBytes(result.applied.map((k, i) => [k, stored[i] ? toRecord(stored[i]!) : null])));
       if (this.#durable) await this.#handle!.sync();
       this.#lines += result.applied.length;
       // Mostly superseded lines: rewritten with the current records only, so the journal does not grow without end.
@@ -127,7 +127,7 @@ export class JournalReplicaStore implements ReplicaStore {
       since = page.records[page.records.length - 1]!.seq;
     }
     this.#lines = entries.length;
-    await replaceFile(this.#file, entryParts(entries), this.#durable);
+    await replaceFile(this.#file, journalBytes(entries), this.#durable);
   }
 }
 
@@ -136,7 +136,7 @@ export class JournalReplicaStore implements ReplicaStore {
  * and a binary value (a small file) after its line as raw bytes (see
  * state-lines.ts). One allocation per batch, not one per binary value.
  */
-function entryParts(entries: ReadonlyArray<[string, ReplicaRecord | null]>): Buffer[] {
+function journalBytes(entries: ReadonlyArray<[string, ReplicaRecord | null]>): Buffer {
   const lines: string[] = new Array<string>(entries.length);
   const values: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(entries.length);
   let total = 0;
@@ -160,5 +160,5 @@ function entryParts(entries: ReadonlyArray<[string, ReplicaRecord | null]>): Buf
     out[at + value.length] = 0x0a;
     at += value.length + 1;
   }
-  return [out];
+  return out;
 }

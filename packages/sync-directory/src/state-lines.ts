@@ -55,12 +55,11 @@ export async function readStateLines<T>(file: string, check: (line: unknown, byt
  * Replaces `file` with `content` atomically (a temp file beside it, synced
  * when `durable`, then renamed): a crash leaves the old file or the new one.
  */
-export async function replaceFile(file: string, content: string | readonly Buffer[], durable: boolean): Promise<void> {
+export async function replaceFile(file: string, content: string | Buffer, durable: boolean): Promise<void> {
   const temp = `${file}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    if (typeof content === 'string') await handle.writeFile(content);
-    else await handle.writev(content as Buffer[]);
+    await handle.writeFile(content);
     if (durable) await handle.sync();
   } finally {
     await handle.close();

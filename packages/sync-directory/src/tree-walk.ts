@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeridianError } from '@meridian/core';
+import PQueue from 'p-queue';
 import type { FileStat, LstatResult, WorkerError } from './disk-protocol.js';
 import { fromWorker } from './disk-worker.js';
 import type { IgnoreRules } from './ignore-rules.js';
@@ -50,7 +51,7 @@ export async function walkTree(
   const entries: TreeEntry[] = [];
   const skipped: SkippedEntry[] = [];
   let failed = false;
-  const listing = slots(LISTINGS_IN_FLIGHT);
+  const listings = new PQueue({ concurrency: LISTINGS_IN_FLIGHT });
   const visit = async (relativeDir: string): Promise<void> => {
     try {
       await list(relativeDir);
@@ -60,7 +61,7 @@ export async function walkTree(
     }
   };
   const list = async (relativeDir: string): Promise<void> => {
-    const { names, infos } = await listing(async () => {
+    const { names, infos } = await listings.add(async () => {
       signal?.throwIfAborted();
       const listed = (await readdir(relativeDir === '' ? root : join(root, relativeDir))).filter((name) => !isInternal(relativeDir === '' ? name : `${relativeDir}/${name}`));
       // A directory's entries are looked up in one request to the disk thread.
@@ -104,22 +105,4 @@ export async function walkTree(
   await visit('');
   const byPath = (x: { path: string }, y: { path: string }): number => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
   return { entries: entries.sort(byPath), skipped: skipped.sort(byPath) };
-}
-
-/** Runs at most `n` of the given tasks at once (the others wait their turn, in order). */
-function slots(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    // A slot that ends is handed to the next waiter as it is: none is started past `n` in between.
-    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running += 1;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running -= 1;
-    }
-  };
 }

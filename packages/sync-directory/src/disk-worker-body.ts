@@ -29,6 +29,10 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
   const data = workerData as DiskWorkerData;
   const window = Buffer.allocUnsafeSlow(Math.max(4 * 1024 * 1024, data.cut.max * 2));
   const GATHER = 1 << 20;
+  // Temp names: this thread's random part, then a count (a random name per file cost a call into the CSPRNG each).
+  const tempPrefix = randomBytes(6).toString('hex');
+  let tempCount = 0;
+  const tempName = (): string => `${tempPrefix}${(tempCount++).toString(36)}`;
   const gather = Buffer.allocUnsafeSlow(GATHER + data.cut.max);
 
   const statOf = (s: import('node:fs').Stats): FileStat => ({
@@ -97,7 +101,11 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     return at;
   }
 
-  // One attempt: undefined when the file changed while it was read (the stats of the open file and of the path disagree).
+  // One attempt: undefined when the file changed while it was read (the open file's stats before and after disagree).
+  // The file is read up to the size it had when opened, not to a read that returns nothing: one system call less per
+  // small file, and a file that grew meanwhile has another size after, so the attempt is retried all the same. The
+  // path is not looked up again: a file renamed over it during the read was read whole, as the file it replaced, and
+  // the next scan sees the new one (another inode).
   function readOnce(path: string, batch: ReadBatch): ReadResult | undefined {
     const fd = fs.openSync(path, 'r');
     try {
@@ -109,10 +117,10 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       let inline: Uint8Array | undefined;
       while (!eof || filled > 0) {
         if (!eof && filled < window.length) {
-          const n = fs.readSync(fd, window, filled, window.length - filled, null);
-          if (n === 0) eof = true;
+          const n = fs.readSync(fd, window, filled, Math.min(window.length - filled, Math.max(before.size - total, 1)), null);
           filled += n;
           total += n;
+          if (n === 0 || total >= before.size) eof = true;
           if (!eof && filled < window.length) continue;
         }
         if (eof && total <= batch.inlineMaxBytes && inline === undefined) {
@@ -127,8 +135,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
         filled -= at;
       }
       const after = statOf(fs.fstatSync(fd));
-      const now = statOf(fs.lstatSync(path));
-      if (!same(before, after) || !same(after, now) || total !== before.size) return undefined;
+      if (!same(before, after) || total !== before.size) return undefined;
       const chunks = packed(entries);
       return inline ? { stat: after, chunks, inline } : { stat: after, chunks };
     } finally {
@@ -289,6 +296,12 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
         }
       }
     };
+    // Mode and times as the version has them; on disk before the rename when durable.
+    const finishFile = (fd: number, item: WriteItem): void => {
+      fs.fchmodSync(fd, item.mode ?? 0o644);
+      fs.futimesSync(fd, item.mtimeMs / 1000, item.mtimeMs / 1000);
+      if (batch.durable) fs.fsyncSync(fd);
+    };
     const writeFile = (fd: number, item: WriteItem): void => {
       const writeAll = (bytes: Uint8Array): void => {
         for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
@@ -305,9 +318,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
         }
       }
       if (filled > 0) writeAll(gather.subarray(0, filled));
-      fs.fchmodSync(fd, item.mode ?? 0o644);
-      fs.futimesSync(fd, new Date(item.mtimeMs), new Date(item.mtimeMs));
-      if (batch.durable) fs.fsyncSync(fd);
+      finishFile(fd, item);
     };
     // The last look before a received version replaces what is at its path: the entry must still be what the main
     // thread saw when it planned the write (nothing, or the file the store last saw there; gone is fine too). A local
@@ -329,55 +340,60 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
         }
       }
       // A temp name beside the target (same directory, so the rename is atomic); a reader sees the old entry or the new one.
-      const temp = join(dirname(file), `.${basename(file).slice(0, 100)}${data.tempMark}${randomBytes(6).toString('hex')}`);
-      try {
-        if (item.kind === 'link') {
+      const temp = join(dirname(file), `.${basename(file).slice(0, 100)}${data.tempMark}${tempName()}`);
+      if (item.kind === 'link') {
+        try {
           fs.symlinkSync(item.target!, temp);
           try {
             fs.lutimesSync(temp, new Date(item.mtimeMs), new Date(item.mtimeMs));
           } catch {
             // not every filesystem keeps link times
           }
-        } else if (item.assembled !== undefined) {
-          // Completed where its chunks were written as they arrived, then moved into place: its bytes are written once.
-          const fd = fs.openSync(item.assembled, 'r+');
-          try {
-            for (const chunk of item.fill ?? []) {
-              readChunk(fds, chunk, gather, 0, batch.region);
-              for (const offset of chunk.offsets) {
-                for (let done = 0; done < chunk.size; ) done += fs.writeSync(fd, gather, done, chunk.size - done, offset + done);
-              }
-            }
-            fs.fchmodSync(fd, item.mode ?? 0o644);
-            fs.futimesSync(fd, new Date(item.mtimeMs), new Date(item.mtimeMs));
-            if (batch.durable) fs.fsyncSync(fd);
-          } finally {
-            fs.closeSync(fd);
-          }
-          if (!unchangedSincePlanned(file, item)) return { changed: true };
-          fs.renameSync(item.assembled, file);
-          touched.add(dirname(item.assembled));
-        } else {
-          const fd = fs.openSync(temp, 'wx', 0o600);
-          try {
-            writeFile(fd, item);
-          } finally {
-            fs.closeSync(fd);
-          }
-        }
-        if (item.assembled === undefined) {
           if (!unchangedSincePlanned(file, item)) {
             fs.rmSync(temp, { force: true });
             return { changed: true };
           }
           fs.renameSync(temp, file);
+        } catch (e) {
+          fs.rmSync(temp, { force: true });
+          throw e;
         }
-      } catch (e) {
-        fs.rmSync(temp, { force: true });
-        throw e;
+        touched.add(dirname(file));
+        return { stat: statOf(fs.lstatSync(file)) };
       }
-      touched.add(dirname(file));
-      return { stat: statOf(fs.lstatSync(file)) };
+      // A file is renamed into place while still open, and its stat taken from the descriptor after the rename (which
+      // changes the ctime the store keeps): no second walk of the path.
+      const assembled = item.assembled;
+      let fd: number | undefined;
+      try {
+        if (assembled !== undefined) {
+          // Completed where its chunks were written as they arrived, then moved into place: its bytes are written once.
+          fd = fs.openSync(assembled, 'r+');
+          for (const chunk of item.fill ?? []) {
+            readChunk(fds, chunk, gather, 0, batch.region);
+            for (const offset of chunk.offsets) {
+              for (let done = 0; done < chunk.size; ) done += fs.writeSync(fd, gather, done, chunk.size - done, offset + done);
+            }
+          }
+          finishFile(fd, item);
+        } else {
+          fd = fs.openSync(temp, 'wx', 0o600);
+          writeFile(fd, item);
+        }
+        if (!unchangedSincePlanned(file, item)) {
+          if (assembled === undefined) fs.rmSync(temp, { force: true });
+          return { changed: true };
+        }
+        fs.renameSync(assembled ?? temp, file);
+        if (assembled !== undefined) touched.add(dirname(assembled));
+        touched.add(dirname(file));
+        return { stat: statOf(fs.fstatSync(fd)) };
+      } catch (e) {
+        if (assembled === undefined) fs.rmSync(temp, { force: true });
+        throw e;
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
     };
     try {
       const results = items.map((item): WriteResult => {

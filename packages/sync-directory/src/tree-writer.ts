@@ -4,7 +4,7 @@ import type { StoredRecord } from '@meridian/core';
 import type { ChunkEntry } from './chunk-entry.js';
 import type { ChunkLocator } from './chunk-locator.js';
 import { conflictCopyPath } from './conflict-copy-name.js';
-import { sameStat, type FileStat, type LstatResult, type WorkerError, type WriteItem } from './disk-protocol.js';
+import { sameStat, type FileStat, type WorkerError, type WriteItem } from './disk-protocol.js';
 import type { DiskState } from './disk-state.js';
 import { DISK_BATCH, fromWorker, type DiskPool } from './disk-worker.js';
 import type { Assembly, FileAssemblies } from './file-assemblies.js';
@@ -13,6 +13,8 @@ import type { JournalReplicaStore } from './journal-replica-store.js';
 import { listChunks, resolveChunks } from './manifest-chunks.js';
 import { CHUNK_PREFIX, FILE_PREFIX } from './record-keys.js';
 import { writeItem } from './write-item.js';
+
+const LOCAL_EDIT = 'changed here since the store last looked; the next scan records that change first';
 
 /** A file received from another region and not written yet. */
 export interface WaitingFile {
@@ -27,8 +29,8 @@ interface Plan {
   items: WriteItem[];
   /** The file written (the last item), and the assembly it was built in. */
   write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
-  /** A delete won: the entry at the path goes (`entry`: unless it is a directory), if it is still `expect`. */
-  delete?: { entry: boolean; expect: FileStat | null };
+  /** A delete won: the file the store last saw at the path goes (`expect`; null: nothing to remove), if it is still there unchanged. */
+  delete?: { expect: FileStat | null };
 }
 
 /** What the writer works with: the store's parts. */
@@ -165,13 +167,12 @@ export class TreeWriter {
     await this.#c.disk.flush();
   }
 
-  /** Looks up a batch's paths on disk and plans each; paths settled on the way (done, or failed) are not in the result. */
+  /** Plans each path of a batch; paths settled on the way (done, or failed) are not in the result. */
   async #planBatch(slice: string[], records: Array<StoredRecord | undefined>, replacing: Set<string>, settle: (path: string, reason: string | undefined) => void): Promise<Array<{ path: string; plan: Plan; version: string }>> {
-    const onDisk = await this.#c.io.lstat(slice.map((p) => join(this.#c.dataPath, p)));
     const plans: Array<{ path: string; plan: Plan; version: string }> = [];
     for (const [i, path] of slice.entries()) {
       try {
-        const plan = await this.#plan(path, records[i], onDisk[i]!, replacing);
+        const plan = await this.#plan(path, records[i], replacing);
         if (plan === 'not-yet') continue;
         if (plan === 'done') settle(path, undefined);
         else plans.push({ path, plan, version: records[i]!.version });
@@ -195,8 +196,12 @@ export class TreeWriter {
       const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
       try {
         if (failed) throw fromWorker(failed.error);
-        // Edited here since the plan: the disk thread wrote nothing over it; the next scan records the edit first.
-        if (outcomes.some((o) => 'changed' in o)) continue;
+        // Edited here since the store last looked: the disk thread wrote nothing over it; the next scan records the
+        // edit first (and drops this wait: the edit is newer).
+        if (outcomes.some((o) => 'changed' in o)) {
+          settle(path, LOCAL_EDIT);
+          continue;
+        }
         if (plan.write) {
           const written = outcomes.at(-1) as { stat: FileStat };
           if (plan.write.assembly) {
@@ -205,10 +210,13 @@ export class TreeWriter {
           this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
           for (const c of plan.write.chunks) unstage.push(c.hash);
         } else if (plan.delete) {
-          if (plan.delete.entry) {
-            // The same last look as the disk thread's before a rename: a local edit since the plan is not removed.
+          if (plan.delete.expect !== null) {
+            // The same last look as the disk thread's before a rename: a local edit since the store last looked is not removed.
             const now = await lstat(join(this.#c.dataPath, path)).catch(() => null);
-            if (now && (plan.delete.expect === null || !sameStat(now, plan.delete.expect))) continue;
+            if (now && !sameStat(now, plan.delete.expect)) {
+              settle(path, LOCAL_EDIT);
+              continue;
+            }
             await rm(join(this.#c.dataPath, path), { force: true });
           }
           this.#c.disk.forget(path);
@@ -225,16 +233,17 @@ export class TreeWriter {
   /**
    * What making the tree hold `record` at `path` takes: conflict copies and the
    * file itself to write, or the entry to remove; `not-yet` while chunks are
-   * missing or a local edit was not scanned yet (never overwritten: the next
-   * scan records it first); `done` when the tree holds it already.
+   * missing; `done` when the tree holds it already. Planned from what the
+   * store last saw at the path, without looking at it: the disk thread looks
+   * just before the rename (the write's `expect`), and a local edit not
+   * scanned yet is never overwritten (the next scan records it first). A file
+   * deleted here since is written again when the version received differs
+   * from the one deleted; the same version is left deleted, for the next scan
+   * to record.
    */
-  async #plan(path: string, record: StoredRecord | undefined, onDisk: LstatResult | { error: WorkerError }, replacing: Set<string>): Promise<Plan | 'not-yet' | 'done'> {
-    if (onDisk && 'error' in onDisk) throw fromWorker(onDisk.error);
+  async #plan(path: string, record: StoredRecord | undefined, replacing: Set<string>): Promise<Plan | 'not-yet' | 'done'> {
     const known = this.#c.disk.get(path);
-    if (onDisk ? !known || !sameStat(known.stat, onDisk) : known !== undefined) {
-      if (!onDisk) this.#c.disk.forget(path);
-      else return 'not-yet';
-    }
+    const expect = known?.stat ?? null;
     if (!record) return 'done';
     const manifest = record.deleted ? undefined : parseManifest(record.value, record.key);
     const chunks = manifest ? this.#chunksOf(path, record.version, manifest) : [];
@@ -248,7 +257,7 @@ export class TreeWriter {
       if (!loserChunks) return 'not-yet';
       items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
     }
-    if (!manifest) return { items, delete: { entry: onDisk !== null && onDisk.kind !== 'dir', expect: onDisk } };
+    if (!manifest) return { items, delete: { expect } };
     if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
     if (known && known.manifest.type === 'file') {
       replacing.add(path);
@@ -256,10 +265,10 @@ export class TreeWriter {
     }
     const assembly = this.#c.assemblies.of(path, record.version);
     if (assembly && manifest.type === 'file') {
-      items.push({ ...this.#c.assemblies.writeItem(path, manifest, chunks, assembly), expect: onDisk });
+      items.push({ ...this.#c.assemblies.writeItem(path, manifest, chunks, assembly), expect });
       return { items, write: { manifest, chunks, assembly } };
     }
-    items.push({ ...writeItem(path, manifest, chunks, false), expect: onDisk });
+    items.push({ ...writeItem(path, manifest, chunks, false), expect });
     return { items, write: { manifest, chunks } };
   }
 

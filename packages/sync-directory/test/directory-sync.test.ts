@@ -454,6 +454,30 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:plan.md']);
   });
 
+  it('never writes a received version over a local edit not scanned yet: it waits, named, and the scan records the edit first', async () => {
+    const clock = new ManualClock(Date.now()); // "later" on the test's clock
+    const { dirs, stores, sync } = await setup(['a', 'b'], {}, [], clock);
+    const b = stores.get('b')!;
+    await putFile(dirs.a!, 'doc.txt', 'v1');
+    await putFile(dirs.a!, 'gone.txt', 'v1');
+    await settle(stores, sync);
+    await putFile(dirs.b!, 'doc.txt', 'edited in b, not scanned yet');
+    await rm(join(dirs.b!, 'gone.txt')); // deleted in b, not scanned yet
+    await putFile(dirs.a!, 'doc.txt', 'edited in a');
+    await putFile(dirs.a!, 'gone.txt', 'v2 from a');
+    await stores.get('a')!.rescan();
+    await sync.syncNow(); // b receives both without a scan of its own
+    expect(await readFile(join(dirs.b!, 'doc.txt'), 'utf8')).toBe('edited in b, not scanned yet');
+    expect(b.waiting()).toEqual([{ path: 'doc.txt', reason: expect.stringMatching(/changed here since the store last looked/) }]);
+    // A file deleted here gets the newer version received (a received write is never dropped for an older delete).
+    expect(await readFile(join(dirs.b!, 'gone.txt'), 'utf8')).toBe('v2 from a');
+    clock.advance(10);
+    await settle(stores, sync); // b's scan makes its edit the later version: it wins everywhere, nothing lost
+    expect(b.waiting()).toEqual([]);
+    for (const id of ['a', 'b']) expect(await readFile(join(dirs[id]!, 'doc.txt'), 'utf8')).toBe('edited in b, not scanned yet');
+    for (const id of ['a', 'b']) expect(await readFile(join(dirs[id]!, 'gone.txt'), 'utf8')).toBe('v2 from a');
+  });
+
   it('a reader never sees a torn file while a new version is written', async () => {
     const { dirs, stores, sync } = await setup(['a', 'b']);
     const v1 = randomBytes(8_000_000);

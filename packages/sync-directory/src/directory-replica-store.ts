@@ -26,7 +26,7 @@ import { TEMP_MARK, sameStat, type FileStat, type ReadResult } from './disk-prot
 import { DISK_BATCH, DiskPool, fromWorker } from './disk-worker.js';
 import { parseDirectoryOptions, type DirectoryReplicaStoreOptions, type ResolvedDirectoryOptions } from './directory-store-options.js';
 import { resolveDataPath } from './data-path.js';
-import { listedEntries, manifestJson, manifestValue, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
+import { listedEntries, manifestJson, manifestValue, parseManifest, sameContent, sameManifest, SMALL_FILE_ROOM, withHeaderRoom, type Manifest } from './file-manifest.js';
 import { chunkBytes, manifestOf } from './manifest-chunks.js';
 import { FileAssemblies, type ReceivedVersion } from './file-assemblies.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -321,7 +321,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     // Read and cut on the disk threads, a batch at a time, while the walk goes on: a few batches in flight, each
     // handled as it comes back (the list is sorted after), so while one thread reads a large file the batches the
     // other threads read are turned into manifests meanwhile.
-    const batch = { inlineMaxBytes: this.#o.inlineMaxBytes, attempts: this.#o.readAttempts };
+    const batch = { inlineMaxBytes: this.#o.inlineMaxBytes, inlineRoom: SMALL_FILE_ROOM, attempts: this.#o.readAttempts };
     let walked = false;
     let stopped = false;
     let nextAt = 0;
@@ -382,7 +382,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
           }
           if ('error' in read) throw fromWorker(read.error);
           const chunks = unpackEntries(Buffer.from(read.chunks.buffer, read.chunks.byteOffset, read.chunks.byteLength))!;
-          const inline = read.inline ? Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength) : undefined;
+          const inline = read.inline ? withHeaderRoom(Buffer.from(read.inline.buffer, read.inline.byteOffset, read.inline.byteLength)) : undefined;
           found.push({ path, disk: { stat: read.stat, manifest: await manifestOf(read.stat, chunks, inline, this.#locator), chunks } });
         }
       }

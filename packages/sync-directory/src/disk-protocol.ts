@@ -40,7 +40,10 @@ export type CutResult = { before: FileStat; stat: FileStat; now: FileStat | null
 
 /** What reading one file gave. */
 export type ReadResult =
-  /** `chunks`: packed entries (32 bytes of SHA-256, 4 of size), none for a file that is inlined; `inline`: its bytes. */
+  /**
+   * `chunks`: packed entries (32 bytes of SHA-256, 4 of size), none for a file that is inlined; `inline`: its bytes,
+   * at offset `inlineRoom` of a buffer of their own (the room before them is for the record's header).
+   */
   | { stat: FileStat; chunks: Uint8Array; inline?: Uint8Array }
   /** Gone since the walk. */
   | { missing: true }
@@ -51,6 +54,8 @@ export type ReadResult =
 /** Options of a read batch. */
 export interface ReadBatch {
   inlineMaxBytes: number;
+  /** Bytes left free before an inlined file's bytes, in their buffer. */
+  inlineRoom: number;
   attempts: number;
 }
 

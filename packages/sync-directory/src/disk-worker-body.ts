@@ -124,8 +124,9 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
           if (!eof && filled < window.length) continue;
         }
         if (eof && total <= batch.inlineMaxBytes && inline === undefined) {
-          // Small enough to travel inside its record: no chunks to cut.
-          inline = new Uint8Array(filled);
+          // Small enough to travel inside its record: no chunks to cut. Read into a buffer with room for the record's
+          // header, which the main thread then fills in place (instead of copying the bytes into a new buffer).
+          inline = new Uint8Array(batch.inlineRoom + filled).subarray(batch.inlineRoom);
           inline.set(window.subarray(0, filled));
           filled = 0;
           break;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PACKED_ENTRY_BYTES } from './chunk-entry.js';
-import { manifestJson, manifestValue, parseManifest, sameContent, sameManifest, type Manifest } from './file-manifest.js';
+import { manifestJson, manifestValue, parseManifest, sameContent, sameManifest, SMALL_FILE_ROOM, withHeaderRoom, type Manifest } from './file-manifest.js';
 
 const entries = (n: number): string => Buffer.alloc(n * PACKED_ENTRY_BYTES, 7).toString('base64');
 // A small file's binary value, with one field of the header set by hand.
@@ -74,5 +74,25 @@ describe('parseManifest', () => {
     expect(parseManifest(manifestValue({ ...small, size: 0, data: Buffer.alloc(0) }), 'file:e')).toMatchObject({ size: 0, data: Buffer.alloc(0) });
     const chunked: Manifest = { type: 'file', mode: 0o644, mtimeMs: 0, size: 9, chunks: entries(1) };
     expect(manifestValue(chunked)).toBe(chunked);
+  });
+
+  it('writes the header in front of bytes read with room for it (no copy), once; other bytes are copied', () => {
+    const read = withHeaderRoom(Buffer.from(new Uint8Array(SMALL_FILE_ROOM + 5).fill(7).buffer, SMALL_FILE_ROOM, 5).fill(0x61));
+    const small: Manifest = { type: 'file', mode: 0o640, mtimeMs: 1_700_000_000_456, size: 5, data: read };
+    const value = manifestValue(small) as Uint8Array;
+    expect(value.buffer).toBe(read.buffer); // the same bytes, header in the room
+    expect(parseManifest(value, 'file:r')).toEqual(small);
+    expect(Buffer.from(value)).toEqual(Buffer.from(manifestValue({ ...small, data: Buffer.from('aaaaa') }) as Uint8Array));
+    // A second value of the same bytes (another mode) is a copy: the first value's header is left as it was.
+    const other = manifestValue({ ...small, mode: 0o600 }) as Uint8Array;
+    expect(other.buffer).not.toBe(read.buffer);
+    expect(parseManifest(value, 'file:r')).toMatchObject({ mode: 0o640 });
+    expect(parseManifest(other, 'file:r')).toMatchObject({ mode: 0o600 });
+    // Bytes without the room (a view into a larger buffer) are never written around.
+    const pooled = Buffer.from('xxxxxxxxxxxxxxxxhello').subarray(SMALL_FILE_ROOM, SMALL_FILE_ROOM + 5);
+    const before = Buffer.from(pooled.buffer, pooled.byteOffset - SMALL_FILE_ROOM, SMALL_FILE_ROOM + 5).toString();
+    withHeaderRoom(pooled);
+    manifestValue({ ...small, data: pooled });
+    expect(Buffer.from(pooled.buffer, pooled.byteOffset - SMALL_FILE_ROOM, SMALL_FILE_ROOM + 5).toString()).toBe(before);
   });
 });

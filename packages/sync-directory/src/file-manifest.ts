@@ -72,16 +72,42 @@ function manifestProblem(value: unknown): string | undefined {
 const SMALL_FILE_FORMAT = 1;
 const SMALL_FILE_HEADER = 11;
 
+/** Bytes left free before a small file's bytes read from disk, for {@link manifestValue} to fill. */
+export const SMALL_FILE_ROOM = SMALL_FILE_HEADER;
+// Buffers whose first SMALL_FILE_ROOM bytes are free for a header, each until its one use (see withHeaderRoom).
+const roomy = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Marks `data` (at offset {@link SMALL_FILE_ROOM} of a buffer of its own, as
+ * the disk thread reads a small file) so that {@link manifestValue} writes
+ * the header in front of it instead of copying it: a new buffer per file was
+ * 3 µs of each small file's scan.
+ */
+export function withHeaderRoom(data: Buffer): Buffer {
+  if (data.byteOffset === SMALL_FILE_ROOM && data.buffer.byteLength === SMALL_FILE_ROOM + data.length) roomy.add(data.buffer);
+  return data;
+}
+
 /** What a `file:` record stores for `m`: a small file in the binary form, anything else as the manifest itself. */
 export function manifestValue(m: Manifest): unknown {
   if (m.type === 'link' || m.data === undefined) return m;
+  if (roomy.delete(m.data.buffer)) {
+    // Once: the value then owns the buffer, and another header written there would change it.
+    const out = Buffer.from(m.data.buffer, 0, SMALL_FILE_HEADER + m.data.length);
+    writeSmallFileHeader(out, m);
+    return out;
+  }
   // Not from Buffer's shared pool: the value is kept, and a pool per few small files cost more than the copy.
   const out = Buffer.allocUnsafeSlow(SMALL_FILE_HEADER + m.data.length);
+  writeSmallFileHeader(out, m);
+  m.data.copy(out, SMALL_FILE_HEADER);
+  return out;
+}
+
+function writeSmallFileHeader(out: Buffer, m: FileManifest): void {
   out[0] = SMALL_FILE_FORMAT;
   out.writeUInt16BE(m.mode, 1);
   out.writeDoubleBE(m.mtimeMs, 3);
-  m.data.copy(out, SMALL_FILE_HEADER);
-  return out;
 }
 
 /**

@@ -79,7 +79,7 @@ describe('DiskPool cuts a large file on every thread at once', () => {
     try {
       for (const [name, data] of Object.entries(files)) {
         const item = { path: join(dir, name), size: data.length };
-        const batch = { inlineMaxBytes: 16_384, attempts: 3 };
+        const batch = { inlineMaxBytes: 16_384, inlineRoom: 0, attempts: 3 };
         const [a] = await one.read([item], batch);
         const wholeReads = vi.spyOn(DiskWorker.prototype, 'read');
         const [b, small] = await four.read([item, { path: join(dir, 'random'), size: 1 }], batch); // a small item beside it keeps its place
@@ -92,7 +92,7 @@ describe('DiskPool cuts a large file on every thread at once', () => {
         expect(small).toMatchObject({ stat: { size: data === files.random ? data.length : files.random!.length } });
       }
       // Gone before it is read: reported missing, as a one-thread read reports it.
-      expect(await four.read([{ path: join(dir, 'nope'), size: PARALLEL_CUT_BYTES }], { inlineMaxBytes: 0, attempts: 1 })).toEqual([{ missing: true }]);
+      expect(await four.read([{ path: join(dir, 'nope'), size: PARALLEL_CUT_BYTES }], { inlineMaxBytes: 0, inlineRoom: 0, attempts: 1 })).toEqual([{ missing: true }]);
     } finally {
       await one.close();
       await four.close();

@@ -122,27 +122,26 @@ export class ChunkLocator {
   async stageInto(asm: Pack, items: ReadonlyArray<{ hash: string; data: Buffer; offsets: readonly number[] }>, place: PlaceFn): Promise<void> {
     const fresh = items.filter((i) => !this.#staged.has(i.hash) && i.offsets.length > 0);
     if (fresh.length === 0) return;
-    // Chunks that arrive in file order sit end to end: one write per run of them, not one per chunk.
     const pieces = fresh.flatMap((item) => item.offsets.map((offset) => ({ offset, data: item.data }))).sort((x, y) => x.offset - y.offset);
+    // Every run's bytes copied into one buffer of their own, which moves to the disk thread (the runs are views of
+    // it): one copy of each byte, where a lone chunk sent as a view of the received frame was copied by postMessage
+    // with the rest of the frame, and each joined run was a buffer (and a transfer) of its own.
+    let total = 0;
+    for (const p of pieces) total += p.data.length;
+    // Not Buffer's pool (it moves), not zero-filled first: every byte is copied in.
+    const packed = Buffer.allocUnsafeSlow(total);
     const runs: Array<{ offset: number; data: Buffer }> = [];
-    // Runs joined here own their memory and move to the disk thread; a lone chunk is a view of the received frame.
-    const transfer: ArrayBuffer[] = [];
+    let at = 0;
     for (let i = 0; i < pieces.length; ) {
-      const run = [pieces[i]!];
-      let end = pieces[i]!.offset + pieces[i]!.data.length;
-      for (i++; i < pieces.length && pieces[i]!.offset === end; i++) {
-        run.push(pieces[i]!);
+      const start = at;
+      let end = pieces[i]!.offset;
+      const offset = end;
+      // Chunks that arrive in file order sit end to end: one write per run of them, not one per chunk.
+      for (; i < pieces.length && pieces[i]!.offset === end; i++) {
+        at += pieces[i]!.data.copy(packed, at);
         end += pieces[i]!.data.length;
       }
-      if (run.length === 1) runs.push({ offset: run[0]!.offset, data: run[0]!.data });
-      else {
-        // Its own memory (not Buffer's pool: it moves to the disk thread), not zero-filled first: every byte is copied in.
-        const joined = Buffer.allocUnsafeSlow(end - run[0]!.offset);
-        let at = 0;
-        for (const r of run) at += r.data.copy(joined, at);
-        runs.push({ offset: run[0]!.offset, data: joined });
-        transfer.push(joined.buffer as ArrayBuffer);
-      }
+      runs.push({ offset, data: packed.subarray(start, at) });
     }
     const entries = Buffer.alloc(fresh.length * INDEX_ENTRY);
     fresh.forEach((item, i) => {
@@ -150,7 +149,7 @@ export class ChunkLocator {
       entries.writeBigUInt64BE(BigInt(item.offsets[0]!), i * INDEX_ENTRY + 32);
       entries.writeUInt32BE(item.data.length, i * INDEX_ENTRY + 40);
     });
-    await place(asm.file, runs, asm.index!, entries, this.#durable, transfer);
+    await place(asm.file, runs, asm.index!, entries, this.#durable, [packed.buffer as ArrayBuffer]);
     for (const item of fresh) {
       if (this.#staged.has(item.hash)) continue;
       this.#staged.set(item.hash, { pack: asm, offset: item.offsets[0]! });

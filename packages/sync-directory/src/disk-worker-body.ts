@@ -221,15 +221,21 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     throw coded('STORE_UNAVAILABLE', `chunk ${chunk.hash.slice(0, 16)}… is no longer on disk in ${region} (its file changed after the last scan); the next scan replaces the file's record`, chunk.hash);
   }
 
-  // Chunks to send: each in a buffer of its own (handed to the main thread without a copy).
+  // Chunks to send: views of one buffer for the request (handed to the main thread without a copy; a buffer per
+  // chunk was thousands of allocations for a large file, each freed by the main thread's garbage collector).
   function readChunks(items: ChunkSource[], region: string): Array<Uint8Array | { error: WorkerError }> {
     const fds = new Map<string, number | null>();
+    let total = 0;
+    for (const chunk of items) total += chunk.size;
+    const out = Buffer.allocUnsafeSlow(total);
+    let at = 0;
     try {
       return items.map((chunk) => {
-        const out = Buffer.allocUnsafeSlow(chunk.size);
+        const offset = at;
+        at += chunk.size;
         try {
-          readChunk(fds, chunk, out, 0, region);
-          return new Uint8Array(out.buffer, 0, chunk.size);
+          readChunk(fds, chunk, out, offset, region);
+          return new Uint8Array(out.buffer, offset, chunk.size);
         } catch (e) {
           return { error: errorOf(e) };
         }
@@ -445,9 +451,12 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
               : request.op === 'cut'
                 ? [cutSegment(request.segment)]
                 : writeFiles(unpacked(request.items, request.packed), request.batch);
-      // Bytes read go back without a copy: each result's buffers are its own (never a pooled slab).
+      // Bytes read go back without a copy: their buffers are the request's own (never a pooled slab).
       const transfer: ArrayBuffer[] = [];
-      if (request.op === 'chunks') for (const r of results as Array<Uint8Array | object>) if (r instanceof Uint8Array) transfer.push(r.buffer as ArrayBuffer);
+      if (request.op === 'chunks') {
+        const read = (results as Array<Uint8Array | object>).find((r): r is Uint8Array => r instanceof Uint8Array);
+        if (read) transfer.push(read.buffer as ArrayBuffer);
+      }
       if (request.op === 'read' || request.op === 'cut') {
         for (const r of results as Array<ReadResult | CutResult>) {
           if ('chunks' in r) transfer.push(r.chunks.buffer as ArrayBuffer);

@@ -94,9 +94,9 @@ export interface WriteItem {
   /** A link's target text. */
   target?: string;
   /**
-   * What the path held when the write was planned (null: nothing): checked
-   * again just before the rename, and the write is dropped (`changed`) when
-   * the path holds something else by then (a local edit).
+   * What the store last saw at the path (null: nothing), which the write was
+   * planned from: checked just before the rename, and the write is dropped
+   * (`changed`) when the path holds something else (a local edit).
    */
   expect?: FileStat | null;
   /** Written only when nothing is there yet (a conflict copy is kept once). */

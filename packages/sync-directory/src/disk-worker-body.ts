@@ -327,9 +327,9 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
       if (filled > 0) writeAll(gather.subarray(0, filled));
       finishFile(fd, item);
     };
-    // The last look before a received version replaces what is at its path: the entry must still be what the main
-    // thread saw when it planned the write (nothing, or the file the store last saw there; gone is fine too). A local
-    // edit made since is never written over: it is left for the next scan to record, and the version waits.
+    // The look before a received version replaces what is at its path (the only one: writes are planned from what the
+    // store last saw): the entry must still be that (nothing, or the file the store last saw there; gone is fine too).
+    // A local edit made since is never written over: it is left for the next scan to record, and the version waits.
     const unchangedSincePlanned = (file: string, item: WriteItem): boolean => {
       if (item.expect === undefined) return true;
       const now = fs.lstatSync(file, { throwIfNoEntry: false });

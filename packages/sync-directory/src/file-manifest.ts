@@ -84,14 +84,17 @@ const roomy = new WeakSet<ArrayBufferLike>();
  * 3 µs of each small file's scan.
  */
 export function withHeaderRoom(data: Buffer): Buffer {
-  if (data.byteOffset === SMALL_FILE_ROOM && data.buffer.byteLength === SMALL_FILE_ROOM + data.length) roomy.add(data.buffer);
+  if (hasHeaderRoom(data)) roomy.add(data.buffer);
   return data;
 }
+
+// The bytes end their buffer and the room before them is all the buffer holds besides: the value is the whole buffer.
+const hasHeaderRoom = (data: Buffer): boolean => data.byteOffset === SMALL_FILE_ROOM && data.buffer.byteLength === SMALL_FILE_ROOM + data.length;
 
 /** What a `file:` record stores for `m`: a small file in the binary form, anything else as the manifest itself. */
 export function manifestValue(m: Manifest): unknown {
   if (m.type === 'link' || m.data === undefined) return m;
-  if (roomy.delete(m.data.buffer)) {
+  if (hasHeaderRoom(m.data) && roomy.delete(m.data.buffer)) {
     // Once: the value then owns the buffer, and another header written there would change it.
     const out = Buffer.from(m.data.buffer, 0, SMALL_FILE_HEADER + m.data.length);
     writeSmallFileHeader(out, m);

@@ -436,6 +436,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     }
     await this.#ensureChunkRecords(needChunks, signal);
     await this.#disk.flush();
+    this.#writer.rescanned();
     await this.#writer.pass();
     if (this.#gcDue) await this.#collectGarbage(signal);
     report.waiting = this.waiting();

@@ -14,6 +14,9 @@ import { listChunks, resolveChunks } from './manifest-chunks.js';
 import { CHUNK_PREFIX, FILE_PREFIX } from './record-keys.js';
 import { writeItem } from './write-item.js';
 
+/** Ends a path's wait in a pass (`reason` undefined) or says why it still waits; `held`: until a scan has run. */
+type Settle = (path: string, reason: string | undefined, held?: boolean) => void;
+
 const LOCAL_EDIT = 'changed here since the store last looked; the next scan records that change first';
 
 /** A file received from another region and not written yet. */
@@ -59,6 +62,9 @@ export class TreeWriter {
   // Bumped when an apply receives a new version of a path: a pass that started before it leaves the path waiting.
   readonly #gen = new Map<string, number>();
   #genCounter = 0;
+  // Paths whose last write found a local edit not scanned yet: not tried again (each try sends the file's bytes to a
+  // disk thread) until a newer version arrives or a scan has run (it records the edit, or finds the path free).
+  readonly #heldForScan = new Set<string>();
   // A large waiting file's chunk list, unpacked once, and how far the passes found its chunks here.
   readonly #lists = new Map<string, { version: string; chunks: ChunkEntry[]; from: number }>();
   #writing: Promise<void> = Promise.resolve();
@@ -72,12 +78,19 @@ export class TreeWriter {
   expect(path: string, reason: string): void {
     this.#waiting.set(path, reason);
     this.#gen.set(path, ++this.#genCounter);
+    this.#heldForScan.delete(path);
   }
 
   /** The tree holds this region's own version of `path` now (a scan recorded it): nothing to write there. */
   drop(path: string): void {
     this.#waiting.delete(path);
     this.#gen.delete(path);
+    this.#heldForScan.delete(path);
+  }
+
+  /** A scan has run: writes held back by a local edit are tried again by the next pass. */
+  rescanned(): void {
+    this.#heldForScan.clear();
   }
 
   /** Paths waiting, with why. */
@@ -131,17 +144,21 @@ export class TreeWriter {
    * write the one before, which left them idle half the time.
    */
   async pass(): Promise<void> {
-    if (this.#waiting.size === 0) return;
-    const paths = [...this.#waiting.keys()];
+    const paths = [...this.#waiting.keys()].filter((p) => !this.#heldForScan.has(p));
+    if (paths.length === 0) return;
     const gens = new Map(paths.map((p) => [p, this.#gen.get(p)]));
-    // Settles a path's wait unless a newer version arrived since this pass began (the next pass takes that one).
-    const settle = (path: string, reason: string | undefined): void => {
+    // Settles a path's wait unless a newer version arrived since this pass began (the next pass takes that one);
+    // `held`: it waits for a scan (a local edit is in the way).
+    const settle: Settle = (path, reason, held = false) => {
       if (this.#gen.get(path) !== gens.get(path)) return;
       if (reason === undefined) {
         this.#waiting.delete(path);
         this.#gen.delete(path);
         this.#lists.delete(path);
-      } else this.#waiting.set(path, reason);
+      } else {
+        this.#waiting.set(path, reason);
+        if (held) this.#heldForScan.add(path);
+      }
     };
     const records = await this.#c.inner.lent.getMany(paths.map((p) => FILE_PREFIX + p));
     // Files of this pass being replaced: a chunk only they hold is kept aside while it is still named. For the whole
@@ -168,7 +185,7 @@ export class TreeWriter {
   }
 
   /** Plans each path of a batch; paths settled on the way (done, or failed) are not in the result. */
-  async #planBatch(slice: string[], records: Array<StoredRecord | undefined>, replacing: Set<string>, settle: (path: string, reason: string | undefined) => void): Promise<Array<{ path: string; plan: Plan; version: string }>> {
+  async #planBatch(slice: string[], records: Array<StoredRecord | undefined>, replacing: Set<string>, settle: Settle): Promise<Array<{ path: string; plan: Plan; version: string }>> {
     const plans: Array<{ path: string; plan: Plan; version: string }> = [];
     for (const [i, path] of slice.entries()) {
       try {
@@ -184,7 +201,7 @@ export class TreeWriter {
   }
 
   /** Writes a planned batch on the disk threads, then records what each file holds now. */
-  async #writeBatch(plans: Array<{ path: string; plan: Plan; version: string }>, settle: (path: string, reason: string | undefined) => void): Promise<void> {
+  async #writeBatch(plans: Array<{ path: string; plan: Plan; version: string }>, settle: Settle): Promise<void> {
     // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
     const items = plans.flatMap(({ plan }) => plan.items);
     for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
@@ -199,7 +216,7 @@ export class TreeWriter {
         // Edited here since the store last looked: the disk thread wrote nothing over it; the next scan records the
         // edit first (and drops this wait: the edit is newer).
         if (outcomes.some((o) => 'changed' in o)) {
-          settle(path, LOCAL_EDIT);
+          settle(path, LOCAL_EDIT, true);
           continue;
         }
         if (plan.write) {
@@ -214,7 +231,7 @@ export class TreeWriter {
             // The same last look as the disk thread's before a rename: a local edit since the store last looked is not removed.
             const now = await lstat(join(this.#c.dataPath, path)).catch(() => null);
             if (now && !sameStat(now, plan.delete.expect)) {
-              settle(path, LOCAL_EDIT);
+              settle(path, LOCAL_EDIT, true);
               continue;
             }
             await rm(join(this.#c.dataPath, path), { force: true });

@@ -478,6 +478,30 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     for (const id of ['a', 'b']) expect(await readFile(join(dirs[id]!, 'gone.txt'), 'utf8')).toBe('v2 from a');
   });
 
+  it('a version held back by a local edit waits for the scan: a later local delete of that file is not undone by the next write pass', async () => {
+    const clock = new ManualClock(Date.now());
+    const { dirs, stores, sync } = await setup(['a', 'b'], {}, [], clock);
+    const b = stores.get('b')!;
+    await putFile(dirs.a!, 'doc.txt', 'v1');
+    await settle(stores, sync);
+    await putFile(dirs.b!, 'doc.txt', 'edited in b, not scanned yet');
+    await putFile(dirs.a!, 'doc.txt', 'edited in a');
+    await stores.get('a')!.rescan();
+    await sync.syncNow();
+    expect(b.waiting().map((w) => w.path)).toEqual(['doc.txt']);
+    await rm(join(dirs.b!, 'doc.txt')); // then deleted in b, still not scanned: the path is free now
+    await putFile(dirs.a!, 'other.txt', 'another file');
+    await stores.get('a')!.rescan();
+    await sync.syncNow(); // b receives other.txt: a write pass runs, and leaves doc.txt alone
+    expect(await readFile(join(dirs.b!, 'other.txt'), 'utf8')).toBe('another file');
+    await expect(readFile(join(dirs.b!, 'doc.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    clock.advance(10);
+    await settle(stores, sync); // b's scan records the delete, b's latest change: it wins everywhere
+    for (const id of ['a', 'b']) await expect(readFile(join(dirs[id]!, 'doc.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+    for (const id of ['a', 'b']) expect(await readFile(join(dirs[id]!, 'other.txt'), 'utf8')).toBe('another file');
+    expect(b.waiting()).toEqual([]);
+  });
+
   it('a reader never sees a torn file while a new version is written', async () => {
     const { dirs, stores, sync } = await setup(['a', 'b']);
     const v1 = randomBytes(8_000_000);

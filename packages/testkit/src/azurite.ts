@@ -28,8 +28,10 @@ export interface Azurite {
   readonly port: number;
   /** The process id while it runs. */
   readonly pid: number | undefined;
-  /** Stops it and starts it again on the same port; data survives only with `persistence: 'disk'`. */
+  /** Stops it (if it runs) and starts it again on the same port; data survives only with `persistence: 'disk'`. */
   restart(): Promise<void>;
+  /** Stops it and keeps its directory: down until `restart()`, which serves the same data with `persistence: 'disk'`. */
+  halt(): Promise<void>;
   /** Stops it (SIGTERM, SIGKILL after 3 s) and removes its directory (a later `restart()` starts empty). Idempotent. */
   stop(): Promise<void>;
 }
@@ -93,6 +95,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     async restart() {
       await stopServer();
       await launch(port);
+    },
+    async halt() {
+      await stopServer();
     },
     async stop() {
       await stopServer();

@@ -139,9 +139,10 @@ export class TreeWriter {
 
   /**
    * Writes every received file whose chunks are all here, a batch at a time
-   * on the disk threads. Batches overlap: the next one is looked up and
-   * planned (an lstat round trip and main-thread work) while the disk threads
-   * write the one before, which left them idle half the time.
+   * on the disk threads. Batches overlap: the next one is planned (its
+   * chunks looked up, main-thread work) while the disk threads write the one
+   * before, which left them idle half the time. Paths held back by a local
+   * edit wait for the next scan.
    */
   async pass(): Promise<void> {
     const paths = [...this.#waiting.keys()].filter((p) => !this.#heldForScan.has(p));

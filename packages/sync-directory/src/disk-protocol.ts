@@ -87,8 +87,6 @@ export interface WriteItem {
   mode?: number;
   /** The whole content (small files). */
   data?: Uint8Array;
-  /** Where `data` is in the request's `packed` bytes, `[offset, length]` (how it crosses to the disk thread). */
-  dataAt?: [number, number];
   /** The content as chunks, in order (checked against their hash as they are read). */
   chunks?: ChunkSource[];
   /** A link's target text. */
@@ -133,7 +131,7 @@ export type DiskRequest =
   | { id: number; op: 'place'; file: string; runs: PlaceRun[]; index: string; entries: Uint8Array; durable: boolean }
   | { id: number; op: 'read'; items: ReadItem[]; batch: ReadBatch }
   | { id: number; op: 'cut'; segment: CutSegment }
-  | { id: number; op: 'write'; items: WriteItem[]; batch: WriteBatch; packed?: Uint8Array };
+  | { id: number; op: 'write'; items: WriteItem[]; batch: WriteBatch };
 
 /** The worker's answer to request `id`. */
 export type DiskResponse = { id: number; results: unknown[] } | { id: number; failure: WorkerError };

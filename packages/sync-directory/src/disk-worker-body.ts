@@ -431,12 +431,6 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     }
   }
 
-  // A write request's small files, their bytes views of the one buffer they crossed in.
-  function unpacked(items: WriteItem[], packed: Uint8Array | undefined): WriteItem[] {
-    if (packed) for (const item of items) if (item.dataAt) item.data = packed.subarray(item.dataAt[0], item.dataAt[0] + item.dataAt[1]);
-    return items;
-  }
-
   parentPort!.on('message', (request: DiskRequest) => {
     try {
       const results =
@@ -450,7 +444,7 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
               ? readFiles(request.items, request.batch)
               : request.op === 'cut'
                 ? [cutSegment(request.segment)]
-                : writeFiles(unpacked(request.items, request.packed), request.batch);
+                : writeFiles(request.items, request.batch);
       // Bytes read go back without a copy: their buffers are the request's own (never a pooled slab).
       const transfer: ArrayBuffer[] = [];
       if (request.op === 'chunks') {

@@ -519,8 +519,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
    */
   #received(record: ReplicaRecord, manifest: Manifest | undefined): ReplicaRecord {
     const out: ReplicaRecord = { ...record };
-    // Binary already (checked by parseManifest): kept as it came, the store copies it in; JSON is made binary.
-    if (manifest && !(record.value instanceof Uint8Array)) out.value = manifestValue(manifest);
+    // Binary already (checked by parseManifest): copied into a buffer of its own, as the journal's replay does. It is
+    // a view of the frame it came in, and the store keeps what it is given: each small file would hold its whole
+    // frame (up to a batch's bytes) in memory for as long as its record is current. JSON is made binary.
+    if (manifest) out.value = record.value instanceof Uint8Array ? new Uint8Array(record.value) : manifestValue(manifest);
     if (!record.conflicts?.length) return out;
     const conflicts = record.conflicts.flatMap((c) => {
       if (c.deleted) return [c];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type StoredRecord } from '@meridian/core';
-import { decodeBatch, encodeBatch } from '@meridian/core/spi';
+import { decodeBatch, encodeBatch, readOnly } from '@meridian/core/spi';
 import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskWorker } from '../src/disk-worker.js';
@@ -133,6 +133,24 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await readFile(join(dirs.b!, 'f.bin'))).equals(v2)).toBe(true);
     // And the store knows what it wrote: a scan of b records nothing new.
     expect((await b.rescan()).changed).toEqual([]);
+  });
+
+  it('keeps a received small file in bytes of its own, not as a view that holds the whole frame it came in', async () => {
+    const { dirs, stores } = await setup(['a', 'b'], {}, []);
+    const a = stores.get('a')!;
+    const b = stores.get('b')!;
+    for (let i = 0; i < 20; i++) await putFile(dirs.a!, `s/${i}.txt`, `small file ${i}`);
+    await a.rescan();
+    const wire = await overTheWire(await scanAll(a));
+    const framed = wire.find((r) => r.key === 'file:s/7.txt')!.value as Uint8Array;
+    expect(framed.buffer.byteLength).toBeGreaterThan(framed.length); // a view of the frame, as decoded
+    await b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })));
+    await b.flush();
+    const [stored] = await readOnly(b).getMany(['file:s/7.txt']); // the store's own record, not a copy of it
+    const value = stored!.value as Uint8Array;
+    expect(value.buffer.byteLength).toBe(value.length);
+    expect((parseManifest(value, 'file:s/7.txt') as FileManifest).data!.toString()).toBe('small file 7');
+    expect(await readFile(join(dirs.b!, 's/7.txt'), 'utf8')).toBe('small file 7');
   });
 
   it('builds a large received file in place: its chunks are written once, where they go, and the file is renamed into the tree', async () => {

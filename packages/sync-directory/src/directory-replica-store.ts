@@ -432,7 +432,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
     if (fileWrites.length > 0) {
       await this.#inner.apply(fileWrites, { signal });
       this.#gcDue = true;
-      await this.#shareSmallFiles(fileWrites);
     }
     await this.#ensureChunkRecords(needChunks, signal);
     await this.#disk.flush();
@@ -459,22 +458,6 @@ export class DirectoryReplicaStore implements ReplicaStore {
     // As core's writer does: a plain write keeps pending conflicts (and their copies); `resolve` settles them.
     if (current?.conflicts?.length) record.conflicts = current.conflicts;
     return { key, record, expected: current?.etag ?? null };
-  }
-
-  /**
-   * Points what the tree holds of the small files just recorded at their
-   * records' bytes, which the store keeps anyway: the bytes the scan read go,
-   * and each small file is in memory once, not twice.
-   */
-  async #shareSmallFiles(writes: readonly ReplicaWrite[]): Promise<void> {
-    const small = writes.filter((w) => w.record?.value instanceof Uint8Array);
-    if (small.length === 0) return;
-    const stored = await this.#inner.lent.getMany(small.map((w) => w.key));
-    stored.forEach((record, i) => {
-      const file = this.#disk.get(small[i]!.key.slice(FILE_PREFIX.length));
-      // Only the version this scan wrote: its bytes are the ones the scan read.
-      if (record && record.version === small[i]!.record!.version && file) file.manifest = parseManifest(record.value, record.key);
-    });
   }
 
   /** Writes a chunk record for each hash that has no live one (bytes are here: just read or staged). */

@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -54,6 +54,73 @@ async function once(source: string, work: string): Promise<Phase> {
   await a.close();
   await b.close();
   return phase;
+}
+
+/**
+ * Deletes carried over: every small file synced to a second directory, then removed at the source; rsync
+ * `--delete` on a copy of the same target, against our rescan and the sync until a round moves nothing. (rsync
+ * also removes the emptied directories, which directory sync keeps: it does not sync directories.)
+ */
+async function deletesOnce(small: string, work: string): Promise<{ rsync: number; ours: number }> {
+  await rm(work, { recursive: true, force: true });
+  const [source, rsyncTarget, target] = ['source', 'rsync-target', 'target'].map((name) => join(work, name)) as [string, string, string];
+  await mkdir(work, { recursive: true });
+  execFileSync('cp', ['-a', small, source]);
+  execFileSync('cp', ['-a', small, rsyncTarget]);
+  await mkdir(target);
+  const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: source, stateDirectory: join(work, 'state', 'a'), durable: false });
+  const b = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: target, stateDirectory: join(work, 'state', 'b'), durable: false });
+  const sync = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b }] });
+  const settle = async (): Promise<void> => {
+    for (let round = 1; ; round++) {
+      const report = await sync.syncNow();
+      if (report.pairs.every((p) => p.ok && p.records === 0)) return;
+      if (round === 20) throw new Error('sync did not settle');
+    }
+  };
+  try {
+    await settle();
+    await rm(join(source, 'small'), { recursive: true });
+    execFileSync('sync');
+    let t = performance.now();
+    execFileSync('rsync', ['-a', '--whole-file', '--delete', `${source}/`, `${rsyncTarget}/`]);
+    const rsync = performance.now() - t;
+    execFileSync('sync');
+    t = performance.now();
+    const report = await a.rescan();
+    await settle();
+    const ours = performance.now() - t;
+    const left = (await readdir(target, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+    if (report.deleted.length !== 10_000 || left !== 0 || b.waiting().length > 0) throw new Error(`deletes not carried over: ${report.deleted.length} recorded, ${left} files left in the target`);
+    return { rsync, ours };
+  } finally {
+    await sync.close();
+    await a.close();
+    await b.close();
+  }
+}
+
+/** {@link deletesOnce}, RUNS times, under `base`. */
+async function deletesUnder(base: string): Promise<Record<string, unknown>> {
+  const work = await mkdtemp(join(base, 'meridian-dirsync-deletes-'));
+  try {
+    const small = join(work, 'small-source');
+    await mkdir(small);
+    await smallFiles(small, 10_000);
+    const runs: Array<{ rsync: number; ours: number }> = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await deletesOnce(small, join(work, 'run')));
+      const r = runs.at(-1)!;
+      console.log(`${base} 10 000 deletes run ${i + 1}: rsync --delete ${r.rsync.toFixed(0)} ms; ours ${r.ours.toFixed(0)} ms (rescan and sync): ${(r.rsync / r.ours).toFixed(2)}×`);
+    }
+    return {
+      rsyncMillis: Math.round(median(runs.map((r) => r.rsync))),
+      oursMillis: Math.round(median(runs.map((r) => r.ours))),
+      pairedRatios: runs.map((r) => Number((r.rsync / r.ours).toFixed(3))),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** Memory an open store keeps for a tree (what the store holds after its first scan), in MB. */
@@ -143,11 +210,13 @@ async function main(): Promise<void> {
     const results = await phasesUnder(tmpdir());
     // The same on a RAM file system, where no disk latency hides anything: both sides' own CPU cost.
     const tmpfs = existsSync('/dev/shm') ? await phasesUnder('/dev/shm') : undefined;
+    const deletes = { disk: await deletesUnder(tmpdir()), ...(existsSync('/dev/shm') ? { tmpfs: await deletesUnder('/dev/shm') } : {}) };
     const memory = await memoryUnder(tmpdir());
     const path = writeBenchResult(new URL('./results/', import.meta.url), 'directory-sync-phases', {
       data: { smallFiles: '10 000 files of 100 B to 4 KiB', bigFile: '200 MB of random bytes' },
       ...results,
       ...(tmpfs ? { tmpfs: { note: 'the same phases with every directory on /dev/shm (tmpfs): no disk latency, only CPU', ...tmpfs } } : {}),
+      deletes: { note: '10 000 small files removed at the source: rsync --delete against our rescan and sync until a round moves nothing', ...deletes },
       memory: { note: 'heap and external memory (binary values among it) an open store keeps after its first scan, after a full collection', ...memory },
     });
     console.log(`wrote ${path}`);

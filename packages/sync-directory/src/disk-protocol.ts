@@ -77,11 +77,14 @@ export interface FillChunk extends ChunkSource {
   offsets: number[];
 }
 
-/** One entry to put in the tree, atomically (temp name beside it, then a rename). */
+/**
+ * One entry to put in the tree, atomically (temp name beside it, then a
+ * rename), or to take out of it (`remove`: a received delete won).
+ */
 export interface WriteItem {
   /** Path relative to the batch's root, with `/`. */
   relative: string;
-  kind: 'file' | 'link';
+  kind: 'file' | 'link' | 'remove';
   mtimeMs: number;
   /** Permission bits (files). */
   mode?: number;
@@ -93,8 +96,9 @@ export interface WriteItem {
   target?: string;
   /**
    * What the store last saw at the path (null: nothing), which the write was
-   * planned from: checked just before the rename, and the write is dropped
-   * (`changed`) when the path holds something else (a local edit).
+   * planned from: checked just before the rename (or the removal), and the
+   * write is dropped (`changed`) when the path holds something else (a local
+   * edit).
    */
   expect?: FileStat | null;
   /** Written only when nothing is there yet (a conflict copy is kept once). */
@@ -114,8 +118,8 @@ export interface WriteBatch {
   region: string;
 }
 
-/** What writing one entry gave: its lstat once in place, `kept` when `onlyIfAbsent` found one. */
-export type WriteResult = { stat: FileStat } | { kept: true } | { changed: true } | { error: WorkerError };
+/** What writing one entry gave: its lstat once in place, `kept` when `onlyIfAbsent` found one, `removed` (gone, or already gone). */
+export type WriteResult = { stat: FileStat } | { kept: true } | { changed: true } | { removed: true } | { error: WorkerError };
 
 /** An error as the worker reports it: a Meridian code when it is one of ours, the errno code otherwise. */
 export interface WorkerError {

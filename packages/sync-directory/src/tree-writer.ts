@@ -1,10 +1,8 @@
-import { lstat, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StoredRecord } from '@meridian/core';
 import type { ChunkEntry } from './chunk-entry.js';
 import type { ChunkLocator } from './chunk-locator.js';
 import { conflictCopyPath } from './conflict-copy-name.js';
-import { sameStat, type FileStat, type WorkerError, type WriteItem } from './disk-protocol.js';
+import type { FileStat, WorkerError, WriteItem } from './disk-protocol.js';
 import type { DiskState } from './disk-state.js';
 import { DISK_BATCH, fromWorker, type DiskPool } from './disk-worker.js';
 import type { Assembly, FileAssemblies } from './file-assemblies.js';
@@ -32,8 +30,8 @@ interface Plan {
   items: WriteItem[];
   /** The file written (the last item), and the assembly it was built in. */
   write?: { manifest: Manifest; chunks: ChunkEntry[]; assembly?: Assembly };
-  /** A delete won: the file the store last saw at the path goes (`expect`; null: nothing to remove), if it is still there unchanged. */
-  delete?: { expect: FileStat | null };
+  /** A delete won: the file the store last saw at the path goes (the last item), if it is still there unchanged. */
+  delete?: true;
 }
 
 /** What the writer works with: the store's parts. */
@@ -228,15 +226,6 @@ export class TreeWriter {
           this.#c.disk.set(path, { stat: written.stat, manifest: plan.write.manifest, chunks: plan.write.chunks }, version);
           for (const c of plan.write.chunks) unstage.push(c.hash);
         } else if (plan.delete) {
-          if (plan.delete.expect !== null) {
-            // The same last look as the disk thread's before a rename: a local edit since the store last looked is not removed.
-            const now = await lstat(join(this.#c.dataPath, path)).catch(() => null);
-            if (now && !sameStat(now, plan.delete.expect)) {
-              settle(path, LOCAL_EDIT, true);
-              continue;
-            }
-            await rm(join(this.#c.dataPath, path), { force: true });
-          }
           this.#c.disk.forget(path);
         }
         settle(path, undefined);
@@ -275,7 +264,8 @@ export class TreeWriter {
       if (!loserChunks) return 'not-yet';
       items.push(writeItem(conflictCopyPath(path, c.origin, c.version), loser, loserChunks, true));
     }
-    if (!manifest) return { items, delete: { expect } };
+    // A delete removes the file the store last saw there, on the disk thread (nothing seen there: nothing to remove).
+    if (!manifest) return { items: expect === null ? items : [...items, { relative: path, kind: 'remove', mtimeMs: 0, expect }], delete: true };
     if (known && sameManifest(known.manifest, manifest)) return items.length === 0 ? 'done' : { items };
     if (known && known.manifest.type === 'file') {
       replacing.add(path);

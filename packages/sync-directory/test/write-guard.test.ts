@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,5 +54,34 @@ describe('a received version never replaces a local edit made after its write wa
     const [result] = await worker.write([received('gone.txt', planned)], batch(root));
     expect(result).toHaveProperty('stat');
     expect(await readFile(join(root, 'gone.txt'), 'utf8')).toBe('received version');
+  });
+});
+
+describe('a received delete never removes a local edit made after it was planned', () => {
+  const removal = (relative: string, expect: FileStat): WriteItem => ({ relative, kind: 'remove', mtimeMs: 0, expect });
+
+  it('removes the file the plan saw; leaves a file edited or replaced since; a file already gone is removed; nothing is created', async () => {
+    const { root, worker, statOf } = await setup();
+    for (const name of ['seen.txt', 'edited.txt', 'replaced.txt', 'gone.txt']) await writeFile(join(root, name), 'as the store saw it');
+    const [seen, edited, replaced, gone] = await Promise.all(['seen.txt', 'edited.txt', 'replaced.txt', 'gone.txt'].map(statOf));
+    await writeFile(join(root, 'edited.txt'), 'a local edit, after the plan');
+    await rm(join(root, 'replaced.txt'));
+    await writeFile(join(root, 'replaced.txt'), 'as the store saw it'); // same bytes, another inode: still a local change
+    await rm(join(root, 'gone.txt'));
+    const results = await worker.write([removal('seen.txt', seen!), removal('edited.txt', edited!), removal('replaced.txt', replaced!), removal('gone.txt', gone!), removal('sub/never.txt', seen!)], batch(root));
+    expect(results.map((r) => Object.keys(r)[0])).toEqual(['removed', 'changed', 'changed', 'removed', 'removed']);
+    expect((await readdir(root)).sort()).toEqual(['edited.txt', 'replaced.txt']);
+    expect(await readFile(join(root, 'edited.txt'), 'utf8')).toBe('a local edit, after the plan');
+  });
+
+  it('leaves a directory made where the file was', async () => {
+    const { root, worker, statOf } = await setup();
+    await writeFile(join(root, 'x'), 'a file');
+    const planned = await statOf('x');
+    await rm(join(root, 'x'));
+    await mkdir(join(root, 'x'));
+    const [result] = await worker.write([removal('x', planned)], batch(root));
+    expect(result).toEqual({ changed: true });
+    expect((await lstat(join(root, 'x'))).isDirectory()).toBe(true);
   });
 });

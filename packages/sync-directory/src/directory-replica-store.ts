@@ -237,6 +237,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
     });
     return this.#exclusive(async () => {
       this.#check(options, 'apply');
+      // Chunks of this batch staged ahead (`prepare`) are here once those writes end.
+      await this.#assemblies.ahead(parsed.flatMap((k) => (k.kind === 'chunk' ? [k.hash] : [])));
       const currents = await this.#inner.lent.getMany(
         writes.map((w) => w.key),
         options,
@@ -279,6 +281,27 @@ export class DirectoryReplicaStore implements ReplicaStore {
   }
 
   /**
+   * A received frame before its apply: the chunk bytes a large file being
+   * assembled here waits for start to be checked and written on the disk
+   * thread now, while the frames before it are applied (`CrossRegionSync`
+   * calls this as each frame is decoded). Changes no record.
+   */
+  prepare(records: readonly ReplicaRecord[]): void {
+    if (this.#closed) return;
+    const staging = new Map<string, Buffer>();
+    for (const record of records) {
+      if (record.deleted || !record.key.startsWith(CHUNK_PREFIX)) continue;
+      const bytes = chunkBytes(record.value);
+      if (bytes) staging.set(record.key.slice(CHUNK_PREFIX.length), bytes);
+    }
+    try {
+      if (staging.size > 0) this.#assemblies.stageAhead(staging);
+    } catch {
+      // Nothing depends on it: the apply stages what is not here.
+    }
+  }
+
+  /**
    * Waits until every received file that can be written is in the tree;
    * rejects with the failure of a write pass since the last flush (files it
    * could not write stay in {@link waiting}, and are tried again).
@@ -298,6 +321,7 @@ export class DirectoryReplicaStore implements ReplicaStore {
     this.#closed = true;
     await this.#queue.catch(() => undefined);
     await this.#writer?.idle();
+    await this.#assemblies?.settled();
     await this.#io.close();
     await this.#disk.close();
     await this.#inner.close();

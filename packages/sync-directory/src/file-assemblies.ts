@@ -37,6 +37,8 @@ export class FileAssemblies {
   readonly #assemblies = new Map<string, Assembly>();
   // Large files whose chunk list is not known yet (their index pieces are still on their way).
   readonly #candidates = new Map<string, { version: string; manifest: FileManifest }>();
+  // Chunks being written into assemblies ahead of their batch's apply (see `stageAhead`), by hash.
+  readonly #ahead = new Map<string, Promise<void>>();
 
   constructor(locator: ChunkLocator, enabled: boolean, place: PlaceFn) {
     this.#locator = locator;
@@ -77,6 +79,53 @@ export class FileAssemblies {
   }
 
   /**
+   * Starts writing the chunks of a batch not applied yet into the assemblies
+   * that wait for them (checked against their hash on the disk thread), while
+   * the batches before it are applied: the writes and the hashing leave the
+   * apply's path. Only chunks an assembly already started needs and that are
+   * not here; the others wait for the apply (`stage`). Bytes staged this way
+   * whose records are never applied are valid chunks all the same, dropped
+   * with their assembly like any other staged chunk. A failure (a corrupted
+   * chunk) is left for the apply, which stages the chunk again and fails.
+   */
+  stageAhead(staging: ReadonlyMap<string, Buffer>): void {
+    const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
+    for (const [hash, data] of staging) {
+      if (this.#ahead.has(hash) || this.#locator.has(hash)) continue;
+      for (const assembly of this.#assemblies.values()) {
+        const offsets = assembly.offsets.get(hash);
+        if (!offsets) continue;
+        const list = into.get(assembly) ?? [];
+        list.push({ hash, data, offsets });
+        into.set(assembly, list);
+        break;
+      }
+    }
+    for (const [assembly, items] of into) {
+      const run = this.#locator.stageInto(assembly.pack, items, this.#place).catch(() => undefined);
+      for (const { hash } of items) this.#ahead.set(hash, run);
+      void run.then(() => {
+        for (const { hash } of items) if (this.#ahead.get(hash) === run) this.#ahead.delete(hash);
+      });
+    }
+  }
+
+  /** Resolves when the chunks among `hashes` being staged ahead are (or failed to be): an apply's look at what is here waits for them. */
+  async ahead(hashes: Iterable<string>): Promise<void> {
+    const runs = new Set<Promise<void>>();
+    for (const hash of hashes) {
+      const run = this.#ahead.get(hash);
+      if (run) runs.add(run);
+    }
+    await Promise.all(runs);
+  }
+
+  /** Resolves when nothing is being staged ahead: an assembly is renamed into the tree or let go only then (a write into it after would change the file). */
+  async settled(): Promise<void> {
+    await Promise.all(new Set(this.#ahead.values()));
+  }
+
+  /**
    * Files just received: a large one becomes a candidate (and gets its
    * assembly as soon as its chunk list is known); an assembly of an older
    * version, or of a file now deleted, is let go (its chunks stay staged until
@@ -87,6 +136,7 @@ export class FileAssemblies {
       const assembly = this.#assemblies.get(path);
       if (assembly && assembly.version !== received?.version) {
         this.#assemblies.delete(path);
+        await this.settled();
         await this.#locator.releaseAssembly(assembly.pack, false);
       }
       this.#candidates.delete(path);

@@ -203,6 +203,8 @@ export class TreeWriter {
   async #writeBatch(plans: Array<{ path: string; plan: Plan; version: string }>, settle: Settle): Promise<void> {
     // Where each chunk is read from, once every plan of the batch has staged what a replaced file alone held.
     const items = plans.flatMap(({ plan }) => plan.items);
+    // An assembly is renamed into the tree only once no chunk is still being written into it ahead of its apply.
+    if (items.some((item) => item.assembled !== undefined)) await this.#c.assemblies.settled();
     for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
     const results = items.length === 0 ? [] : await this.#c.io.write(items, { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId });
     let r = 0;

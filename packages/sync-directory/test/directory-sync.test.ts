@@ -194,6 +194,66 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
   });
 
+  it('writes the chunks of a frame into their assembly when the frame is handed over (prepare), before its apply: the apply needs their bytes no more', async () => {
+    const { dirs, b, bytes, records, carry } = await bigFileFromA(6_000_000);
+    await carry(records.slice(0, 4)); // the manifest, its index pieces, a first chunk: the assembly is started
+    const rest = await overTheWire(records.slice(4));
+    b.prepare(rest);
+    // The same records without their bytes: stored only because the bytes are in the assembly already (the apply
+    // waits for the writes prepare started).
+    const bare = rest.map(({ value: _bytes, ...record }) => record);
+    const held = await b.getMany(bare.map((r) => r.key));
+    await b.apply(bare.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
+    await b.flush();
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+    expect((await readdir(join(dirs.b!, '.meridian-sync', 'packs'))).filter((n) => n.includes('.asm'))).toEqual([]);
+    expect((await b.rescan()).changed).toEqual([]);
+  });
+
+  it('keeps no corrupted chunk handed over ahead: the apply of its frame still fails whole, and the good bytes complete the file', async () => {
+    const { dirs, b, bytes, records, carry } = await bigFileFromA(6_000_000);
+    await carry(records.slice(0, 4));
+    const wire = await overTheWire(records.slice(4, 24));
+    const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
+    const bad = Buffer.from(wire[victim]!.value as Uint8Array);
+    bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
+    wire[victim] = { ...wire[victim]!, value: bad };
+    const before = (await scanAll(b)).length;
+    expect(() => b.prepare(wire)).not.toThrow();
+    await expect(b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('corrupted'), details: { field: wire[victim]!.key } });
+    expect((await scanAll(b)).length).toBe(before);
+    await carry(records.slice(4));
+    expect(b.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+  });
+
+  it('keeps chunks handed over ahead whose frame was never applied across a close, and completes the file from them', async () => {
+    const { dirs, cleanup } = await regionDirs(['a', 'b']);
+    cleanups.push(cleanup);
+    const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+    cleanups.push(() => a.close());
+    const bytes = randomBytes(6_000_000);
+    await putFile(dirs.a!, 'big.bin', bytes);
+    await a.rescan();
+    const records = await scanAll(a);
+    const apply = async (store: DirectoryReplicaStore, list: readonly ReplicaRecord[]): Promise<void> => {
+      const held = await store.getMany(list.map((r) => r.key));
+      await store.apply(list.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
+    };
+    const b1 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    await apply(b1, await overTheWire(records.slice(0, 4)));
+    const rest = await overTheWire(records.slice(4));
+    b1.prepare(rest); // and the frame never applied: the link went down
+    await b1.close(); // waits for the writes prepare started
+    const b2 = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });
+    cleanups.push(() => b2.close());
+    await apply(b2, rest.map(({ value: _bytes, ...record }) => record)); // the bytes are here: none needed
+    await b2.flush();
+    expect(b2.waiting()).toEqual([]);
+    expect((await readFile(join(dirs.b!, 'big.bin'))).equals(bytes)).toBe(true);
+  });
+
   it('keeps the chunks of a half-built file across a restart and completes it from them', async () => {
     const { dirs, cleanup } = await regionDirs(['a', 'b']);
     cleanups.push(cleanup);

@@ -137,6 +137,17 @@ export interface ReplicaStore {
    * resolves the target holds what was sent; a failure of that work rejects it.
    */
   flush?(options?: ReplicaCallOptions): Promise<void>;
+  /**
+   * Optional: the records of a received frame, decoded and checked, handed
+   * over before its `apply` (which may still be waiting for the frames before
+   * it), so the store can start work that changes none of its records (a
+   * directory store checks and writes chunk bytes on its disk thread
+   * meanwhile). `CrossRegionSync` calls it for each frame it delivers; the
+   * frame's writes (settled against the store's records, so not necessarily
+   * these records) come through `apply` as usual, or never (an earlier frame
+   * failed). It must not throw, and nothing may depend on it having been called.
+   */
+  prepare?(records: readonly ReplicaRecord[]): void;
   /** Frees connections or locks. Idempotent. */
   close?(): Promise<void>;
 }

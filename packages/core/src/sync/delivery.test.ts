@@ -106,6 +106,22 @@ describe('Delivery', () => {
     expect(delivery.written).toBe(100 * (IN_FLIGHT + 1));
   });
 
+  it('hands each frame to a target with prepare() as soon as it is decoded, while the frames before it wait to be applied', async () => {
+    const target = gatedTarget();
+    const prepared: string[][] = [];
+    const store: ReplicaStore = { ...target.store, prepare: (list) => prepared.push(list.map((r) => r.key)) };
+    const sent: number[] = [];
+    const delivery = new Delivery(context(store, sent));
+    for (let frame = 1; frame <= IN_FLIGHT; frame++) await delivery.send(records(frame * 100, 100));
+    await until(() => prepared.length === IN_FLIGHT); // every frame, the first one's apply still held
+    expect(target.started).toBe(1);
+    expect(target.applied).toEqual([]);
+    expect(prepared.map((keys) => [keys[0], keys.length])).toEqual(Array.from({ length: IN_FLIGHT }, (_, i) => [`k${(i + 1) * 100}`, 100]));
+    for (let i = 0; i < IN_FLIGHT; i++) target.release();
+    await delivery.drain();
+    expect(delivery.written).toBe(100 * IN_FLIGHT);
+  });
+
   it('after a frame fails, applies none after it, and says so to every later call', async () => {
     const target = gatedTarget();
     const delivery = new Delivery(context(target.store, []));

@@ -82,6 +82,12 @@ export class Delivery {
     // Decoded as the receiving region would, as soon as it is on the wire: beside the frame before's apply.
     const decoded = onWire.then((frame) => decodeBatch(frame.frame, { maxRawBytes: Math.max(this.#ctx.maxBatchBytes, frame.rawBytes), source: this.#ctx.from }));
     decoded.catch(() => undefined); // observed by the apply below, which is not reached when a frame before fails
+    // The target may start on what needs no records of its own (a directory store checks and writes chunk bytes)
+    // while the frames before are applied.
+    if (this.#ctx.target.prepare) {
+      const target = this.#ctx.target;
+      decoded.then((records) => target.prepare!(records)).catch(() => undefined);
+    }
     this.#queue(
       this.#applied.then(async () => {
         this.written += await applyIncoming(await decoded, this.#ctx, absent);

@@ -6,6 +6,7 @@ export { FileSnapshotStore } from './stores/file-snapshot-store.js';
 export type { FileSnapshotStoreOptions } from './stores/file-snapshot-store.js';
 export { MemorySnapshotStore } from './stores/memory-snapshot-store.js';
 export { SegmentSnapshotStore } from './stores/segment-snapshot-store.js';
+export { REGISTRY_KEY_PREFIX, SnapshotStoreSessionRegistry } from './stores/snapshot-store-session-registry.js';
 export type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } from './stores/segment-store-types.js';
 export type { SegmentSnapshotStoreOptions } from './stores/segment-store-options.js';
 export { SessionMigrator } from './migrator/session-migrator.js';

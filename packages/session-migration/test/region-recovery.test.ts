@@ -275,6 +275,26 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
+  it('reconcileRegion after load: a session a stopped control plane left migrating is its registered region\'s, activated there; the copy restored in the target is discarded', async () => {
+    const regions = regionsAdapter();
+    const registry = new MemorySessionRegistry();
+    // What a control plane that died mid-move left: registered in us-east (the move never committed), migrating;
+    // the region restarted with its copy suspended, and the target holds a restored copy under the next epoch.
+    await registry.put({ id: 'm', region: 'us-east', state: 'migrating', epoch: 0, metadata: {}, migrations: 0, updatedAt: 1 });
+    regions.held.set('us-east/m', { status: 'suspended', epoch: 0, state: { n: 7 } });
+    regions.held.set('eu-west/m', { status: 'suspended', epoch: 1, state: { n: 7 } });
+    const migrator = new SessionMigrator({ adapter: regions.adapter, codec, store: new MemorySnapshotStore(), registry, timeoutMillis: 1_000 });
+    expect(await migrator.load()).toBe(1);
+    expect((await migrator.reconcileRegion('us-east')).reactivated).toEqual(['m']);
+    expect((await migrator.reconcileRegion('eu-west')).discarded).toEqual(['m']);
+    expect(regions.activeIn('m')).toEqual(['us-east']);
+    expect([...regions.held.keys()]).toEqual(['us-east/m']);
+    expect(migrator.getSession('m')).toMatchObject({ region: 'us-east', state: 'active', epoch: 0 });
+    await migrator.flush();
+    expect(await registry.get('m')).toMatchObject({ state: 'active', region: 'us-east' });
+    await migrator.close();
+  });
+
   it('a migration out of a region that just died leaves its session suspended (checkpoint exists), and recovery brings it back', async () => {
     const { regions, migrator, checkpointer } = setup(1);
     await checkpointer.checkpointNow();

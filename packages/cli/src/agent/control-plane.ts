@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } from '@meridian/core';
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
-import { autoEvacuate, FileSnapshotStore, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
+import { autoEvacuate, FileSnapshotStore, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, SnapshotStoreSessionRegistry } from '@meridian/session-migration';
+import { resumeSessions } from './resume-sessions.js';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -155,6 +156,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
     let migrator: SessionMigrator | undefined;
     if (kind.sessions) {
       const store = config.sessions.store === 'memory' ? new MemorySnapshotStore() : new FileSnapshotStore(resolve(dirname(loaded.path), config.sessions.store.directory));
+      // A directory store keeps the session registry too: a restarted agent reads every session back from it.
+      const registry = config.sessions.store === 'memory' ? undefined : new SnapshotStoreSessionRegistry(store);
       // One codec for migrations and checkpoints: the same key (and key id) encrypts both.
       const codec = new SnapshotCodec({ keys: [key] });
       const started = new SessionMigrator({
@@ -165,10 +168,12 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
         metrics,
         regions: config.regions.map((r) => r.id),
         ...(router ? { router } : {}),
+        ...(registry ? { registry } : {}),
       });
       events.migrator(started);
       cleanup.push(() => started.close());
       migrator = started;
+      if (registry) await resumeSessions(started, kind.sessions.adapter, live.map((r) => r.id), log);
       const { checkpointIntervalMillis, autoEvacuate: automatic } = config.sessions;
       if (checkpointIntervalMillis !== undefined) {
         const checkpointer = new SessionCheckpointer({ adapter: kind.sessions.adapter, codec, store, source: started, checkpointIntervalMillis, timeoutMillis: config.sessions.timeoutMillis, metrics });

@@ -177,6 +177,10 @@ export const configSchema = z
     if (withData.length === 1) {
       ctx.addIssue({ code: 'custom', path: ['regions', withData[0]!, 'dataPath'], message: 'directory sync needs a dataPath in at least two regions', input: c.regions[withData[0]!]!.dataPath });
     }
+    if (c.provider.kind === 'local' && c.sessions.store !== 'memory' && c.provider.dataDir === undefined) {
+      // The registry in the directory lists the sessions after a restart; regions that forgot them would make it lie.
+      ctx.addIssue({ code: 'custom', path: ['sessions', 'store'], message: 'a directory store keeps the session registry, so a restarted agent knows every session: set provider.dataDir too, so the local regions keep the sessions themselves', input: c.sessions.store });
+    }
     const auto = c.sessions.autoEvacuate;
     if (auto?.fallbackTo !== undefined && !seen.has(auto.fallbackTo)) {
       ctx.addIssue({ code: 'custom', path: ['sessions', 'autoEvacuate', 'fallbackTo'], message: `not one of the regions (${[...seen.keys()].join(', ')})`, input: auto.fallbackTo });

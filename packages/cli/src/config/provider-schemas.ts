@@ -22,6 +22,8 @@ const localProvider = z
     startTimeoutMillis: millis.default(10_000),
     stopGraceMillis: nonNegativeMillis.default(2_000),
     frontDoorPort: z.number().int().min(0).max(65_535).default(0),
+    // Where the regions keep their sessions (a file each): a region or an agent restarted brings them back.
+    dataDir: z.string().min(1).optional(),
   })
   .strict();
 

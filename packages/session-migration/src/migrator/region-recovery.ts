@@ -452,7 +452,9 @@ export class RegionRecovery {
               } else result.failed.push({ sessionId: copy.id, error: `discard in ${regionId} failed` });
               return;
             }
-            if (copy.status === 'suspended' && session.state !== 'migrating') {
+            // A session left `migrating` by a control plane that stopped mid-move (none runs here: a restarted
+            // agent loaded it so) is its registered region's: the registry commits a move before the target serves.
+            if (copy.status === 'suspended' && (session.state !== 'migrating' || h.running(copy.id) === undefined)) {
               // Its own copy, current epoch: the region kept it through the outage.
               try {
                 await h.bounded(`activate of session "${copy.id}" in ${regionId}`, (c) => h.adapter.activate(ref, regionId, { ...c, epoch: session.epoch }));

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../../config/load-config.js';
 import { azureKind } from './azure-kind.js';
+import { configRelativePath } from './config-path.js';
 import { kubernetesKind } from './kubernetes-kind.js';
 import { localKind } from './local-kind.js';
 import type { ProviderKind } from './provider-kind.js';
@@ -9,7 +10,7 @@ export function buildKind(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Provide
   const p = loaded.config.provider;
   switch (p.kind) {
     case 'local':
-      return localKind(loaded.config, p);
+      return localKind(loaded.config, p, p.dataDir === undefined ? undefined : configRelativePath(loaded, p.dataDir));
     case 'kubernetes':
       return kubernetesKind(loaded, p);
     case 'azure':

@@ -10,8 +10,9 @@ type LocalConfig = Extract<MeridianConfig['provider'], { kind: 'local' }>;
  * `provider.kind: local`: regions as processes on loopback with a front door,
  * a memory lease (one agent per machine and directory: the agent file keeps a
  * second one out), sessions and replica stores served by the region processes.
+ * With `dataDir` (absolute) the regions keep their sessions in files there.
  */
-export function localKind(config: MeridianConfig, options: LocalConfig): ProviderKind {
+export function localKind(config: MeridianConfig, options: LocalConfig, dataDir: string | undefined): ProviderKind {
   const provider = createLocalProvider({
     regions: config.regions.map((r, index) => ({
       id: r.id,
@@ -24,6 +25,7 @@ export function localKind(config: MeridianConfig, options: LocalConfig): Provide
     })),
     startTimeoutMillis: options.startTimeoutMillis,
     stopGraceMillis: options.stopGraceMillis,
+    ...(dataDir === undefined ? {} : { dataDir }),
   });
   return {
     kind: 'local',

@@ -47,6 +47,9 @@ export function sessionRoutes(plane: ControlPlane, operations: Operations): Rout
         if (existing) throw new MeridianError('INVALID_ARGUMENT', `session "${body.id}" is already registered (in ${existing.region})`);
         await create(region, body.id, body.state);
         const session = migrator.register({ id: body.id, region, metadata: body.clientIp ? { clientIp: body.clientIp } : {} });
+        // Answered once the registration is in the registry: with a directory store, a session the CLI was told is
+        // added survives an agent that dies right after.
+        await migrator.flush();
         return { status: 201, json: { session } };
       },
     },

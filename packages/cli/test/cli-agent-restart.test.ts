@@ -1,0 +1,99 @@
+// The built `meridian` binary against a real agent on the local provider, the agent itself SIGKILLed with live
+// sessions in its regions. With `sessions.store: { directory }` (the session registry kept there) and
+// `provider.dataDir` (the regions keep their sessions in files), the next agent reads every session back, the
+// regions it starts bring theirs back, and each is active again where it was, with its state and epoch: counted from
+// the region processes.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findLeakedProcesses } from '@meridian/testkit';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, endpointsOf, meridian, meridianJson, sessionsHeld, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+
+const CONFIG = `app:
+  name: shop
+provider:
+  kind: local
+  dataDir: ./regions
+${THREE_REGIONS}health:
+  intervalMillis: 300
+  timeoutMillis: 250
+sessions:
+  store: { directory: ./snapshots }
+`;
+const ENV = { MERIDIAN_SNAPSHOT_KEY: 'ab'.repeat(32) };
+
+describe('an agent SIGKILLed with live sessions (sessions.store directory, provider.dataDir)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-restart-'));
+  const agents: AgentProcess[] = [];
+  const pids = new Set<number>();
+  afterAll(async () => {
+    for (const agent of agents) if (agent.child.exitCode === null && agent.child.signalCode === null) expect(await agent.stop()).toBe(0);
+    expect(await findLeakedProcesses([...agents.flatMap((a) => (a.child.pid ? [a.child.pid] : [])), ...pids])).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('brings every session back, active where it was with its state and epoch: none lost, counted from the regions', async () => {
+    ensureBuilt();
+    writeFileSync(join(dir, 'meridian.config.yaml'), CONFIG);
+    const first = await startAgent(dir, ENV);
+    agents.push(first);
+    const placed: Record<string, string> = { s0: 'us-east', s1: 'us-east', s2: 'us-east', s3: 'eu-west', s4: 'eu-west', s5: 'ap-south' };
+    for (const [id, region] of Object.entries(placed)) {
+      expect(await meridianJson(dir, ENV, ['sessions', 'add', id, '--region', region, '--state', JSON.stringify({ cart: [id] })])).toMatchObject({ id, region, state: 'active' });
+    }
+    // One moved before the crash: it comes back in its new region under epoch 1, and its old region holds no copy.
+    let run = await meridian(dir, ENV, ['migrate', 's2', '--to', 'ap-south']);
+    expect(run.code, run.stderr).toBe(0);
+    placed.s2 = 'ap-south';
+    const before = await meridianJson(dir, ENV, ['status']);
+    for (const r of before.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+    // A client writes to a session in its region after it was registered: the region's file keeps that too.
+    const s0 = await request(`${endpointsOf(before)['us-east']}/sessions/s0`, { method: 'PUT', body: JSON.stringify({ cart: ['s0', 'added later'] }), headers: { 'content-type': 'application/json' } });
+    await s0.body.dump();
+    expect(s0.statusCode).toBeLessThan(300);
+
+    first.child.kill('SIGKILL');
+    await until('the first agent and its regions gone', async () => (await findLeakedProcesses([first.child.pid!, ...pids])).length === 0, 300);
+
+    const second = await startAgent(dir, ENV);
+    agents.push(second);
+    expect(second.log()).toMatch(/sessions: 6 registered before this start; 6 active again in their regions, 0 stale copies discarded, 0 not held/);
+    const { sessions } = await meridianJson(dir, ENV, ['sessions']);
+    expect(Object.fromEntries(sessions.map((s: any) => [s.id, [s.region, s.state]]))).toEqual(Object.fromEntries(Object.entries(placed).map(([id, region]) => [id, [region, 'active']])));
+    expect(sessions.find((s: any) => s.id === 's2').epoch).toBe(1);
+    // Counted from the region processes: each session active in exactly one region, the one the agent names.
+    const after = await meridianJson(dir, ENV, ['status']);
+    for (const r of after.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+    const endpoints = endpointsOf(after);
+    const held = Object.fromEntries(await Promise.all(Object.entries(endpoints).map(async ([region, url]) => [region, await sessionsHeld(url)] as const)));
+    for (const [id, region] of Object.entries(placed)) {
+      const copies = Object.entries(held).flatMap(([r, items]) => items.filter((h) => h.key === id).map((h) => `${r}:${h.status}`));
+      expect(copies, id).toEqual([`${region}:active`]);
+      const res = await request(`${endpoints[region]}/sessions/${id}`);
+      const expected = id === 's0' ? { cart: ['s0', 'added later'] } : { cart: [id] };
+      expect(((await res.body.json()) as { state: unknown }).state, id).toEqual(expected);
+    }
+    // The registry is the snapshot directory's `reg.*` records, plain JSON without a secret in them.
+    const records = readdirSync(join(dir, 'snapshots')).filter((name) => name.startsWith('reg.'));
+    expect(records.length).toBe(6);
+    for (const name of records) {
+      const text = readFileSync(join(dir, 'snapshots', name), 'utf8');
+      expect(JSON.parse(text)).toMatchObject({ state: 'active' });
+      expect(text).not.toContain(ENV.MERIDIAN_SNAPSHOT_KEY);
+    }
+  }, 240_000);
+
+  it('refuses a directory session store on the local kind without provider.dataDir, saying why', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'meridian-cli-restart-bad-'));
+    try {
+      writeFileSync(join(bad, 'meridian.config.yaml'), CONFIG.replace('  dataDir: ./regions\n', ''));
+      const run = await meridian(bad, ENV, ['config']);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/sessions\.store: a directory store keeps the session registry, so a restarted agent knows every session: set provider\.dataDir too/);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
+  });
+});

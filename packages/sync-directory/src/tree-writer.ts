@@ -206,7 +206,16 @@ export class TreeWriter {
     // An assembly is renamed into the tree only once no chunk is still being written into it ahead of its apply.
     if (items.some((item) => item.assembled !== undefined)) await this.#c.assemblies.settled();
     for (const item of items) for (const c of [...(item.chunks ?? []), ...(item.fill ?? [])]) c.at = this.#c.locator.locations(c.hash);
-    const results = items.length === 0 ? [] : await this.#c.io.write(items, { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId });
+    // Removals after every write of the batch: a write may read its chunks from a file being removed (a conflict copy
+    // of that very file, a file moved here from the path removed), and the disk threads run a batch's parts at once.
+    const batch = { root: this.#c.dataPath, durable: this.#c.durable, region: this.#c.regionId };
+    const writes = items.filter((item) => item.kind !== 'remove');
+    const removals = items.filter((item) => item.kind === 'remove');
+    const written = writes.length === 0 ? [] : await this.#c.io.write(writes, batch);
+    const removed = removals.length === 0 ? [] : await this.#c.io.write(removals, batch);
+    let w = 0;
+    let d = 0;
+    const results = items.map((item) => (item.kind === 'remove' ? removed[d++]! : written[w++]!));
     let r = 0;
     const unstage: string[] = [];
     for (const { path, plan, version } of plans) {

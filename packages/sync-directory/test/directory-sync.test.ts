@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch, readOnly } from '@meridian/core/spi';
@@ -66,6 +66,31 @@ async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossReg
 }
 
 describe('DirectoryReplicaStore with CrossRegionSync', () => {
+  it('carries renames over: a file moved (one delete, one new path with the same chunks) and files swapped arrive whole, the old paths gone', async () => {
+    const { dirs, stores, sync } = await setup(['a', 'b']);
+    const big = randomBytes(3_000_000);
+    const medium = randomBytes(200_000);
+    const other = randomBytes(150_000);
+    await putFile(dirs.a!, 'old/big.bin', big);
+    await putFile(dirs.a!, 'm.bin', medium);
+    await putFile(dirs.a!, 'o.bin', other);
+    for (let i = 0; i < 40; i++) await putFile(dirs.a!, `many/f${i}.txt`, `file ${i}`); // more entries than one disk-thread part
+    await settle(stores, sync);
+    expect(await describeTree(dirs.b!)).toEqual(await describeTree(dirs.a!));
+    // Moves: the receiving region has the bytes only in the files being removed.
+    await rename(join(dirs.a!, 'old', 'big.bin'), join(dirs.a!, 'new-big.bin'));
+    await rename(join(dirs.a!, 'm.bin'), join(dirs.a!, 'tmp.bin'));
+    await rename(join(dirs.a!, 'o.bin'), join(dirs.a!, 'm.bin'));
+    await rename(join(dirs.a!, 'tmp.bin'), join(dirs.a!, 'o.bin'));
+    for (let i = 0; i < 40; i++) await rename(join(dirs.a!, 'many', `f${i}.txt`), join(dirs.a!, 'many', `g${i}.txt`));
+    await settle(stores, sync);
+    expect(stores.get('b')!.waiting()).toEqual([]);
+    expect(await describeTree(dirs.b!)).toEqual(await describeTree(dirs.a!));
+    expect((await readFile(join(dirs.b!, 'new-big.bin'))).equals(big)).toBe(true);
+    expect((await readFile(join(dirs.b!, 'o.bin'))).equals(medium)).toBe(true);
+    expect((await readFile(join(dirs.b!, 'm.bin'))).equals(other)).toBe(true);
+  });
+
   it('replicates files, modes, mtimes, links and deletes to every region', async () => {
     const { dirs, stores, sync } = await setup();
     await putFile(dirs.a!, 'docs/readme.txt', 'hello', 0o600, 1_700_000_000_123);
@@ -530,6 +555,30 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
       expect(await readFile(join(dirs[id]!, copy!), 'utf8')).toBe('edited in a');
     }
     expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:plan.md']);
+  });
+
+  it('under manual, a delete that wins over a large edit keeps the edit whole as a conflict copy, though its bytes were only in the file removed', async () => {
+    const clock = new ManualClock(Date.now());
+    const { dirs, stores, sync } = await setup(['a', 'b'], { conflictPolicy: 'manual' }, [], clock);
+    await putFile(dirs.a!, 'z.bin', randomBytes(2_000_000));
+    await settle(stores, sync);
+    const edit = randomBytes(2_000_000);
+    await putFile(dirs.a!, 'z.bin', edit); // its chunks are in a's file and nowhere else in a
+    await stores.get('a')!.rescan();
+    clock.advance(10);
+    await rm(join(dirs.b!, 'z.bin'));
+    // Written with the delete in one pass in a (the disk threads take a batch in parts, side by side).
+    for (let i = 0; i < 7; i++) await putFile(dirs.b!, `a${i}.txt`, `small ${i}`);
+    await stores.get('b')!.rescan(); // the later version: a delete
+    await settle(stores, sync);
+    expect(stores.get('a')!.waiting()).toEqual([]);
+    for (const id of ['a', 'b']) {
+      const names = await readdir(dirs[id]!);
+      expect(names).not.toContain('z.bin');
+      const copy = names.find((n) => n.startsWith('z.bin.conflict-a-'));
+      expect(copy, id).toBeDefined();
+      expect((await readFile(join(dirs[id]!, copy!))).equals(edit), id).toBe(true);
+    }
   });
 
   it('never writes a received version over a local edit not scanned yet: it waits, named, and the scan records the edit first', async () => {

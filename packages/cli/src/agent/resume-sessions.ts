@@ -28,20 +28,25 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
   if (registered === 0) return result;
   const failed = new Map<string, string>();
   for (const regionId of regionIds) {
-    const reconciled = await migrator.reconcileRegion(regionId);
-    result.reactivated.push(...reconciled.reactivated);
-    result.discarded += reconciled.discarded.length;
-    for (const f of reconciled.failed) failed.set(f.sessionId, f.error);
+    try {
+      const reconciled = await migrator.reconcileRegion(regionId);
+      result.reactivated.push(...reconciled.reactivated);
+      result.discarded += reconciled.discarded.length;
+      for (const f of reconciled.failed) failed.set(f.sessionId, f.error);
+    } catch (error) {
+      // A region that does not answer now is reconciled when it turns healthy (autoEvacuate's onHealthy), not here.
+      log(`sessions: cannot reconcile ${regionId} at the start: ${(error as Error).message}`);
+    }
   }
-  // What each region holds now, against what the registry says it should.
-  const held = new Map<string, Set<string>>();
+  // What each region holds now (id -> status), against what the registry says it should.
+  const held = new Map<string, Map<string, string>>();
   if (!adapter.list) {
     log(`sessions: ${registered} registered before this start; ${result.reactivated.length} active again in their regions, ${result.discarded} stale copies discarded (the kind's regions cannot list their sessions: the others are not checked)`);
     return result;
   }
   for (const regionId of regionIds) {
     try {
-      held.set(regionId, new Set((await adapter.list(regionId, { signal: AbortSignal.timeout(10_000) })).filter((c) => c.status === 'active').map((c) => c.id)));
+      held.set(regionId, new Map((await adapter.list(regionId, { signal: AbortSignal.timeout(10_000) })).map((c) => [c.id, c.status])));
     } catch (error) {
       log(`sessions: cannot list the sessions of ${regionId} after the start: ${(error as Error).message}`);
     }
@@ -49,8 +54,10 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
   for (const session of migrator.sessions()) {
     if (session.state === 'lost') continue;
     const there = held.get(session.region);
-    if (there?.has(session.id)) continue;
-    const why = failed.get(session.id) ?? (there ? `${session.region} does not hold it` : `${session.region} is not deployed or did not answer`);
+    const status = there?.get(session.id);
+    // An active session must be served there; a suspended or migrating one only kept.
+    if (status === 'active' || (status !== undefined && session.state !== 'active')) continue;
+    const why = failed.get(session.id) ?? (status === 'suspended' ? `${session.region} holds it suspended` : there ? `${session.region} does not hold it` : `${session.region} is not deployed or did not answer`);
     result.missing.push({ sessionId: session.id, region: session.region, why });
   }
   log(

@@ -61,21 +61,32 @@ export class FileAssemblies {
       if (sha256Hex(data) !== hash) throw new MeridianError('INVALID_ARGUMENT', `record "${CHUNK_PREFIX}${hash}" carries bytes whose SHA-256 is not its key (corrupted)`, { details: { field: `${CHUNK_PREFIX}${hash}` } });
     }
     await this.#start(staging);
-    const toPack = new Map(staging);
-    const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
-    for (const [hash, data] of staging) {
-      for (const assembly of this.#assemblies.values()) {
-        const offsets = assembly.offsets.get(hash);
-        if (!offsets) continue;
-        const list = into.get(assembly) ?? [];
-        list.push({ hash, data, offsets });
-        into.set(assembly, list);
-        toPack.delete(hash);
-        break; // another assembly that needs it too copies it from this one when it completes
-      }
-    }
-    await this.#locator.stage([...toPack].map(([hash, data]) => ({ hash, data })));
+    const { into, rest } = this.#bound(staging);
+    await this.#locator.stage(rest.map(([hash, data]) => ({ hash, data })));
     for (const [assembly, items] of into) await this.#locator.stageInto(assembly.pack, items, this.#place);
+  }
+
+  // The chunks of `staging` an assembly started waits for, by assembly (each in the first that needs it: another
+  // that needs it too copies it from that one when it completes), and the rest.
+  #bound(staging: Iterable<[string, Buffer]>): { into: Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>; rest: Array<[string, Buffer]> } {
+    const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
+    const rest: Array<[string, Buffer]> = [];
+    for (const [hash, data] of staging) {
+      let assembly: Assembly | undefined;
+      for (const a of this.#assemblies.values()) {
+        if (!a.offsets.has(hash)) continue;
+        assembly = a;
+        break;
+      }
+      if (!assembly) {
+        rest.push([hash, data]);
+        continue;
+      }
+      const list = into.get(assembly) ?? [];
+      list.push({ hash, data, offsets: assembly.offsets.get(hash)! });
+      into.set(assembly, list);
+    }
+    return { into, rest };
   }
 
   /**
@@ -89,18 +100,7 @@ export class FileAssemblies {
    * chunk) is left for the apply, which stages the chunk again and fails.
    */
   stageAhead(staging: ReadonlyMap<string, Buffer>): void {
-    const into = new Map<Assembly, Array<{ hash: string; data: Buffer; offsets: number[] }>>();
-    for (const [hash, data] of staging) {
-      if (this.#ahead.has(hash) || this.#locator.has(hash)) continue;
-      for (const assembly of this.#assemblies.values()) {
-        const offsets = assembly.offsets.get(hash);
-        if (!offsets) continue;
-        const list = into.get(assembly) ?? [];
-        list.push({ hash, data, offsets });
-        into.set(assembly, list);
-        break;
-      }
-    }
+    const { into } = this.#bound([...staging].filter(([hash]) => !this.#ahead.has(hash) && !this.#locator.has(hash)));
     for (const [assembly, items] of into) {
       const run = this.#locator.stageInto(assembly.pack, items, this.#place).catch(() => undefined);
       for (const { hash } of items) this.#ahead.set(hash, run);

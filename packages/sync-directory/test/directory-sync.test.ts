@@ -55,6 +55,18 @@ async function bigFileFromA(size: number) {
   return { dirs, b, bytes, records, carry };
 }
 
+/** Regions a and b, a large file of `size` random bytes scanned in a, and its records; b's store is the test's to open (and reopen). */
+async function bigFileInAOnly(size: number) {
+  const { dirs, cleanup } = await regionDirs(['a', 'b']);
+  cleanups.push(cleanup);
+  const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
+  cleanups.push(() => a.close());
+  const bytes = randomBytes(size);
+  await putFile(dirs.a!, 'big.bin', bytes);
+  await a.rescan();
+  return { dirs, bytes, records: await scanAll(a) };
+}
+
 /** Scans every region, then runs rounds until one moves nothing. Bounded. */
 async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossRegionSync, maxRounds = 20): Promise<number> {
   for (let round = 1; round <= maxRounds; round++) {
@@ -254,14 +266,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
   });
 
   it('keeps chunks handed over ahead whose frame was never applied across a close, and completes the file from them', async () => {
-    const { dirs, cleanup } = await regionDirs(['a', 'b']);
-    cleanups.push(cleanup);
-    const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
-    cleanups.push(() => a.close());
-    const bytes = randomBytes(6_000_000);
-    await putFile(dirs.a!, 'big.bin', bytes);
-    await a.rescan();
-    const records = await scanAll(a);
+    const { dirs, bytes, records } = await bigFileInAOnly(6_000_000);
     const apply = async (store: DirectoryReplicaStore, list: readonly ReplicaRecord[]): Promise<void> => {
       const held = await store.getMany(list.map((r) => r.key));
       await store.apply(list.map((r, i) => ({ key: r.key, record: r, expected: held[i]?.etag ?? null })));
@@ -280,14 +285,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
   });
 
   it('keeps the chunks of a half-built file across a restart and completes it from them', async () => {
-    const { dirs, cleanup } = await regionDirs(['a', 'b']);
-    cleanups.push(cleanup);
-    const a = await DirectoryReplicaStore.open({ regionId: 'a', dataPath: dirs.a! });
-    cleanups.push(() => a.close());
-    const bytes = randomBytes(6_000_000);
-    await putFile(dirs.a!, 'big.bin', bytes);
-    await a.rescan();
-    const records = await scanAll(a);
+    const { dirs, bytes, records } = await bigFileInAOnly(6_000_000);
     const wire = async (list: typeof records) => (await overTheWire(list)).map((r) => ({ key: r.key, record: r, expected: null }));
     const half = Math.floor(records.length / 2);
     const first = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: dirs.b! });

@@ -1,6 +1,6 @@
 import { throwIfAborted } from '../errors/abort.js';
 import type { SessionRecord, SessionRegistry, SessionRegistryListOptions, SessionRegistryPage, SessionRegistryPutOptions } from '../contracts/session-registry.js';
-import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, putConflict, putRefused } from './session-record-input.js';
+import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, pageOfRecords, putConflict, putRefused } from './session-record-input.js';
 
 /**
  * A {@link SessionRegistry} in this process's memory: the default for one
@@ -20,17 +20,10 @@ export class MemorySessionRegistry implements SessionRegistry {
   async list(options: SessionRegistryListOptions = {}): Promise<SessionRegistryPage> {
     throwIfAborted(options.signal, 'session registry call');
     const limit = checkListOptions(options);
-    const ids = [...this.#records.keys()].filter((id) => options.after === undefined || id > options.after).sort();
-    const records: SessionRecord[] = [];
-    let last: string | undefined;
-    for (const id of ids) {
-      const record = this.#records.get(id)!;
-      if (options.region !== undefined && record.region !== options.region) continue;
-      if (records.length === limit) return { records, next: last! };
-      records.push(copy(record));
-      last = id;
-    }
-    return { records };
+    return pageOfRecords(this.#records.keys(), options, limit, (id) => {
+      const record = this.#records.get(id);
+      return record ? copy(record) : undefined;
+    });
   }
 
   async put(record: SessionRecord, options: SessionRegistryPutOptions = {}): Promise<void> {

@@ -1,5 +1,5 @@
 import { MeridianError } from '../errors/meridian-error.js';
-import type { SessionRecord, SessionRegistryListOptions, SessionRegistryPutOptions } from '../contracts/session-registry.js';
+import type { SessionRecord, SessionRegistryListOptions, SessionRegistryPage, SessionRegistryPutOptions } from '../contracts/session-registry.js';
 import { REGION_ID_PATTERN } from '../regions/region.js';
 
 /** Session ids every registry accepts (the migrator's own rule). */
@@ -84,4 +84,24 @@ export function putConflict(stored: Pick<SessionRecord, 'epoch'> | undefined, re
 /** The PRECONDITION_FAILED error of a refused put. */
 export function putRefused(id: string, why: string): MeridianError {
   return new MeridianError('PRECONDITION_FAILED', `Session registry refused the write: ${why}`, { details: { key: id } });
+}
+
+/**
+ * One page of `list` for a registry that lists ids, then reads records: ids
+ * after `options.after` in id order, the records `read` gives (undefined: gone
+ * since the listing), of `options.region` when given, at most `limit`, with
+ * `next` when more follow.
+ */
+export async function pageOfRecords(ids: Iterable<string>, options: SessionRegistryListOptions, limit: number, read: (id: string) => SessionRecord | undefined | Promise<SessionRecord | undefined>): Promise<SessionRegistryPage> {
+  const sorted = [...ids].filter((id) => options.after === undefined || id > options.after).sort();
+  const records: SessionRecord[] = [];
+  let last: string | undefined;
+  for (const id of sorted) {
+    const record = await read(id);
+    if (!record || (options.region !== undefined && record.region !== options.region)) continue;
+    if (records.length === limit) return { records, next: last! };
+    records.push(record);
+    last = id;
+  }
+  return { records };
 }

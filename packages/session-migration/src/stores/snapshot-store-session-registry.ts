@@ -1,5 +1,5 @@
 import { MeridianError, type SessionRecord, type SessionRegistry, type SessionRegistryListOptions, type SessionRegistryPage, type SessionRegistryPutOptions, type SnapshotStore } from '@meridian/core';
-import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, putConflict, putRefused, throwIfAborted } from '@meridian/core/spi';
+import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, pageOfRecords, putConflict, putRefused, throwIfAborted } from '@meridian/core/spi';
 
 /** Keys of registry records in the store: beside checkpoints (`ckpt.`) and migration snapshots (`mig.`), which a sweep never takes for them. */
 export const REGISTRY_KEY_PREFIX = 'reg.';
@@ -45,20 +45,8 @@ export class SnapshotStoreSessionRegistry implements SessionRegistry {
     throwIfAborted(options.signal, 'session registry call');
     const limit = checkListOptions(options);
     const signal = options.signal ? { signal: options.signal } : {};
-    // Store keys sort as their ids do: one prefix before each.
-    const ids = (await this.#store.list(REGISTRY_KEY_PREFIX, signal)).map((key) => key.slice(REGISTRY_KEY_PREFIX.length)).filter((id) => options.after === undefined || id > options.after);
-    ids.sort();
-    const records: SessionRecord[] = [];
-    let last: string | undefined;
-    for (const id of ids) {
-      const read = await this.#read(id, options.signal);
-      if (!read) continue; // deleted since the listing
-      if (options.region !== undefined && read.record.region !== options.region) continue;
-      if (records.length === limit) return { records, next: last! };
-      records.push(read.record);
-      last = id;
-    }
-    return { records };
+    const ids = (await this.#store.list(REGISTRY_KEY_PREFIX, signal)).map((key) => key.slice(REGISTRY_KEY_PREFIX.length));
+    return pageOfRecords(ids, options, limit, async (id) => (await this.#read(id, options.signal))?.record);
   }
 
   async put(record: SessionRecord, options: SessionRegistryPutOptions = {}): Promise<void> {

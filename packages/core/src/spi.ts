@@ -27,7 +27,7 @@ export { FencingGate } from './contracts/fencing-gate.js';
 export { resolveRegionConfigs } from './deploy/region-config.js';
 
 // SessionRegistry implementations (e.g. @meridian/replica-redis): the reference's own checks and conflict rule.
-export { SESSION_ID_PATTERN, checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, pageOfRecords, putConflict, putRefused } from './session-registry/session-record-input.js';
+export { SESSION_ID_PATTERN, checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, decodeStoredRecord, pageOfRecords, putConflict, putRefused } from './session-registry/session-record-input.js';
 
 // SnapshotStore implementations.
 export { SNAPSHOT_KEY_PATTERN } from './contracts/snapshot-store.js';

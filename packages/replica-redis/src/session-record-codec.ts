@@ -1,5 +1,5 @@
 import { MeridianError, type SessionRecord } from '@meridian/core';
-import { checkSessionRecord } from '@meridian/core/spi';
+import { decodeStoredRecord } from '@meridian/core/spi';
 
 /**
  * The stored text of a checked record: JSON with `epoch` then `region` first,
@@ -19,20 +19,7 @@ export function decodeSessionRecord(text: unknown, id: string, prefix: string): 
   const corrupt = (why: string, cause?: unknown): MeridianError =>
     new MeridianError('SYNC_PROTOCOL_ERROR', `${source}: ${why}`, { cause, details: { source: 'RedisSessionRegistry', key: id, prefix } });
   if (typeof text !== 'string') throw corrupt('the index lists the session but its record is missing');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw corrupt('the stored record is not valid JSON', cause);
-  }
-  let record: SessionRecord;
-  try {
-    record = checkSessionRecord(parsed as SessionRecord);
-  } catch (cause) {
-    throw corrupt(`the stored value is not a session record (${(cause as Error).message})`, cause);
-  }
-  if (record.id !== id) throw corrupt(`the stored record is for session "${record.id}"`);
-  return record;
+  return decodeStoredRecord(text, id, corrupt);
 }
 
 /** The error of a stored value the scripts cannot read (not written by this registry). */

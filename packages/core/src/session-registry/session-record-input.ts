@@ -105,3 +105,25 @@ export async function pageOfRecords(ids: Iterable<string>, options: SessionRegis
   }
   return { records };
 }
+
+/**
+ * A stored record read back (its text) and checked as a put checks it, for
+ * registries that store records as JSON: text that is not JSON, not a
+ * record, or a record of another id is the error `corrupt` makes of why.
+ */
+export function decodeStoredRecord(text: string, id: string, corrupt: (why: string, cause?: unknown) => MeridianError): SessionRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw corrupt('the stored record is not valid JSON', cause);
+  }
+  let record: SessionRecord;
+  try {
+    record = checkSessionRecord(parsed as SessionRecord);
+  } catch (cause) {
+    throw corrupt(`the stored value is not a session record (${(cause as Error).message})`, cause);
+  }
+  if (record.id !== id) throw corrupt(`the stored record is for session "${record.id}"`);
+  return record;
+}

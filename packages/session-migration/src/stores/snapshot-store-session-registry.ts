@@ -1,5 +1,5 @@
 import { MeridianError, type SessionRecord, type SessionRegistry, type SessionRegistryListOptions, type SessionRegistryPage, type SessionRegistryPutOptions, type SnapshotStore } from '@meridian/core';
-import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, pageOfRecords, putConflict, putRefused, throwIfAborted } from '@meridian/core/spi';
+import { checkListOptions, checkPutOptions, checkSessionId, checkSessionRecord, decodeStoredRecord, pageOfRecords, putConflict, putRefused, throwIfAborted } from '@meridian/core/spi';
 
 /** Keys of registry records in the store: beside checkpoints (`ckpt.`) and migration snapshots (`mig.`), which a sweep never takes for them. */
 export const REGISTRY_KEY_PREFIX = 'reg.';
@@ -87,20 +87,7 @@ function keyOf(id: string): string {
 
 // A stored value read back and checked as a put checks it; anything else names the key.
 function decode(bytes: Buffer, id: string): SessionRecord {
-  const corrupt = (why: string, cause?: unknown): MeridianError =>
-    new MeridianError('SYNC_PROTOCOL_ERROR', `session registry record "${keyOf(id)}" in the snapshot store ${why}`, { cause, details: { source: 'SnapshotStoreSessionRegistry', key: keyOf(id) } });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (cause) {
-    throw corrupt('is not valid JSON', cause);
-  }
-  let record: SessionRecord;
-  try {
-    record = checkSessionRecord(parsed as SessionRecord);
-  } catch (cause) {
-    throw corrupt(`is not a session record (${(cause as Error).message})`, cause);
-  }
-  if (record.id !== id) throw corrupt(`holds session "${record.id}"`);
-  return record;
+  return decodeStoredRecord(bytes.toString('utf8'), id, (why, cause) =>
+    new MeridianError('SYNC_PROTOCOL_ERROR', `session registry record "${keyOf(id)}" in the snapshot store: ${why}`, { cause, details: { source: 'SnapshotStoreSessionRegistry', key: keyOf(id) } }),
+  );
 }

@@ -294,11 +294,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
       const bytes = chunkBytes(record.value);
       if (bytes) staging.set(record.key.slice(CHUNK_PREFIX.length), bytes);
     }
-    try {
-      if (staging.size > 0) this.#assemblies.stageAhead(staging);
-    } catch {
-      // Nothing depends on it: the apply stages what is not here.
-    }
+    // Its failures stay inside (a chunk not staged ahead is staged by the apply, which reports them).
+    if (staging.size > 0) this.#assemblies.stageAhead(staging);
   }
 
   /**

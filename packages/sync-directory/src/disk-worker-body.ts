@@ -338,15 +338,13 @@ export function diskWorkerBody(cut: typeof cutPoint, load: NodeJS.Require): void
     // A received delete: the file goes only if it is still the one the store last saw (the same look as before a
     // rename, back to back with the unlink on this thread); one already gone is fine. Nothing is created on the way.
     const removeOne = (file: string, item: WriteItem): WriteResult => {
-      const now = fs.lstatSync(file, { throwIfNoEntry: false });
-      if (now === undefined) return { removed: true };
-      if (!item.expect || !same(statOf(now), item.expect)) return { changed: true };
+      if (!unchangedSincePlanned(file, item)) return { changed: true };
       try {
         fs.unlinkSync(file);
+        touched.add(dirname(file));
       } catch (e) {
         if (!isGone(e)) throw e;
       }
-      touched.add(dirname(file));
       return { removed: true };
     };
     const writeOne = (item: WriteItem): WriteResult => {

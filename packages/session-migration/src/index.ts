@@ -11,7 +11,7 @@ export type { CompactionResult, SegmentStoreRecovery, SegmentStoreStatistics } f
 export type { SegmentSnapshotStoreOptions } from './stores/segment-store-options.js';
 export { SessionMigrator } from './migrator/session-migrator.js';
 export type { EvacuateOptions, SessionMigrateOptions, SweepSnapshotsOptions, SweepSnapshotsResult } from './migrator/session-migrator.js';
-export type { LostSession, ReconcileResult, RecoveredSession, RecoverRegionOptions, RegionRecoveryResult } from './migrator/region-recovery.js';
+export type { LostSession, ReconcileOptions, ReconcileResult, RecoveredSession, RecoverRegionOptions, RegionRecoveryResult } from './migrator/region-recovery.js';
 export type { SessionMigratorOptions } from './migrator/migrator-options.js';
 export type {
   MigrationProgress,

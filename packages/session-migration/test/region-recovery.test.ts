@@ -295,6 +295,83 @@ describe('recoverRegion', () => {
     await migrator.close();
   });
 
+  it('reconcileRegion restoreMissing: sessions a region restarted without are restored there from their checkpoint under the next epoch; one with no checkpoint is lost by id; counted from the region', async () => {
+    const { clock, regions, registry, migrator, checkpointer } = setup(3);
+    await checkpointer.checkpointNow();
+    clock.advance(1_000);
+    regions.held.set('us-east/late', { status: 'active', epoch: 0, state: { n: 9 } });
+    migrator.register({ id: 'late', region: 'us-east' }); // after the last checkpoint round
+    clock.advance(1_000);
+    // The region restarts keeping only s2 (suspended, as a restarted region does); s0, s1 and late are gone from it.
+    regions.held.clear();
+    regions.held.set('us-east/s2', { status: 'suspended', epoch: 0, state: { n: 1 } });
+    // Registered at the very moment the region is listed: it may not be in the region yet, so it is not touched.
+    regions.held.set('eu-west/fresh', { status: 'active', epoch: 0, state: { n: 3 } });
+    migrator.register({ id: 'fresh', region: 'us-east' });
+
+    // Without restoreMissing, what the region does not hold is left as registered (the behaviour before the option).
+    const plain = await migrator.reconcileRegion('us-east');
+    expect(plain).toMatchObject({ reactivated: ['s2'], restored: [], lost: [], failed: [] });
+    expect(migrator.getSession('s0')).toMatchObject({ state: 'active', epoch: 0 });
+
+    const lost = collectEvents(migrator, 'session:lost');
+    const reconciled = collectEvents(migrator, 'region:reconciled');
+    const result = await migrator.reconcileRegion('us-east', { restoreMissing: true });
+
+    expect(result.restored.map((r) => r.sessionId).sort()).toEqual(['s0', 's1']);
+    for (const r of result.restored) expect(r).toMatchObject({ from: 'us-east', to: 'us-east', epoch: 1, restoredFrom: 'checkpoint', stalenessMillis: 2_000 });
+    expect(result.lost).toEqual([{ sessionId: 'late', reason: 'no-checkpoint', error: expect.stringContaining('us-east no longer holds it: it was lost before its first checkpoint') }]);
+    expect(lost.events).toEqual([expect.objectContaining({ sessionId: 'late', region: 'us-east', reason: 'no-checkpoint' })]);
+    expect(reconciled.events).toEqual([expect.objectContaining({ regionId: 'us-east', restored: 2, lost: 1, failed: 0 })]);
+    expect(result.failed).toEqual([]);
+    // Counted from the region: each restored session active there once, under its new epoch, with its checkpointed state.
+    for (const id of ['s0', 's1']) {
+      expect(regions.activeIn(id)).toEqual(['us-east']);
+      expect(regions.held.get(`us-east/${id}`)).toMatchObject({ status: 'active', epoch: 1, state: { n: 1 } });
+      expect(await registry.get(id)).toMatchObject({ region: 'us-east', state: 'active', epoch: 1 });
+    }
+    expect(regions.activeIn('s2')).toEqual(['us-east']);
+    expect(migrator.getSession('late')).toMatchObject({ state: 'lost', region: 'us-east' });
+    expect(migrator.getSession('fresh')).toMatchObject({ state: 'active', epoch: 0 });
+    expect(migrator.statistics()).toMatchObject({ recovered: 2, lost: 1, byState: { active: 4, lost: 1, suspended: 0, migrating: 0 } });
+    await migrator.flush();
+    expect(await registry.get('late')).toMatchObject({ state: 'lost' });
+    await checkpointer.close();
+  });
+
+  it('reconcileRegion restoreMissing with the snapshot store down: failed and suspended, never lost, checkpoint kept; the next reconcile restores them', async () => {
+    const { clock, regions, storage, migrator, checkpointer } = setup(2);
+    await checkpointer.checkpointNow();
+    clock.advance(1_000);
+    regions.held.clear(); // the region restarted without its sessions
+    storage.setDown(true);
+    const run = migrator.reconcileRegion('us-east', { restoreMissing: true });
+    for (let t = 0; t < 12_000; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    const first = await run;
+    expect(first.failed.map((f) => f.sessionId).sort()).toEqual(['s0', 's1']);
+    expect(first.lost).toEqual([]);
+    expect(migrator.statistics()).toMatchObject({ lost: 0, byState: { suspended: 2, active: 0 } });
+    storage.setDown(false);
+    const second = await migrator.reconcileRegion('us-east', { restoreMissing: true });
+    expect(second.restored.map((r) => r.sessionId).sort()).toEqual(['s0', 's1']);
+    for (const id of ['s0', 's1']) expect(regions.activeIn(id)).toEqual(['us-east']);
+    expect(migrator.statistics()).toMatchObject({ lost: 0, byState: { active: 2 } });
+    await checkpointer.close();
+  });
+
+  it('reconcileRegion restoreMissing needs a region that lists its sessions: refused with INVALID_ARGUMENT, nothing touched', async () => {
+    const regions = regionsAdapter();
+    const { list: _list, ...blind } = regions.adapter;
+    const migrator = new SessionMigrator({ adapter: blind, codec, store: new MemorySnapshotStore(), timeoutMillis: 1_000 });
+    migrator.register({ id: 's', region: 'us-east' });
+    await expect(migrator.reconcileRegion('us-east', { restoreMissing: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/restoreMissing.*SessionAdapter\.list/) });
+    expect(migrator.getSession('s')).toMatchObject({ state: 'active' });
+    await migrator.close();
+  });
+
   it('a migration out of a region that just died leaves its session suspended (checkpoint exists), and recovery brings it back', async () => {
     const { regions, migrator, checkpointer } = setup(1);
     await checkpointer.checkpointNow();

@@ -64,11 +64,11 @@ export interface SessionMigrationFailedEvent extends SessionMigratingEvent {
 export interface SessionLostEvent {
   /** Session id. */
   sessionId: string;
-  /** The region that died holding it. */
+  /** The region that held it last: it died, or (reconcile's `restoreMissing`) answers without it. */
   region: string;
   /**
    * `source-unreachable`: a migration found its source dead before a snapshot;
-   * `no-checkpoint`: its region died before its first checkpoint;
+   * `no-checkpoint`: its region died (or lost it) before its first checkpoint;
    * `checkpoint-corrupt`: its checkpoint was refused (tampered, truncated, key rotated out).
    */
   reason: 'source-unreachable' | 'no-checkpoint' | 'checkpoint-corrupt';
@@ -118,6 +118,10 @@ export interface RegionReconciledEvent {
   discarded: number;
   /** Copies it held of sessions still registered there, activated again under their epoch. */
   reactivated: number;
+  /** With `restoreMissing`: sessions it no longer held, restored there from their stored state. */
+  restored: number;
+  /** With `restoreMissing`: sessions it no longer held and nothing usable was stored of, reported lost. */
+  lost: number;
   /** Copies that could not be handled (the region stopped answering): tried again on the next reconcile. */
   failed: number;
 }

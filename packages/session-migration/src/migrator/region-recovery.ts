@@ -21,11 +21,11 @@ export interface RecoverRegionOptions {
   signal?: AbortSignal;
 }
 
-/** A session restored from its checkpoint in another region. */
+/** A session restored from its checkpoint in another region (or, by reconcile's `restoreMissing`, in its own). */
 export interface RecoveredSession {
   /** Session id. */
   sessionId: string;
-  /** The dead region. */
+  /** The dead region (the region that lost it). */
   from: string;
   /** Where it is active now. */
   to: string;
@@ -75,6 +75,23 @@ export interface RegionRecoveryResult {
   durationMillis: number;
 }
 
+/** Options of {@link SessionMigrator.reconcileRegion}. */
+export interface ReconcileOptions {
+  /**
+   * Also settle the sessions registered in the region that it does not hold
+   * (it restarted without them: a region that keeps sessions in memory only, a
+   * lost disk): each is restored there from its freshest stored state (a
+   * migration snapshot kept for it, else its checkpoint) under the next epoch,
+   * or reported lost, by id, when there is none. Only sessions whose record was
+   * last changed before the region was listed are considered (a session must be
+   * created in its region before it is registered). Needs `SessionAdapter.list`.
+   * Default false.
+   */
+  restoreMissing?: boolean;
+  /** Stops the reconcile between sessions. */
+  signal?: AbortSignal;
+}
+
 /** What {@link SessionMigrator.reconcileRegion} did. */
 export interface ReconcileResult {
   /** The region that came back. */
@@ -83,7 +100,11 @@ export interface ReconcileResult {
   discarded: string[];
   /** Copies of sessions still registered there, activated again under their epoch. */
   reactivated: string[];
-  /** Copies that could not be handled now. */
+  /** With `restoreMissing`: sessions the region no longer held, restored there from their stored state (`from` and `to` are the region). */
+  restored: RecoveredSession[];
+  /** With `restoreMissing`: sessions the region no longer held and nothing usable was stored of: reported lost, by id. */
+  lost: LostSession[];
+  /** Copies (or, with `restoreMissing`, missing sessions) that could not be handled now: tried again on the next reconcile. */
   failed: FailedMigration[];
 }
 
@@ -114,6 +135,8 @@ export interface RecoveryHost {
   /** Reads the session's record from the registry into the migrator's view (after a fenced commit). */
   reload(id: string): Promise<void>;
 }
+
+type Outcomes = Pick<RegionRecoveryResult, 'recovered' | 'lost' | 'failed' | 'skipped'>;
 
 type Outcome = { kind: 'recovered'; value: RecoveredSession } | { kind: 'lost'; value: LostSession } | { kind: 'failed'; error: string } | { kind: 'skipped' };
 
@@ -160,17 +183,47 @@ export class RegionRecovery {
     if (to === regionId) throw invalidArgument('to', to, 'is the region being recovered');
     if (to === 'nearest-healthy' && !h.router && !options.fallbackTo) throw invalidArgument('to', to, 'needs a router in the SessionMigrator options (or a fallbackTo, or name a region)');
     const started = h.clock.now();
-    const deadline = started + h.deadlineMillis;
     // Sessions already reported lost stay lost; migrating ones are waited for (their migration settles them first).
     const sessions = [...h.sessions()].filter((s) => s.region === regionId && s.state !== 'lost' && !this.#recovering.has(s.id));
-    for (const s of sessions) {
-      this.#recovering.add(s.id);
-      // Not serving anywhere until recovered: counted honestly meanwhile.
-      if (s.state === 'active') h.update(s, { state: 'suspended' });
-    }
+    this.#claim(sessions);
     h.events.emit('region:recovering', { regionId, sessionCount: sessions.length });
     if (to === 'nearest-healthy') h.router?.setDrained(regionId, true);
-    const result: RegionRecoveryResult = { regionId, recovered: [], lost: [], failed: [], skipped: [], maxStalenessMillis: 0, durationMillis: 0 };
+    let outcomes: Outcomes;
+    try {
+      outcomes = await this.#recoverAll(sessions, regionId, to, options, started);
+    } finally {
+      if (to === 'nearest-healthy') h.router?.setDrained(regionId, false);
+    }
+    const result: RegionRecoveryResult = { regionId, ...outcomes, maxStalenessMillis: Math.max(0, ...outcomes.recovered.map((r) => r.stalenessMillis)), durationMillis: 0 };
+    result.durationMillis = h.clock.now() - started;
+    h.events.emit('region:recovered', {
+      regionId,
+      recovered: result.recovered.length,
+      lost: result.lost.length,
+      failed: result.failed.length,
+      maxStalenessMillis: result.maxStalenessMillis,
+      durationMillis: result.durationMillis,
+    });
+    return result;
+  }
+
+  /** Marks sessions as being recovered here; an active one is suspended: it serves nowhere until recovered, and is counted so. */
+  #claim(sessions: SessionInfo[]): void {
+    for (const s of sessions) {
+      this.#recovering.add(s.id);
+      if (s.state === 'active') this.host.update(s, { state: 'suspended' });
+    }
+  }
+
+  /**
+   * Recovers claimed `sessions` of `regionId` into `to` (the region itself:
+   * restored in place), `concurrency` at a time, each until
+   * `recoveryTimeoutMillis` from `started`; each is unclaimed once its outcome is known.
+   */
+  async #recoverAll(sessions: SessionInfo[], regionId: string, to: string, options: RecoverRegionOptions, started: number): Promise<Outcomes> {
+    const h = this.host;
+    const deadline = started + h.deadlineMillis;
+    const outcomes: Outcomes = { recovered: [], lost: [], failed: [], skipped: [] };
     const manifest = this.#manifest(regionId);
     try {
       const queue = new PQueue({ concurrency: options.concurrency ?? h.concurrency });
@@ -185,29 +238,17 @@ export class RegionRecovery {
             } finally {
               this.#recovering.delete(session.id);
             }
-            if (outcome.kind === 'recovered') {
-              result.recovered.push(outcome.value);
-              result.maxStalenessMillis = Math.max(result.maxStalenessMillis, outcome.value.stalenessMillis);
-            } else if (outcome.kind === 'lost') result.lost.push(outcome.value);
-            else if (outcome.kind === 'failed') result.failed.push({ sessionId: session.id, error: outcome.error });
-            else result.skipped.push(session.id);
+            if (outcome.kind === 'recovered') outcomes.recovered.push(outcome.value);
+            else if (outcome.kind === 'lost') outcomes.lost.push(outcome.value);
+            else if (outcome.kind === 'failed') outcomes.failed.push({ sessionId: session.id, error: outcome.error });
+            else outcomes.skipped.push(session.id);
           }),
         ),
       );
     } finally {
       for (const s of sessions) this.#recovering.delete(s.id);
-      if (to === 'nearest-healthy') h.router?.setDrained(regionId, false);
     }
-    result.durationMillis = h.clock.now() - started;
-    h.events.emit('region:recovered', {
-      regionId,
-      recovered: result.recovered.length,
-      lost: result.lost.length,
-      failed: result.failed.length,
-      maxStalenessMillis: result.maxStalenessMillis,
-      durationMillis: result.durationMillis,
-    });
-    return result;
+    return outcomes;
   }
 
   async #recoverOne(session: SessionInfo, regionId: string, to: string, options: RecoverRegionOptions, started: number, deadline: number, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<Outcome> {
@@ -244,7 +285,10 @@ export class RegionRecovery {
       const ref: SessionRef = { id: session.id, region: regionId, metadata: { ...session.metadata } };
       // A region declared unhealthy may still answer (a false alarm under load, a brownout): its copy must stop
       // serving before another region's starts, and then its live state beats any checkpoint.
-      const source = (await this.#liveState(ref, regionId)) ?? (await this.#readLatest(session, manifest));
+      // Restored in place (reconcile's restoreMissing): the region answers but no longer holds it.
+      const inPlace = to === regionId;
+      const gone = inPlace ? `${regionId} no longer holds it: it was lost` : 'its region died';
+      const source = (await this.#liveState(ref, regionId)) ?? (await this.#readLatest(session, manifest, gone));
       if ('lost' in source) {
         h.update(session, { state: 'lost' });
         h.counted({ lost: true });
@@ -293,9 +337,11 @@ export class RegionRecovery {
       };
       h.counted({ recovered, bytes: source.bytes, durationMillis: now - begun });
       h.events.emit('session:recovered', { ...recovered, bytes: source.bytes, durationMillis: now - begun });
-      this.#markStale(regionId, session.id);
-      // The dead region may still answer (an unhealthy, not dead, region): its copy must stop serving now.
-      void this.#discard(ref, regionId).then((removed) => removed && this.#stale.get(regionId)?.delete(session.id));
+      if (!inPlace) {
+        this.#markStale(regionId, session.id);
+        // The dead region may still answer (an unhealthy, not dead, region): its copy must stop serving now.
+        void this.#discard(ref, regionId).then((removed) => removed && this.#stale.get(regionId)?.delete(session.id));
+      }
       return { kind: 'recovered', value: recovered };
     } finally {
       await h.locks.release(lock).catch(() => undefined);
@@ -326,7 +372,7 @@ export class RegionRecovery {
   }
 
   /** The freshest usable state: a migration snapshot kept for this session, else its checkpoint. */
-  async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>): Promise<RestoreSource | { lost: LostSession['reason']; error: string }> {
+  async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>, gone: string): Promise<RestoreSource | { lost: LostSession['reason']; error: string }> {
     const h = this.host;
     const read = async (key: string) => {
       try {
@@ -349,7 +395,7 @@ export class RegionRecovery {
       }
     }
     const stored = await read(checkpointKey(session.id));
-    if (!stored) return { lost: 'no-checkpoint', error: `its region died before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
+    if (!stored) return { lost: 'no-checkpoint', error: `${gone} before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
     try {
       const checkpoint = decodeCheckpoint(h.codec, stored.bytes, session.id);
       // A later round that found this very state still current dates it from that round's start.
@@ -422,10 +468,12 @@ export class RegionRecovery {
    * their epoch. With `SessionAdapter.list` every copy is checked; without it,
    * the copies this instance recovered away from the region.
    */
-  async reconcile(regionId: string, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+  async reconcile(regionId: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
     const h = this.host;
     h.assertOpen();
-    const result: ReconcileResult = { regionId, discarded: [], reactivated: [], failed: [] };
+    if (options.restoreMissing && !h.adapter.list) throw invalidArgument('restoreMissing', true, 'needs SessionAdapter.list: only a region that lists its sessions can say which ones it lost');
+    const result: ReconcileResult = { regionId, discarded: [], reactivated: [], restored: [], lost: [], failed: [] };
+    const listedAt = h.clock.now();
     let held: HeldSession[];
     if (h.adapter.list) {
       const signal = options.signal ?? new AbortController().signal;
@@ -470,7 +518,19 @@ export class RegionRecovery {
         }),
       ),
     );
-    h.events.emit('region:reconciled', { regionId, discarded: result.discarded.length, reactivated: result.reactivated.length, failed: result.failed.length });
+    if (options.restoreMissing) {
+      const holds = new Set(held.map((copy) => copy.id));
+      // Registered here before the region was listed, not held by it, not moving: the region lost them.
+      const missing = [...h.sessions()].filter((s) => s.region === regionId && s.state !== 'lost' && s.updatedAt < listedAt && !holds.has(s.id) && !this.#recovering.has(s.id) && h.running(s.id) === undefined);
+      if (missing.length > 0) {
+        this.#claim(missing);
+        const outcomes = await this.#recoverAll(missing, regionId, regionId, options.signal ? { signal: options.signal } : {}, h.clock.now());
+        result.restored.push(...outcomes.recovered);
+        result.lost.push(...outcomes.lost);
+        result.failed.push(...outcomes.failed);
+      }
+    }
+    h.events.emit('region:reconciled', { regionId, discarded: result.discarded.length, reactivated: result.reactivated.length, restored: result.restored.length, lost: result.lost.length, failed: result.failed.length });
     return result;
   }
 }

@@ -30,7 +30,7 @@ import { migratorOptionsSchema, type SessionMigratorOptions } from './migrator-o
 import { AdapterBatcher } from './adapter-batcher.js';
 import { overlappedTransfer } from './overlapped-transfer.js';
 import { envelopeJson, stateJsonOf, type SnapshotIdentity } from './snapshot-envelope.js';
-import { RegionRecovery, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
+import { RegionRecovery, type ReconcileOptions, type RecoverRegionOptions, type RegionRecoveryResult, type ReconcileResult } from './region-recovery.js';
 import type { MigrationProgress, MigrationStatistics, MigratorEvents, SessionInfo } from './migrator-types.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -441,9 +441,11 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * Tells a region that came back which of its copies are stale: copies of
    * sessions now active elsewhere (or under a newer epoch) are discarded, so
    * they can never serve again; copies of sessions still registered there are
-   * activated again. `autoEvacuate` calls it on `region:healthy`.
+   * activated again. With `restoreMissing`, sessions registered there that it
+   * no longer holds are restored in it from their checkpoint, or reported lost
+   * by id. `autoEvacuate` calls it on `region:healthy`.
    */
-  reconcileRegion(regionId: string, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+  reconcileRegion(regionId: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
     return this.#recovery.reconcile(regionId, options);
   }
 

@@ -2,8 +2,9 @@
 // sessions in its regions. With `sessions.store: { directory }` (the session registry kept there) and
 // `provider.dataDir` (the regions keep their sessions in files), the next agent reads every session back, the
 // regions it starts bring theirs back, and each is active again where it was, with its state and epoch: counted from
-// the region processes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// the region processes. A session a region lost meanwhile is restored there from its checkpoint, or reported lost by id.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findLeakedProcesses } from '@meridian/testkit';
@@ -21,6 +22,7 @@ ${THREE_REGIONS}health:
   timeoutMillis: 250
 sessions:
   store: { directory: ./snapshots }
+  checkpointIntervalMillis: 300
 `;
 const ENV = { MERIDIAN_SNAPSHOT_KEY: 'ab'.repeat(32) };
 
@@ -34,7 +36,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('brings every session back, active where it was with its state and epoch: none lost, counted from the regions', async () => {
+  it('brings every session back, active where it was with its state and epoch; one a region lost meanwhile restored there from its checkpoint, one with no checkpoint reported lost by id: counted from the regions', async () => {
     ensureBuilt();
     writeFileSync(join(dir, 'meridian.config.yaml'), CONFIG);
     const first = await startAgent(dir, ENV);
@@ -54,20 +56,40 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     await s0.body.dump();
     expect(s0.statusCode).toBeLessThan(300);
 
+    // Every session checkpointed (sessions.checkpointIntervalMillis) before the crash.
+    const checkpoint = (id: string) => join(dir, 'snapshots', `ckpt.${id}.snapshot`);
+    await until('a checkpoint of every session', async () => Object.keys(placed).every((id) => existsSync(checkpoint(id))), 200);
+
     first.child.kill('SIGKILL');
     await until('the first agent and its regions gone', async () => (await findLeakedProcesses([first.child.pid!, ...pids])).length === 0, 300);
+    // While no agent runs, two regions lose a session each (a disk restored from an old backup, say): us-east loses
+    // s1, which has a checkpoint; eu-west loses s4, whose checkpoint is gone too (as if none had been taken yet).
+    const regionFile = (region: string, id: string) => join(dir, 'regions', region, 'sessions', `${createHash('sha256').update(id).digest('hex')}.json`);
+    for (const [region, id] of [['us-east', 's1'], ['eu-west', 's4']] as const) {
+      expect(existsSync(regionFile(region, id)), `${region}/${id}`).toBe(true);
+      rmSync(regionFile(region, id));
+    }
+    rmSync(checkpoint('s4'));
 
     const second = await startAgent(dir, ENV);
     agents.push(second);
-    expect(second.log()).toMatch(/sessions: 6 registered before this start; 6 active again in their regions, 0 stale copies discarded, 0 not held/);
-    const { sessions } = await meridianJson(dir, ENV, ['sessions']);
-    expect(Object.fromEntries(sessions.map((s: any) => [s.id, [s.region, s.state]]))).toEqual(Object.fromEntries(Object.entries(placed).map(([id, region]) => [id, [region, 'active']])));
+    expect(second.log()).toMatch(
+      /sessions: 6 registered before this start; 4 active again in their regions, 1 restored from their checkpoints \(s1 in us-east, \d+ ms stale\), 1 lost \(s4 in eu-west: no-checkpoint\), 0 stale copies discarded, 0 not held/,
+    );
+    expect(second.log()).toMatch(/sessions: s4 lost in eu-west \(no-checkpoint\): eu-west no longer holds it: it was lost before its first checkpoint/);
+    const { sessions, statistics } = await meridianJson(dir, ENV, ['sessions']);
+    const expectedStates = Object.fromEntries(Object.entries(placed).map(([id, region]) => [id, [region, id === 's4' ? 'lost' : 'active']]));
+    expect(Object.fromEntries(sessions.map((s: any) => [s.id, [s.region, s.state]]))).toEqual(expectedStates);
     expect(sessions.find((s: any) => s.id === 's2').epoch).toBe(1);
+    expect(sessions.find((s: any) => s.id === 's1').epoch).toBe(1); // restored in place: the next epoch
+    expect(statistics).toMatchObject({ lost: 1, byState: { active: 5, lost: 1 } });
+    delete placed.s4; // held nowhere: checked below
     // Counted from the region processes: each session active in exactly one region, the one the agent names.
     const after = await meridianJson(dir, ENV, ['status']);
     for (const r of after.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
     const endpoints = endpointsOf(after);
     const held = Object.fromEntries(await Promise.all(Object.entries(endpoints).map(async ([region, url]) => [region, await sessionsHeld(url)] as const)));
+    expect(Object.values(held).flatMap((items) => items.filter((h) => h.key === 's4'))).toEqual([]);
     for (const [id, region] of Object.entries(placed)) {
       const copies = Object.entries(held).flatMap(([r, items]) => items.filter((h) => h.key === id).map((h) => `${r}:${h.status}`));
       expect(copies, id).toEqual([`${region}:active`]);
@@ -80,7 +102,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     expect(records.length).toBe(6);
     for (const name of records) {
       const text = readFileSync(join(dir, 'snapshots', name), 'utf8');
-      expect(JSON.parse(text)).toMatchObject({ state: 'active' });
+      expect(JSON.parse(text)).toMatchObject({ state: name === 'reg.s4.snapshot' ? 'lost' : 'active' });
       expect(text).not.toContain(ENV.MERIDIAN_SNAPSHOT_KEY);
     }
   }, 240_000);

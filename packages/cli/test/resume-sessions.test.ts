@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { MemorySessionRegistry, type HeldSession, type SessionAdapter } from '@meridian/core';
-import { MemorySnapshotStore, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
+import { MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter } from '@meridian/core';
+import { MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { describe, expect, it } from 'vitest';
 import { resumeSessions } from '../src/agent/resume-sessions.js';
 
@@ -10,16 +10,31 @@ function regions(held: Record<string, Record<string, HeldSession['status']>>, do
   const reach = (region: string) => {
     if (down.includes(region)) throw new Error(`connect ECONNREFUSED (${region})`);
   };
+  const states: Record<string, unknown> = {};
+  const at = (id: string, region: string) => {
+    reach(region);
+    if (!held[region]?.[id]) throw new MeridianError('SESSION_NOT_FOUND', `session "${id}" is not in region "${region}"`);
+  };
   const adapter: SessionAdapter = {
-    snapshot: async () => ({}),
-    restore: async () => undefined,
-    suspend: async () => undefined,
+    snapshot: async (ref) => {
+      at(ref.id, ref.region);
+      return states[`${ref.region}/${ref.id}`] ?? {};
+    },
+    restore: async (ref, region, state) => {
+      reach(region);
+      (held[region] ??= {})[ref.id] = 'suspended';
+      states[`${region}/${ref.id}`] = state;
+    },
+    suspend: async (ref, region) => {
+      at(ref.id, region);
+      held[region]![ref.id] = 'suspended';
+    },
     discard: async (ref, region) => {
       reach(region);
       delete held[region]![ref.id];
     },
     activate: async (ref, region) => {
-      reach(region);
+      at(ref.id, region);
       held[region]![ref.id] = 'active';
       activated.push(`${ref.id}@${region}`);
     },
@@ -28,25 +43,58 @@ function regions(held: Record<string, Record<string, HeldSession['status']>>, do
       return Object.entries(held[region] ?? {}).map(([id, status]) => ({ id, status, epoch: 0 }));
     },
   };
-  return { adapter, activated };
+  return { adapter, activated, states };
 }
 
-async function migratorWith(records: Array<[id: string, region: string]>) {
+const codec = new SnapshotCodec({ keys: [{ id: 'k1', key: randomBytes(32) }] });
+
+async function migratorWith(records: Array<[id: string, region: string]>, store = new MemorySnapshotStore()) {
   const registry = new MemorySessionRegistry();
   for (const [id, region] of records) await registry.put({ id, region, state: 'active', epoch: 0, metadata: {}, migrations: 0, updatedAt: 1 });
-  return (adapter: SessionAdapter) => new SessionMigrator({ adapter, codec: new SnapshotCodec({ keys: [{ id: 'k1', key: randomBytes(32) }] }), store: new MemorySnapshotStore(), registry, timeoutMillis: 1_000 });
+  return (adapter: SessionAdapter) => new SessionMigrator({ adapter, codec, store, registry, timeoutMillis: 1_000 });
 }
 
 describe('resumeSessions (an agent starting on a registry a previous agent left)', () => {
-  it('activates what each region kept, discards copies registered elsewhere, and names by id what is held nowhere', async () => {
+  it('activates what each region kept, discards copies registered elsewhere, and reports lost by id what is held nowhere with no checkpoint', async () => {
     const make = await migratorWith([['s1', 'us-east'], ['s2', 'us-east'], ['s3', 'eu-west']]);
     const { adapter, activated } = regions({ 'us-east': { s1: 'suspended', s3: 'suspended' }, 'eu-west': { s3: 'suspended' } });
     const migrator = make(adapter);
     const lines: string[] = [];
     const result = await resumeSessions(migrator, adapter, ['us-east', 'eu-west'], (line) => lines.push(line));
-    expect(result).toEqual({ registered: 3, reactivated: ['s1', 's3'], discarded: 1, missing: [{ sessionId: 's2', region: 'us-east', why: 'us-east does not hold it' }] });
+    expect(result).toEqual({ registered: 3, reactivated: ['s1', 's3'], restored: [], lost: [{ sessionId: 's2', region: 'us-east', reason: 'no-checkpoint' }], discarded: 1, missing: [] });
     expect(activated.sort()).toEqual(['s1@us-east', 's3@eu-west']);
-    expect(lines.at(-1)).toBe('sessions: 3 registered before this start; 2 active again in their regions, 1 stale copies discarded, 1 not held (s2 in us-east: us-east does not hold it)');
+    expect(migrator.getSession('s2')).toMatchObject({ state: 'lost' });
+    expect(migrator.statistics()).toMatchObject({ lost: 1, byState: { active: 2, lost: 1 } });
+    expect(lines.at(-1)).toBe('sessions: 3 registered before this start; 2 active again in their regions, 0 restored from their checkpoints, 1 lost (s2 in us-east: no-checkpoint), 1 stale copies discarded, 0 not held');
+    await migrator.close();
+  });
+
+  it('restores in its region, from its checkpoint, a session the region restarted without', async () => {
+    const store = new MemorySnapshotStore();
+    const held: Record<string, Record<string, HeldSession['status']>> = { 'us-east': { s1: 'active', s2: 'active' } };
+    const before = regions(held);
+    before.states['us-east/s2'] = { cart: ['kept'] };
+    // The previous agent's checkpoints, in the store the next agent reads.
+    const first = (await migratorWith([['s1', 'us-east'], ['s2', 'us-east']], store))(before.adapter);
+    await first.load();
+    const checkpointer = new SessionCheckpointer({ adapter: before.adapter, codec, store, source: first, checkpointIntervalMillis: 60_000 });
+    await checkpointer.checkpointNow();
+    await checkpointer.close();
+    await first.close();
+    // Agent and region restart; the region comes back holding s1 only.
+    held['us-east'] = { s1: 'suspended' };
+    const make = await migratorWith([['s1', 'us-east'], ['s2', 'us-east']], store);
+    const { adapter, states } = regions(held);
+    const migrator = make(adapter);
+    const lines: string[] = [];
+    const result = await resumeSessions(migrator, adapter, ['us-east'], (line) => lines.push(line));
+    expect(result.reactivated).toEqual(['s1']);
+    expect(result.restored).toEqual([{ sessionId: 's2', region: 'us-east', stalenessMillis: expect.any(Number) }]);
+    expect(result.lost).toEqual([]);
+    expect(held['us-east']).toEqual({ s1: 'active', s2: 'active' });
+    expect(states['us-east/s2']).toEqual({ cart: ['kept'] });
+    expect(migrator.getSession('s2')).toMatchObject({ region: 'us-east', state: 'active', epoch: 1 });
+    expect(lines.at(-1)).toMatch(/^sessions: 2 registered before this start; 1 active again in their regions, 1 restored from their checkpoints \(s2 in us-east, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held$/);
     await migrator.close();
   });
 

@@ -7,6 +7,10 @@ export interface ResumedSessions {
   registered: number;
   /** Active again in the region the registry names (the region kept them through the restart). */
   reactivated: string[];
+  /** Not held by their region any more (it restarted without them): restored there from their checkpoint, under the next epoch. */
+  restored: Array<{ sessionId: string; region: string; stalenessMillis: number }>;
+  /** Not held by their region any more, and nothing usable stored of them: reported lost (state `lost`), by id. */
+  lost: Array<{ sessionId: string; region: string; reason: string }>;
   /** Copies discarded: sessions registered elsewhere or under a newer epoch. */
   discarded: number;
   /** Registered in a region that does not hold them, or could not be activated there: by id, with why. */
@@ -18,19 +22,24 @@ export interface ResumedSessions {
  * session a previous agent registered (`migrator.load`), then reconciles each
  * deployed region, which brought back the sessions it kept (suspended, as a
  * restarted region does): its own sessions are activated again under their
- * epoch, stale copies discarded. A session its region no longer holds (its
- * file removed meanwhile) is reported by id in the log, and left in the
- * registry as it was for the operator to settle.
+ * epoch, stale copies discarded. A session its region no longer holds (the
+ * region restarted without it, its file removed meanwhile) is restored there
+ * from its checkpoint, or reported lost by id when it has none
+ * (`reconcileRegion`'s `restoreMissing`, when the kind's regions list their
+ * sessions). What is still not served where the registry says (a region that
+ * does not answer, a snapshot store that is down) is named by id in the log.
  */
 export async function resumeSessions(migrator: SessionMigrator, adapter: SessionAdapter, regionIds: readonly string[], log: (line: string) => void): Promise<ResumedSessions> {
   const registered = await migrator.load();
-  const result: ResumedSessions = { registered, reactivated: [], discarded: 0, missing: [] };
+  const result: ResumedSessions = { registered, reactivated: [], restored: [], lost: [], discarded: 0, missing: [] };
   if (registered === 0) return result;
   const failed = new Map<string, string>();
   for (const regionId of regionIds) {
     try {
-      const reconciled = await migrator.reconcileRegion(regionId);
+      const reconciled = await migrator.reconcileRegion(regionId, adapter.list ? { restoreMissing: true } : {});
       result.reactivated.push(...reconciled.reactivated);
+      result.restored.push(...reconciled.restored.map((r) => ({ sessionId: r.sessionId, region: regionId, stalenessMillis: r.stalenessMillis })));
+      result.lost.push(...reconciled.lost.map((l) => ({ sessionId: l.sessionId, region: regionId, reason: l.reason })));
       result.discarded += reconciled.discarded.length;
       for (const f of reconciled.failed) failed.set(f.sessionId, f.error);
     } catch (error) {
@@ -61,8 +70,16 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
     result.missing.push({ sessionId: session.id, region: session.region, why });
   }
   log(
-    `sessions: ${registered} registered before this start; ${result.reactivated.length} active again in their regions, ${result.discarded} stale copies discarded, ${result.missing.length} not held` +
-      (result.missing.length > 0 ? ` (${result.missing.slice(0, 10).map((m) => `${m.sessionId} in ${m.region}: ${m.why}`).join('; ')}${result.missing.length > 10 ? '; …' : ''})` : ''),
+    `sessions: ${registered} registered before this start; ${result.reactivated.length} active again in their regions, ` +
+      `${result.restored.length} restored from their checkpoints${named(result.restored, (r) => `${r.sessionId} in ${r.region}, ${r.stalenessMillis} ms stale`)}, ` +
+      `${result.lost.length} lost${named(result.lost, (l) => `${l.sessionId} in ${l.region}: ${l.reason}`)}, ` +
+      `${result.discarded} stale copies discarded, ${result.missing.length} not held${named(result.missing, (m) => `${m.sessionId} in ${m.region}: ${m.why}`)}`,
   );
   return result;
+}
+
+/** ` (a; b; …)`: the first ten, for a log line; nothing when there are none. */
+function named<T>(items: readonly T[], describe: (item: T) => string): string {
+  if (items.length === 0) return '';
+  return ` (${items.slice(0, 10).map(describe).join('; ')}${items.length > 10 ? '; …' : ''})`;
 }

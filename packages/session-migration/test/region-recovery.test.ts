@@ -491,4 +491,39 @@ describe('autoEvacuate triggers', () => {
     await wiring.close();
     await checkpointer.close();
   });
+
+  it('restoreMissing: sessions a recovery could not place (store down) are restored in their region when it comes back without them; none lost', async () => {
+    const { clock, regions, storage, migrator, checkpointer } = setup(3);
+    await checkpointer.checkpointNow();
+    const monitor = new TypedEmitter<{
+      'region:degraded': import('@meridian/core').HealthTransition;
+      'region:unhealthy': import('@meridian/core').HealthTransition;
+      'region:healthy': import('@meridian/core').HealthTransition;
+    }>();
+    const outcomes: AutoEvacuationOutcome[] = [];
+    const wiring = autoEvacuate({ migrator, monitor, to: 'eu-west', restoreMissing: true, onOutcome: (o) => outcomes.push(o) });
+    const transition = (type: 'region:unhealthy' | 'region:healthy', previous: 'healthy' | 'unhealthy') =>
+      monitor.emit(type, { regionId: 'us-east', state: type === 'region:healthy' ? 'healthy' : 'unhealthy', previous, reason: 'test', at: 0, health: {} as never });
+    regions.dead.add('us-east');
+    storage.setDown(true); // the recovery finds no checkpoint it can read, past recoveryTimeoutMillis
+    transition('region:unhealthy', 'healthy');
+    for (let t = 0; t < 12_000 && outcomes.length === 0; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    expect(outcomes[0]).toMatchObject({ action: 'recover', recovered: 0, lost: 0, failed: 3 });
+    expect(migrator.statistics().byState).toMatchObject({ suspended: 3 });
+    // The region restarts empty (its sessions were in memory), the store is back.
+    for (const key of [...regions.held.keys()]) if (key.startsWith('us-east/')) regions.held.delete(key);
+    regions.dead.delete('us-east');
+    storage.setDown(false);
+    clock.advance(100);
+    transition('region:healthy', 'unhealthy');
+    for (let i = 0; i < 50 && outcomes.length < 2; i++) await tick();
+    expect(outcomes[1]).toMatchObject({ trigger: 'region:healthy', action: 'reconcile', recovered: 3, lost: 0, failed: 0 });
+    for (let i = 0; i < 3; i++) expect(regions.activeIn(`s${i}`)).toEqual(['us-east']);
+    expect(migrator.statistics()).toMatchObject({ lost: 0, byState: { active: 3, suspended: 0 } });
+    await wiring.close();
+    await checkpointer.close();
+  });
 });

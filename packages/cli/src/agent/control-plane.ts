@@ -190,6 +190,8 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
           onDegraded: automatic.onDegraded,
           onUnhealthy: automatic.onUnhealthy,
           onHealthy: automatic.onHealthy,
+          // A region back without sessions whose recovery found no target: restored there from checkpoints, or lost by id.
+          restoreMissing: kind.sessions.adapter.list !== undefined,
           ...(automatic.fallbackTo ? { fallbackTo: automatic.fallbackTo } : {}),
           onOutcome: events.autoEvacuation,
         });

@@ -43,7 +43,7 @@ export function logEvents(log: Log) {
     },
     /** What autoEvacuate did, when it did something. */
     autoEvacuation(o: AutoEvacuationOutcome): void {
-      const what = o.action === 'reconcile' ? `${o.discarded ?? 0} discarded` : `${o.migrated} moved, ${o.recovered} recovered, ${o.lost} lost, ${o.failed} failed`;
+      const what = o.action === 'reconcile' ? `${o.discarded ?? 0} discarded${o.recovered + o.lost > 0 ? `, ${o.recovered} restored, ${o.lost} lost` : ''}` : `${o.migrated} moved, ${o.recovered} recovered, ${o.lost} lost, ${o.failed} failed`;
       log(`sessions: automatic ${o.action} of ${o.regionId ?? o.sessionId} on ${o.trigger}: ${what}${o.error ? ` (${o.error})` : ''}`);
     },
   };

@@ -42,6 +42,14 @@ export interface AutoEvacuateOptions {
   onUnhealthy?: 'recover' | 'evacuate' | 'ignore';
   /** On `region:healthy`: `reconcile` tells a region that came back which copies are stale. Default `reconcile`. */
   onHealthy?: 'reconcile' | 'ignore';
+  /**
+   * With `onHealthy: reconcile`: sessions still registered in the region that
+   * came back but no longer held by it (their recovery found no target, and the
+   * region restarted without them) are restored there from their checkpoints,
+   * or reported lost by id (`reconcileRegion`'s `restoreMissing`; the adapter
+   * must implement `list`). Default false: they stay suspended.
+   */
+  restoreMissing?: boolean;
   /** For recoveries by `nearest-healthy`: where sessions without `metadata.clientIp` go. */
   fallbackTo?: string;
   /** For evacuations and recoveries by `nearest-healthy`: honour each region's residency. Default false. */
@@ -66,7 +74,7 @@ export interface AutoEvacuationOutcome {
   sessionId?: string;
   /** Sessions moved live. */
   migrated: number;
-  /** Sessions restored from checkpoints. */
+  /** Sessions restored from checkpoints (by a reconcile with `restoreMissing`: in the region that came back). */
   recovered: number;
   /** Sessions reported lost. */
   lost: number;
@@ -137,7 +145,9 @@ export function autoEvacuate(options: AutoEvacuateOptions): AutoEvacuation {
         .recoverRegion(regionId, { ...(options.to ? { to: options.to } : {}), ...(options.fallbackTo ? { fallbackTo: options.fallbackTo } : {}), ...route })
         .then((r) => report({ ...base, ...zero, recovered: r.recovered.length, lost: r.lost.length, failed: r.failed.length, maxStalenessMillis: r.maxStalenessMillis }));
     } else {
-      work = migrator.reconcileRegion(regionId).then((r) => report({ ...base, ...zero, failed: r.failed.length, discarded: r.discarded.length }));
+      work = migrator
+        .reconcileRegion(regionId, options.restoreMissing ? { restoreMissing: true } : {})
+        .then((r) => report({ ...base, ...zero, recovered: r.restored.length, lost: r.lost.length, failed: r.failed.length, discarded: r.discarded.length }));
     }
     track(
       work

@@ -194,7 +194,7 @@ export class RegionRecovery {
     } finally {
       if (to === 'nearest-healthy') h.router?.setDrained(regionId, false);
     }
-    const result: RegionRecoveryResult = { regionId, ...outcomes, maxStalenessMillis: Math.max(0, ...outcomes.recovered.map((r) => r.stalenessMillis)), durationMillis: 0 };
+    const result: RegionRecoveryResult = { regionId, ...outcomes, maxStalenessMillis: outcomes.recovered.reduce((max, r) => Math.max(max, r.stalenessMillis), 0), durationMillis: 0 };
     result.durationMillis = h.clock.now() - started;
     h.events.emit('region:recovered', {
       regionId,

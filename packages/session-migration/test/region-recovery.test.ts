@@ -453,15 +453,23 @@ describe('two control planes on one registry', () => {
   });
 });
 
+/** A stand-in for a HealthMonitor's transitions of us-east. */
+function healthTransitions() {
+  const monitor = new TypedEmitter<{
+    'region:degraded': import('@meridian/core').HealthTransition;
+    'region:unhealthy': import('@meridian/core').HealthTransition;
+    'region:healthy': import('@meridian/core').HealthTransition;
+  }>();
+  const transition = (type: 'region:unhealthy' | 'region:healthy', previous: 'healthy' | 'unhealthy') =>
+    monitor.emit(type, { regionId: 'us-east', state: type === 'region:healthy' ? 'healthy' : 'unhealthy', previous, reason: 'test', at: 0, health: {} as never });
+  return { monitor, transition };
+}
+
 describe('autoEvacuate triggers', () => {
   it('recovers on region:unhealthy and reconciles on the way back to healthy', async () => {
     const { regions, migrator, checkpointer } = setup(4);
     await checkpointer.checkpointNow();
-    const monitor = new TypedEmitter<{
-      'region:degraded': import('@meridian/core').HealthTransition;
-      'region:unhealthy': import('@meridian/core').HealthTransition;
-      'region:healthy': import('@meridian/core').HealthTransition;
-    }>();
+    const { monitor, transition } = healthTransitions();
     const outcomes: AutoEvacuationOutcome[] = [];
     let settle!: () => void;
     const wiring = autoEvacuate({
@@ -473,8 +481,6 @@ describe('autoEvacuate triggers', () => {
         settle?.();
       },
     });
-    const transition = (type: 'region:unhealthy' | 'region:healthy', previous: 'healthy' | 'unhealthy') =>
-      monitor.emit(type, { regionId: 'us-east', state: type === 'region:healthy' ? 'healthy' : 'unhealthy', previous, reason: 'test', at: 0, health: {} as never });
     regions.dead.add('us-east');
     await new Promise<void>((resolve) => {
       settle = resolve;
@@ -495,15 +501,9 @@ describe('autoEvacuate triggers', () => {
   it('restoreMissing: sessions a recovery could not place (store down) are restored in their region when it comes back without them; none lost', async () => {
     const { clock, regions, storage, migrator, checkpointer } = setup(3);
     await checkpointer.checkpointNow();
-    const monitor = new TypedEmitter<{
-      'region:degraded': import('@meridian/core').HealthTransition;
-      'region:unhealthy': import('@meridian/core').HealthTransition;
-      'region:healthy': import('@meridian/core').HealthTransition;
-    }>();
+    const { monitor, transition } = healthTransitions();
     const outcomes: AutoEvacuationOutcome[] = [];
     const wiring = autoEvacuate({ migrator, monitor, to: 'eu-west', restoreMissing: true, onOutcome: (o) => outcomes.push(o) });
-    const transition = (type: 'region:unhealthy' | 'region:healthy', previous: 'healthy' | 'unhealthy') =>
-      monitor.emit(type, { regionId: 'us-east', state: type === 'region:healthy' ? 'healthy' : 'unhealthy', previous, reason: 'test', at: 0, health: {} as never });
     regions.dead.add('us-east');
     storage.setDown(true); // the recovery finds no checkpoint it can read, past recoveryTimeoutMillis
     transition('region:unhealthy', 'healthy');

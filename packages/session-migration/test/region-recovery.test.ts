@@ -295,6 +295,38 @@ describe('recoverRegion', () => {
     await migrator.close();
   });
 
+  it('reconcileRegion: the copy a region kept of a session registered back to it under a newer epoch (a recovery whose target would not activate) is activated, not discarded: its live state kept', async () => {
+    const { clock, regions, registry, migrator, checkpointer } = setup(1);
+    await checkpointer.checkpointNow();
+    regions.held.get('us-east/s0')!.state.n = 2; // written after the checkpoint
+    // us-east declared unhealthy but still answering; eu-west takes the restore and refuses every activation.
+    const activate = regions.adapter.activate;
+    regions.adapter.activate = async (ref, region, options) => {
+      if (region === 'eu-west') throw new MeridianError('REGION_UNAVAILABLE', 'eu-west refused the activation');
+      return activate(ref, region, options);
+    };
+    const run = migrator.recoverRegion('us-east', { to: 'eu-west' });
+    for (let t = 0; t < 12_000; t += 100) {
+      await tick();
+      clock.advance(100);
+    }
+    const recovery = await run;
+    expect(recovery.failed.map((f) => f.sessionId)).toEqual(['s0']);
+    const registered = migrator.getSession('s0')!;
+    expect(registered).toMatchObject({ region: 'us-east', state: 'suspended' });
+    expect(registered.epoch).toBeGreaterThan(0);
+    expect(regions.held.get('us-east/s0')).toMatchObject({ status: 'suspended', epoch: 0, state: { n: 2 } });
+    regions.adapter.activate = activate;
+
+    const result = await migrator.reconcileRegion('us-east');
+    expect(result).toMatchObject({ discarded: [], reactivated: ['s0'], failed: [] });
+    expect(regions.held.get('us-east/s0')).toMatchObject({ status: 'active', epoch: registered.epoch, state: { n: 2 } });
+    expect(regions.activeIn('s0')).toEqual(['us-east']);
+    await migrator.flush();
+    expect(await registry.get('s0')).toMatchObject({ region: 'us-east', state: 'active', epoch: registered.epoch });
+    await checkpointer.close();
+  });
+
   it('reconcileRegion restoreMissing: sessions a region restarted without are restored there from their checkpoint under the next epoch; one with no checkpoint is lost by id; counted from the region', async () => {
     const { clock, regions, registry, migrator, checkpointer } = setup(3);
     await checkpointer.checkpointNow();

@@ -11,7 +11,7 @@ export interface ResumedSessions {
   restored: Array<{ sessionId: string; region: string; stalenessMillis: number }>;
   /** Not held by their region any more, and nothing usable stored of them: reported lost (state `lost`), by id. */
   lost: Array<{ sessionId: string; region: string; reason: string }>;
-  /** Copies discarded: sessions registered elsewhere or under a newer epoch. */
+  /** Copies discarded: of sessions registered elsewhere. */
   discarded: number;
   /** Registered in a region that does not hold them, or could not be activated there: by id, with why. */
   missing: Array<{ sessionId: string; region: string; why: string }>;

@@ -463,9 +463,9 @@ export class RegionRecovery {
 
   /**
    * A region that came back: every copy it holds of a session registered
-   * elsewhere, or under an older epoch, is discarded; copies of sessions still
-   * registered there (their recovery never happened) are activated again under
-   * their epoch. With `SessionAdapter.list` every copy is checked; without it,
+   * elsewhere is discarded; copies of sessions still registered there (their
+   * recovery never happened, or was undone) are activated again under their
+   * registered epoch. With `SessionAdapter.list` every copy is checked; without it,
    * the copies this instance recovered away from the region.
    */
   async reconcile(regionId: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -492,7 +492,11 @@ export class RegionRecovery {
           const lock = await h.locks.acquire(`session:${copy.id}`, `reconcile-${regionId}-${copy.id}`, h.lockTtlMillis).catch(() => undefined);
           if (!lock) return; // Moving right now: the next reconcile sees where it landed.
           try {
-            const stale = session.region !== regionId || (copy.epoch !== undefined && copy.epoch < session.epoch);
+            // Only a copy of a session registered elsewhere is stale. A copy here under an older epoch is the
+            // session's own: a move undone after the registry named the target (a migration rolled back, a
+            // recovery whose target would not activate) names this region again under a newer epoch without
+            // touching this copy, which holds the session's latest state; activating it raises its epoch.
+            const stale = session.region !== regionId;
             if (stale) {
               if (await this.#discard(ref, regionId)) {
                 result.discarded.push(copy.id);

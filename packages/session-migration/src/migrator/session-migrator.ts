@@ -439,9 +439,9 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
 
   /**
    * Tells a region that came back which of its copies are stale: copies of
-   * sessions now active elsewhere (or under a newer epoch) are discarded, so
-   * they can never serve again; copies of sessions still registered there are
-   * activated again. With `restoreMissing`, sessions registered there that it
+   * sessions now registered elsewhere are discarded, so they can never serve
+   * again; copies of sessions still registered there are activated again,
+   * under their registered epoch. With `restoreMissing`, sessions registered there that it
    * no longer holds are restored in it from their checkpoint, or reported lost
    * by id. `autoEvacuate` calls it on `region:healthy`.
    */

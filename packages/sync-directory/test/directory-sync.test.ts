@@ -37,6 +37,15 @@ async function overTheWire(list: readonly StoredRecord[]): Promise<ReplicaRecord
   return decodeBatch((await encodeBatch(list.map(({ seq: _s, etag: _e, ...r }) => r))).frame, { maxRawBytes: 1e8, source: 'a' });
 }
 
+/** Flips the first byte of the first record in `wire` that carries chunk bytes (in place); returns its index. */
+function corruptFirstChunk(wire: ReplicaRecord[]): number {
+  const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
+  const bad = Buffer.from(wire[victim]!.value as Uint8Array);
+  bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
+  wire[victim] = { ...wire[victim]!, value: bad };
+  return victim;
+}
+
 /** Regions a and b, a large file of `size` random bytes scanned in a, its records, and `carry` that applies records to b as a sync would (over the wire, on b's current etags) and flushes. */
 async function bigFileFromA(size: number) {
   const { dirs, stores } = await setup(['a', 'b'], {}, []);
@@ -219,10 +228,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     expect((await readdir(join(dirs.b!, '.meridian-sync', 'packs'))).filter((n) => n.endsWith('.asm'))).toHaveLength(1);
     const rest = records.slice(4);
     const wire = await overTheWire(rest.slice(0, 20));
-    const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
-    const bad = Buffer.from(wire[victim]!.value as Uint8Array);
-    bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
-    wire[victim] = { ...wire[victim]!, value: bad };
+    const victim = corruptFirstChunk(wire);
     const before = (await scanAll(b)).length;
     await expect(b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('carries bytes whose SHA-256 is not its key (corrupted)'), details: { field: wire[victim]!.key } });
     expect((await scanAll(b)).length).toBe(before);
@@ -252,10 +258,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     const { dirs, b, bytes, records, carry } = await bigFileFromA(6_000_000);
     await carry(records.slice(0, 4));
     const wire = await overTheWire(records.slice(4, 24));
-    const victim = wire.findIndex((r) => r.value instanceof Uint8Array);
-    const bad = Buffer.from(wire[victim]!.value as Uint8Array);
-    bad.writeUInt8(bad.readUInt8(0) ^ 0xff, 0);
-    wire[victim] = { ...wire[victim]!, value: bad };
+    const victim = corruptFirstChunk(wire);
     const before = (await scanAll(b)).length;
     expect(() => b.prepare(wire)).not.toThrow();
     await expect(b.apply(wire.map((r) => ({ key: r.key, record: r, expected: null })))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('corrupted'), details: { field: wire[victim]!.key } });

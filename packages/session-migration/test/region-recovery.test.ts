@@ -394,6 +394,71 @@ describe('recoverRegion', () => {
     await checkpointer.close();
   });
 
+  it('a control plane that dies mid-move while the source loses its copy too: its successor restores the migration\'s snapshot in the source (newer than the checkpoint), nothing lost; the target\'s copy is discarded', async () => {
+    const { clock, regions, storage, registry, migrator, checkpointer } = setup(1);
+    await checkpointer.checkpointNow();
+    clock.advance(3_000);
+    regions.held.get('us-east/s0')!.state.n = 5; // written after the checkpoint: only the migration's snapshot has it
+    // The target takes the restore, then its answer never comes: the control plane dies there, before the move commits.
+    const restore = regions.adapter.restore;
+    regions.adapter.restore = async (ref, region, state, options) => {
+      await restore(ref, region, state, options);
+      await new Promise<never>(() => undefined);
+    };
+    void migrator.migrate('s0', 'eu-west').done.catch(() => undefined); // never settles: abandoned with its process
+    for (let i = 0; i < 20 && !regions.held.has('eu-west/s0'); i++) await tick();
+    for (let i = 0; i < 20; i++) await tick(); // its registry and snapshot writes land
+    expect(regions.held.get('eu-west/s0')).toMatchObject({ status: 'suspended', epoch: 1, state: { n: 5 } });
+    const left = await registry.get('s0');
+    expect(left).toMatchObject({ region: 'us-east', state: 'migrating', epoch: 0, pendingSnapshot: expect.any(String) });
+    regions.adapter.restore = restore;
+    // The source restarts without its suspended copy.
+    regions.held.delete('us-east/s0');
+
+    clock.advance(1_000);
+    const successor = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+    expect(await successor.load()).toBe(1);
+    const lost = collectEvents(successor, 'session:lost');
+    const source = await successor.reconcileRegion('us-east', { restoreMissing: true });
+    expect(source.lost).toEqual([]);
+    expect(source.restored).toEqual([expect.objectContaining({ sessionId: 's0', to: 'us-east', restoredFrom: 'snapshot', epoch: 1, stalenessMillis: 1_000 })]);
+    expect((await successor.reconcileRegion('eu-west')).discarded).toEqual(['s0']);
+    // Counted from the regions: active once, in us-east, with the state written after the checkpoint.
+    expect(regions.activeIn('s0')).toEqual(['us-east']);
+    expect([...regions.held.keys()]).toEqual(['us-east/s0']);
+    expect(regions.held.get('us-east/s0')).toMatchObject({ status: 'active', state: { n: 5 } });
+    expect(lost.events).toEqual([]);
+    expect(successor.statistics()).toMatchObject({ lost: 0, recovered: 1, byState: { active: 1, migrating: 0, suspended: 0, lost: 0 } });
+    await successor.flush();
+    const record = await registry.get('s0');
+    expect(record).toMatchObject({ region: 'us-east', state: 'active' });
+    expect(record!.pendingSnapshot).toBeUndefined();
+    expect(await storage.store.get(left!.pendingSnapshot!)).toBeUndefined(); // used, then removed
+    await checkpointer.close();
+    await successor.close();
+  });
+
+  it('a snapshot named in the record that is older than the checkpoint is not restored: the checkpoint is newer', async () => {
+    const { clock, regions, storage, registry, checkpointer } = setup(1);
+    const snapshotAt = clock.now();
+    // A record left naming an old snapshot (a control plane that died after the move committed, before it tidied up).
+    const key = `mig.${snapshotAt}.s0.m-old.1`; // the migrator's snapshot key form
+    await storage.store.put(key, codec.encode({ sessionId: 's0', migrationId: 'm-old', from: 'us-east', to: 'eu-west', state: { n: 2 } }));
+    clock.advance(2_000);
+    regions.held.get('us-east/s0')!.state.n = 3;
+    await checkpointer.checkpointNow();
+    const stored = (await registry.get('s0'))!;
+    await registry.put({ ...stored, pendingSnapshot: key }, { expectedEpoch: stored.epoch });
+    regions.held.clear();
+    const successor = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+    await successor.load();
+    const result = await successor.reconcileRegion('us-east', { restoreMissing: true });
+    expect(result.restored).toEqual([expect.objectContaining({ sessionId: 's0', restoredFrom: 'checkpoint' })]);
+    expect(regions.held.get('us-east/s0')).toMatchObject({ status: 'active', state: { n: 3 } });
+    await checkpointer.close();
+    await successor.close();
+  });
+
   it('reconcileRegion restoreMissing needs a region that lists its sessions: refused with INVALID_ARGUMENT, nothing touched', async () => {
     const regions = regionsAdapter();
     const { list: _list, ...blind } = regions.adapter;

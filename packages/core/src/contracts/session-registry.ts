@@ -22,7 +22,12 @@ export interface SessionRecord {
   metadata: Record<string, string>;
   /** Completed migrations and recoveries. */
   migrations: number;
-  /** Snapshot kept for a retry after a failed rollback. */
+  /**
+   * The snapshot of a migration in flight (named from its suspend on, before
+   * the store has it), or kept for a retry after a failed rollback. A recovery
+   * restores from it when it is in the store and newer than the checkpoint: a
+   * control plane that died mid-move leaves it, and the source may lose its copy too.
+   */
   pendingSnapshot?: string;
   /** Last change, epoch ms. */
   updatedAt: number;

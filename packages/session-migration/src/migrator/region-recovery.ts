@@ -323,7 +323,8 @@ export class RegionRecovery {
         await h.commitMove(session, regionId, 'suspended').catch(() => h.update(session, { region: regionId, state: 'suspended', epoch: session.epoch + 1 }));
         throw new Retry(`activate in ${target} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
-      h.update(session, { state: 'active' });
+      // Whatever snapshot the record named is superseded now (one older than the checkpoint is left to the sweep).
+      h.update(session, { state: 'active', pendingSnapshot: undefined });
       if (source.snapshotKey) await h.store.delete(source.snapshotKey).catch(() => undefined);
       const now = h.clock.now();
       const recovered: RecoveredSession = {
@@ -371,7 +372,10 @@ export class RegionRecovery {
     return { state, takenAt: h.clock.now(), bytes: 0, restoredFrom: 'live' };
   }
 
-  /** The freshest usable state: a migration snapshot kept for this session, else its checkpoint. */
+  /**
+   * The freshest usable state: the newer of a migration snapshot named in the session's record (a move cut short, a
+   * failed rollback) and its checkpoint. Either may be missing or unreadable; then the other serves.
+   */
   async #readLatest(session: SessionInfo, manifest: () => Promise<CheckpointRoundManifest | undefined>, gone: string): Promise<RestoreSource | { lost: LostSession['reason']; error: string }> {
     const h = this.host;
     const read = async (key: string) => {
@@ -382,30 +386,35 @@ export class RegionRecovery {
         throw new Retry(`snapshot store: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       }
     };
-    if (session.pendingSnapshot) {
-      const stored = await read(session.pendingSnapshot);
-      const takenAt = snapshotCreatedAt(session.pendingSnapshot);
-      if (stored && takenAt !== undefined) {
-        try {
-          const decoded = h.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
-          if (decoded.sessionId === session.id) return { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: session.pendingSnapshot, restoredFrom: 'snapshot' };
-        } catch {
-          // Unreadable: fall back to the checkpoint.
-        }
-      }
-    }
+    const snapshot = session.pendingSnapshot ? await this.#readSnapshot(session, session.pendingSnapshot, read) : undefined;
     const stored = await read(checkpointKey(session.id));
-    if (!stored) return { lost: 'no-checkpoint', error: `${gone} before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
+    if (!stored) return snapshot ?? { lost: 'no-checkpoint', error: `${gone} before its first checkpoint (${checkpointKey(session.id)} is not in the store)` };
+    let checkpoint: RestoreSource;
     try {
-      const checkpoint = decodeCheckpoint(h.codec, stored.bytes, session.id);
+      const decoded = decodeCheckpoint(h.codec, stored.bytes, session.id);
       // A later round that found this very state still current dates it from that round's start.
-      const identity = checkpointIdentity(checkpoint);
+      const identity = checkpointIdentity(decoded);
       const round = await manifest();
       const confirmedAt = manifestConfirmedAt(round, session.id, identity);
-      return { state: checkpoint.state, takenAt: Math.max(checkpoint.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length, restoredFrom: 'checkpoint' };
+      checkpoint = { state: decoded.state, takenAt: Math.max(decoded.takenAt, confirmedAt ?? 0), bytes: stored.bytes.length, restoredFrom: 'checkpoint' };
     } catch (error) {
       if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;
-      return { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };
+      return snapshot ?? { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };
+    }
+    // A tie goes to the snapshot: it was taken as the session was suspended, so nothing after it is missing.
+    return snapshot && snapshot.takenAt >= checkpoint.takenAt ? snapshot : checkpoint;
+  }
+
+  /** A migration snapshot of this session, when the store has it and it reads back as this session's. */
+  async #readSnapshot(session: SessionInfo, key: string, read: (key: string) => Promise<{ bytes: Buffer } | undefined>): Promise<RestoreSource | undefined> {
+    const stored = await read(key);
+    const takenAt = snapshotCreatedAt(key);
+    if (!stored || takenAt === undefined) return undefined; // a move cut short before its write landed: none
+    try {
+      const decoded = this.host.codec.decode<{ sessionId: string; state: unknown }>(stored.bytes);
+      return decoded.sessionId === session.id ? { state: decoded.state, takenAt, bytes: stored.bytes.length, snapshotKey: key, restoredFrom: 'snapshot' } : undefined;
+    } catch {
+      return undefined; // unreadable: the checkpoint serves
     }
   }
 
@@ -510,7 +519,8 @@ export class RegionRecovery {
               // Its own copy, current epoch: the region kept it through the outage.
               try {
                 await h.bounded(`activate of session "${copy.id}" in ${regionId}`, (c) => h.adapter.activate(ref, regionId, { ...c, epoch: session.epoch }));
-                h.update(session, { state: 'active' });
+                // This copy holds the latest state: a snapshot the record named (a move cut short) is superseded.
+                h.update(session, { state: 'active', pendingSnapshot: undefined });
                 result.reactivated.push(copy.id);
               } catch (error) {
                 result.failed.push({ sessionId: copy.id, error: (error as Error)?.message ?? String(error) });

@@ -747,11 +747,15 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
         name: 'suspend',
         run: async () => {
           await this.#batcher.suspend(ref, source, call);
-          this.#update(session, { state: 'migrating' });
+          // Named in the record from now on (in the same write as the state, so no extra registry write): a
+          // control plane that dies before the move commits leaves its successor the freshest state there is, in
+          // case the source loses its suspended copy too. Its write may not have landed yet: a recovery that does
+          // not find it in the store uses the checkpoint.
+          this.#update(session, { state: 'migrating', pendingSnapshot: key });
         },
         undo: async () => {
           await this.#bounded(`activate of session "${session.id}" in ${source}`, (c) => this.#o.adapter.activate(ref, source, { ...c, epoch: session.epoch }));
-          this.#update(session, { state: 'active', region: source });
+          this.#update(session, { state: 'active', region: source, pendingSnapshot: undefined });
         },
       },
       ...overlappedTransfer(
@@ -831,11 +835,11 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
       } else if (sourceDead) {
         outcomeName = 'lost';
         this.#lost++;
-        this.#update(session, { state: 'lost', region: source });
+        this.#update(session, { state: 'lost', region: source, pendingSnapshot: undefined });
       } else if (resumedInSource) {
         outcomeName = 'rolled-back';
         await this.#o.store.delete(key).catch(() => undefined);
-        this.#update(session, { state: 'active', region: source });
+        this.#update(session, { state: 'active', region: source, pendingSnapshot: undefined });
       } else {
         // The source could not resume: keep the session suspended and its snapshot safe for a retry.
         outcomeName = 'suspended';

@@ -3,6 +3,7 @@
 // `provider.dataDir` (the regions keep their sessions in files), the next agent reads every session back, the
 // regions it starts bring theirs back, and each is active again where it was, with its state and epoch: counted from
 // the region processes. A session a region lost meanwhile is restored there from its checkpoint, or reported lost by id.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { findLeakedProcesses } from '@meridian/testkit';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, endpointsOf, meridian, meridianJson, sessionsHeld, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
+import { baseEnv, cli, ensureBuilt, endpointsOf, meridian, meridianJson, sessionsHeld, startAgent, THREE_REGIONS, until, type AgentProcess } from './cli-harness.js';
 
 const CONFIG = `app:
   name: shop
@@ -74,7 +75,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     const second = await startAgent(dir, ENV);
     agents.push(second);
     expect(second.log()).toMatch(
-      /sessions: 6 registered before this start; 4 active again in their regions, 1 restored from their checkpoints \(s1 in us-east, \d+ ms stale\), 1 lost \(s4 in eu-west: no-checkpoint\), 0 stale copies discarded, 0 not held/,
+      /sessions: 6 registered before this start; 4 active again in their regions, 1 restored where they were lost \(s1 in us-east from its checkpoint, \d+ ms stale\), 1 lost \(s4 in eu-west: no-checkpoint\), 0 stale copies discarded, 0 not held/,
     );
     expect(second.log()).toMatch(/sessions: s4 lost in eu-west \(no-checkpoint\): eu-west no longer holds it: it was lost before its first checkpoint/);
     const { sessions, statistics } = await meridianJson(dir, ENV, ['sessions']);
@@ -104,6 +105,74 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
       const text = readFileSync(join(dir, 'snapshots', name), 'utf8');
       expect(JSON.parse(text)).toMatchObject({ state: name === 'reg.s4.snapshot' ? 'lost' : 'active' });
       expect(text).not.toContain(ENV.MERIDIAN_SNAPSHOT_KEY);
+    }
+  }, 240_000);
+
+  it('an agent SIGKILLed mid-migration while the source loses its suspended copy: the next agent restores the migration\'s snapshot there, with the state a client wrote (no checkpoint was ever taken), nothing lost', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'meridian-cli-restart-mid-move-'));
+    let stopped: number | undefined;
+    try {
+      // No checkpoints: the migration's snapshot is the only stored state of the session. The move's timeout is far
+      // past the test, so it is still waiting on its target when the agent dies.
+      writeFileSync(join(work, 'meridian.config.yaml'), CONFIG.replace('  checkpointIntervalMillis: 300\n', '  timeoutMillis: 120000\n'));
+      const first = await startAgent(work, ENV);
+      agents.push(first);
+      expect(await meridianJson(work, ENV, ['sessions', 'add', 'm1', '--region', 'us-east', '--state', JSON.stringify({ cart: ['m1'] })])).toMatchObject({ state: 'active' });
+      const before = await meridianJson(work, ENV, ['status']);
+      const regionPids = before.regions.flatMap((r: any) => (r.deploy.pid ? [r.deploy.pid as number] : []));
+      for (const pid of regionPids) pids.add(pid);
+      const written = await request(`${endpointsOf(before)['us-east']}/sessions/m1`, { method: 'PUT', body: JSON.stringify({ cart: ['m1', 'added later'] }), headers: { 'content-type': 'application/json' } });
+      await written.body.dump();
+      expect(written.statusCode).toBeLessThan(300);
+      // The target hangs (its process stopped): the move waits there, after the source suspended the session.
+      stopped = before.regions.find((r: any) => r.id === 'ap-south').deploy.pid as number;
+      process.kill(stopped, 'SIGSTOP');
+      // A client follows the move.
+      const client = spawn(process.execPath, [cli, 'migrate', 'm1', '--to', 'ap-south'], { cwd: work, env: { ...baseEnv, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let clientErr = '';
+      client.stderr!.on('data', (c: Buffer) => (clientErr += c.toString()));
+      const clientExit = new Promise<void>((resolve) => client.once('exit', () => resolve()));
+      const store = join(work, 'snapshots');
+      const record = await until('the move to name its snapshot in the session\'s record, and the snapshot to be stored', async () => {
+        const r = JSON.parse(readFileSync(join(store, 'reg.m1.snapshot'), 'utf8')) as { state: string; pendingSnapshot?: string };
+        return r.state === 'migrating' && r.pendingSnapshot && existsSync(join(store, `${r.pendingSnapshot}.snapshot`)) ? r : undefined;
+      });
+      expect(readdirSync(store).filter((name) => name.startsWith('ckpt.'))).toEqual([]);
+
+      first.child.kill('SIGKILL');
+      process.kill(stopped, 'SIGKILL');
+      stopped = undefined;
+      await until('the first agent and its regions gone', async () => (await findLeakedProcesses([first.child.pid!, ...regionPids])).length === 0, 300);
+      // The client that followed the move says it lost the agent, and that the move may not be over.
+      await clientExit;
+      expect(client.exitCode, clientErr).toBe(3);
+      expect(clientErr).toMatch(/meridian: lost the agent while POST \/v1\/sessions\/m1\/migrate was running: .*the operation may still be running/);
+      // While no agent runs, the source loses its suspended copy.
+      const sourceFile = join(work, 'regions', 'us-east', 'sessions', `${createHash('sha256').update('m1').digest('hex')}.json`);
+      expect(existsSync(sourceFile)).toBe(true);
+      rmSync(sourceFile);
+
+      const second = await startAgent(work, ENV);
+      agents.push(second);
+      expect(second.log()).toMatch(/sessions: 1 registered before this start; 0 active again in their regions, 1 restored where they were lost \(m1 in us-east from the snapshot of a migration cut short, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held/);
+      const { sessions, statistics } = await meridianJson(work, ENV, ['sessions']);
+      expect(sessions).toEqual([expect.objectContaining({ id: 'm1', region: 'us-east', state: 'active', epoch: 1 })]);
+      expect(statistics).toMatchObject({ lost: 0, byState: { active: 1, lost: 0 } });
+      // Counted from the region processes: active in us-east only, with what the client wrote before the move.
+      const after = await meridianJson(work, ENV, ['status']);
+      for (const r of after.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
+      const endpoints = endpointsOf(after);
+      const copies = (await Promise.all(Object.entries(endpoints).map(async ([region, url]) => (await sessionsHeld(url)).filter((h) => h.key === 'm1').map((h) => `${region}:${h.status}`)))).flat();
+      expect(copies).toEqual(['us-east:active']);
+      const res = await request(`${endpoints['us-east']}/sessions/m1`);
+      expect(((await res.body.json()) as { state: unknown }).state).toEqual({ cart: ['m1', 'added later'] });
+      // The snapshot served its purpose: the record no longer names it, and it is gone from the store.
+      expect(JSON.parse(readFileSync(join(store, 'reg.m1.snapshot'), 'utf8'))).not.toHaveProperty('pendingSnapshot');
+      expect(existsSync(join(store, `${record.pendingSnapshot}.snapshot`))).toBe(false);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGKILL');
+      rmSync(work, { recursive: true, force: true });
     }
   }, 240_000);
 

@@ -65,7 +65,7 @@ describe('resumeSessions (an agent starting on a registry a previous agent left)
     expect(activated.sort()).toEqual(['s1@us-east', 's3@eu-west']);
     expect(migrator.getSession('s2')).toMatchObject({ state: 'lost' });
     expect(migrator.statistics()).toMatchObject({ lost: 1, byState: { active: 2, lost: 1 } });
-    expect(lines.at(-1)).toBe('sessions: 3 registered before this start; 2 active again in their regions, 0 restored from their checkpoints, 1 lost (s2 in us-east: no-checkpoint), 1 stale copies discarded, 0 not held');
+    expect(lines.at(-1)).toBe('sessions: 3 registered before this start; 2 active again in their regions, 0 restored where they were lost, 1 lost (s2 in us-east: no-checkpoint), 1 stale copies discarded, 0 not held');
     await migrator.close();
   });
 
@@ -89,12 +89,12 @@ describe('resumeSessions (an agent starting on a registry a previous agent left)
     const lines: string[] = [];
     const result = await resumeSessions(migrator, adapter, ['us-east'], (line) => lines.push(line));
     expect(result.reactivated).toEqual(['s1']);
-    expect(result.restored).toEqual([{ sessionId: 's2', region: 'us-east', stalenessMillis: expect.any(Number) }]);
+    expect(result.restored).toEqual([{ sessionId: 's2', region: 'us-east', stalenessMillis: expect.any(Number), restoredFrom: 'checkpoint' }]);
     expect(result.lost).toEqual([]);
     expect(held['us-east']).toEqual({ s1: 'active', s2: 'active' });
     expect(states['us-east/s2']).toEqual({ cart: ['kept'] });
     expect(migrator.getSession('s2')).toMatchObject({ region: 'us-east', state: 'active', epoch: 1 });
-    expect(lines.at(-1)).toMatch(/^sessions: 2 registered before this start; 1 active again in their regions, 1 restored from their checkpoints \(s2 in us-east, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held$/);
+    expect(lines.at(-1)).toMatch(/^sessions: 2 registered before this start; 1 active again in their regions, 1 restored where they were lost \(s2 in us-east from its checkpoint, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held$/);
     await migrator.close();
   });
 

@@ -35,7 +35,7 @@ export function logEvents(log: Log) {
       migrator.on('region:recovering', (e) => log(`sessions: ${e.regionId} is down: recovering its ${e.sessionCount} sessions from their checkpoints`));
       migrator.on('region:recovered', (e) => log(`sessions: ${e.regionId} recovered: ${e.recovered} restored elsewhere, ${e.lost} lost, ${e.failed} failed (staleness up to ${e.maxStalenessMillis} ms)`));
       migrator.on('session:lost', (e) => log(`sessions: ${e.sessionId} lost in ${e.region} (${e.reason}): ${e.error}`));
-      migrator.on('region:reconciled', (e) => log(`sessions: ${e.regionId} reconciled: ${e.discarded} stale copies discarded${e.restored + e.lost > 0 ? `, ${e.restored} it no longer held restored from their checkpoints, ${e.lost} lost` : ''}`));
+      migrator.on('region:reconciled', (e) => log(`sessions: ${e.regionId} reconciled: ${e.discarded} stale copies discarded${e.restored + e.lost > 0 ? `, ${e.restored} it no longer held restored from their stored state, ${e.lost} lost` : ''}`));
     },
     checkpointer(checkpointer: SessionCheckpointer): void {
       // Per round only when something failed: a round every second that went well is not news.

@@ -7,8 +7,11 @@ export interface ResumedSessions {
   registered: number;
   /** Active again in the region the registry names (the region kept them through the restart). */
   reactivated: string[];
-  /** Not held by their region any more (it restarted without them): restored there from their checkpoint, under the next epoch. */
-  restored: Array<{ sessionId: string; region: string; stalenessMillis: number }>;
+  /**
+   * Not held by their region any more (it restarted without them): restored there under the next epoch from the
+   * freshest state stored, their checkpoint or the snapshot of a migration an agent died in the middle of.
+   */
+  restored: Array<{ sessionId: string; region: string; stalenessMillis: number; restoredFrom: 'checkpoint' | 'snapshot' | 'live' }>;
   /** Not held by their region any more, and nothing usable stored of them: reported lost (state `lost`), by id. */
   lost: Array<{ sessionId: string; region: string; reason: string }>;
   /** Copies discarded: of sessions registered elsewhere. */
@@ -24,7 +27,8 @@ export interface ResumedSessions {
  * restarted region does): its own sessions are activated again under their
  * epoch, stale copies discarded. A session its region no longer holds (the
  * region restarted without it, its file removed meanwhile) is restored there
- * from its checkpoint, or reported lost by id when it has none
+ * from its checkpoint (or the snapshot of a migration the previous agent died
+ * in the middle of, when that is newer), or reported lost by id when it has none
  * (`reconcileRegion`'s `restoreMissing`, when the kind's regions list their
  * sessions). What is still not served where the registry says (a region that
  * does not answer, a snapshot store that is down) is named by id in the log.
@@ -38,7 +42,7 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
     try {
       const reconciled = await migrator.reconcileRegion(regionId, adapter.list ? { restoreMissing: true } : {});
       result.reactivated.push(...reconciled.reactivated);
-      result.restored.push(...reconciled.restored.map((r) => ({ sessionId: r.sessionId, region: regionId, stalenessMillis: r.stalenessMillis })));
+      result.restored.push(...reconciled.restored.map((r) => ({ sessionId: r.sessionId, region: regionId, stalenessMillis: r.stalenessMillis, restoredFrom: r.restoredFrom })));
       result.lost.push(...reconciled.lost.map((l) => ({ sessionId: l.sessionId, region: regionId, reason: l.reason })));
       result.discarded += reconciled.discarded.length;
       for (const f of reconciled.failed) failed.set(f.sessionId, f.error);
@@ -71,12 +75,14 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
   }
   log(
     `sessions: ${registered} registered before this start; ${result.reactivated.length} active again in their regions, ` +
-      `${result.restored.length} restored from their checkpoints${named(result.restored, (r) => `${r.sessionId} in ${r.region}, ${r.stalenessMillis} ms stale`)}, ` +
+      `${result.restored.length} restored where they were lost${named(result.restored, (r) => `${r.sessionId} in ${r.region} from ${FROM[r.restoredFrom]}, ${r.stalenessMillis} ms stale`)}, ` +
       `${result.lost.length} lost${named(result.lost, (l) => `${l.sessionId} in ${l.region}: ${l.reason}`)}, ` +
       `${result.discarded} stale copies discarded, ${result.missing.length} not held${named(result.missing, (m) => `${m.sessionId} in ${m.region}: ${m.why}`)}`,
   );
   return result;
 }
+
+const FROM = { checkpoint: 'its checkpoint', snapshot: 'the snapshot of a migration cut short', live: 'its live state' } as const;
 
 /** ` (a; b; …)`: the first ten, for a log line; nothing when there are none. */
 function named<T>(items: readonly T[], describe: (item: T) => string): string {

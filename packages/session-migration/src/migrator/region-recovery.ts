@@ -401,7 +401,7 @@ export class RegionRecovery {
       if (!MeridianError.hasCode(error, 'SNAPSHOT_CORRUPT')) throw error;
       return snapshot ?? { lost: 'checkpoint-corrupt', error: `its checkpoint was refused: ${(error as Error).message}` };
     }
-    // A tie goes to the snapshot: it was taken as the session was suspended, so nothing after it is missing.
+    // On a tie either would do; the snapshot is what the move would have carried.
     return snapshot && snapshot.takenAt >= checkpoint.takenAt ? snapshot : checkpoint;
   }
 

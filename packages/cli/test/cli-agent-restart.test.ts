@@ -108,7 +108,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     }
   }, 240_000);
 
-  it('an agent SIGKILLed mid-migration while the source loses its suspended copy: the next agent restores the migration\'s snapshot there, with the state a client wrote (no checkpoint was ever taken), nothing lost', async () => {
+  it('an agent SIGKILLed mid-migration: a session whose source lost its suspended copy is restored there from the migration\'s snapshot, with the state a client wrote (no checkpoint was ever taken); one whose source kept it is active there again, its snapshot removed; nothing lost', async () => {
     const work = mkdtempSync(join(tmpdir(), 'meridian-cli-restart-mid-move-'));
     let stopped: number | undefined;
     try {
@@ -117,7 +117,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
       writeFileSync(join(work, 'meridian.config.yaml'), CONFIG.replace('  checkpointIntervalMillis: 300\n', '  timeoutMillis: 120000\n'));
       const first = await startAgent(work, ENV);
       agents.push(first);
-      expect(await meridianJson(work, ENV, ['sessions', 'add', 'm1', '--region', 'us-east', '--state', JSON.stringify({ cart: ['m1'] })])).toMatchObject({ state: 'active' });
+      for (const id of ['m1', 'm2']) expect(await meridianJson(work, ENV, ['sessions', 'add', id, '--region', 'us-east', '--state', JSON.stringify({ cart: [id] })])).toMatchObject({ state: 'active' });
       const before = await meridianJson(work, ENV, ['status']);
       const regionPids = before.regions.flatMap((r: any) => (r.deploy.pid ? [r.deploy.pid as number] : []));
       for (const pid of regionPids) pids.add(pid);
@@ -127,26 +127,33 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
       // The target hangs (its process stopped): the move waits there, after the source suspended the session.
       stopped = before.regions.find((r: any) => r.id === 'ap-south').deploy.pid as number;
       process.kill(stopped, 'SIGSTOP');
-      // A client follows the move.
-      const client = spawn(process.execPath, [cli, 'migrate', 'm1', '--to', 'ap-south'], { cwd: work, env: { ...baseEnv, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let clientErr = '';
-      client.stderr!.on('data', (c: Buffer) => (clientErr += c.toString()));
-      const clientExit = new Promise<void>((resolve) => client.once('exit', () => resolve()));
-      const store = join(work, 'snapshots');
-      const record = await until('the move to name its snapshot in the session\'s record, and the snapshot to be stored', async () => {
-        const r = JSON.parse(readFileSync(join(store, 'reg.m1.snapshot'), 'utf8')) as { state: string; pendingSnapshot?: string };
-        return r.state === 'migrating' && r.pendingSnapshot && existsSync(join(store, `${r.pendingSnapshot}.snapshot`)) ? r : undefined;
+      // A client follows each move (m2's source keeps its copy: it is the common case).
+      const clients = ['m1', 'm2'].map((id) => {
+        const child = spawn(process.execPath, [cli, 'migrate', id, '--to', 'ap-south'], { cwd: work, env: { ...baseEnv, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        return { exited, stderr: () => stderr };
       });
+      const store = join(work, 'snapshots');
+      const named = (id: string) =>
+        until(`the move of ${id} to name its snapshot in the session's record, and the snapshot to be stored`, async () => {
+          const r = JSON.parse(readFileSync(join(store, `reg.${id}.snapshot`), 'utf8')) as { state: string; pendingSnapshot?: string };
+          return r.state === 'migrating' && r.pendingSnapshot && existsSync(join(store, `${r.pendingSnapshot}.snapshot`)) ? r : undefined;
+        });
+      const record = await named('m1');
+      const left = await named('m2');
       expect(readdirSync(store).filter((name) => name.startsWith('ckpt.'))).toEqual([]);
 
       first.child.kill('SIGKILL');
       process.kill(stopped, 'SIGKILL');
       stopped = undefined;
       await until('the first agent and its regions gone', async () => (await findLeakedProcesses([first.child.pid!, ...regionPids])).length === 0, 300);
-      // The client that followed the move says it lost the agent, and that the move may not be over.
-      await clientExit;
-      expect(client.exitCode, clientErr).toBe(3);
-      expect(clientErr).toMatch(/meridian: lost the agent while POST \/v1\/sessions\/m1\/migrate was running: .*the operation may still be running/);
+      // The clients that followed the moves say they lost the agent, and that the moves may not be over.
+      for (const [i, id] of ['m1', 'm2'].entries()) {
+        expect(await clients[i]!.exited, clients[i]!.stderr()).toBe(3);
+        expect(clients[i]!.stderr()).toMatch(new RegExp(`meridian: lost the agent while POST /v1/sessions/${id}/migrate was running: .*the operation may still be running`));
+      }
       // While no agent runs, the source loses its suspended copy.
       const sourceFile = join(work, 'regions', 'us-east', 'sessions', `${createHash('sha256').update('m1').digest('hex')}.json`);
       expect(existsSync(sourceFile)).toBe(true);
@@ -154,20 +161,29 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
 
       const second = await startAgent(work, ENV);
       agents.push(second);
-      expect(second.log()).toMatch(/sessions: 1 registered before this start; 0 active again in their regions, 1 restored where they were lost \(m1 in us-east from the snapshot of a migration cut short, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held/);
+      expect(second.log()).toMatch(/sessions: 2 registered before this start; 1 active again in their regions, 1 restored where they were lost \(m1 in us-east from the snapshot of a migration cut short, \d+ ms stale\), 0 lost, 0 stale copies discarded, 0 not held/);
+      // m2's snapshot, which no record names once its copy in us-east is active again, is removed at the start.
+      expect(second.log()).toMatch(/sessions: 1 migration snapshots a previous agent left removed\n/);
+      expect(existsSync(join(store, `${left.pendingSnapshot}.snapshot`))).toBe(false);
+      expect(readdirSync(store).filter((name) => name.startsWith('mig.'))).toEqual([]);
       const { sessions, statistics } = await meridianJson(work, ENV, ['sessions']);
-      expect(sessions).toEqual([expect.objectContaining({ id: 'm1', region: 'us-east', state: 'active', epoch: 1 })]);
-      expect(statistics).toMatchObject({ lost: 0, byState: { active: 1, lost: 0 } });
+      expect(sessions).toEqual([
+        expect.objectContaining({ id: 'm1', region: 'us-east', state: 'active', epoch: 1 }),
+        expect.objectContaining({ id: 'm2', region: 'us-east', state: 'active', epoch: 0 }),
+      ]);
+      expect(statistics).toMatchObject({ lost: 0, byState: { active: 2, lost: 0 } });
       // Counted from the region processes: active in us-east only, with what the client wrote before the move.
       const after = await meridianJson(work, ENV, ['status']);
       for (const r of after.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
       const endpoints = endpointsOf(after);
-      const copies = (await Promise.all(Object.entries(endpoints).map(async ([region, url]) => (await sessionsHeld(url)).filter((h) => h.key === 'm1').map((h) => `${region}:${h.status}`)))).flat();
-      expect(copies).toEqual(['us-east:active']);
-      const res = await request(`${endpoints['us-east']}/sessions/m1`);
-      expect(((await res.body.json()) as { state: unknown }).state).toEqual({ cart: ['m1', 'added later'] });
+      for (const id of ['m1', 'm2']) {
+        const copies = (await Promise.all(Object.entries(endpoints).map(async ([region, url]) => (await sessionsHeld(url)).filter((h) => h.key === id).map((h) => `${region}:${h.status}`)))).flat();
+        expect(copies, id).toEqual(['us-east:active']);
+        const res = await request(`${endpoints['us-east']}/sessions/${id}`);
+        expect(((await res.body.json()) as { state: unknown }).state, id).toEqual(id === 'm1' ? { cart: ['m1', 'added later'] } : { cart: ['m2'] });
+      }
       // The snapshot served its purpose: the record no longer names it, and it is gone from the store.
-      expect(JSON.parse(readFileSync(join(store, 'reg.m1.snapshot'), 'utf8'))).not.toHaveProperty('pendingSnapshot');
+      for (const id of ['m1', 'm2']) expect(JSON.parse(readFileSync(join(store, `reg.${id}.snapshot`), 'utf8')), id).not.toHaveProperty('pendingSnapshot');
       expect(existsSync(join(store, `${record.pendingSnapshot}.snapshot`))).toBe(false);
       expect(await second.stop()).toBe(0);
     } finally {

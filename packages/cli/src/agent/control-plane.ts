@@ -5,7 +5,7 @@ import { CrossRegionSync, FailoverManager, HealthMonitor, MultiRegionDeployer } 
 import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
 import { autoEvacuate, FileSnapshotStore, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, SnapshotStoreSessionRegistry } from '@meridian/session-migration';
-import { resumeSessions } from './resume-sessions.js';
+import { resumeSessions, sweepLeftSnapshots } from './resume-sessions.js';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -173,7 +173,10 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
       events.migrator(started);
       cleanup.push(() => started.close());
       migrator = started;
-      if (registry) await resumeSessions(started, kind.sessions.adapter, live.map((r) => r.id), log);
+      if (registry) {
+        await resumeSessions(started, kind.sessions.adapter, live.map((r) => r.id), log);
+        await sweepLeftSnapshots(started, log);
+      }
       const { checkpointIntervalMillis, autoEvacuate: automatic } = config.sessions;
       if (checkpointIntervalMillis !== undefined) {
         const checkpointer = new SessionCheckpointer({ adapter: kind.sessions.adapter, codec, store, source: started, checkpointIntervalMillis, timeoutMillis: config.sessions.timeoutMillis, metrics });

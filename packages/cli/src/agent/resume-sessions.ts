@@ -82,6 +82,25 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
   return result;
 }
 
+/**
+ * After {@link resumeSessions}: removes the migration snapshots no session's
+ * record names any more. An agent that died mid-move leaves its snapshot in the
+ * store (the move's record names it until the next agent settles the session),
+ * as does a delete a store outage refused. With nothing older spared: the
+ * directory is this agent's alone (its agent file keeps a second one out), and
+ * it has started no move yet.
+ */
+export async function sweepLeftSnapshots(migrator: SessionMigrator, log: (line: string) => void): Promise<void> {
+  try {
+    const swept = await migrator.sweepSnapshots({ olderThanMillis: 0 });
+    if (swept.deleted + swept.failed + swept.remaining === 0) return;
+    const later = swept.failed + swept.remaining;
+    log(`sessions: ${swept.deleted} migration snapshots a previous agent left removed${later > 0 ? `, ${later} left for the next start` : ''}`);
+  } catch (error) {
+    log(`sessions: cannot list the migration snapshots a previous agent left: ${(error as Error).message}`);
+  }
+}
+
 const FROM = { checkpoint: 'its checkpoint', snapshot: 'the snapshot of a migration cut short', live: 'its live state' } as const;
 
 /** ` (a; b; …)`: the first ten, for a log line; nothing when there are none. */

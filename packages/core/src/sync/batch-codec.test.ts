@@ -3,7 +3,7 @@ import type { ReplicaRecord } from '../contracts/replica-store.js';
 import { MeridianError } from '../errors/meridian-error.js';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch, encodePayload } from './batch-codec.js';
+import { SYNC_PROTOCOL_VERSION, decodeBatch, encodeBatch, encodePayload, entropyBits } from './batch-codec.js';
 import { encodeHlc } from './hlc.js';
 
 const records = (n: number): ReplicaRecord[] =>
@@ -86,6 +86,18 @@ describe('batch codec', () => {
     it('auto leaves incompressible bytes uncompressed and still compresses compressible ones', async () => {
       expect((await encodeBatch(withBytes(20, () => randomBytes(16_384)))).encoding).toBe('none');
       expect((await encodeBatch(withBytes(20, () => Buffer.alloc(16_384, 'log line\n')))).encoding).toBe('brotli');
+    });
+
+    it('auto tells bytes that look random but repeat (a random block over and over) from random ones, and compresses them', async () => {
+      const block = randomBytes(4096);
+      const repeated = Buffer.concat([randomBytes(1000), block, block, block, block]);
+      const frame = await encodeBatch(withBytes(4, () => repeated));
+      expect(frame.encoding).toBe('brotli');
+      expect(frame.frame.length).toBeLessThan(frame.rawBytes * 0.5);
+      // High entropy both, but only the second repeats: the entropy alone does not decide.
+      expect(entropyBits(repeated.subarray(0, 16_384))).toBeGreaterThan(7.2);
+      expect(entropyBits(randomBytes(16_384))).toBeGreaterThan(7.9);
+      expect(entropyBits(Buffer.alloc(16_384, 'log line\n'))).toBeLessThan(3.5);
     });
 
     it('refuses a bin reference outside the bytes, a record with both a value and a bin, and a JSON length past the end', async () => {

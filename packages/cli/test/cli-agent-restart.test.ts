@@ -27,6 +27,16 @@ sessions:
 `;
 const ENV = { MERIDIAN_SNAPSHOT_KEY: 'ab'.repeat(32) };
 
+/** Where a region under `provider.dataDir` (the config's `./regions`) keeps a session, in the agent directory `dir`. */
+const regionFile = (dir: string, region: string, id: string) => join(dir, 'regions', region, 'sessions', `${createHash('sha256').update(id).digest('hex')}.json`);
+
+/** A client writes `state` to a session in its region (the region process itself, not the agent). */
+async function clientWrite(endpoint: string, id: string, state: unknown): Promise<void> {
+  const res = await request(`${endpoint}/sessions/${id}`, { method: 'PUT', body: JSON.stringify(state), headers: { 'content-type': 'application/json' } });
+  await res.body.dump();
+  expect(res.statusCode).toBeLessThan(300);
+}
+
 describe('an agent SIGKILLed with live sessions (sessions.store directory, provider.dataDir)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-cli-restart-'));
   const agents: AgentProcess[] = [];
@@ -53,9 +63,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     const before = await meridianJson(dir, ENV, ['status']);
     for (const r of before.regions) if (r.deploy.pid) pids.add(r.deploy.pid);
     // A client writes to a session in its region after it was registered: the region's file keeps that too.
-    const s0 = await request(`${endpointsOf(before)['us-east']}/sessions/s0`, { method: 'PUT', body: JSON.stringify({ cart: ['s0', 'added later'] }), headers: { 'content-type': 'application/json' } });
-    await s0.body.dump();
-    expect(s0.statusCode).toBeLessThan(300);
+    await clientWrite(endpointsOf(before)['us-east']!, 's0', { cart: ['s0', 'added later'] });
 
     // Every session checkpointed (sessions.checkpointIntervalMillis) before the crash.
     const checkpoint = (id: string) => join(dir, 'snapshots', `ckpt.${id}.snapshot`);
@@ -65,10 +73,9 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
     await until('the first agent and its regions gone', async () => (await findLeakedProcesses([first.child.pid!, ...pids])).length === 0, 300);
     // While no agent runs, two regions lose a session each (a disk restored from an old backup, say): us-east loses
     // s1, which has a checkpoint; eu-west loses s4, whose checkpoint is gone too (as if none had been taken yet).
-    const regionFile = (region: string, id: string) => join(dir, 'regions', region, 'sessions', `${createHash('sha256').update(id).digest('hex')}.json`);
     for (const [region, id] of [['us-east', 's1'], ['eu-west', 's4']] as const) {
-      expect(existsSync(regionFile(region, id)), `${region}/${id}`).toBe(true);
-      rmSync(regionFile(region, id));
+      expect(existsSync(regionFile(dir, region, id)), `${region}/${id}`).toBe(true);
+      rmSync(regionFile(dir, region, id));
     }
     rmSync(checkpoint('s4'));
 
@@ -121,9 +128,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
       const before = await meridianJson(work, ENV, ['status']);
       const regionPids = before.regions.flatMap((r: any) => (r.deploy.pid ? [r.deploy.pid as number] : []));
       for (const pid of regionPids) pids.add(pid);
-      const written = await request(`${endpointsOf(before)['us-east']}/sessions/m1`, { method: 'PUT', body: JSON.stringify({ cart: ['m1', 'added later'] }), headers: { 'content-type': 'application/json' } });
-      await written.body.dump();
-      expect(written.statusCode).toBeLessThan(300);
+      await clientWrite(endpointsOf(before)['us-east']!, 'm1', { cart: ['m1', 'added later'] });
       // The target hangs (its process stopped): the move waits there, after the source suspended the session.
       stopped = before.regions.find((r: any) => r.id === 'ap-south').deploy.pid as number;
       process.kill(stopped, 'SIGSTOP');
@@ -155,7 +160,7 @@ describe('an agent SIGKILLed with live sessions (sessions.store directory, provi
         expect(clients[i]!.stderr()).toMatch(new RegExp(`meridian: lost the agent while POST /v1/sessions/${id}/migrate was running: .*the operation may still be running`));
       }
       // While no agent runs, the source loses its suspended copy.
-      const sourceFile = join(work, 'regions', 'us-east', 'sessions', `${createHash('sha256').update('m1').digest('hex')}.json`);
+      const sourceFile = regionFile(work, 'us-east', 'm1');
       expect(existsSync(sourceFile)).toBe(true);
       rmSync(sourceFile);
 

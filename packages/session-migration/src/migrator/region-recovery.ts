@@ -80,8 +80,8 @@ export interface ReconcileOptions {
   /**
    * Also settle the sessions registered in the region that it does not hold
    * (it restarted without them: a region that keeps sessions in memory only, a
-   * lost disk): each is restored there from its freshest stored state (a
-   * migration snapshot kept for it, else its checkpoint) under the next epoch,
+   * lost disk): each is restored there from its freshest stored state (the
+   * newer of the migration snapshot its record names and its checkpoint) under the next epoch,
    * or reported lost, by id, when there is none. Only sessions whose record was
    * last changed before the region was listed are considered (a session must be
    * created in its region before it is registered). Needs `SessionAdapter.list`.
@@ -194,8 +194,7 @@ export class RegionRecovery {
     } finally {
       if (to === 'nearest-healthy') h.router?.setDrained(regionId, false);
     }
-    const result: RegionRecoveryResult = { regionId, ...outcomes, maxStalenessMillis: outcomes.recovered.reduce((max, r) => Math.max(max, r.stalenessMillis), 0), durationMillis: 0 };
-    result.durationMillis = h.clock.now() - started;
+    const result: RegionRecoveryResult = { regionId, ...outcomes, maxStalenessMillis: outcomes.recovered.reduce((max, r) => Math.max(max, r.stalenessMillis), 0), durationMillis: h.clock.now() - started };
     h.events.emit('region:recovered', {
       regionId,
       recovered: result.recovered.length,

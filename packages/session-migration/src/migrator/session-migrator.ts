@@ -442,7 +442,7 @@ export class SessionMigrator implements Migrator, EventSource<WithErrorEvent<Mig
    * sessions now registered elsewhere are discarded, so they can never serve
    * again; copies of sessions still registered there are activated again,
    * under their registered epoch. With `restoreMissing`, sessions registered there that it
-   * no longer holds are restored in it from their checkpoint, or reported lost
+   * no longer holds are restored in it from their stored state, or reported lost
    * by id. `autoEvacuate` calls it on `region:healthy`.
    */
   reconcileRegion(regionId: string, options: ReconcileOptions = {}): Promise<ReconcileResult> {

@@ -68,13 +68,15 @@ function setup(sessions = 10) {
   const regions = regionsAdapter();
   const storage = outageSnapshotStore(new MemorySnapshotStore());
   const registry = new MemorySessionRegistry();
-  const migrator = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+  // A control plane on these regions, store, registry and clock (called again: one that takes over from it).
+  const controlPlane = () => new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+  const migrator = controlPlane();
   const checkpointer = new SessionCheckpointer({ adapter: regions.adapter, codec, store: storage.store, source: migrator, clock, checkpointIntervalMillis: 5_000 });
   for (let i = 0; i < sessions; i++) {
     regions.held.set(`us-east/s${i}`, { status: 'active', epoch: 0, state: { n: 1 } });
     migrator.register({ id: `s${i}`, region: 'us-east' });
   }
-  return { clock, regions, storage, registry, migrator, checkpointer };
+  return { clock, regions, storage, registry, migrator, checkpointer, controlPlane };
 }
 
 describe('recoverRegion', () => {
@@ -395,7 +397,7 @@ describe('recoverRegion', () => {
   });
 
   it('a control plane that dies mid-move while the source loses its copy too: its successor restores the migration\'s snapshot in the source (newer than the checkpoint), nothing lost; the target\'s copy is discarded', async () => {
-    const { clock, regions, storage, registry, migrator, checkpointer } = setup(1);
+    const { clock, regions, storage, registry, migrator, checkpointer, controlPlane } = setup(1);
     await checkpointer.checkpointNow();
     clock.advance(3_000);
     regions.held.get('us-east/s0')!.state.n = 5; // written after the checkpoint: only the migration's snapshot has it
@@ -416,7 +418,7 @@ describe('recoverRegion', () => {
     regions.held.delete('us-east/s0');
 
     clock.advance(1_000);
-    const successor = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+    const successor = controlPlane();
     expect(await successor.load()).toBe(1);
     const lost = collectEvents(successor, 'session:lost');
     const source = await successor.reconcileRegion('us-east', { restoreMissing: true });
@@ -439,7 +441,7 @@ describe('recoverRegion', () => {
   });
 
   it('a snapshot named in the record that is older than the checkpoint is not restored: the checkpoint is newer', async () => {
-    const { clock, regions, storage, registry, checkpointer } = setup(1);
+    const { clock, regions, storage, registry, checkpointer, controlPlane } = setup(1);
     const snapshotAt = clock.now();
     // A record left naming an old snapshot (a control plane that died after the move committed, before it tidied up).
     const key = `mig.${snapshotAt}.s0.m-old.1`; // the migrator's snapshot key form
@@ -450,7 +452,7 @@ describe('recoverRegion', () => {
     const stored = (await registry.get('s0'))!;
     await registry.put({ ...stored, pendingSnapshot: key }, { expectedEpoch: stored.epoch });
     regions.held.clear();
-    const successor = new SessionMigrator({ adapter: regions.adapter, codec, store: storage.store, registry, clock, timeoutMillis: 1_000, recoveryTimeoutMillis: 10_000 });
+    const successor = controlPlane();
     await successor.load();
     const result = await successor.reconcileRegion('us-east', { restoreMissing: true });
     expect(result.restored).toEqual([expect.objectContaining({ sessionId: 's0', restoredFrom: 'checkpoint' })]);

@@ -37,6 +37,8 @@ export class ChunkLocator {
   readonly #packsDir: string;
   readonly #durable: boolean;
   readonly #inFiles = new Map<string, Map<string, number>>(); // hash -> path -> offset
+  // Conflict copies this store wrote (or found kept), hash -> path -> offset: read from, never counted on (see indexCopy).
+  readonly #inCopies = new Map<string, Map<string, number>>();
   readonly #sizes = new Map<string, number>();
   readonly #staged = new Map<string, { pack: Pack; offset: number }>();
 
@@ -172,9 +174,9 @@ export class ChunkLocator {
     } else if (asm.live === 0) await removePack(asm);
   }
 
-  /** True when the chunk's bytes are here. */
+  /** True when the chunk's bytes are here (staged, in a file of the tree, or in a conflict copy not found wanting yet). */
   has(hash: string): boolean {
-    return this.#staged.has(hash) || this.#inFiles.has(hash);
+    return this.#staged.has(hash) || this.#inFiles.has(hash) || this.#inCopies.has(hash);
   }
 
   /** The staging file that holds the chunk, if one does. */
@@ -210,7 +212,7 @@ export class ChunkLocator {
       const data = readAt(staged.pack.file, staged.offset, size);
       if (data && sha256Hex(data) === hash) return data;
     }
-    for (const [path, offset] of this.#inFiles.get(hash) ?? []) {
+    for (const [path, offset] of [...(this.#inFiles.get(hash) ?? []), ...(this.#inCopies.get(hash) ?? [])]) {
       const data = readAt(join(this.#root, path), offset, size);
       if (data && sha256Hex(data) === hash) return data;
     }
@@ -279,14 +281,27 @@ export class ChunkLocator {
 
   /** Records that `path` holds these chunks, in order, from offset 0. */
   indexFile(path: string, chunks: readonly ChunkEntry[]): void {
-    let offset = 0;
-    for (const c of chunks) {
-      let where = this.#inFiles.get(c.hash);
-      if (!where) this.#inFiles.set(c.hash, (where = new Map()));
-      if (!where.has(path)) where.set(path, offset);
-      this.#sizes.set(c.hash, c.size);
-      offset += c.size;
-    }
+    index(this.#inFiles, this.#sizes, path, chunks);
+  }
+
+  /**
+   * Records that the conflict copy at `path` holds these chunks: a delete (or
+   * a write) that wins over an edit renames the edit into its copy, and the
+   * copy is then the only place this region has the edit's bytes, which the
+   * other regions still need to write their copy. A copy is the user's file,
+   * which the scan skips: it may be edited or removed without the store
+   * seeing it. Every read is checked against the hash, a copy is the last
+   * place looked, {@link inFile} and {@link onlyIn} never count it (staged
+   * bytes are never dropped because a copy holds them), and
+   * {@link forgetCopies} drops a chunk's copies once a read of them failed.
+   */
+  indexCopy(path: string, chunks: readonly ChunkEntry[]): void {
+    index(this.#inCopies, this.#sizes, path, chunks);
+  }
+
+  /** Forgets the conflict copies that were said to hold this chunk (a read from them failed). */
+  forgetCopies(hash: string): boolean {
+    return this.#inCopies.delete(hash);
   }
 
   /** Forgets what `path` held (it was replaced or deleted). */
@@ -306,13 +321,26 @@ export class ChunkLocator {
     return where !== undefined && [...where.keys()].every((p) => paths.has(p));
   }
 
-  /** Where the chunk's bytes may be read, in order: its pack, then files of the tree (absolute path, offset). */
+  /** Where the chunk's bytes may be read, in order: its pack, files of the tree, then conflict copies (absolute path, offset). */
   locations(hash: string): Array<[file: string, offset: number]> {
     const out: Array<[string, number]> = [];
     const staged = this.#staged.get(hash);
     if (staged) out.push([staged.pack.file, staged.offset]);
     for (const [path, offset] of this.#inFiles.get(hash) ?? []) out.push([join(this.#root, path), offset]);
+    for (const [path, offset] of this.#inCopies.get(hash) ?? []) out.push([join(this.#root, path), offset]);
     return out;
+  }
+}
+
+// Adds `path`'s chunks, in order from offset 0, to a hash -> path -> offset map (a chunk twice in a file: its first).
+function index(map: Map<string, Map<string, number>>, sizes: Map<string, number>, path: string, chunks: readonly ChunkEntry[]): void {
+  let offset = 0;
+  for (const c of chunks) {
+    let where = map.get(c.hash);
+    if (!where) map.set(c.hash, (where = new Map()));
+    if (!where.has(path)) where.set(path, offset);
+    sizes.set(c.hash, c.size);
+    offset += c.size;
   }
 }
 

@@ -553,8 +553,10 @@ export class DirectoryReplicaStore implements ReplicaStore {
     for (let since = 0; ; ) {
       const page = await this.#inner.lent.scan({ since, limit: 1000 });
       for (const r of page.records) {
-        if (r.deleted || !r.key.startsWith(FILE_PREFIX)) continue;
+        if (!r.key.startsWith(FILE_PREFIX)) continue;
         const path = r.key.slice(FILE_PREFIX.length);
+        if (r.conflicts?.length) this.#writer.indexCopies(path, r);
+        if (r.deleted) continue;
         if (this.#disk.has(path) || this.#ignoredPath(path)) continue;
         if (this.#disk.lastSeen(path)?.version === r.version) {
           deletes.push(this.#localWrite(r.key, r, undefined));
@@ -617,7 +619,11 @@ export class DirectoryReplicaStore implements ReplicaStore {
       const read = await this.#io.chunks(sources);
       slice.forEach((i, j) => {
         const bytes = read[j]!;
-        if (!(bytes instanceof Uint8Array)) throw fromWorker(bytes.error);
+        if (!(bytes instanceof Uint8Array)) {
+          // A conflict copy that no longer holds it is not looked at again: the next push sends the record without it.
+          if (bytes.error.field) this.#locator.forgetCopies(bytes.error.field);
+          throw fromWorker(bytes.error);
+        }
         out[i] = { ...records[i]!, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
       });
     }

@@ -86,6 +86,22 @@ export class TreeWriter {
     this.#heldForScan.delete(path);
   }
 
+  /**
+   * After an open: the conflict copies of `record`'s pending versions, as
+   * places to read their chunks from (the locator's index of them was in
+   * memory). A version whose index pieces are not here is left out: its copy
+   * was not written either.
+   */
+  indexCopies(path: string, record: StoredRecord): void {
+    for (const c of record.conflicts ?? []) {
+      if (c.deleted) continue;
+      const loser = parseManifest(c.value, record.key);
+      if (loser.type !== 'file') continue;
+      const chunks = listChunks(loser, (hash) => this.#c.locator.read(hash));
+      if (chunks?.length) this.#c.locator.indexCopy(conflictCopyPath(path, c.origin, c.version), chunks);
+    }
+  }
+
   /** A scan has run: writes held back by a local edit are tried again by the next pass. */
   rescanned(): void {
     this.#heldForScan.clear();
@@ -221,6 +237,13 @@ export class TreeWriter {
     for (const { path, plan, version } of plans) {
       const outcomes = results.slice(r, (r += plan.items.length));
       const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
+      // A chunk its copies were said to hold and did not (edited or removed by the user): not counted on again.
+      if (failed?.error.field) this.#c.locator.forgetCopies(failed.error.field);
+      // Conflict copies in place (written now, or kept from before): the edit renamed into one may have its bytes
+      // nowhere else in this region, and the other regions still need them for their own copy.
+      plan.items.forEach((item, i) => {
+        if (item.onlyIfAbsent && item.chunks && !('error' in outcomes[i]!)) this.#c.locator.indexCopy(item.relative, item.chunks);
+      });
       try {
         if (failed) throw fromWorker(failed.error);
         // Edited here since the store last looked: the disk thread wrote nothing over it; the next scan records the

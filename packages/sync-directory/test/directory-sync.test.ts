@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type StoredRecord } from '@meridian/core';
+import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch, readOnly } from '@meridian/core/spi';
 import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -584,6 +584,68 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
       expect(copy, id).toBeDefined();
       expect((await readFile(join(dirs[id]!, copy!))).equals(edit), id).toBe(true);
     }
+  });
+
+  it('under manual, a delete that reaches the edit\'s region first leaves the edit\'s bytes readable there: the other region gets its conflict copy whole', async () => {
+    const clock = new ManualClock(Date.now());
+    const { dirs, cleanup } = await regionDirs(['a', 'b']);
+    cleanups.push(cleanup);
+    const stores = await openDirectoryStores(['a', 'b'].map((id) => ({ regionId: id, dataPath: dirs[id]! })), { clock });
+    cleanups.push(async () => {
+      for (const s of stores.values()) await s.close();
+    });
+    const a = stores.get('a')!;
+    // a as the sync sees it: while `holdReads` is set, a's push reads its log as usual, but the chunk bytes of the page
+    // only once a delivery to a has been flushed. So the edit's records are read before b's delete reaches a, and its
+    // bytes after a wrote that delete (renamed the edit into its conflict copy, removed z.bin): the order a loaded
+    // machine gave one run in five.
+    let holdReads = false;
+    let delivered!: () => void;
+    const flushedInA = new Promise<void>((resolve) => (delivered = resolve));
+    const aSeen: ReplicaStore = {
+      getMany: (keys, o) => a.getMany(keys, o),
+      scan: async (o) => {
+        if (!holdReads || o.values === false) return a.scan(o);
+        const page = await a.scan({ ...o, values: false });
+        const chunks = page.records.filter((r) => r.key.startsWith('chunk:') && !r.deleted);
+        if (chunks.length === 0) return a.scan(o);
+        await flushedInA;
+        const bytes = new Map((await a.getMany(chunks.map((r) => r.key))).map((r) => [r!.key, r!.value]));
+        return { ...page, records: page.records.map((r) => (bytes.has(r.key) ? { ...r, value: bytes.get(r.key) } : r)) };
+      },
+      apply: (w, o) => a.apply(w, o),
+      digest: (n, o) => a.digest(n, o),
+      entries: (n, o) => a.entries(n, o),
+      flush: async (o) => {
+        await a.flush(o);
+        delivered();
+      },
+    };
+    const sync = new CrossRegionSync({ regions: [{ id: 'a', store: aSeen }, { id: 'b', store: stores.get('b')! }], conflictPolicy: 'manual' });
+    cleanups.push(() => sync.close());
+    await putFile(dirs.a!, 'z.bin', randomBytes(2_000_000));
+    await settle(stores, sync);
+    const edit = randomBytes(2_000_000);
+    await putFile(dirs.a!, 'z.bin', edit); // its chunks are in a's z.bin and nowhere else in a
+    await a.rescan();
+    clock.advance(10);
+    await rm(join(dirs.b!, 'z.bin'));
+    await stores.get('b')!.rescan(); // the later version: a delete
+    holdReads = true;
+    await sync.syncNow();
+    holdReads = false;
+    expect(await readdir(dirs.a!)).not.toContain('z.bin'); // written in a before a's push read the edit's bytes
+    await settle(stores, sync);
+    for (const id of ['a', 'b']) console.log(id, JSON.stringify((await stores.get(id)!.getMany(['file:z.bin']))[0], (k, v) => (k === 'value' ? '...' : v)), await readdir(dirs[id]!));
+    for (const id of ['a', 'b']) {
+      expect(stores.get(id)!.waiting(), id).toEqual([]);
+      const names = await readdir(dirs[id]!);
+      expect(names).not.toContain('z.bin');
+      const copy = names.find((n) => n.startsWith('z.bin.conflict-a-'));
+      expect(copy, id).toBeDefined();
+      expect((await readFile(join(dirs[id]!, copy!))).equals(edit), id).toBe(true);
+    }
+    expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:z.bin']);
   });
 
   it('never writes a received version over a local edit not scanned yet: it waits, named, and the scan records the edit first', async () => {

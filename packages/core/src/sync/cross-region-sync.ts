@@ -86,6 +86,8 @@ export interface SyncRoundReport {
 }
 
 const SEEN_LIMIT = 10_000;
+// Forwarded keys are read at the target before they are written: none is known absent there.
+const NONE_ABSENT: ReadonlySet<string> = new Set();
 
 /**
  * Keeps keyed data in step between regions (`Syncer`). Every `intervalMillis`
@@ -527,6 +529,18 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   // The source's own new writes, from the cursor on, frame after frame; the cursor moves as each frame is applied.
   async #push(pair: SyncPair, source: RegionSlot, delivery: Delivery, signal: AbortSignal): Promise<void> {
     pair.heldKey = undefined;
+    if (pair.forward.size > 0) {
+      // Merges settled in the source with another region's version winning: read now, so the latest is sent.
+      const keys = [...pair.forward];
+      pair.forward.clear(); // a merge during the send is sent next round
+      try {
+        await this.#sendKeys(pair, source, keys, NONE_ABSENT, delivery, signal);
+        await delivery.drain();
+      } catch (error) {
+        for (const key of keys) pair.forward.add(key);
+        throw error;
+      }
+    }
     // Where the next read starts: past what was sent, which may be ahead of the cursor (what was applied).
     let since = pair.cursor ?? 0;
     let settled = false;
@@ -594,6 +608,8 @@ export class CrossRegionSync implements Syncer, EventSource<WithErrorEvent<SyncE
   }
 
   #onConflict(key: string, regionId: string, outcome: Extract<Reconciled, { kind: 'conflict' }>): void {
+    // Written here under another region's name: this region's push would not carry it (see SyncPair.forward).
+    if (outcome.record.origin !== regionId) for (const pair of this.#pairs) if (pair.from === regionId) pair.forward.add(key);
     const id = `${key}\u0000${outcome.versions.map((v) => v.version).join(',')}`;
     if (!this.#seenConflicts.has(id)) {
       this.#seenConflicts.add(id);

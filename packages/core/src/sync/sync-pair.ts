@@ -30,6 +30,15 @@ export class SyncPair {
   targetHead: number | undefined;
   /** Held back by a skewed clock until this key's record is acceptable. */
   heldKey: string | undefined;
+  /**
+   * Keys the source merged (a conflict settled there) into a record whose
+   * winning version another region wrote. The push reads the source's own
+   * writes only, so without this the merge, and a version of the source's
+   * that lost before it was pushed, would reach the target only with the next
+   * Merkle walk: under `manual` the target would not queue the conflict, and
+   * under a custom resolver it would keep a different value, until then.
+   */
+  readonly forward = new Set<string>();
   pending = 0;
   oldestPendingWall: number | undefined;
   bytesSent = 0;

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MeridianError } from '@meridian/core';
 import { sha256Hex, type ChunkEntry } from './chunk-entry.js';
@@ -299,9 +299,19 @@ export class ChunkLocator {
     index(this.#inCopies, this.#sizes, path, chunks);
   }
 
-  /** Forgets the conflict copies that were said to hold this chunk (a read from them failed). */
-  forgetCopies(hash: string): boolean {
-    return this.#inCopies.delete(hash);
+  /**
+   * Forgets the conflict copies said to hold this chunk among `tried` (where
+   * a read that failed looked: absolute path, offset). Only those: a copy
+   * indexed after that read's locations were taken was not looked at.
+   */
+  forgetCopies(hash: string, tried: ReadonlyArray<readonly [file: string, offset: number]>): void {
+    const where = this.#inCopies.get(hash);
+    if (!where) return;
+    for (const [file, offset] of tried) {
+      const path = relative(this.#root, file);
+      if (where.get(path) === offset) where.delete(path);
+    }
+    if (where.size === 0) this.#inCopies.delete(hash);
   }
 
   /** Forgets what `path` held (it was replaced or deleted). */

@@ -620,8 +620,8 @@ export class DirectoryReplicaStore implements ReplicaStore {
       slice.forEach((i, j) => {
         const bytes = read[j]!;
         if (!(bytes instanceof Uint8Array)) {
-          // A conflict copy that no longer holds it is not looked at again: the next push sends the record without it.
-          if (bytes.error.field) this.#locator.forgetCopies(bytes.error.field);
+          // A conflict copy read from that no longer holds it is not looked at again.
+          if (bytes.error.field) this.#locator.forgetCopies(bytes.error.field, sources[j]!.at);
           throw fromWorker(bytes.error);
         }
         out[i] = { ...records[i]!, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };

@@ -228,6 +228,11 @@ export class TreeWriter {
     const writes = items.filter((item) => item.kind !== 'remove');
     const removals = items.filter((item) => item.kind === 'remove');
     const written = writes.length === 0 ? [] : await this.#c.io.write(writes, batch);
+    // Conflict copies in place (written now, or kept from before), indexed before anything is removed: the edit
+    // renamed into one may have its bytes nowhere else in this region, and the other regions still need them.
+    writes.forEach((item, i) => {
+      if (item.onlyIfAbsent && item.chunks && !('error' in written[i]!)) this.#c.locator.indexCopy(item.relative, item.chunks);
+    });
     const removed = removals.length === 0 ? [] : await this.#c.io.write(removals, batch);
     let w = 0;
     let d = 0;
@@ -237,13 +242,8 @@ export class TreeWriter {
     for (const { path, plan, version } of plans) {
       const outcomes = results.slice(r, (r += plan.items.length));
       const failed = outcomes.find((o): o is { error: WorkerError } => 'error' in o);
-      // A chunk its copies were said to hold and did not (edited or removed by the user): not counted on again.
-      if (failed?.error.field) this.#c.locator.forgetCopies(failed.error.field);
-      // Conflict copies in place (written now, or kept from before): the edit renamed into one may have its bytes
-      // nowhere else in this region, and the other regions still need them for their own copy.
-      plan.items.forEach((item, i) => {
-        if (item.onlyIfAbsent && item.chunks && !('error' in outcomes[i]!)) this.#c.locator.indexCopy(item.relative, item.chunks);
-      });
+      // A chunk the copies it was read from did not hold (edited or removed by the user): not counted on again.
+      if (failed?.error.field) this.#c.locator.forgetCopies(failed.error.field, chunkSources(plan.items, failed.error.field));
       try {
         if (failed) throw fromWorker(failed.error);
         // Edited here since the store last looked: the disk thread wrote nothing over it; the next scan records the
@@ -331,4 +331,9 @@ export class TreeWriter {
     await this.#c.locator.stage(keep);
   }
 
+}
+
+// Where a write's items were told to read a chunk from.
+function chunkSources(items: readonly WriteItem[], hash: string): Array<[string, number]> {
+  return items.flatMap((item) => [...(item.chunks ?? []), ...(item.fill ?? [])].filter((c) => c.hash === hash).flatMap((c) => c.at));
 }

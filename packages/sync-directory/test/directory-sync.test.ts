@@ -87,7 +87,10 @@ async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossReg
     if (report.pairs.length === pairs && report.pairs.every((p) => p.ok && p.records === 0)) return round;
     if (report.pairs.length < pairs) await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`not settled in ${maxRounds} rounds`);
+  // What kept it moving, for whoever reads the failure: each pair's last error and each region's waiting files.
+  const errors = sync.status().pairs.flatMap((p) => (p.lastError ? [`${p.from}→${p.to}: ${p.lastError.message}`] : []));
+  const waiting = [...stores].flatMap(([id, s]) => s.waiting().map((w) => `${id} ${w.path}: ${w.reason}`));
+  throw new Error(`not settled in ${maxRounds} rounds; ${[...errors, ...waiting].join('; ') || 'no error, nothing waiting'}`);
 }
 
 describe('DirectoryReplicaStore with CrossRegionSync', () => {
@@ -646,6 +649,61 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
       expect((await readFile(join(dirs[id]!, copy!))).equals(edit), id).toBe(true);
     }
     expect((await sync.conflicts()).map((c) => c.key)).toEqual(['file:z.bin']);
+  });
+
+  it('under manual, a region reopened after a delete won over its edit still sends the edit\'s bytes from the conflict copy', async () => {
+    const clock = new ManualClock(Date.now());
+    const { dirs, cleanup } = await regionDirs(['a', 'b']);
+    cleanups.push(cleanup);
+    const open = (id: string) => DirectoryReplicaStore.open({ regionId: id, dataPath: dirs[id]!, clock });
+    const b = await open('b');
+    cleanups.push(() => b.close());
+    let a = await open('a');
+    cleanups.push(() => a.close()); // the store open at the end
+    // a's own writes cannot be read by the sync while `cut` is set (its pushes fail); what b sends still reaches a.
+    let cut = false;
+    const aSeen = (): ReplicaStore => ({
+      getMany: (keys, o) => a.getMany(keys, o),
+      scan: async (o) => {
+        if (cut && o.origin === 'a') throw new MeridianError('STORE_UNAVAILABLE', 'a: its own writes cannot be read (test)');
+        return a.scan(o);
+      },
+      apply: (w, o) => a.apply(w, o),
+      digest: (n, o) => a.digest(n, o),
+      entries: (n, o) => a.entries(n, o),
+      flush: (o) => a.flush(o),
+    });
+    const engine = () => new CrossRegionSync({ regions: [{ id: 'a', store: aSeen() }, { id: 'b', store: b }], conflictPolicy: 'manual' });
+    const stores = () => new Map([['a', a], ['b', b]]);
+    const first = engine();
+    await putFile(dirs.a!, 'z.bin', randomBytes(2_000_000));
+    await settle(stores(), first);
+    const edit = randomBytes(2_000_000);
+    await putFile(dirs.a!, 'z.bin', edit);
+    await a.rescan();
+    clock.advance(10);
+    await rm(join(dirs.b!, 'z.bin'));
+    await b.rescan();
+    cut = true;
+    await first.syncNow(); // b's delete reaches a, which keeps its edit as the conflict copy; a sends nothing
+    await first.close();
+    expect((await readdir(dirs.a!)).filter((n) => n.startsWith('z.bin'))).toEqual([expect.stringMatching(/^z\.bin\.conflict-a-/)]);
+    // a restarts: its edit is in the copy only, which the store's scan skips.
+    await a.close();
+    a = await open('a');
+    cut = false;
+    const second = engine();
+    cleanups.push(() => second.close());
+    await settle(stores(), second);
+    for (const [id, dir] of Object.entries(dirs)) {
+      const names = await readdir(dir);
+      expect(names).not.toContain('z.bin');
+      const copy = names.find((n) => n.startsWith('z.bin.conflict-a-'));
+      expect(copy, id).toBeDefined();
+      expect((await readFile(join(dir, copy!))).equals(edit), id).toBe(true);
+    }
+    expect(a.waiting()).toEqual([]);
+    expect(b.waiting()).toEqual([]);
   });
 
   it('never writes a received version over a local edit not scanned yet: it waits, named, and the scan records the edit first', async () => {

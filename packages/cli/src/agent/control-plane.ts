@@ -6,6 +6,7 @@ import { GeoDatabase, GeoRouter } from '@meridian/georouter';
 import { createPrometheusMetrics, type PrometheusMetrics } from '@meridian/metrics-prometheus';
 import { autoEvacuate, FileSnapshotStore, MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec, SnapshotStoreSessionRegistry } from '@meridian/session-migration';
 import { resumeSessions, sweepLeftSnapshots } from './resume-sessions.js';
+import { SnapshotSweeper } from './snapshot-sweeper.js';
 import type { MeridianConfig } from '../config/config-schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -177,6 +178,10 @@ export async function startControlPlane(loaded: LoadedConfig, options: { env: No
         await resumeSessions(started, kind.sessions.adapter, live.map((r) => r.id), log);
         await sweepLeftSnapshots(started, log);
       }
+      // Twice the move timeout: a move still running by then has been rolled back, and its snapshot is named or gone.
+      const sweeper = new SnapshotSweeper({ migrator: started, intervalMillis: config.sessions.snapshotSweepIntervalMillis, olderThanMillis: 2 * config.sessions.timeoutMillis, log });
+      sweeper.start();
+      cleanup.push(() => sweeper.close());
       const { checkpointIntervalMillis, autoEvacuate: automatic } = config.sessions;
       if (checkpointIntervalMillis !== undefined) {
         const checkpointer = new SessionCheckpointer({ adapter: kind.sessions.adapter, codec, store, source: started, checkpointIntervalMillis, timeoutMillis: config.sessions.timeoutMillis, metrics });

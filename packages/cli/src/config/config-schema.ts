@@ -126,6 +126,8 @@ export const configSchema = z
         timeoutMillis: millis.default(30_000),
         // Checkpoints of every active session, so a region that dies hard loses none (restored from them elsewhere).
         checkpointIntervalMillis: millis.optional(),
+        // Leftover migration snapshots (a delete a store outage refused) are removed this often while the agent runs.
+        snapshotSweepIntervalMillis: millis.default(600_000),
         autoEvacuate: z
           .object({
             onDegraded: z.enum(['evacuate', 'ignore']).default('evacuate'),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ManualClock, MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter, type SnapshotStore } from '@meridian/core';
+import { ManualClock, MemorySessionRegistry, MeridianError, type HeldSession, type SessionAdapter } from '@meridian/core';
+import { outageSnapshotStore } from '@meridian/testkit';
 import { MemorySnapshotStore, SessionCheckpointer, SessionMigrator, SnapshotCodec } from '@meridian/session-migration';
 import { describe, expect, it, vi } from 'vitest';
 import { resumeSessions } from '../src/agent/resume-sessions.js';
@@ -115,21 +116,12 @@ describe('resumeSessions (an agent starting on a registry a previous agent left)
 describe('SnapshotSweeper (the agent removes leftover migration snapshots while it runs)', () => {
   it('sweeps on its timer (virtual time) what a refused delete left, reports what is left for the next sweep, and stops on close', async () => {
     const clock = new ManualClock(1_800_000_000_000);
-    const inner = new MemorySnapshotStore();
-    let storeDown = false;
-    const store: SnapshotStore = {
-      put: inner.put.bind(inner),
-      get: inner.get.bind(inner),
-      list: inner.list.bind(inner),
-      delete: async (key, options) => {
-        if (storeDown) throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store is down');
-        return inner.delete(key, options);
-      },
-    };
+    const storage = outageSnapshotStore(new MemorySnapshotStore());
+    const { store, inner } = storage;
     const { adapter } = regions({ 'us-east': { s1: 'active' } });
     const migrator = new SessionMigrator({ adapter, codec, store, registry: new MemorySessionRegistry(), timeoutMillis: 1_000, clock });
     migrator.register({ id: 's1', region: 'us-east' });
-    storeDown = true; // the move's last step, deleting its snapshot, is refused: the move still completes
+    storage.setDown(true, ['delete']); // the move's last step, deleting its snapshot, is refused: the move still completes
     expect(await migrator.migrate('s1', 'eu-west')).toMatchObject({ to: 'eu-west' });
     const left = (await inner.list()).filter((k) => k.startsWith('mig.'));
     expect(left).toHaveLength(1);
@@ -140,14 +132,14 @@ describe('SnapshotSweeper (the agent removes leftover migration snapshots while 
     expect(lines).toEqual([]); // not due yet
     await clock.advanceAsync(1);
     await vi.waitFor(() => expect(lines).toEqual(['sessions: 0 migration snapshots no session names removed, 1 left for the next sweep']));
-    storeDown = false;
+    storage.setDown(false);
     await clock.advanceAsync(60_000);
     await vi.waitFor(() => expect(lines.at(-1)).toBe('sessions: 1 migration snapshots no session names removed'));
     expect(await inner.list()).toEqual([]);
     // Nothing to remove: nothing logged. Closed: no sweep runs again.
     await clock.advanceAsync(60_000);
     await sweeper.close();
-    storeDown = true;
+    storage.setDown(true, ['delete']);
     await clock.advanceAsync(600_000);
     expect(lines).toHaveLength(2);
     await migrator.close();

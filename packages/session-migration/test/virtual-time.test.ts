@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { ManualClock, MeridianError, type SessionAdapter, type SnapshotStore } from '@meridian/core';
 import { MemorySnapshotStore, SessionMigrator, SnapshotCodec, type SessionMigratorOptions } from '@meridian/session-migration';
-import { collectEvents } from '@meridian/testkit';
+import { collectEvents, outageSnapshotStore } from '@meridian/testkit';
 import { describe, expect, it } from 'vitest';
 
 const codec = new SnapshotCodec({ keys: [{ id: 'test', key: randomBytes(32) }] });
@@ -153,17 +153,9 @@ describe('SessionMigrator on virtual time', () => {
   });
 
   it('sweepSnapshots removes snapshots a failed delete left behind, by age on the clock, bounded per run, with a metric', async () => {
-    const inner = new MemorySnapshotStore();
-    let storeDown = true;
-    const store: SnapshotStore = {
-      put: inner.put.bind(inner),
-      get: inner.get.bind(inner),
-      list: inner.list.bind(inner),
-      delete: async (key, options) => {
-        if (storeDown) throw new MeridianError('STORE_UNAVAILABLE', 'snapshot store is down');
-        return inner.delete(key, options);
-      },
-    };
+    const storage = outageSnapshotStore(new MemorySnapshotStore());
+    storage.setDown(true, ['delete']);
+    const { store, inner } = storage;
     const swept: Array<{ labels: unknown; value: number }> = [];
     const metrics = {
       counter: (o: { name: string }) => ({ inc: (labels: unknown, value = 1) => o.name === 'meridian_snapshots_swept_total' && swept.push({ labels, value }) }),
@@ -184,7 +176,7 @@ describe('SessionMigrator on virtual time', () => {
     expect(await m.sweepSnapshots({ olderThanMillis: 60_000 })).toEqual({ deleted: 0, failed: 0, remaining: 0 }); // too young
     clock.advance(60_000);
     expect(await m.sweepSnapshots({ olderThanMillis: 60_000 })).toEqual({ deleted: 0, failed: 4, remaining: 0 }); // store still down
-    storeDown = false;
+    storage.setDown(false);
     expect(await m.sweepSnapshots({ olderThanMillis: 60_000, maxDeletes: 3 })).toEqual({ deleted: 3, failed: 0, remaining: 1 });
     expect(await m.sweepSnapshots({ olderThanMillis: 60_000, maxDeletes: 3 })).toEqual({ deleted: 1, failed: 0, remaining: 0 });
     expect(await inner.list()).toEqual(['unrelated-key']);

@@ -35,7 +35,7 @@ export type { RedisServer } from './redis-server.js';
 export { useRedisServer } from './use-redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
 export { outageSnapshotStore } from './outage-snapshot-store.js';
-export type { OutageSnapshotStore } from './outage-snapshot-store.js';
+export type { OutageSnapshotStore, SnapshotStoreMethod } from './outage-snapshot-store.js';
 export type { FaultyReplicaStore } from './faulty-replica-store.js';
 export { startFakeArm, startFakeKubeApiServer, startFakeRetailPrices } from './lazy-fakes.js';
 export type { FakeKubeApiServer, FakeKubeApiServerOptions, KubeconfigOptions, DeploymentFailure, FaultSpec, RbacRule, TokenGrant } from './kube/fake-kube-apiserver.js';

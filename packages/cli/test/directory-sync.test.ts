@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { syncUntilSettled } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDirectorySync, type DirectorySync } from '../src/agent/directory-sync.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -28,14 +29,14 @@ async function start(dir: string): Promise<DirectorySync | undefined> {
   return started;
 }
 
-/** Runs rounds of scans and sync until one moves nothing. Bounded. */
+/** Runs rounds of scans and sync until one in which every pair ran and moved nothing. Bounded. */
 async function settle(d: DirectorySync): Promise<void> {
-  for (let round = 1; round <= 20; round++) {
-    for (const s of d.stores.values()) await s.rescan();
-    const report = await d.sync.syncNow();
-    if (report.pairs.every((p) => p.ok && p.records === 0)) return;
-  }
-  throw new Error('not settled');
+  await syncUntilSettled(d.sync, {
+    beforeRound: async () => {
+      for (const s of d.stores.values()) await s.rescan();
+    },
+    describe: () => [...d.stores].flatMap(([id, s]) => s.waiting().map((w) => `${id} ${w.path}: ${w.reason}`)),
+  });
 }
 
 describe('directory sync from the config', () => {

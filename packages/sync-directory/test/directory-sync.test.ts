@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile }
 import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch, readOnly } from '@meridian/core/spi';
-import { faultyReplicaStore, referenceSummaries, scanAll } from '@meridian/testkit';
+import { faultyReplicaStore, referenceSummaries, scanAll, syncUntilSettled } from '@meridian/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskWorker } from '../src/disk-worker.js';
 import { parseManifest, type FileManifest } from '../src/file-manifest.js';
@@ -76,21 +76,15 @@ async function bigFileInAOnly(size: number) {
   return { dirs, bytes, records: await scanAll(a) };
 }
 
-/** Scans every region, then runs rounds until one moves nothing. Bounded. */
-async function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossRegionSync, maxRounds = 20): Promise<number> {
-  const pairs = sync.status().pairs.length;
-  for (let round = 1; round <= maxRounds; round++) {
-    for (const s of stores.values()) await s.rescan();
-    const report = await sync.syncNow();
-    // A pair backing off after a failed round (a file that changed under a read, say) is not in the report: a round
-    // in which it did not run settles nothing. Its backoff (500 ms at first) runs on the engine's real clock.
-    if (report.pairs.length === pairs && report.pairs.every((p) => p.ok && p.records === 0)) return round;
-    if (report.pairs.length < pairs) await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  // What kept it moving, for whoever reads the failure: each pair's last error and each region's waiting files.
-  const errors = sync.status().pairs.flatMap((p) => (p.lastError ? [`${p.from}→${p.to}: ${p.lastError.message}`] : []));
-  const waiting = [...stores].flatMap(([id, s]) => s.waiting().map((w) => `${id} ${w.path}: ${w.reason}`));
-  throw new Error(`not settled in ${maxRounds} rounds; ${[...errors, ...waiting].join('; ') || 'no error, nothing waiting'}`);
+/** Scans every region, then runs rounds until one moves nothing. Bounded; names what each region still waits for. */
+function settle(stores: Map<string, DirectoryReplicaStore>, sync: CrossRegionSync, maxRounds = 20): Promise<number> {
+  return syncUntilSettled(sync, {
+    maxRounds,
+    beforeRound: async () => {
+      for (const s of stores.values()) await s.rescan();
+    },
+    describe: () => [...stores].flatMap(([id, s]) => s.waiting().map((w) => `${id} ${w.path}: ${w.reason}`)),
+  });
 }
 
 describe('DirectoryReplicaStore with CrossRegionSync', () => {

@@ -37,7 +37,7 @@ export class ChunkLocator {
   readonly #packsDir: string;
   readonly #durable: boolean;
   readonly #inFiles = new Map<string, Map<string, number>>(); // hash -> path -> offset
-  // Conflict copies this store wrote (or found kept), hash -> path -> offset: read from, never counted on (see indexCopy).
+  // Conflict copies this store wrote (or found kept), hash -> path -> offset: looked at last, until a read fails (see indexCopy).
   readonly #inCopies = new Map<string, Map<string, number>>();
   readonly #sizes = new Map<string, number>();
   readonly #staged = new Map<string, { pack: Pack; offset: number }>();

@@ -633,7 +633,6 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     holdReads = false;
     expect(await readdir(dirs.a!)).not.toContain('z.bin'); // written in a before a's push read the edit's bytes
     await settle(stores, sync);
-    for (const id of ['a', 'b']) console.log(id, JSON.stringify((await stores.get(id)!.getMany(['file:z.bin']))[0], (k, v) => (k === 'value' ? '...' : v)), await readdir(dirs[id]!));
     for (const id of ['a', 'b']) {
       expect(stores.get(id)!.waiting(), id).toEqual([]);
       const names = await readdir(dirs[id]!);

@@ -212,9 +212,11 @@ export class ChunkLocator {
       const data = readAt(staged.pack.file, staged.offset, size);
       if (data && sha256Hex(data) === hash) return data;
     }
-    for (const [path, offset] of [...(this.#inFiles.get(hash) ?? []), ...(this.#inCopies.get(hash) ?? [])]) {
-      const data = readAt(join(this.#root, path), offset, size);
-      if (data && sha256Hex(data) === hash) return data;
+    for (const map of [this.#inFiles, this.#inCopies]) {
+      for (const [path, offset] of map.get(hash) ?? []) {
+        const data = readAt(join(this.#root, path), offset, size);
+        if (data && sha256Hex(data) === hash) return data;
+      }
     }
     return undefined;
   }
@@ -336,8 +338,7 @@ export class ChunkLocator {
     const out: Array<[string, number]> = [];
     const staged = this.#staged.get(hash);
     if (staged) out.push([staged.pack.file, staged.offset]);
-    for (const [path, offset] of this.#inFiles.get(hash) ?? []) out.push([join(this.#root, path), offset]);
-    for (const [path, offset] of this.#inCopies.get(hash) ?? []) out.push([join(this.#root, path), offset]);
+    for (const map of [this.#inFiles, this.#inCopies]) for (const [path, offset] of map.get(hash) ?? []) out.push([join(this.#root, path), offset]);
     return out;
   }
 }

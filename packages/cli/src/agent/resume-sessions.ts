@@ -1,5 +1,6 @@
 import type { SessionAdapter } from '@meridian/core';
 import type { SessionMigrator } from '@meridian/session-migration';
+import { sweepAndLog } from './snapshot-sweeper.js';
 
 /** What an agent start found of the sessions a previous agent registered. */
 export interface ResumedSessions {
@@ -90,15 +91,8 @@ export async function resumeSessions(migrator: SessionMigrator, adapter: Session
  * directory is this agent's alone (its agent file keeps a second one out), and
  * it has started no move yet.
  */
-export async function sweepLeftSnapshots(migrator: SessionMigrator, log: (line: string) => void): Promise<void> {
-  try {
-    const swept = await migrator.sweepSnapshots({ olderThanMillis: 0 });
-    if (swept.deleted + swept.failed + swept.remaining === 0) return;
-    const later = swept.failed + swept.remaining;
-    log(`sessions: ${swept.deleted} migration snapshots a previous agent left removed${later > 0 ? `, ${later} left for the next start` : ''}`);
-  } catch (error) {
-    log(`sessions: cannot list the migration snapshots a previous agent left: ${(error as Error).message}`);
-  }
+export function sweepLeftSnapshots(migrator: SessionMigrator, log: (line: string) => void): Promise<void> {
+  return sweepAndLog(migrator, 0, log, 'a previous agent left');
 }
 
 const FROM = { checkpoint: 'its checkpoint', snapshot: 'the snapshot of a migration cut short', live: 'its live state' } as const;

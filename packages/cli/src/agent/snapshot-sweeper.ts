@@ -52,15 +52,26 @@ export class SnapshotSweeper {
     }, this.#o.intervalMillis);
   }
 
-  async #sweep(): Promise<void> {
-    try {
-      const swept = await this.#o.migrator.sweepSnapshots({ olderThanMillis: this.#o.olderThanMillis, signal: this.#stop.signal });
-      if (swept.deleted + swept.failed + swept.remaining === 0) return;
-      const later = swept.failed + swept.remaining;
-      this.#o.log(`sessions: ${swept.deleted} migration snapshots no session names removed${later > 0 ? `, ${later} left for the next sweep` : ''}`);
-    } catch (error) {
-      if (this.#stop.signal.aborted) return;
-      this.#o.log(`sessions: cannot sweep the migration snapshots no session names: ${(error as Error).message}`);
-    }
+  #sweep(): Promise<void> {
+    return sweepAndLog(this.#o.migrator, this.#o.olderThanMillis, this.#o.log, 'no session names', this.#stop.signal);
+  }
+}
+
+/**
+ * One sweep of the migration snapshots no record names, written at least
+ * `olderThanMillis` ago, logged as `sessions: N migration snapshots WHOSE
+ * removed` with what it left for the next sweep (failed deletes, `maxDeletes`).
+ * Never throws: a store that cannot be listed is logged (unless `signal` was
+ * aborted, which is a stop, not a failure).
+ */
+export async function sweepAndLog(migrator: Pick<SessionMigrator, 'sweepSnapshots'>, olderThanMillis: number, log: (line: string) => void, whose: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const swept = await migrator.sweepSnapshots({ olderThanMillis, ...(signal ? { signal } : {}) });
+    if (swept.deleted + swept.failed + swept.remaining === 0) return;
+    const later = swept.failed + swept.remaining;
+    log(`sessions: ${swept.deleted} migration snapshots ${whose} removed${later > 0 ? `, ${later} left for the next sweep` : ''}`);
+  } catch (error) {
+    if (signal?.aborted) return;
+    log(`sessions: cannot sweep the migration snapshots ${whose}: ${(error as Error).message}`);
   }
 }

@@ -3,7 +3,7 @@
 // first round builds it from the records the catch-up reads anyway (a full
 // copy from the primary) or scans the primary for it.
 import { CrossRegionSync, encodeHlc, ManualClock, MemoryReplicaStore, ReplicaWriter, type PendingConflict, type ReplicaStore } from '@meridian/core';
-import { scanAll } from '@meridian/testkit';
+import { interceptReplicaStore, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const T0 = 1_790_000_000_000;
@@ -33,17 +33,13 @@ async function primaryWithConflicts(clock: ManualClock): Promise<MemoryReplicaSt
 function scanCounting(store: ReplicaStore): { store: ReplicaStore; scanned: () => number } {
   let scanned = 0;
   return {
-    store: {
-      getMany: (keys, options) => store.getMany(keys, options),
-      apply: (writes, options) => store.apply(writes, options),
+    store: interceptReplicaStore(store, {
       scan: async (options) => {
         const page = await store.scan(options);
         scanned += page.records.length;
         return page;
       },
-      digest: (nodes, options) => store.digest(nodes, options),
-      entries: (nodes, options) => store.entries(nodes, options),
-    },
+    }),
     scanned: () => scanned,
   };
 }

@@ -1,7 +1,7 @@
 // A conflict settled in a region whose winning version another region wrote: the push reads each region's own
 // writes, so the merge (and the region's losing version, overwritten before its push read it) must be forwarded.
-import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter, type ConflictPolicy, type ReplicaStore, type StoredRecord } from '@meridian/core';
-import { scanAll } from '@meridian/testkit';
+import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter, type ConflictPolicy, type StoredRecord } from '@meridian/core';
+import { interceptReplicaStore, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const T0 = 1_790_000_000_000;
@@ -20,8 +20,7 @@ function regions(conflictPolicy: ConflictPolicy) {
   const stores = ids.map(() => new MemoryReplicaStore());
   const a = stores[0]!;
   const gate = { hold: false, applied: undefined as Promise<void> | undefined, release: () => {} };
-  const aSeen: ReplicaStore = {
-    getMany: (keys, o) => a.getMany(keys, o),
+  const aSeen = interceptReplicaStore(a, {
     scan: async (o) => {
       if (gate.hold && o.origin === 'a') await gate.applied;
       return a.scan(o);
@@ -31,9 +30,7 @@ function regions(conflictPolicy: ConflictPolicy) {
       gate.release();
       return result;
     },
-    digest: (n, o) => a.digest(n, o),
-    entries: (n, o) => a.entries(n, o),
-  };
+  });
   const sync = new CrossRegionSync({ regions: ids.map((id, i) => ({ id, store: i === 0 ? aSeen : stores[i]! })), clock, conflictPolicy });
   closing.push(sync);
   const writers = ids.map((id, i) => new ReplicaWriter({ regionId: id, store: stores[i]!, clock, writerId: 'app' }));

@@ -3,7 +3,7 @@
 // written at the target between the walk and the apply is settled as a
 // conflict, never overwritten.
 import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter, type ReplicaStore } from '@meridian/core';
-import { scanAll } from '@meridian/testkit';
+import { interceptReplicaStore, scanAll } from '@meridian/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const T0 = 1_790_000_000_000;
@@ -28,7 +28,7 @@ function racingTarget(store: MemoryReplicaStore, beforeFirstApply: () => Promise
   let raced = false;
   return {
     read,
-    store: {
+    store: interceptReplicaStore(store, {
       getMany: async (keys, options) => {
         read.push(...keys);
         return store.getMany(keys, options);
@@ -40,10 +40,7 @@ function racingTarget(store: MemoryReplicaStore, beforeFirstApply: () => Promise
         }
         return store.apply(writes, options);
       },
-      scan: (options) => store.scan(options),
-      digest: (nodes, options) => store.digest(nodes, options),
-      entries: (nodes, options) => store.entries(nodes, options),
-    },
+    }),
   };
 }
 

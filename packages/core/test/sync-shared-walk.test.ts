@@ -1,7 +1,8 @@
 // The two directions of a region pair share one Merkle walk per round. A write
 // that lands in a region after the walk has read it must still reach the other
 // region, whichever direction started the walk.
-import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter, type ReplicaStore } from '@meridian/core';
+import { CrossRegionSync, ManualClock, MemoryReplicaStore, ReplicaWriter } from '@meridian/core';
+import { interceptReplicaStore } from '@meridian/testkit';
 import { afterEach, expect, it } from 'vitest';
 
 let sync: CrossRegionSync | undefined;
@@ -18,10 +19,7 @@ it('a write landing between the shared walk and the other direction joining it i
   let wrote = false;
   // us-east answers scans one event-loop turn late, so eu-west → us-east reaches the walk first and
   // us-east → eu-west joins it; the app's write lands right after the walk has read us-east.
-  const slowUsEast: ReplicaStore = {
-    getMany: (...args) => usEast.getMany(...args),
-    apply: (...args) => usEast.apply(...args),
-    entries: (...args) => usEast.entries(...args),
+  const slowUsEast = interceptReplicaStore(usEast, {
     scan: async (...args) => {
       await new Promise((resolve) => setImmediate(resolve));
       return usEast.scan(...args);
@@ -34,7 +32,7 @@ it('a write landing between the shared walk and the other direction joining it i
       }
       return digests;
     },
-  };
+  });
   sync = new CrossRegionSync({ regions: [{ id: 'us-east', store: slowUsEast }, { id: 'eu-west', store: euWest }], clock });
 
   for (let round = 0; round < 3; round++) await sync.syncNow();

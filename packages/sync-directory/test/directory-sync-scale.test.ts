@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CrossRegionSync, type ReplicaStore, type ReplicaWrite } from '@meridian/core';
+import { interceptReplicaStore } from '@meridian/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDirectoryStores, type DirectoryReplicaStore } from '../src/index.js';
 import { describeTree, putFile, regionDirs, smallFiles } from './tree-fixture.js';
@@ -18,12 +19,7 @@ const payload: Record<string, number> = {};
 /** Counts what crosses into a target, beside what CrossRegionSync reports. */
 function counting(id: string, store: DirectoryReplicaStore): ReplicaStore {
   payload[id] = 0;
-  return {
-    getMany: (keys, o) => store.getMany(keys, o),
-    scan: (o) => store.scan(o),
-    digest: (n, o) => store.digest(n, o),
-    entries: (n, o) => store.entries(n, o),
-    flush: (o) => store.flush(o),
+  return interceptReplicaStore(store, {
     apply: (writes: readonly ReplicaWrite[], o) => {
       for (const w of writes) {
         const value = w.record?.value;
@@ -32,7 +28,7 @@ function counting(id: string, store: DirectoryReplicaStore): ReplicaStore {
       }
       return store.apply(writes, o);
     },
-  };
+  });
 }
 
 async function settle(maxRounds = 30): Promise<void> {

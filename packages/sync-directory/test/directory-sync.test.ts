@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile }
 import { join } from 'node:path';
 import { CrossRegionSync, ManualClock, MeridianError, type ConflictPolicy, type ReplicaRecord, type ReplicaStore, type StoredRecord } from '@meridian/core';
 import { decodeBatch, encodeBatch, readOnly } from '@meridian/core/spi';
-import { faultyReplicaStore, referenceSummaries, scanAll, syncUntilSettled } from '@meridian/testkit';
+import { faultyReplicaStore, interceptReplicaStore, referenceSummaries, scanAll, syncUntilSettled } from '@meridian/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiskWorker } from '../src/disk-worker.js';
 import { parseManifest, type FileManifest } from '../src/file-manifest.js';
@@ -599,8 +599,7 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     let holdReads = false;
     let delivered!: () => void;
     const flushedInA = new Promise<void>((resolve) => (delivered = resolve));
-    const aSeen: ReplicaStore = {
-      getMany: (keys, o) => a.getMany(keys, o),
+    const aSeen = interceptReplicaStore(a, {
       scan: async (o) => {
         if (!holdReads || o.values === false) return a.scan(o);
         const page = await a.scan({ ...o, values: false });
@@ -610,14 +609,11 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
         const bytes = new Map((await a.getMany(chunks.map((r) => r.key))).map((r) => [r!.key, r!.value]));
         return { ...page, records: page.records.map((r) => (bytes.has(r.key) ? { ...r, value: bytes.get(r.key) } : r)) };
       },
-      apply: (w, o) => a.apply(w, o),
-      digest: (n, o) => a.digest(n, o),
-      entries: (n, o) => a.entries(n, o),
       flush: async (o) => {
         await a.flush(o);
         delivered();
       },
-    };
+    });
     const sync = new CrossRegionSync({ regions: [{ id: 'a', store: aSeen }, { id: 'b', store: stores.get('b')! }], conflictPolicy: 'manual' });
     cleanups.push(() => sync.close());
     await putFile(dirs.a!, 'z.bin', randomBytes(2_000_000));
@@ -655,17 +651,13 @@ describe('DirectoryReplicaStore with CrossRegionSync', () => {
     cleanups.push(() => a.close()); // the store open at the end
     // a's own writes cannot be read by the sync while `cut` is set (its pushes fail); what b sends still reaches a.
     let cut = false;
-    const aSeen = (): ReplicaStore => ({
-      getMany: (keys, o) => a.getMany(keys, o),
-      scan: async (o) => {
-        if (cut && o.origin === 'a') throw new MeridianError('STORE_UNAVAILABLE', 'a: its own writes cannot be read (test)');
-        return a.scan(o);
-      },
-      apply: (w, o) => a.apply(w, o),
-      digest: (n, o) => a.digest(n, o),
-      entries: (n, o) => a.entries(n, o),
-      flush: (o) => a.flush(o),
-    });
+    const aSeen = (): ReplicaStore =>
+      interceptReplicaStore(a, {
+        scan: async (o) => {
+          if (cut && o.origin === 'a') throw new MeridianError('STORE_UNAVAILABLE', 'a: its own writes cannot be read (test)');
+          return a.scan(o);
+        },
+      });
     const engine = () => new CrossRegionSync({ regions: [{ id: 'a', store: aSeen() }, { id: 'b', store: b }], conflictPolicy: 'manual' });
     const stores = () => new Map([['a', a], ['b', b]]);
     const first = engine();

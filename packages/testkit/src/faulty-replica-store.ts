@@ -1,4 +1,4 @@
-import { MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
+import { MeridianError, type ApplyResult, type MerkleSummary, type ReplicaCallOptions, type ReplicaEntry, type ReplicaRecord, type ReplicaStore, type ReplicaWrite, type ScanOptions, type ScanPage, type StoredRecord } from '@meridian/core';
 
 /** A ReplicaStore wrapper whose link can be cut, as a partition cuts it. */
 export interface FaultyReplicaStore extends ReplicaStore {
@@ -67,6 +67,15 @@ export function faultyReplicaStore(inner: ReplicaStore, name = 'region'): Faulty
           async flush(options?: ReplicaCallOptions): Promise<void> {
             gate('flush');
             return inner.flush!(options);
+          },
+        }
+      : {}),
+    // Staging ahead changes no record: behind a cut link it is not done, and the apply after it fails.
+    ...(inner.prepare
+      ? {
+          prepare(records: readonly ReplicaRecord[]): void {
+            if (partitioned || failures > 0) return;
+            inner.prepare!(records);
           },
         }
       : {}),

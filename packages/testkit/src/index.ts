@@ -34,6 +34,7 @@ export { findRedisServer, redisServerRequirement, startRedisServer } from './red
 export type { RedisServer } from './redis-server.js';
 export { useRedisServer } from './use-redis-server.js';
 export { faultyReplicaStore } from './faulty-replica-store.js';
+export { interceptReplicaStore, type ReplicaStoreOverrides } from './intercepted-replica-store.js';
 export { syncUntilSettled } from './sync-until-settled.js';
 export type { SyncUntilSettledOptions } from './sync-until-settled.js';
 export { outageSnapshotStore } from './outage-snapshot-store.js';

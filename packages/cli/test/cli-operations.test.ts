@@ -149,7 +149,7 @@ alerts:
   webhooks:
     - url: ${hookUrl}/ops
       name: ops
-      events: [failover, region:unhealthy]
+      events: [failover:started, failover, region:unhealthy]
   retryDelayMillis: 100
   maxAttempts: 3
 `);
@@ -336,13 +336,21 @@ alerts:
   it('health configure and failover set-priority: bad input is refused with its exit code', async () => {
     await refused(a.dir, ['health', 'configure', '--interval', '100ms'], 2, /timeoutMillis \(200\) must be smaller than intervalMillis \(100\).*\[INVALID_ARGUMENT\]/);
     await refused(a.dir, ['health', 'configure', '--failures', '0'], 2, /--failures <n>.*must be a positive integer/);
-    await refused(a.dir, ['health', 'configure'], 2, /give at least one of --interval, --timeout, --failures, --successes/);
+    await refused(a.dir, ['health', 'configure'], 2, /give at least one of --interval, --timeout, --failures, --successes, --latency-threshold, --availability-threshold/);
+    await refused(a.dir, ['health', 'configure', '--availability-threshold', '0'], 2, /--availability-threshold: "0" must be a percentage above 0 and up to 100/);
+    await refused(a.dir, ['health', 'configure', '--availability-threshold', '101%'], 2, /must be a percentage above 0 and up to 100/);
+    await refused(a.dir, ['health', 'configure', '--latency-threshold', 'fast'], 2, /--latency-threshold: "fast" is not a duration/);
     await refused(a.dir, ['failover', 'set-priority', 'mars', '1'], 5, /Unknown region "mars".*\[REGION_NOT_FOUND\]/);
     await refused(a.dir, ['failover', 'set-priority', 'eu-west', '-1'], 2, /error/);
     await refused(a.dir, ['failover', 'set-priority', '--order', 'eu-west,eu-west'], 2, /order: a region appears twice/);
     await refused(a.dir, ['failover', 'set-priority'], 2, /give REGION N/);
     await refused(a.dir, ['failover'], 2, /required option '--to <region>' not specified/);
     expect((await json(a.dir, ['health', 'configure', '--timeout', '250ms']))).toMatchObject({ intervalMillis: 300, timeoutMillis: 250 });
+    // Degraded thresholds, as azlin's --latency-threshold and --availability-threshold; then off again.
+    expect(await json(a.dir, ['health', 'configure', '--latency-threshold', '5s', '--availability-threshold', '95%'])).toMatchObject({ degradedLatencyMillis: 5_000, degradedAvailability: 0.95 });
+    const human = await meridian(a.dir, ['health', 'configure', '--latency-threshold', 'off', '--availability-threshold', 'off']);
+    expect(human.stdout).toMatch(/degraded when latency off, availability off/);
+    expect(await json(a.dir, ['health', 'configure', '--failures', '3'])).toMatchObject({ degradedLatencyMillis: null, degradedAvailability: null });
   });
 
   // Last: it kills the home region.
@@ -356,6 +364,8 @@ alerts:
       timeoutMillis: 300,
       failuresBeforeUnhealthy: 2,
       successesBeforeHealthy: 1,
+      degradedLatencyMillis: null,
+      degradedAvailability: null,
     });
     const home = (await statusOf(a)).regions.find((r: any) => r.id === 'us-east');
     process.kill(home.deploy.pid, 'SIGKILL');
@@ -370,16 +380,21 @@ alerts:
     const alerts = await until('both alerts at the webhook', async () => {
       const types = received.map((r) => r.body.type);
       const homeDown = received.some((r) => r.body.type === 'region-unhealthy' && r.body.region === 'us-east');
-      return homeDown && types.includes('failover-completed') ? received : undefined;
+      const started = received.some((r) => r.body.type === 'failover-started' && r.body.details.kind === 'automatic');
+      return homeDown && started && types.includes('failover-completed') ? received : undefined;
     });
     expect(alerts.every((r) => r.path === '/ops')).toBe(true);
     const unhealthy = alerts.find((r) => r.body.type === 'region-unhealthy' && r.body.region === 'us-east')!.body;
     expect(unhealthy).toMatchObject({ severity: 'critical', region: 'us-east' });
     // The transition came after two failed probes: the new threshold, not the configured 3.
     expect(unhealthy.details.reason).toMatch(/^2 consecutive failed probes/);
-    expect(alerts.filter((r) => r.body.type === 'failover-completed').at(-1)!.body).toMatchObject({ details: expect.objectContaining({ to: 'ap-south' }) });
+    const completed = alerts.filter((r) => r.body.type === 'failover-completed').at(-1)!.body;
+    expect(completed).toMatchObject({ details: expect.objectContaining({ to: 'ap-south' }) });
+    // As it began: the same operation, a warning (a region just failed).
+    const started = alerts.find((r) => r.body.type === 'failover-started' && r.body.details.id === completed.details.id)!.body;
+    expect(started).toMatchObject({ severity: 'warning', region: 'ap-south', details: expect.objectContaining({ kind: 'automatic', from: ['us-east'], to: 'ap-south' }) });
     // Only the events it listed: no region-recovered, no sync lag.
-    expect(alerts.map((r) => r.body.type).every((t) => ['region-unhealthy', 'failover-completed', 'failover-failed', 'no-healthy-region'].includes(t))).toBe(true);
+    expect(alerts.map((r) => r.body.type).every((t) => ['region-unhealthy', 'failover-started', 'failover-completed', 'failover-failed', 'no-healthy-region'].includes(t))).toBe(true);
     // The first POST was answered 503 and retried (bounded: maxAttempts 3).
     expect(posts).toBe(received.length + 1);
     expect(a.log()).toMatch(/alerts: \S+ sent to ops \(2 attempt\(s\)\)/);

@@ -73,6 +73,13 @@ describe('loadConfig', () => {
     expect(dup.message).toBe('dup-region.yaml:8:5: regions[1].id: duplicate region id (also regions[0].id) (got "us-east")');
   });
 
+  it('takes an availability threshold as a fraction and says so when given a percentage', async () => {
+    writeFileSync(join(dir, 'degraded.yaml'), `${GOOD}health:\n  degradedAvailability: 0.95\n  availabilityWindow: 50\n`);
+    expect((await loadConfig({ cwd: dir, path: 'degraded.yaml' })).config.health).toMatchObject({ degradedAvailability: 0.95, availabilityWindow: 50 });
+    const percent = await errorOf('percent.yaml', `${GOOD}health:\n  degradedAvailability: 95\n`);
+    expect(percent.message).toBe('percent.yaml:13:3: health.degradedAvailability: must be a fraction up to 1 (0.95 for 95 %) (got 95)');
+  });
+
   it('refuses an admin API host that is not loopback', async () => {
     const error = await errorOf('host.yaml', `${GOOD}agent:\n  host: 0.0.0.0\n`);
     expect(error.message).toMatch(/^host\.yaml:13:3: agent\.host: must be a loopback address/);

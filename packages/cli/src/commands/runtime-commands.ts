@@ -34,27 +34,48 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
 
   sub('health')
     .command('configure')
-    .description('change probing at runtime: interval, timeout, failures before unhealthy, successes before healthy')
+    .description('change probing at runtime: interval, timeout, failures before unhealthy, successes before healthy, degraded thresholds')
     .option('--interval <duration>', 'time between probes of a region: 500ms, 30s, 5m')
     .option('--timeout <duration>', 'a probe slower than this fails; must stay below the interval')
     .option('--failures <n>', 'consecutive failed probes that make a region unhealthy', positiveInt)
     .option('--successes <n>', 'consecutive successful probes that bring it back', positiveInt)
+    .option('--latency-threshold <duration>', "a healthy region whose latency (EWMA) is above this is degraded: 100ms, or 'off'")
+    .option('--availability-threshold <percent>', "a healthy region whose availability over the window is below this is degraded: 95 or 95%, or 'off'")
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nApplies at once: the next probe of each region comes within the new interval; thresholds count from the probes so far.\nNot kept across agent restarts (set health.* in the config for that).\n\nExample:\n  meridian health configure --interval 10s --timeout 2s --failures 3 --successes 2')
-    .action(async (o: { interval?: string; timeout?: string; failures?: number; successes?: number; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nApplies at once: the next probe of each region comes within the new interval; thresholds count from the probes so far,\nand a degraded threshold judges each region at its next probe. A degraded region keeps its traffic (it is not failed over).\nNot kept across agent restarts (set health.* in the config for that).\n\nExamples:\n  meridian health configure --interval 10s --timeout 2s --failures 3 --successes 2\n  meridian health configure --latency-threshold 100ms --availability-threshold 95')
+    .action(async (o: { interval?: string; timeout?: string; failures?: number; successes?: number; latencyThreshold?: string; availabilityThreshold?: string; json?: boolean }, cmd: Command) => {
       const json = o.json ?? (cmd.parent?.opts() as { json?: boolean }).json;
       const body = {
         ...(o.interval !== undefined ? { intervalMillis: parseDuration(o.interval, '--interval') } : {}),
         ...(o.timeout !== undefined ? { timeoutMillis: parseDuration(o.timeout, '--timeout') } : {}),
         ...(o.failures !== undefined ? { failuresBeforeUnhealthy: o.failures } : {}),
         ...(o.successes !== undefined ? { successesBeforeHealthy: o.successes } : {}),
+        ...(o.latencyThreshold !== undefined ? { degradedLatencyMillis: o.latencyThreshold === 'off' ? null : parseDuration(o.latencyThreshold, '--latency-threshold') } : {}),
+        ...(o.availabilityThreshold !== undefined ? { degradedAvailability: availabilityThreshold(o.availabilityThreshold) } : {}),
       };
-      if (Object.keys(body).length === 0) throw new CliError('give at least one of --interval, --timeout, --failures, --successes', EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
+      if (Object.keys(body).length === 0) throw new CliError('give at least one of --interval, --timeout, --failures, --successes, --latency-threshold, --availability-threshold', EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
       const { settings } = await ctx.client().call<{ settings: HealthSettingsState }>('PUT', '/v1/health/settings', body);
       if (json) return printJson(ctx.io, settings);
-      ctx.io.stdout.write(`health probing: every ${formatMillis(settings.intervalMillis)}, timeout ${formatMillis(settings.timeoutMillis)}, unhealthy after ${settings.failuresBeforeUnhealthy} failure(s), healthy after ${settings.successesBeforeHealthy} success(es)\n`);
+      const latency = settings.degradedLatencyMillis === null ? 'off' : `over ${formatMillis(settings.degradedLatencyMillis)}`;
+      const availability = settings.degradedAvailability === null ? 'off' : `under ${formatPercent(settings.degradedAvailability)}`;
+      ctx.io.stdout.write(
+        `health probing: every ${formatMillis(settings.intervalMillis)}, timeout ${formatMillis(settings.timeoutMillis)}, unhealthy after ${settings.failuresBeforeUnhealthy} failure(s), healthy after ${settings.successesBeforeHealthy} success(es); degraded when latency ${latency}, availability ${availability}\n`,
+      );
     });
 }
+
+// A percentage as the fraction the monitor takes; `off` turns the rule off (null to the agent).
+function availabilityThreshold(value: string): number | null {
+  if (value === 'off') return null;
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(value);
+  const percent = match ? Number(match[1]) : NaN;
+  if (!(percent > 0 && percent <= 100)) {
+    throw new CliError(`--availability-threshold: "${value}" must be a percentage above 0 and up to 100 (95 or 95%), or 'off'`, EXIT.USAGE, { code: 'INVALID_ARGUMENT' });
+  }
+  return percent / 100;
+}
+
+const formatPercent = (fraction: number): string => `${Number((fraction * 100).toFixed(2))}%`;
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);

@@ -6,6 +6,7 @@ export const ALERT_EVENTS = {
   'region:unhealthy': ['region-unhealthy'],
   'region:degraded': ['region-degraded'],
   'region:healthy': ['region-recovered'],
+  'failover:started': ['failover-started'],
   failover: ['failover-completed', 'failover-failed', 'no-healthy-region'],
   'sync:lag': ['sync-lag', 'sync-recovered'],
   'session:lost': ['session-lost'],

@@ -72,6 +72,8 @@ export const configSchema = z
         failuresBeforeUnhealthy: z.number().int().min(1).default(3),
         successesBeforeHealthy: z.number().int().min(1).default(2),
         degradedLatencyMillis: z.number().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).optional(),
+        degradedAvailability: z.number().gt(0, 'must be a fraction above 0 (0.95 for 95 %)').max(1, 'must be a fraction up to 1 (0.95 for 95 %)').optional(),
+        availabilityWindow: z.number().int().min(1).max(100_000).default(20),
         path: z.string().startsWith('/', 'must start with "/"').default('/health'),
       })
       .strict()

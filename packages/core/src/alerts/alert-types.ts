@@ -9,6 +9,7 @@ export type AlertType =
   | 'region-unhealthy'
   | 'region-degraded'
   | 'region-recovered'
+  | 'failover-started'
   | 'failover-completed'
   | 'failover-failed'
   | 'no-healthy-region'

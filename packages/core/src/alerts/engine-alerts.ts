@@ -37,7 +37,7 @@ export interface AlertSources {
   /** Region health changes (a `HealthMonitor`). */
   monitor?: AlertSource<Pick<HealthEvents, 'region:healthy' | 'region:degraded' | 'region:unhealthy'>>;
   /** Failovers (a `FailoverManager`). */
-  failover?: AlertSource<Pick<FailoverEvents, 'failover:completed' | 'failover:failed' | 'failover:no-healthy-region'>>;
+  failover?: AlertSource<Pick<FailoverEvents, 'failover:started' | 'failover:completed' | 'failover:failed' | 'failover:no-healthy-region'>>;
   /** Failed migrations (a `SessionMigrator` from @meridian/session-migration). */
   migrator?: AlertSource<MigrationFailureEvents>;
   /** Replication lag (a `CrossRegionSync`). */
@@ -65,6 +65,17 @@ export function watchSources(sources: AlertSources, notify: (alert: AlertInput) 
   }
   if (failover) {
     subs.push(
+      // As it begins (azlin's `failover-initiated`): an automatic one means a region just failed.
+      failover.on('failover:started', (e) =>
+        notify({
+          type: 'failover-started',
+          severity: e.kind === 'automatic' ? 'warning' : 'info',
+          region: e.to,
+          message: `${e.kind} failover started: moving traffic from ${e.from.join(', ') || '(none)'} to ${e.to} (${e.reason})`,
+          details: { id: e.id, kind: e.kind, from: e.from, to: e.to, reason: e.reason },
+          key: `failover:${e.kind}:${e.from.join(',')}->${e.to}:started`,
+        }),
+      ),
       failover.on('failover:completed', (r) =>
         notify({
           type: 'failover-completed',

@@ -216,7 +216,8 @@ describe('payloads and sources', () => {
   });
 
   it('turns engine events into alerts: health, failovers, failed migrations, sync lag over the threshold', async () => {
-    const { n, sent } = create({ syncLagThresholdMillis: 30_000 });
+    // Six alerts at once: over the default burst of five, the sixth would wait for the (virtual) clock.
+    const { n, sent } = create({ syncLagThresholdMillis: 30_000, rateLimit: { perMinute: 60, burst: 10 } });
     const health = new TypedEmitter<HealthEvents>();
     const failover = new TypedEmitter<FailoverEvents>();
     const sync = new TypedEmitter<SyncEvents>();
@@ -232,14 +233,16 @@ describe('payloads and sources', () => {
     });
     health.emit('region:healthy', transition('healthy', 'unknown')); // start-up: no alert
     health.emit('region:unhealthy', transition('unhealthy', 'healthy'));
+    failover.emit('failover:started', { id: 'f1', kind: 'automatic', from: ['eu-west'], to: 'us-east', toRegions: ['us-east'], reason: 'eu-west is unhealthy', at: 0 });
     failover.emit('failover:completed', { id: 'f1', kind: 'automatic', from: ['eu-west'], to: 'us-east', toRegions: ['us-east'], reason: 'eu-west is unhealthy', outcome: 'completed', steps: [], weightsBefore: {}, weightsAfter: { 'us-east': 100 }, startedAt: 0, durationMillis: 12 });
     migrator.emit('session:migration-failed', { sessionId: 's1', from: 'eu-west', to: 'us-east', failedStep: 'restore', error: 'boom', resumedInSource: true });
     sync.emit('sync:lag', { regionId: 'ap-south', lagMillis: 12_000, pendingChanges: 4, lagging: true }); // under 30 s: no alert
     sync.emit('sync:lag', { regionId: 'sa-east', lagMillis: 45_000, pendingChanges: 9, lagging: true });
     health.emit('region:healthy', transition('healthy', 'unhealthy'));
-    await until(() => sent.length === 5, 'five alerts');
+    await until(() => sent.length === 6, 'six alerts');
     expect(sent.map((s) => [s.alert.type, s.alert.severity, s.alert.region])).toEqual([
       ['region-unhealthy', 'critical', 'eu-west'],
+      ['failover-started', 'warning', 'us-east'],
       ['failover-completed', 'warning', 'us-east'],
       ['migration-failed', 'warning', 'eu-west'],
       ['sync-lag', 'warning', 'sa-east'],

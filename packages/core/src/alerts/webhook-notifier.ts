@@ -85,7 +85,7 @@ export class WebhookNotifier implements EventSource<WithErrorEvent<AlertEvents>>
   }
 
   /**
-   * Raises alerts from the engines given (health changes, failovers, failed
+   * Raises alerts from the engines given (health changes, failovers as they start and end, failed
    * migrations, sync lag over `syncLagThresholdMillis`). The Disposable stops
    * watching them; `close()` does too.
    */

@@ -42,7 +42,7 @@ describe('HealthMonitor.configure', () => {
     await probe(0);
     let probes = 0;
     monitor.on('health:probe', () => probes++);
-    expect(monitor.configure({ intervalMillis: 1_000, timeoutMillis: 500 })).toEqual({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2 });
+    expect(monitor.configure({ intervalMillis: 1_000, timeoutMillis: 500 })).toEqual({ intervalMillis: 1_000, timeoutMillis: 500, failuresBeforeUnhealthy: 3, successesBeforeHealthy: 2, degradedLatencyMillis: null, degradedAvailability: null });
     // Without the reschedule the next probe would wait for the old 30 s interval.
     await probe(0);
     for (let i = 0; i < 4; i++) await probe(1_000);
@@ -69,6 +69,26 @@ describe('HealthMonitor.configure', () => {
     expect(monitor.get('us-east').state).toBe('healthy');
   });
 
+  it('an availability threshold makes a healthy region degraded from its next probe, and null turns it off', async () => {
+    await monitor.start();
+    for (let i = 0; i < 4; i++) await probe(i === 0 ? 0 : 30_000);
+    server.set({ kind: 'status', status: 500 });
+    await probe(30_000); // 4 of 5 probes passed: 80 %, one failure (of 3 before unhealthy)
+    expect(monitor.get('us-east').state).toBe('healthy');
+    expect(monitor.configure({ degradedAvailability: 0.9 })).toMatchObject({ degradedAvailability: 0.9, degradedLatencyMillis: null });
+    server.set({ kind: 'ok' });
+    const degraded = waitForEvent(monitor, 'region:degraded');
+    await probe(30_000); // 5 of 6: 83.3 %
+    expect((await degraded).reason).toBe('availability 83.3% < 90.0%');
+    expect(monitor.get('us-east').state).toBe('degraded');
+    // A latency rule set alongside changes nothing here (the probes take no virtual time); off again, healthy.
+    expect(monitor.configure({ degradedLatencyMillis: 250, degradedAvailability: null })).toMatchObject({ degradedLatencyMillis: 250, degradedAvailability: null });
+    const healthy = waitForEvent(monitor, 'region:healthy');
+    await probe(30_000);
+    expect((await healthy).reason).toMatch(/^no longer degraded/);
+    expect(monitor.configure({ degradedLatencyMillis: null }).degradedLatencyMillis).toBeNull();
+  });
+
   it('refuses a timeout not below the interval and bad values, naming the setting, and changes nothing', () => {
     const before = monitor.settings;
     const refused = (settings: object): MeridianError => {
@@ -85,6 +105,9 @@ describe('HealthMonitor.configure', () => {
     expect(refused({ failuresBeforeUnhealthy: 0 }).message).toMatch(/failuresBeforeUnhealthy/);
     expect(refused({ successesBeforeHealthy: 1.5 }).message).toMatch(/successesBeforeHealthy/);
     expect(refused({ path: '/other' }).message).toMatch(/path/);
+    expect(refused({ degradedAvailability: 0 }).message).toMatch(/degradedAvailability/);
+    expect(refused({ degradedAvailability: 95 }).message).toMatch(/degradedAvailability/);
+    expect(refused({ degradedLatencyMillis: -1 }).message).toMatch(/degradedLatencyMillis/);
     expect(refused({}).code).toBe('INVALID_CONFIG');
     expect(monitor.settings).toEqual(before);
   });

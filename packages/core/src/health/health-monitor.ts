@@ -134,6 +134,9 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     }
     // Trackers read their thresholds from this object: changing it in place changes them too.
     Object.assign(this.#options, { intervalMillis, timeoutMillis }, s.failuresBeforeUnhealthy === undefined ? {} : { failuresBeforeUnhealthy: s.failuresBeforeUnhealthy }, s.successesBeforeHealthy === undefined ? {} : { successesBeforeHealthy: s.successesBeforeHealthy });
+    // null turns a degraded rule off: the trackers test these for undefined.
+    if (s.degradedLatencyMillis !== undefined) this.#options.degradedLatencyMillis = s.degradedLatencyMillis ?? undefined;
+    if (s.degradedAvailability !== undefined) this.#options.degradedAvailability = s.degradedAvailability ?? undefined;
     if (s.intervalMillis !== undefined && this.#running) {
       for (const entry of this.#entries.values()) if (entry.timer) this.#scheduleFirst(entry);
     }
@@ -142,8 +145,8 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
 
   /** The probing settings in force. */
   get settings(): HealthSettingsState {
-    const { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy } = this.#options;
-    return { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy };
+    const { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy, degradedLatencyMillis, degradedAvailability } = this.#options;
+    return { intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy, degradedLatencyMillis: degradedLatencyMillis ?? null, degradedAvailability: degradedAvailability ?? null };
   }
 
   /** Adds a region to watch (probing starts at once when running). */

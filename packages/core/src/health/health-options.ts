@@ -192,9 +192,14 @@ export const healthSettingsSchema = z
     timeoutMillis: positiveMillis.optional(),
     failuresBeforeUnhealthy: z.number().int().min(1).optional(),
     successesBeforeHealthy: z.number().int().min(1).optional(),
+    degradedLatencyMillis: z.number().positive().max(MAX_TIMER_MILLIS, MAX_TIMER_MESSAGE).nullable().optional(),
+    degradedAvailability: z.number().gt(0).max(1).nullable().optional(),
   })
   .strict()
-  .refine((s) => Object.values(s).some((v) => v !== undefined), 'give at least one of intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy');
+  .refine(
+    (s) => Object.values(s).some((v) => v !== undefined),
+    'give at least one of intervalMillis, timeoutMillis, failuresBeforeUnhealthy, successesBeforeHealthy, degradedLatencyMillis, degradedAvailability',
+  );
 
 /** Probing settings {@link HealthMonitor.configure} changes at runtime; what is left out stays as it is. */
 export interface HealthSettings {
@@ -206,10 +211,34 @@ export interface HealthSettings {
   failuresBeforeUnhealthy?: number;
   /** Consecutive successful probes that bring an unhealthy region back. */
   successesBeforeHealthy?: number;
+  /**
+   * A healthy region whose latency EWMA is above this is `degraded`, from its
+   * next probe or passive report; `null` turns the rule off.
+   */
+  degradedLatencyMillis?: number | null;
+  /**
+   * A healthy region whose availability over the window (0..1) is below this
+   * is `degraded`, from its next probe or passive report; `null` turns the
+   * rule off.
+   */
+  degradedAvailability?: number | null;
 }
 
-/** The probing settings in force. */
-export type HealthSettingsState = Required<HealthSettings>;
+/** The probing settings in force (`null`: that degraded rule is off). */
+export interface HealthSettingsState {
+  /** Time between probes of one region. */
+  intervalMillis: number;
+  /** A probe slower than this fails. */
+  timeoutMillis: number;
+  /** Consecutive failed probes that make a region unhealthy. */
+  failuresBeforeUnhealthy: number;
+  /** Consecutive successful probes that bring an unhealthy region back. */
+  successesBeforeHealthy: number;
+  /** A healthy region with a latency EWMA above this is `degraded`; `null`: off. */
+  degradedLatencyMillis: number | null;
+  /** A healthy region with a windowed availability (0..1) below this is `degraded`; `null`: off. */
+  degradedAvailability: number | null;
+}
 
 /** @internal Options after validation and defaults. */
 export type ResolvedHealthOptions = z.output<typeof healthMonitorOptionsSchema>;

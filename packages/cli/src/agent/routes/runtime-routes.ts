@@ -21,6 +21,8 @@ const healthBody = z
     timeoutMillis: z.number().int().optional(),
     failuresBeforeUnhealthy: z.number().int().optional(),
     successesBeforeHealthy: z.number().int().optional(),
+    degradedLatencyMillis: z.number().nullable().optional(),
+    degradedAvailability: z.number().nullable().optional(),
   })
   .strict();
 

@@ -341,6 +341,15 @@ alerts:
     await refused(a.dir, ['health', 'configure', '--availability-threshold', '101%'], 2, /must be a percentage above 0 and up to 100/);
     await refused(a.dir, ['health', 'configure', '--latency-threshold', 'fast'], 2, /--latency-threshold: "fast" is not a duration/);
     await refused(a.dir, ['failover', 'set-priority', 'mars', '1'], 5, /Unknown region "mars".*\[REGION_NOT_FOUND\]/);
+    await refused(a.dir, ['health', 'check', '--region', 'mars'], 5, /Unknown region "mars".*\[REGION_NOT_FOUND\]/);
+    // A probe now, outside the schedule: it counts as one.
+    const before = (await json(a.dir, ['health'])).regions.find((r: any) => r.regionId === 'eu-west').probes;
+    const checked = await json(a.dir, ['health', 'check', '--region', 'eu-west']);
+    expect(checked.probes).toEqual([expect.objectContaining({ regionId: 'eu-west', ok: true, status: 200 })]);
+    expect(checked.regions).toEqual([expect.objectContaining({ regionId: 'eu-west', state: 'healthy' })]);
+    expect(checked.regions[0].probes).toBeGreaterThan(before);
+    const all = await json(a.dir, ['health', 'check']);
+    expect(all.probes.map((p: any) => p.regionId).sort()).toEqual(['ap-south', 'eu-west', 'us-east']);
     await refused(a.dir, ['failover', 'set-priority', 'eu-west', '-1'], 2, /error/);
     await refused(a.dir, ['failover', 'set-priority', '--order', 'eu-west,eu-west'], 2, /order: a region appears twice/);
     await refused(a.dir, ['failover', 'set-priority'], 2, /give REGION N/);
@@ -399,6 +408,10 @@ alerts:
     expect(posts).toBe(received.length + 1);
     expect(a.log()).toMatch(/alerts: \S+ sent to ops \(2 attempt\(s\)\)/);
     expect(a.log()).not.toContain(hookUrl);
+    // The killed region probed now: the probe fails, exit 1, and the table says why.
+    const check = await meridian(a.dir, ['health', 'check', '--region', 'us-east']);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/us-east +unhealthy .*failed: /);
   });
 });
 

@@ -1,11 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { HealthSettingsState } from '@meridian/core';
+import type { HealthSettingsState, ProbeEvent } from '@meridian/core';
+import type { HealthView } from '../agent/health-view.js';
 import { formatMillis, parseDuration } from '../duration.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printJson } from '../output/write.js';
 import { commaList, positiveInt, type CommandContext } from './context.js';
+import { renderHealth } from './status-commands.js';
 
-/** `meridian failover set-priority` and `meridian health configure`: changes while the agent runs. */
+/** `meridian failover set-priority`, `meridian health check` and `meridian health configure`: while the agent runs. */
 export function registerRuntimeCommands(program: Command, ctx: CommandContext): void {
   const sub = (name: string): Command => {
     const parent = program.commands.find((c) => c.name() === name);
@@ -30,6 +32,20 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       const view = await ctx.client().call<{ priorities: Array<{ id: string; priority: number }>; home: string }>('PUT', '/v1/failover/priorities', body);
       if (json) return printJson(ctx.io, view);
       ctx.io.stdout.write(`failover order: ${view.priorities.map((p) => `${p.id} (${p.priority})`).join(' -> ')}; home ${view.home}\n`);
+    });
+
+  sub('health')
+    .command('check')
+    .description('probe now, outside the schedule: one region (--region) or every one; exit 1 when a probe fails')
+    .option('--region <id>', 'the region to probe (default: every region the monitor watches)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nThe probe counts as any scheduled one (failure and success thresholds, latency, availability), and the\nregion\'s next scheduled probe comes one interval after it.\n\nExample:\n  meridian health check --region us-east')
+    .action(async (o: { region?: string; json?: boolean }, cmd: Command) => {
+      const json = o.json ?? (cmd.parent?.opts() as { json?: boolean }).json;
+      const result = await ctx.client().call<{ probes: ProbeEvent[]; regions: HealthView['regions'] }>('POST', '/v1/health/check', o.region !== undefined ? { region: o.region } : {});
+      if (json) printJson(ctx.io, result);
+      else ctx.io.stdout.write(`${renderHealth(ctx.colors, { regions: result.regions })}\n`);
+      if (result.probes.some((p) => !p.ok)) ctx.exit(EXIT.FAILED);
     });
 
   sub('health')

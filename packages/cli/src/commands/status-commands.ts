@@ -44,18 +44,22 @@ export function registerStatusCommands(program: Command, ctx: CommandContext): v
     .action(async (o: { json?: boolean }) => {
       const health = await ctx.client().get<HealthView>('/v1/health');
       if (o.json) return printJson(ctx.io, health);
-      const c = ctx.colors;
-      const rows = health.regions.map((h) => [
-        h.regionId,
-        paintHealth(c, h.state),
-        h.latencyMillis === undefined ? undefined : `${h.latencyMillis} ms`,
-        h.availability === undefined ? undefined : `${Math.round(h.availability * 1000) / 10}%`,
-        h.probes,
-        h.lastProbe ? (h.lastProbe.ok ? `ok ${h.lastProbe.status ?? ''}`.trim() : `failed: ${h.lastProbe.error ?? ''}`) : undefined,
-        h.reason,
-      ]);
-      ctx.io.stdout.write(`${renderTable(c, ['REGION', 'STATE', 'LATENCY', 'AVAILABILITY', 'PROBES', 'LAST PROBE', 'REASON'], rows)}\n`);
+      ctx.io.stdout.write(`${renderHealth(ctx.colors, health)}\n`);
     });
+}
+
+/** The human view of `meridian health` (and of `meridian health check`, for the regions it probed). */
+export function renderHealth(c: Colors, health: HealthView): string {
+  const rows = health.regions.map((h) => [
+    h.regionId,
+    paintHealth(c, h.state),
+    h.latencyMillis === undefined ? undefined : `${h.latencyMillis} ms`,
+    h.availability === undefined ? undefined : `${Math.round(h.availability * 1000) / 10}%`,
+    h.probes,
+    h.lastProbe ? (h.lastProbe.ok ? `ok ${h.lastProbe.status ?? ''}`.trim() : `failed: ${h.lastProbe.error ?? ''}`) : undefined,
+    h.reason,
+  ]);
+  return renderTable(c, ['REGION', 'STATE', 'LATENCY', 'AVAILABILITY', 'PROBES', 'LAST PROBE', 'REASON'], rows);
 }
 
 /** The human view of `meridian status`. */

@@ -20,6 +20,8 @@ interface Entry {
   timer?: TimerHandle;
   ejectionTimer?: TimerHandle;
   inFlight?: AbortController;
+  /** The probe running now (scheduled or asked for), for `probeNow` to join. */
+  probing?: Promise<ProbeEvent | undefined>;
 }
 
 /**
@@ -170,6 +172,23 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     this.#recorder.state(regionId, 'unknown');
   }
 
+  /**
+   * Probes one region now, outside its schedule (an operator's "check it
+   * now"), and resolves with the probe as `health:probe` emits it. It counts as
+   * any probe does (thresholds, latency, availability), and the region's next
+   * scheduled probe comes one interval after it. A probe already running for
+   * the region is joined, not doubled. REGION_NOT_FOUND for an unknown region;
+   * SHUT_DOWN when the monitor is not running, or stops (or the region is
+   * removed) before the probe ends.
+   */
+  async probeNow(regionId: string): Promise<ProbeEvent> {
+    const entry = getByRegionId(this.#entries, regionId);
+    if (!this.#running) throw new MeridianError('SHUT_DOWN', `HealthMonitor.probeNow("${regionId}"): the monitor is not running`);
+    const probe = await this.#run(entry);
+    if (!probe) throw new MeridianError('SHUT_DOWN', `HealthMonitor.probeNow("${regionId}"): the monitor stopped, or the region was removed, before the probe ended`);
+    return probe;
+  }
+
   /** Current health of one region; REGION_NOT_FOUND when unknown. */
   get(regionId: string): RegionHealth {
     return getByRegionId(this.#entries, regionId).tracker.snapshot();
@@ -258,8 +277,20 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     entry.timer?.cancel();
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined;
-      void this.#probe(entry);
+      void this.#run(entry);
     }, delayMillis);
+  }
+
+  // One probe of a region at a time: a scheduled one and one asked for share it.
+  #run(entry: Entry): Promise<ProbeEvent | undefined> {
+    if (entry.probing) return entry.probing;
+    entry.timer?.cancel();
+    entry.timer = undefined;
+    const probing: Promise<ProbeEvent | undefined> = this.#probe(entry).finally(() => {
+      if (entry.probing === probing) entry.probing = undefined;
+    });
+    entry.probing = probing;
+    return probing;
   }
 
   #halt(entry: Entry): void {
@@ -271,8 +302,8 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     entry.inFlight = undefined;
   }
 
-  async #probe(entry: Entry): Promise<void> {
-    if (!this.#running || this.#entries.get(entry.target.id) !== entry) return;
+  async #probe(entry: Entry): Promise<ProbeEvent | undefined> {
+    if (!this.#running || this.#entries.get(entry.target.id) !== entry) return undefined;
     const { timeoutMillis, intervalMillis, jitterFraction } = this.#options;
     const controller = new AbortController();
     entry.inFlight = controller;
@@ -289,7 +320,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
       timeout.cancel();
     }
     // A probe that outlived close() or remove() must not report or reschedule.
-    if (entry.inFlight !== controller || !this.#running) return;
+    if (entry.inFlight !== controller || !this.#running) return undefined;
     entry.inFlight = undefined;
     if (controller.signal.aborted && outcome.ok) {
       outcome = { ok: false, error: `timeout after ${timeoutMillis} ms` };
@@ -304,6 +335,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     // Keep the cadence anchored to the probe's start; jitter by ± jitterFraction.
     const jitter = (this.#random() * 2 - 1) * jitterFraction * intervalMillis;
     this.#schedule(entry, Math.max(0, intervalMillis - (finished - started) + jitter));
+    return probe;
   }
 
   #emitTransition(entry: Entry, before: HealthState): void {

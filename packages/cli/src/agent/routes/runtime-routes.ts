@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Route } from '../admin-server.js';
 import type { ControlPlane } from '../control-plane.js';
 import { HttpError } from '../http-errors.js';
+import { healthView } from '../health-view.js';
 import type { Operations } from '../operations.js';
 import { knownRegion, parseBody } from './route-helpers.js';
 
@@ -15,6 +16,7 @@ const priorityBody = z
   .strict()
   .refine((b) => (b.priorities === undefined) !== (b.order === undefined), 'give priorities or order, one of them')
   .refine((b) => b.order === undefined || new Set(b.order).size === b.order.length, 'order: a region appears twice');
+const checkBody = z.object({ region: z.string().min(1).optional() }).strict();
 const healthBody = z
   .object({
     intervalMillis: z.number().int().optional(),
@@ -29,7 +31,8 @@ const healthBody = z
 /**
  * What changes while the agent runs: `GET /v1/operations`, `POST
  * /v1/operations/:id/cancel` (answers once the operation, rollback included,
- * has settled), `GET|PUT /v1/failover/priorities`, `GET|PUT /v1/health/settings`.
+ * has settled), `GET|PUT /v1/failover/priorities`, `GET|PUT /v1/health/settings`,
+ * `POST /v1/health/check` (probes now: one region, or every one the monitor watches).
  */
 export function runtimeRoutes(plane: ControlPlane, operations: Operations): Route[] {
   const { failover, monitor } = plane;
@@ -53,6 +56,17 @@ export function runtimeRoutes(plane: ControlPlane, operations: Operations): Rout
         const priorities = body.priorities ?? orderToPriorities(body.order!.map((id) => knownRegion(plane, id)), failover.priorities());
         for (const id of Object.keys(priorities)) knownRegion(plane, id);
         return { json: { priorities: failover.setPriorities(priorities), home: failover.status().home } };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/health\/check$/,
+      handle: async (ctx) => {
+        const body = parseBody(checkBody, await ctx.body());
+        const ids = body.region !== undefined ? [knownRegion(plane, body.region)] : monitor.snapshot().map((h) => h.regionId);
+        const probes = await Promise.all(ids.map((id) => monitor.probeNow(id)));
+        // Each region as the monitor sees it after its probe: the view `meridian health` prints.
+        return { json: { probes, regions: healthView(plane).regions.filter((r) => ids.includes(r.regionId)) } };
       },
     },
     { method: 'GET', path: /^\/v1\/health\/settings$/, handle: async () => ({ json: { settings: monitor.settings } }) },

@@ -281,15 +281,16 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     }, delayMillis);
   }
 
-  // One probe of a region at a time: a scheduled one and one asked for share it.
+  // One probe of a region at a time: a scheduled one and one asked for share it. The probe clears `probing`
+  // itself as it ends, synchronously, before it schedules the next one: cleared a microtask later, a timer
+  // firing in between (a virtual clock advanced by a listener of the probe's event) would join the ended probe
+  // and the schedule would stop.
   #run(entry: Entry): Promise<ProbeEvent | undefined> {
     if (entry.probing) return entry.probing;
     entry.timer?.cancel();
     entry.timer = undefined;
-    const probing: Promise<ProbeEvent | undefined> = this.#probe(entry).finally(() => {
-      if (entry.probing === probing) entry.probing = undefined;
-    });
-    entry.probing = probing;
+    const probing = this.#probe(entry);
+    if (entry.inFlight) entry.probing = probing; // started (one that could not start ended at once)
     return probing;
   }
 
@@ -300,6 +301,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     entry.ejectionTimer = undefined;
     entry.inFlight?.abort(new MeridianError('SHUT_DOWN', 'health monitor stopped'));
     entry.inFlight = undefined;
+    entry.probing = undefined;
   }
 
   async #probe(entry: Entry): Promise<ProbeEvent | undefined> {
@@ -322,6 +324,7 @@ export class HealthMonitor implements EventSource<WithErrorEvent<HealthEvents>> 
     // A probe that outlived close() or remove() must not report or reschedule.
     if (entry.inFlight !== controller || !this.#running) return undefined;
     entry.inFlight = undefined;
+    entry.probing = undefined;
     if (controller.signal.aborted && outcome.ok) {
       outcome = { ok: false, error: `timeout after ${timeoutMillis} ms` };
     }

@@ -130,9 +130,9 @@ describe('HealthMonitor.probeNow', () => {
     await probe(0); // the first scheduled probe
     clock.advance(10_000);
     const emitted = waitForEvent(monitor, 'health:probe');
-    const probe = await monitor.probeNow('us-east');
-    expect(probe).toMatchObject({ regionId: 'us-east', ok: true, status: 200, at: clock.now() });
-    expect(await emitted).toEqual(probe);
+    const asked = await monitor.probeNow('us-east');
+    expect(asked).toMatchObject({ regionId: 'us-east', ok: true, status: 200, at: clock.now() });
+    expect(await emitted).toEqual(asked);
     expect(monitor.get('us-east').probes).toBe(2);
     expect(server.requests).toBe(2);
     // Not 20 s after the probe asked for (when the old schedule said), but 30 s.
@@ -150,8 +150,8 @@ describe('HealthMonitor.probeNow', () => {
     server.set({ kind: 'status', status: 503 });
     const unhealthy = waitForEvent(monitor, 'region:unhealthy');
     for (let i = 1; i <= 3; i++) {
-      const probe = await monitor.probeNow('us-east');
-      expect(probe).toMatchObject({ ok: false, status: 503 });
+      const asked = await monitor.probeNow('us-east');
+      expect(asked).toMatchObject({ ok: false, status: 503 });
       expect(monitor.get('us-east').consecutiveFailures).toBe(i);
     }
     expect((await unhealthy).reason).toMatch(/^3 consecutive failed probes/);

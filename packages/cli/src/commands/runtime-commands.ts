@@ -58,7 +58,7 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
     .option('--latency-threshold <duration>', "a healthy region whose latency (EWMA) is above this is degraded: 100ms, or 'off'")
     .option('--availability-threshold <percent>', "a healthy region whose availability over the window is below this is degraded: 95 or 95%, or 'off'")
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nApplies at once: the next probe of each region comes within the new interval; thresholds count from the probes so far,\nand a degraded threshold judges each region at its next probe. A degraded region keeps its traffic (it is not failed over).\nNot kept across agent restarts (set health.* in the config for that).\n\nExamples:\n  meridian health configure --interval 10s --timeout 2s --failures 3 --successes 2\n  meridian health configure --latency-threshold 100ms --availability-threshold 95')
+    .addHelpText('after', '\nApplies at once: the next probe of each region comes within the new interval; thresholds count from the probes so far,\nand a degraded threshold judges each region at its next probe. A degraded region is not failed over: it keeps its traffic weight.\nNot kept across agent restarts (set health.* in the config for that).\n\nExamples:\n  meridian health configure --interval 10s --timeout 2s --failures 3 --successes 2\n  meridian health configure --latency-threshold 100ms --availability-threshold 95')
     .action(async (o: { interval?: string; timeout?: string; failures?: number; successes?: number; latencyThreshold?: string; availabilityThreshold?: string; json?: boolean }, cmd: Command) => {
       const json = o.json ?? (cmd.parent?.opts() as { json?: boolean }).json;
       const body = {

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CrossRegionSync } from '@meridian/core';
-import { median, writeBenchResult } from '@meridian/testkit';
+import { median, syncUntilSettled, writeBenchResult } from '@meridian/testkit';
 import { DirectoryReplicaStore } from '../src/index.js';
 import { smallFiles } from '../test/tree-fixture.js';
 import { floorCopy } from './design-floor.js';
@@ -44,11 +44,7 @@ async function ours(source: string, work: string): Promise<number> {
   const b = await DirectoryReplicaStore.open({ regionId: 'b', dataPath: target, stateDirectory: join(work, 'state-b'), durable: false });
   const sync = new CrossRegionSync({ regions: [{ id: 'a', store: a }, { id: 'b', store: b }] });
   try {
-    for (let round = 1; ; round++) {
-      const report = await sync.syncNow();
-      if (report.pairs.every((p) => p.ok && p.records === 0)) break;
-      if (round === 20) throw new Error('sync did not settle in 20 rounds');
-    }
+    await syncUntilSettled(sync);
     const millis = performance.now() - started;
     if (b.waiting().length > 0) throw new Error('files left unwritten');
     return millis;

@@ -11,9 +11,12 @@ import { chmod, mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cutParams, cutPoint } from '../src/content-chunker.js';
+import { parseDirectoryOptions } from '../src/directory-store-options.js';
 
-const THREADS = 2;
-const INLINE_MAX = 16_384;
+// The store's defaults, not copies of them: the floor does the work a store opened without options does.
+const DEFAULTS = parseDirectoryOptions({ regionId: 'floor', dataPath: '.' });
+const THREADS = DEFAULTS.ioThreads;
+const INLINE_MAX = DEFAULTS.inlineMaxBytes;
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -112,7 +115,7 @@ function listFiles(root: string): FileInfo[] {
  */
 export async function floorCopy(source: string, target: string): Promise<number> {
   const started = performance.now();
-  const params = cutParams({ minBytes: 4096, avgBytes: 16_384, maxBytes: 65_536 });
+  const params = cutParams(DEFAULTS.chunkSizes);
   const workers = Array.from({ length: THREADS }, () => new Worker(WORKER, { eval: true, workerData: { cut: cutPoint.toString(), params } }));
   try {
     const files = listFiles(source);

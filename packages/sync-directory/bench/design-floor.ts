@@ -111,9 +111,10 @@ function listFiles(root: string): FileInfo[] {
 
 /**
  * Copies `source` into the empty directory `target` the floor's way (scan, then copy) and returns how long it took,
- * the walk of the source included (rsync walks it too).
+ * the walk of the source included (rsync walks it too). `beforeEnd` runs once the copy is done, while its threads
+ * still exist (a thread's CPU time can be read only as long as it runs).
  */
-export async function floorCopy(source: string, target: string): Promise<number> {
+export async function floorCopy(source: string, target: string, beforeEnd?: () => void): Promise<number> {
   const started = performance.now();
   const params = cutParams(DEFAULTS.chunkSizes);
   const workers = Array.from({ length: THREADS }, () => new Worker(WORKER, { eval: true, workerData: { cut: cutPoint.toString(), params } }));
@@ -149,7 +150,9 @@ export async function floorCopy(source: string, target: string): Promise<number>
       await chmod(join(target, f.path), f.mode & 0o7777);
       await utimes(join(target, f.path), f.atime, f.mtime);
     }
-    return performance.now() - started;
+    const millis = performance.now() - started;
+    beforeEnd?.();
+    return millis;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
